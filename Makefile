@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Vireo: a type-1 hypervisor for 64-bit RISC-V (H extension).
+#   make         build the hypervisor (build/vireo.elf, build/vireo.bin)
+#   make run     boot the default VM under QEMU
+#   make test    unit tests on the host, then integration tests in QEMU
+#   make bench   benchmarks against plain QEMU
+#   make format / make lint
+
+VERSION := 0.1.0
+# No implicit rules: they would try to "make" the included .d files.
+MAKEFLAGS += --no-builtin-rules
+# V=1 shows full command lines.
+Q := $(if $(V),,@)
+.SUFFIXES:
+BUILD ?= build
+CROSS ?= riscv64-linux-gnu-
+HOST_CC ?= gcc
+PYTHON ?= /usr/bin/python3
+QEMU ?= qemu-system-riscv64
+SMP ?= 2
+MEM ?= 1G
+
+# Everything that needs Debian packages goes through the installer first.
+DEPS_STAMP := $(BUILD)/.deps-ok
+SCRIPTS_DEPS := scripts/deps.sh
+
+# Unit-test rules name their sources through $$(UNIT_SRCS_$$*).
+.SECONDEXPANSION:
+
+.PHONY: all run test unit integration bench format lint clean deps
+all: $(BUILD)/vireo.bin guests
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): $(SCRIPTS_DEPS)
+	@bash $(SCRIPTS_DEPS)
+	@mkdir -p $(BUILD) && touch $@
+
+# ---------------------------------------------------------------- libfdt
+# libfdt is compiled from its upstream source, carried by Debian's
+# linux-source-6.1 tarball; it is extracted at build time, never committed.
+LINUX_TARBALL ?= /usr/src/linux-source-6.1.tar.xz
+LIBFDT_DIR := $(BUILD)/libfdt
+LIBFDT_STAMP := $(LIBFDT_DIR)/.extracted
+LIBFDT_NAMES := fdt fdt_ro fdt_rw fdt_sw fdt_wip fdt_strerror fdt_addresses fdt_empty_tree
+
+$(LIBFDT_STAMP): | $(DEPS_STAMP)
+	@bash scripts/extract-libfdt.sh $(LINUX_TARBALL) $(LIBFDT_DIR)
+	@touch $@
+
+# ---------------------------------------------------------------- hypervisor
+HV_ARCH_FLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
+HV_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g $(HV_ARCH_FLAGS) \
+	-ffreestanding -fno-pie -fno-stack-protector -fno-common -fno-omit-frame-pointer \
+	-fno-strict-aliasing -fno-tree-loop-distribute-patterns -nostdinc -isystem $(shell $(CROSS)gcc -print-file-name=include) \
+	-Ihv/include -Ihv/include/libc -I$(LIBFDT_DIR) -Ihv/arch/riscv -I$(BUILD)/gen \
+	-DVIREO_VERSION=\"$(VERSION)\" -MMD -MP
+HV_LDFLAGS := -nostdlib -no-pie -static -Wl,--gc-sections -Wl,-T,hv/arch/riscv/vireo.ld \
+	-Wl,--no-warn-rwx-segments -Wl,--build-id=none
+
+HV_C_SRCS := $(filter-out hv/arch/riscv/asm_offsets.c,$(wildcard hv/*/*.c hv/arch/riscv/*.c))
+HV_S_SRCS := $(wildcard hv/arch/riscv/*.S)
+HV_OBJS := $(HV_C_SRCS:%.c=$(BUILD)/%.o) $(HV_S_SRCS:%.S=$(BUILD)/%.o) \
+	$(LIBFDT_NAMES:%=$(BUILD)/libfdt-obj/%.o)
+
+$(BUILD)/hv/%.o: hv/%.c $(BUILD)/gen/asm_offsets.h $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CROSS)gcc $(HV_CFLAGS) -c $< -o $@
+
+$(BUILD)/hv/%.o: hv/%.S $(BUILD)/gen/asm_offsets.h
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CROSS)gcc $(HV_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(BUILD)/libfdt-obj/%.o: $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      libfdt/$*.c"
+	$(Q)$(CROSS)gcc $(filter-out -Werror -MMD -MP,$(HV_CFLAGS)) -Wno-sign-compare -c $(LIBFDT_DIR)/$*.c -o $@
+
+# Struct offsets for assembly come from C (asm_offsets.c), never typed by hand.
+$(BUILD)/gen/asm_offsets.h: hv/arch/riscv/asm_offsets.c $(wildcard hv/include/vireo/*.h) $(LIBFDT_STAMP)
+	@mkdir -p $(dir $@) $(BUILD)/gen
+	@echo "  GEN     $@"
+	$(Q)$(CROSS)gcc $(filter-out -MMD -MP,$(HV_CFLAGS)) -S $< -o $(BUILD)/gen/asm_offsets.s
+	@sed -n 's/.*@@OFFSET \([A-Z0-9_]*\) [$$#]\{0,1\}\(-\{0,1\}[0-9]*\).*/#define \1 \2/p' \
+		$(BUILD)/gen/asm_offsets.s > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/vireo.elf: $(HV_OBJS) hv/arch/riscv/vireo.ld
+	@echo "  LD      $@"
+	$(Q)$(CROSS)gcc $(HV_CFLAGS) $(HV_LDFLAGS) $(HV_OBJS) -o $@
+
+$(BUILD)/vireo.bin: $(BUILD)/vireo.elf
+	@echo "  OBJCOPY $@"
+	$(Q)$(CROSS)objcopy -O binary $< $@
+
+-include $(patsubst %.o,%.d,$(filter $(BUILD)/hv/%,$(HV_OBJS)))
+
+# ---------------------------------------------------------------- guests
+-include guests/tests/guests.mk
+-include guests/linux/linux.mk
+
+# ---------------------------------------------------------------- host tools
+-include tools/tools.mk
+
+# ---------------------------------------------------------------- run
+QEMU_BASE := $(QEMU) -machine virt -cpu rv64,h=true -bios default -nographic
+run: all $(DEFAULT_RUN_DEPS)
+	$(PYTHON) tools/vireo-run $(DEFAULT_RUN_ARGS) --smp $(SMP) --mem $(MEM)
+
+# ---------------------------------------------------------------- tests
+UNIT_TESTS :=
+include $(wildcard tests/unit/*.mk)
+UNIT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ihv/include -I$(LIBFDT_DIR) \
+	-DVIREO_HOST_TEST -fsanitize=address,undefined -fno-omit-frame-pointer
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
+
+$(BUILD)/unit/test_%: $(LIBFDT_STAMP) $$(UNIT_SRCS_$$*) $$(UNIT_DEPS_$$*)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(UNIT_CFLAGS) $(UNIT_SRCS_$*) $(UNIT_EXTRA_$*) -o $@ -lcmocka
+
+unit: $(DEPS_STAMP) $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+integration: $(DEPS_STAMP) all $(INTEGRATION_DEPS)
+	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
+
+test: $(DEPS_STAMP)
+	$(MAKE) unit
+	$(MAKE) integration
+
+
+# ---------------------------------------------------------------- style
+FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+
+lint: $(BUILD)/gen/asm_offsets.h
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--std=c11 -Ihv/include --suppress=missingIncludeSystem \
+		hv tools guests/tests tests/unit
+
+bench: all
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * vireo-init, PID 1 of the Linux guest's initramfs. It mounts the pseudo
+ * file systems, runs /bin/sh on the console and starts it again whenever it
+ * exits, reaps every orphan, and on a request from poweroff, reboot or halt
+ * (a signal, see initctl.h) stops the other processes, syncs and calls
+ * reboot(2).
+ *
+ * All signals init cares about stay blocked and are taken one at a time with
+ * sigwaitinfo(), so there is no handler racing the main loop.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "initctl.h"
+
+#define SHELL_PATH "/bin/sh"
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dprintf(2, "vireo-init: %s\n", line);
+}
+
+static void mount_one(const char *src, const char *dir, const char *type, unsigned long flags)
+{
+	mkdir(dir, 0755);
+	/* EBUSY: the kernel (DEVTMPFS_MOUNT) or a previous init already did it. */
+	if (mount(src, dir, type, flags, NULL) != 0 && errno != EBUSY)
+		say("mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+static void mount_pseudo_fs(void)
+{
+	mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID);
+	mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV);
+	mkdir("/mnt", 0755);
+}
+
+/*
+ * /dev/console can never be a controlling terminal, so ^C would reach no one.
+ * The real device behind it is the last name in /sys/class/tty/console/active.
+ */
+static void console_device(char *path, size_t size)
+{
+	char buf[128] = "";
+	int fd = open("/sys/class/tty/console/active", O_RDONLY);
+
+	snprintf(path, size, "/dev/console");
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	char *last = strrchr(buf, ' ');
+
+	last = last ? last + 1 : buf;
+	if (*last)
+		snprintf(path, size, "/dev/%s", last);
+}
+
+/* In the child: new session, the console as controlling tty and stdio, then exec. */
+static void exec_shell(const sigset_t *orig_mask)
+{
+	char tty[64];
+
+	sigprocmask(SIG_SETMASK, orig_mask, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	setsid();
+	console_device(tty, sizeof(tty));
+	int fd = open(tty, O_RDWR);
+
+	if (fd < 0)
+		fd = open("/dev/console", O_RDWR);
+	if (fd >= 0) {
+		ioctl(fd, TIOCSCTTY, 0);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	execl(SHELL_PATH, "sh", (char *)NULL);
+	say("cannot run %s: %s", SHELL_PATH, strerror(errno));
+	_exit(127);
+}
+
+static pid_t spawn_shell(const sigset_t *orig_mask)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		exec_shell(orig_mask);
+	if (pid < 0)
+		say("fork: %s", strerror(errno));
+	return pid;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reaps every exited child; returns true if the shell was among them. */
+static bool reap(pid_t shell)
+{
+	bool shell_died = false;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		if (pid == shell)
+			shell_died = true;
+	}
+	return shell_died;
+}
+
+/* Gives the other processes a chance to exit cleanly, then kills the rest. */
+static void stop_everything(void)
+{
+	kill(-1, SIGTERM);
+	for (int i = 0; i < 20 && waitpid(-1, NULL, WNOHANG) >= 0; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		nanosleep(&ts, NULL);
+	}
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void shutdown_machine(int sig)
+{
+	int cmd = RB_AUTOBOOT;
+	const char *what = "rebooting";
+
+	if (sig == INITCTL_POWEROFF) {
+		cmd = RB_POWER_OFF;
+		what = "powering off";
+	} else if (sig == INITCTL_HALT) {
+		cmd = RB_HALT_SYSTEM;
+		what = "halting";
+	}
+	say("%s", what);
+	stop_everything();
+	sync();
+	reboot(cmd);
+	say("reboot(2): %s", strerror(errno));
+}
+
+static void nothing(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Blocks the signals the main loop waits for. They also get a handler: a
+ * signal left at SIG_DFL is dropped before it ever reaches PID 1.
+ */
+static void setup_signals(sigset_t *wanted, sigset_t *orig)
+{
+	static const int sigs[] = {SIGCHLD, SIGINT, INITCTL_HALT, INITCTL_POWEROFF, INITCTL_REBOOT};
+	struct sigaction sa = {.sa_handler = nothing};
+
+	sigemptyset(wanted);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaddset(wanted, sigs[i]);
+		sigaction(sigs[i], &sa, NULL);
+	}
+	sigprocmask(SIG_BLOCK, wanted, orig);
+	/* Ctrl-Alt-Del from the kernel arrives as SIGINT instead of an instant reboot. */
+	reboot(RB_DISABLE_CAD);
+}
+
+static void hello(void)
+{
+	struct utsname u;
+
+	uname(&u);
+	say("hello: Linux %s on %s, %ld CPUs online, PID %d; starting %s", u.release, u.machine,
+	    sysconf(_SC_NPROCESSORS_ONLN), (int)getpid(), SHELL_PATH);
+}
+
+int main(void)
+{
+	sigset_t wanted, orig;
+
+	setup_signals(&wanted, &orig);
+	mount_pseudo_fs();
+	sethostname("vireo", 5);
+	setenv("PATH", "/bin", 1);
+	setenv("HOME", "/", 1);
+	setenv("TERM", "vt100", 0);
+	if (chdir("/") != 0)
+		say("chdir /: %s", strerror(errno));
+	hello();
+
+	double started = now();
+	pid_t shell = spawn_shell(&orig);
+
+	for (;;) {
+		siginfo_t si;
+		int sig = shell < 0 ? SIGCHLD : sigwaitinfo(&wanted, &si);
+
+		if (sig == INITCTL_HALT || sig == INITCTL_POWEROFF || sig == INITCTL_REBOOT)
+			shutdown_machine(sig);
+		if (sig != SIGCHLD || (shell > 0 && !reap(shell)))
+			continue;
+		/* A shell that dies at once would spin the CPU: respawn at most once a second. */
+		if (now() - started < 1.0)
+			sleep(1);
+		started = now();
+		shell = spawn_shell(&orig);
+	}
+}

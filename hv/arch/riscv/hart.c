@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Per-hart structs and stacks, bringing secondary harts up through SBI HSM. */
+#include <vireo/hart.h>
+#include <vireo/log.h>
+#include <vireo/panic.h>
+#include <vireo/sbi_host.h>
+#include "csr.h"
+
+/* Stack 0 is the boot hart's; entry.S uses it before tp is set. */
+uint8_t hart_stacks[VIREO_MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
+
+static struct hart harts[VIREO_MAX_HARTS];
+static unsigned registered_harts;
+static void (*secondary_main)(struct hart *);
+
+extern char secondary_entry[];
+
+unsigned hart_count(void)
+{
+	return registered_harts;
+}
+
+struct hart *hart_by_index(unsigned index)
+{
+	return index < registered_harts ? &harts[index] : NULL;
+}
+
+struct hart *hart_by_hartid(unsigned long hartid)
+{
+	for (unsigned i = 0; i < registered_harts; i++)
+		if (harts[i].hartid == hartid)
+			return &harts[i];
+	return NULL;
+}
+
+struct hart *hart_register(unsigned long hartid)
+{
+	struct hart *h = hart_by_hartid(hartid);
+
+	if (h)
+		return h;
+	if (registered_harts == VIREO_MAX_HARTS)
+		return NULL;
+	h = &harts[registered_harts];
+	h->index = registered_harts;
+	h->hartid = hartid;
+	h->stack_top = (uintptr_t)&hart_stacks[h->index][HART_STACK_SIZE];
+	registered_harts++;
+	return h;
+}
+
+void hart_boot_init(unsigned long boot_hartid)
+{
+	struct hart *h = hart_register(boot_hartid);
+
+	h->online = true;
+	__asm__ volatile("mv tp, %0" ::"r"(h));
+}
+
+/* C entry of a secondary hart (from entry.S, tp and sp set). */
+void hart_secondary_main(struct hart *h);
+void hart_secondary_main(struct hart *h)
+{
+	__atomic_store_n(&h->online, true, __ATOMIC_RELEASE);
+	secondary_main(h);
+	hart_halt();
+}
+
+void hart_start_secondaries(void (*entry)(struct hart *))
+{
+	struct hart *self = this_hart();
+
+	secondary_main = entry;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < registered_harts; i++) {
+		struct hart *h = &harts[i];
+		if (h == self)
+			continue;
+		long err = sbi_host_hart_start(h->hartid, (unsigned long)secondary_entry,
+					       (unsigned long)h);
+		if (err)
+			log_warn("hart %lu did not start (SBI error %ld)", h->hartid, err);
+	}
+	/* Wait a bounded time for them: a hart that never comes is reported, not waited on. */
+	for (unsigned i = 0; i < registered_harts; i++) {
+		for (unsigned long spin = 0; spin < 100000000UL; spin++)
+			if (__atomic_load_n(&harts[i].online, __ATOMIC_ACQUIRE))
+				break;
+		if (!harts[i].online)
+			log_warn("hart %lu is not online", harts[i].hartid);
+	}
+}
+
+void hart_request(struct hart *target, unsigned long request)
+{
+	__atomic_fetch_or(&target->requests, request, __ATOMIC_SEQ_CST);
+	if (target != this_hart())
+		sbi_host_send_ipi(1UL, target->hartid);
+}
+
+unsigned long hart_take_requests(void)
+{
+	return __atomic_exchange_n(&this_hart()->requests, 0, __ATOMIC_SEQ_CST);
+}
+
+long hart_guarded_probe(void (*probe)(void *arg), void *arg)
+{
+	struct hart *h = this_hart();
+	long cause;
+
+	h->guard_cause = (unsigned long)-1;
+	__atomic_store_n(&h->guard_active, true, __ATOMIC_SEQ_CST);
+	probe(arg);
+	__atomic_store_n(&h->guard_active, false, __ATOMIC_SEQ_CST);
+	cause = (long)h->guard_cause;
+	return cause;
+}

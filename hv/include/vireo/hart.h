@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Per-hart state. Every physical hart has one `struct hart`, reached through
+ * `tp` while the hypervisor runs (the world switch saves the guest's tp and
+ * restores ours on every exit).
+ */
+#ifndef VIREO_HART_H
+#define VIREO_HART_H
+
+#include <vireo/types.h>
+
+#define VIREO_MAX_HARTS  16
+#define HART_STACK_SIZE  (16 * KIB)
+
+/* Requests one hart posts to another, then kicks it with an IPI. */
+#define HART_REQ_RESCHED (1UL << 0) /* look at the run queue again */
+#define HART_REQ_HALT    (1UL << 1) /* the system is going down: stop */
+#define HART_REQ_KICK    (1UL << 2) /* leave the guest and re-evaluate its state */
+
+struct vcpu;
+
+struct hart {
+	unsigned index;          /* logical index: 0 .. hart_count() - 1 */
+	unsigned long hartid;    /* the platform's hart id */
+	uintptr_t stack_top;
+	volatile bool online;
+	unsigned long requests;  /* HART_REQ_*, set atomically by other harts */
+	struct vcpu *current;    /* vCPU loaded on this hart, or NULL */
+	void *sched;             /* the scheduler's per-hart state */
+
+	/* Trap guard: a probe that may fault records the cause instead of panicking. */
+	volatile bool guard_active;
+	volatile unsigned long guard_cause;
+};
+
+static inline struct hart *this_hart(void)
+{
+	struct hart *h;
+
+	__asm__("mv %0, tp" : "=r"(h));
+	return h;
+}
+
+/* Registered by the boot code; 0 .. count-1 in DT order. */
+unsigned hart_count(void);
+struct hart *hart_by_index(unsigned index);
+struct hart *hart_by_hartid(unsigned long hartid);
+
+/* Set up the boot hart's struct (called first thing from C on the boot hart). */
+void hart_boot_init(unsigned long boot_hartid);
+/* Register a hart found in the device tree. Returns its struct or NULL when full. */
+struct hart *hart_register(unsigned long hartid);
+/* Start every registered hart other than the boot hart through SBI HSM. */
+void hart_start_secondaries(void (*entry)(struct hart *));
+/* Post a request to a hart and interrupt it. */
+void hart_request(struct hart *target, unsigned long request);
+/* Take (and clear) the pending requests of this hart. */
+unsigned long hart_take_requests(void);
+
+/* Run `probe` with the trap guard armed; returns the trap cause or -1 when no trap. */
+long hart_guarded_probe(void (*probe)(void *arg), void *arg);
+
+#endif

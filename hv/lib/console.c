@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The hypervisor console on the host UART, shared by every hart. */
+#include <vireo/console.h>
+#include <vireo/sbi_host.h>
+#include <vireo/spinlock.h>
+#include <vireo/uart.h>
+
+static struct uart_ns16550 console_uart;
+static bool console_ready;
+static spinlock_t console_spin = SPINLOCK_INIT;
+
+void console_init(uintptr_t uart_base, unsigned reg_shift, unsigned io_width)
+{
+	uart_ns16550_init(&console_uart, uart_base, reg_shift, io_width);
+	console_ready = true;
+}
+
+#define SBI_LEGACY_CONSOLE_PUTCHAR 0x01
+
+/* Before the UART is known, the firmware's console prints for us. */
+static void put_early(char c)
+{
+	sbi_host_call(SBI_LEGACY_CONSOLE_PUTCHAR, 0, (unsigned char)c, 0, 0, 0);
+}
+
+static void put_raw(char c)
+{
+	if (!console_ready) {
+		put_early(c);
+		return;
+	}
+	if (c == '\n')
+		uart_ns16550_putc(&console_uart, '\r');
+	uart_ns16550_putc(&console_uart, c);
+}
+
+/* After a panic, output must not wait on a lock a stopped hart may hold. */
+static volatile bool console_lockless;
+
+void console_go_lockless(void)
+{
+	console_lockless = true;
+}
+
+void console_lock(void)
+{
+	if (!console_lockless)
+		spin_lock(&console_spin);
+}
+
+void console_unlock(void)
+{
+	if (!console_lockless)
+		spin_unlock(&console_spin);
+}
+
+void console_putc(char c)
+{
+	console_lock();
+	put_raw(c);
+	console_unlock();
+}
+
+void console_write(const char *s, size_t len)
+{
+	console_lock();
+	console_write_raw(s, len);
+	console_unlock();
+}
+
+void console_write_raw(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		put_raw(s[i]);
+}
+
+int console_getc(void)
+{
+	if (!console_ready)
+		return -1;
+	return uart_ns16550_getc(&console_uart);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Leveled "vireo: ..." log lines; each line is written as one unit. */
+#include <vireo/console.h>
+#include <vireo/log.h>
+#include <vireo/printf.h>
+
+#define LOG_LINE_MAX 256
+
+static enum log_level current_level = LOG_INFO;
+
+void log_set_level(enum log_level level)
+{
+	current_level = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return current_level;
+}
+
+static const char *level_tag(enum log_level level)
+{
+	switch (level) {
+	case LOG_ERROR:
+		return "error: ";
+	case LOG_WARN:
+		return "warning: ";
+	case LOG_DEBUG:
+		return "debug: ";
+	default:
+		return "";
+	}
+}
+
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	int n;
+
+	if (level > current_level)
+		return;
+	n = vireo_snprintf(line, sizeof(line), "vireo: %s", level_tag(level));
+	if (n < (int)sizeof(line))
+		n += vireo_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (n >= (int)sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	console_write(line, (size_t)n);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+static void console_sink(void *ctx, char c)
+{
+	(void)ctx;
+	console_putc(c);
+}
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char buf[LOG_LINE_MAX];
+
+	va_start(ap, fmt);
+	n = vireo_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < (int)sizeof(buf)) {
+		console_write(buf, (size_t)n);
+		return n;
+	}
+	/* Too long for one buffer: stream it (may interleave with other harts). */
+	va_start(ap, fmt);
+	n = vireo_vformat(console_sink, NULL, fmt, ap);
+	va_end(ap);
+	return n;
+}
