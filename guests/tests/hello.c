@@ -9,13 +9,14 @@ const char guest_name[] = "hello";
 /* The DTB header is big-endian; only look if a1 points into RAM at all. */
 static void describe_dtb(unsigned long dtb)
 {
+	const volatile uint8_t *b = (const volatile uint8_t *)dtb;
 	uint32_t magic;
 
 	if (dtb < VM_RAM_BASE || dtb % 4) {
 		printf("hello: no DTB (a1=0x%lx)\n", dtb);
 		return;
 	}
-	magic = __builtin_bswap32(*(const volatile uint32_t *)dtb);
+	magic = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	printf("hello: DTB at 0x%lx, magic %s\n", dtb, magic == FDT_MAGIC ? "ok" : "bad");
 }
 

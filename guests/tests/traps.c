@@ -106,20 +106,20 @@ static const char *check_case(const struct trap_case *tc)
 		return test_why("sepc 0x%lx, want 0x%lx", seen.sepc, pc);
 	if (seen.length != tc->length)
 		return test_why("instruction length %u, want %u", seen.length, tc->length);
-	printf("traps: %s at 0x%lx: scause=%lu stval=0x%lx\n", tc->name, pc, seen.scause,
+	printf("%s: trapped at 0x%lx, scause=%lu stval=0x%lx\n", tc->name, pc, seen.scause,
 	       seen.stval);
 	return check_stval(tc, pc);
 }
 
 static const struct trap_case trap_cases[] = {
-	{"traps.illegal-c", run_c_unimp, CAUSE_ILLEGAL_INSN, 2, STVAL_INSN_BITS, 0},
-	{"traps.illegal", run_reserved_opcode, CAUSE_ILLEGAL_INSN, 4, STVAL_INSN_BITS, ILLEGAL32},
-	{"traps.ebreak", run_ebreak, CAUSE_BREAKPOINT, 4, STVAL_PC, 0},
-	{"traps.c-ebreak", run_c_ebreak, CAUSE_BREAKPOINT, 2, STVAL_PC, 0},
+    {"traps.illegal-c", run_c_unimp, CAUSE_ILLEGAL_INSN, 2, STVAL_INSN_BITS, 0},
+    {"traps.illegal", run_reserved_opcode, CAUSE_ILLEGAL_INSN, 4, STVAL_INSN_BITS, ILLEGAL32},
+    {"traps.ebreak", run_ebreak, CAUSE_BREAKPOINT, 4, STVAL_PC, 0},
+    {"traps.c-ebreak", run_c_ebreak, CAUSE_BREAKPOINT, 2, STVAL_PC, 0},
 };
 
 static uint8_t misaligned_buf[16] __attribute__((aligned(8))) = {
-	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
+    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
 };
 
 /* A misaligned ld: either the platform does it, or the guest sees scause 4. */

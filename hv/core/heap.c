@@ -124,10 +124,11 @@ static void coalesce(struct heap_chunk *c)
 
 int heap_free(struct heap *heap, void *ptr)
 {
-	struct heap_block *target = (struct heap_block *)ptr - 1;
+	struct heap_block *target;
 
 	if (!ptr)
 		return 0;
+	target = (struct heap_block *)ptr - 1; /* not before the NULL check: UB on NULL */
 	spin_lock(&heap->lock);
 	for (struct heap_chunk *c = heap->chunks; c; c = c->next) {
 		if ((char *)ptr < (char *)c || (char *)ptr >= chunk_end(c))

@@ -222,6 +222,8 @@ int platform_parse(const void *fdt, struct platform *plat, const char **why)
 	int err;
 
 	memset(plat, 0, sizeof(*plat));
+	for (unsigned i = 0; i < VIREO_MAX_HARTS; i++)
+		plat->plic_s_context[i] = -1; /* also when there is no PLIC node */
 	*why = "";
 	if (fdt_check_header(fdt) != 0) {
 		*why = "not a valid flattened device tree";

@@ -1,11 +1,31 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The per-hart loop. */
+/* The per-hart loop: run vCPUs, take host interrupts, sleep when idle. */
 #include <vireo/hart.h>
+#include <vireo/host_irq.h>
 #include <vireo/log.h>
 #include <vireo/panic.h>
 #include <vireo/power.h>
+#include <vireo/sched.h>
+#include <vireo/spinlock.h>
+#include <vireo/vcpu.h>
 #include <vireo/vireo.h>
-#include "csr.h"
+#include <vireo/vm.h>
+
+struct sched_hart {
+	spinlock_t lock; /* the list: other harts attach vCPUs here */
+	struct vcpu *vcpus;
+	struct vcpu *cursor; /* round-robin position */
+	unsigned count;
+	uint64_t slice_end;
+	bool timer_dirty;
+};
+
+static struct sched_hart sched_harts[VIREO_MAX_HARTS];
+
+static struct sched_hart *this_sched(void)
+{
+	return &sched_harts[this_hart()->index];
+}
 
 unsigned vireo_online_harts(void)
 {
@@ -16,19 +36,220 @@ unsigned vireo_online_harts(void)
 	return n;
 }
 
-void vireo_start_vms(void)
+struct hart *sched_pick_hart(unsigned long affinity)
 {
-	log_info("no VMs to run (no boot bundle); powering off");
-	power_off(0);
+	struct hart *best = NULL;
+
+	for (unsigned i = 0; i < hart_count(); i++) {
+		struct hart *h = hart_by_index(i);
+		if (!h->online || (affinity && !(affinity & BIT(i))))
+			continue;
+		if (!best || sched_harts[i].count < sched_harts[best->index].count)
+			best = h;
+	}
+	return best;
+}
+
+void sched_attach(struct vcpu *v)
+{
+	struct sched_hart *sh = &sched_harts[v->hart->index];
+
+	spin_lock(&sh->lock);
+	v->next_on_hart = sh->vcpus;
+	sh->vcpus = v;
+	sh->count++;
+	spin_unlock(&sh->lock);
+	vcpu_kick(v);
+}
+
+void sched_timer_changed(void)
+{
+	this_sched()->timer_dirty = true;
+}
+
+static bool vcpu_loaded(const struct vcpu *v)
+{
+	return this_hart()->current == v;
+}
+
+static void unload_current(void)
+{
+	struct hart *h = this_hart();
+
+	if (h->current) {
+		vcpu_arch_put(&h->current->arch);
+		h->current = NULL;
+	}
+}
+
+static void load(struct vcpu *v)
+{
+	struct hart *h = this_hart();
+
+	if (h->current == v)
+		return;
+	unload_current();
+	vcpu_arch_load(&v->arch);
+	h->current = v;
+}
+
+/* Remove vCPUs of stopping VMs from this hart; the last one out frees its VM. */
+static void reap_stopped(struct sched_hart *sh)
+{
+	struct vcpu **link = &sh->vcpus;
+
+	spin_lock(&sh->lock);
+	while (*link) {
+		struct vcpu *v = *link;
+		if (v->vm->state != VM_STOPPING) {
+			link = &v->next_on_hart;
+			continue;
+		}
+		*link = v->next_on_hart;
+		sh->count--;
+		if (sh->cursor == v)
+			sh->cursor = NULL;
+		if (vcpu_loaded(v))
+			unload_current();
+		spin_unlock(&sh->lock);
+		vm_vcpu_detached(v); /* may free v and its VM */
+		spin_lock(&sh->lock);
+		link = &sh->vcpus;
+	}
+	spin_unlock(&sh->lock);
+}
+
+/* Software timer deadline (no Sstc) that has passed: raise the guest's timer line. */
+static void expire_timers(struct sched_hart *sh, uint64_t now)
+{
+	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
+		if (v->timer_deadline <= now) {
+			v->timer_deadline = UINT64_MAX;
+			v->timer_pending = true;
+		}
+	}
+}
+
+static bool vcpu_runnable(struct vcpu *v)
+{
+	if (v->vm->state != VM_RUNNING)
+		return false;
+	if (v->hsm == VCPU_START_PENDING)
+		vcpu_complete_start(v);
+	if (v->hsm != VCPU_STARTED && v->hsm != VCPU_SUSPENDED)
+		return false;
+	if (!v->waiting)
+		return true;
+	if (vcpu_has_wakeup_irq(v, vcpu_loaded(v))) {
+		vcpu_wake(v);
+		return true;
+	}
+	return false;
+}
+
+/* Next runnable vCPU after the cursor, round-robin; counts the runnable ones. */
+static struct vcpu *pick_next(struct sched_hart *sh, unsigned *runnable)
+{
+	struct vcpu *pick = NULL;
+	struct vcpu *start;
+
+	/* Stay with the current vCPU until its slice is over; then move on. */
+	if (sh->cursor && hart_time() < sh->slice_end)
+		start = sh->cursor;
+	else
+		start = sh->cursor && sh->cursor->next_on_hart ? sh->cursor->next_on_hart
+							       : sh->vcpus;
+
+	*runnable = 0;
+	spin_lock(&sh->lock);
+	for (struct vcpu *v = start; v;) {
+		if (vcpu_runnable(v)) {
+			(*runnable)++;
+			if (!pick)
+				pick = v;
+		}
+		v = v->next_on_hart ? v->next_on_hart : sh->vcpus;
+		if (v == start)
+			break;
+	}
+	spin_unlock(&sh->lock);
+	sh->cursor = pick;
+	return pick;
+}
+
+/* Earliest moment something on this hart needs the CPU. */
+static uint64_t next_event(struct sched_hart *sh, bool slicing)
+{
+	uint64_t next = slicing ? sh->slice_end : UINT64_MAX;
+
+	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
+		next = MIN(next, v->timer_deadline);
+		/* A loaded vCPU's Sstc timer fires in the guest by itself while it runs,
+		 * but not while the hart sleeps or runs someone else. */
+		next = MIN(next, vcpu_arch_sstc_deadline(&v->arch, vcpu_loaded(v)));
+	}
+	return next;
+}
+
+static void handle_host_irqs(struct sched_hart *sh)
+{
+	unsigned irqs = hart_pending_irqs();
+
+	if (irqs & HART_IRQ_IPI)
+		hart_ack_ipi();
+	if (irqs & HART_IRQ_TIMER) {
+		expire_timers(sh, hart_time());
+		hart_set_timer(UINT64_MAX);
+		sh->timer_dirty = true;
+	}
+	if (irqs & HART_IRQ_EXT)
+		host_irq_handle();
+	unsigned long req = hart_take_requests();
+	if (req & HART_REQ_HALT)
+		hart_halt();
+	if (req & HART_REQ_GVMA_FLUSH)
+		hart_flush_gstage_tlb();
+}
+
+/* Run v until it blocks, yields, its slice ends or the hart has other work. */
+static void run(struct sched_hart *sh, struct vcpu *v, bool slicing)
+{
+	for (;;) {
+		if (sh->timer_dirty) {
+			sh->timer_dirty = false;
+			hart_set_timer(next_event(sh, slicing));
+		}
+		enum vcpu_action action = vcpu_run_once(v);
+		if (action != VCPU_CONTINUE)
+			return;
+		if (hart_pending_irqs() || __atomic_load_n(&this_hart()->requests, __ATOMIC_RELAXED))
+			return;
+	}
 }
 
 void vireo_hart_loop(void)
 {
+	struct sched_hart *sh = this_sched();
+
+	sh->timer_dirty = true;
 	for (;;) {
-		unsigned long req = hart_take_requests();
-		if (req & HART_REQ_HALT)
-			hart_halt();
-		wfi();
-		csr_clear(sip, MIP_SSIP);
+		unsigned runnable;
+		handle_host_irqs(sh);
+		reap_stopped(sh);
+		struct vcpu *v = pick_next(sh, &runnable);
+		if (!v) {
+			hart_set_timer(next_event(sh, false));
+			sh->timer_dirty = false;
+			hart_wait_for_interrupt();
+			continue;
+		}
+		bool slicing = runnable > 1;
+		if (slicing && (this_hart()->current != v || hart_time() >= sh->slice_end)) {
+			sh->slice_end = hart_time() + vireo_platform()->timebase_hz / 1000000 *
+							      SCHED_SLICE_US;
+			sh->timer_dirty = true;
+		}
+		load(v);
+		run(sh, v, slicing);
 	}
 }

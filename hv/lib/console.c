@@ -68,6 +68,14 @@ void console_write(const char *s, size_t len)
 	console_unlock();
 }
 
+void console_write_raw_byte(uint8_t byte)
+{
+	if (!console_ready)
+		put_early((char)byte);
+	else
+		uart_ns16550_putc(&console_uart, (char)byte);
+}
+
 void console_write_raw(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -79,4 +87,10 @@ int console_getc(void)
 	if (!console_ready)
 		return -1;
 	return uart_ns16550_getc(&console_uart);
+}
+
+void console_enable_rx_irq(void)
+{
+	if (console_ready)
+		uart_ns16550_enable_rx_irq(&console_uart);
 }

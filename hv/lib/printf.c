@@ -72,6 +72,9 @@ static void emit_number(struct sink *out, uint64_t value, bool negative, unsigne
 		buf[ndigits++] = '0';
 
 	int zeros = spec->precision > ndigits ? spec->precision - ndigits : 0;
+	/* '#' with octal: the first digit is a 0, adding one only if there is none. */
+	if (base == 8 && spec->alt && zeros == 0 && (ndigits == 0 || buf[ndigits - 1] != '0'))
+		zeros = 1;
 	int body = ndigits + zeros + (sign ? 1 : 0) + prefix_len;
 	int pad = spec->width > body ? spec->width - body : 0;
 	bool zero_pad = spec->zero && !spec->left && spec->precision < 0;
@@ -190,6 +193,9 @@ static uint64_t fetch_unsigned(const struct format_spec *spec, va_list *ap)
 /* Handle one conversion after '%' and its flags/width/precision/length. */
 static void format_conversion(struct sink *out, char conv, struct format_spec *spec, va_list *ap)
 {
+	/* '+' and ' ' apply to signed conversions only. */
+	if (conv != 'd' && conv != 'i')
+		spec->plus = spec->space = false;
 	switch (conv) {
 	case 'd':
 	case 'i': {
@@ -209,8 +215,7 @@ static void format_conversion(struct sink *out, char conv, struct format_spec *s
 		break;
 	}
 	case 'o':
-		emit_number(out, fetch_unsigned(spec, ap), false, 8, false, spec->alt ? "0" : NULL,
-			    spec);
+		emit_number(out, fetch_unsigned(spec, ap), false, 8, false, NULL, spec);
 		break;
 	case 'p':
 		spec->length = 'L';

@@ -35,14 +35,14 @@
 #define SATP_MODE_SV39 (8UL << 60)
 
 /* scause exception codes (interrupt bit clear). */
-#define CAUSE_MISALIGNED_LOAD    4
-#define CAUSE_ILLEGAL_INSN       2
-#define CAUSE_BREAKPOINT         3
-#define CAUSE_LOAD_ACCESS        5
-#define CAUSE_STORE_ACCESS       7
-#define CAUSE_LOAD_PAGE_FAULT    13
-#define CAUSE_STORE_PAGE_FAULT   15
-#define CAUSE_INTERRUPT          (1UL << 63)
+#define CAUSE_ILLEGAL_INSN     2
+#define CAUSE_BREAKPOINT       3
+#define CAUSE_MISALIGNED_LOAD  4
+#define CAUSE_LOAD_ACCESS      5
+#define CAUSE_STORE_ACCESS     7
+#define CAUSE_LOAD_PAGE_FAULT  13
+#define CAUSE_STORE_PAGE_FAULT 15
+#define CAUSE_INTERRUPT	       (1UL << 63)
 
 static inline void sfence_vma_all(void)
 {

@@ -58,6 +58,8 @@ struct trap_frame {
 typedef bool (*trap_hook_fn)(struct trap_frame *tf);
 
 extern char trap_vector[];
+/* Same, but first loads sp from sscratch: for code that points sp elsewhere. */
+extern char trap_vector_sscratch_sp[];
 trap_hook_fn trap_set_hook(trap_hook_fn hook);
 /* Length in bytes (2 or 4) of the instruction at pc. */
 unsigned int insn_length_at(unsigned long pc);

@@ -77,8 +77,8 @@ static unsigned long shutdown_reason(int status)
 
 NORETURN void sbi_shutdown(int status)
 {
-	sbi_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN, shutdown_reason(status),
-		 0, 0, 0, 0);
+	sbi_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN,
+		 shutdown_reason(status), 0, 0, 0, 0);
 	/* Still here: an SBI that rejects platform-specific reasons may accept a plain failure. */
 	if (status != 0)
 		sbi_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN,

@@ -5,25 +5,25 @@
 
 #include <vireo/types.h>
 
-#define SBI_EXT_LEGACY_PUTCHAR  0x01
+#define SBI_EXT_LEGACY_PUTCHAR	0x01
 #define SBI_EXT_LEGACY_SHUTDOWN 0x08
-#define SBI_EXT_BASE            0x10
-#define SBI_EXT_TIME            0x54494D45
-#define SBI_EXT_IPI             0x735049
-#define SBI_EXT_HSM             0x48534D
-#define SBI_EXT_SRST            0x53525354
-#define SBI_EXT_DBCN            0x4442434E
+#define SBI_EXT_BASE		0x10
+#define SBI_EXT_TIME		0x54494D45
+#define SBI_EXT_IPI		0x735049
+#define SBI_EXT_HSM		0x48534D
+#define SBI_EXT_SRST		0x53525354
+#define SBI_EXT_DBCN		0x4442434E
 
 #define SBI_BASE_GET_SPEC_VERSION 0
 #define SBI_BASE_PROBE_EXTENSION  3
-#define SBI_HSM_HART_START        0
-#define SBI_HSM_HART_STOP         1
-#define SBI_HSM_HART_GET_STATUS   2
-#define SBI_SRST_SYSTEM_RESET     0
-#define SBI_DBCN_WRITE_BYTE       2
+#define SBI_HSM_HART_START	  0
+#define SBI_HSM_HART_STOP	  1
+#define SBI_HSM_HART_GET_STATUS	  2
+#define SBI_SRST_SYSTEM_RESET	  0
+#define SBI_DBCN_WRITE_BYTE	  2
 
-#define SBI_SRST_TYPE_SHUTDOWN  0
-#define SBI_SRST_REASON_NONE    0
+#define SBI_SRST_TYPE_SHUTDOWN	0
+#define SBI_SRST_REASON_NONE	0
 #define SBI_SRST_REASON_SYSFAIL 1
 
 enum sbi_hsm_state {
@@ -33,7 +33,7 @@ enum sbi_hsm_state {
 	SBI_HSM_STOP_PENDING = 3,
 };
 
-#define SBI_SUCCESS           0
+#define SBI_SUCCESS	      0
 #define SBI_ERR_NOT_SUPPORTED (-2)
 
 struct sbiret {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Per-hart structs and stacks, bringing secondary harts up through SBI HSM. */
+#include <vireo/cpu.h>
 #include <vireo/hart.h>
 #include <vireo/log.h>
 #include <vireo/panic.h>
@@ -114,4 +115,48 @@ long hart_guarded_probe(void (*probe)(void *arg), void *arg)
 	__atomic_store_n(&h->guard_active, false, __ATOMIC_SEQ_CST);
 	cause = (long)h->guard_cause;
 	return cause;
+}
+
+unsigned hart_pending_irqs(void)
+{
+	unsigned long sip = csr_read(sip);
+	unsigned irqs = 0;
+
+	if (sip & MIP_SSIP)
+		irqs |= HART_IRQ_IPI;
+	if (sip & MIP_STIP)
+		irqs |= HART_IRQ_TIMER;
+	if (sip & MIP_SEIP)
+		irqs |= HART_IRQ_EXT;
+	return irqs;
+}
+
+void hart_ack_ipi(void)
+{
+	csr_clear(sip, MIP_SSIP);
+}
+
+void hart_set_timer(uint64_t deadline)
+{
+	if (cpu_features.sstc)
+		csr_write(stimecmp, deadline);
+	else
+		sbi_host_set_timer(deadline);
+}
+
+uint64_t hart_time(void)
+{
+	return csr_read(time);
+}
+
+void hart_wait_for_interrupt(void)
+{
+	/* sstatus.SIE stays 0: wfi still wakes on an interrupt enabled in sie. */
+	if (!(csr_read(sip) & csr_read(sie)))
+		wfi();
+}
+
+void hart_flush_gstage_tlb(void)
+{
+	hfence_gvma_all();
 }

@@ -13,6 +13,8 @@ void console_putc(char c);
 void console_write(const char *s, size_t len);
 /* Non-blocking: -1 when no byte is waiting. */
 int console_getc(void);
+/* Interrupt on received bytes (the host PLIC routes it). */
+void console_enable_rx_irq(void);
 /* Lock/unlock for writing several pieces as one unit. */
 void console_lock(void);
 void console_unlock(void);
@@ -20,5 +22,7 @@ void console_unlock(void);
 void console_go_lockless(void);
 /* Unlocked output for panics: never blocks on a lock another hart holds. */
 void console_write_raw(const char *s, size_t len);
+/* One byte exactly as given (no \n -> \r\n): guests send their own line ends. */
+void console_write_raw_byte(uint8_t byte);
 
 #endif

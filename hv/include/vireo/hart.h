@@ -16,6 +16,10 @@
 #define HART_REQ_RESCHED (1UL << 0) /* look at the run queue again */
 #define HART_REQ_HALT    (1UL << 1) /* the system is going down: stop */
 #define HART_REQ_KICK    (1UL << 2) /* leave the guest and re-evaluate its state */
+#define HART_REQ_GVMA_FLUSH (1UL << 3) /* a VMID was recycled: flush G-stage TLB entries */
+
+/* Flush this hart's G-stage TLB (all VMIDs). */
+void hart_flush_gstage_tlb(void);
 
 struct vcpu;
 
@@ -56,6 +60,20 @@ void hart_start_secondaries(void (*entry)(struct hart *));
 void hart_request(struct hart *target, unsigned long request);
 /* Take (and clear) the pending requests of this hart. */
 unsigned long hart_take_requests(void);
+
+/* Host interrupts, as the scheduler sees them (arch hides the CSRs). */
+#define HART_IRQ_IPI   (1u << 0)
+#define HART_IRQ_TIMER (1u << 1)
+#define HART_IRQ_EXT   (1u << 2)
+/* Which host interrupts are pending on this hart now. */
+unsigned hart_pending_irqs(void);
+/* Clear this hart's IPI. */
+void hart_ack_ipi(void);
+/* Program this hart's timer to fire at `deadline` (time CSR units); UINT64_MAX = never. */
+void hart_set_timer(uint64_t deadline);
+uint64_t hart_time(void);
+/* Sleep until any host interrupt is pending (interrupts stay masked: no handler runs). */
+void hart_wait_for_interrupt(void);
 
 /* Run `probe` with the trap guard armed; returns the trap cause or -1 when no trap. */
 long hart_guarded_probe(void (*probe)(void *arg), void *arg);

@@ -59,11 +59,12 @@ struct vcpu_arch {
 	struct vcpu_vs_csrs vs;
 	struct vcpu_hcfg hcfg;
 	struct vcpu_fp_state fp;
-	/* Interrupts to inject, as hvip bits, posted by any hart (atomic OR/AND). */
-	unsigned long pending_irqs;
 };
 
 /* Register numbers in gprs.x[] used by SBI and the exit path. */
+/* VS interrupt numbers, as hvip bit positions. */
+enum { VCPU_IRQ_SOFT = 2, VCPU_IRQ_TIMER = 6, VCPU_IRQ_EXT = 10 };
+
 enum { REG_RA = 1, REG_SP = 2, REG_A0 = 10, REG_A1 = 11, REG_A6 = 16, REG_A7 = 17 };
 
 /* Reset to the boot state: VS-mode, a0 = hartid, a1 = dtb, pc = entry. */
@@ -75,21 +76,35 @@ void vcpu_arch_load(struct vcpu_arch *a);
 void vcpu_arch_put(struct vcpu_arch *a);
 /* Enter the guest; returns on the next exit with a->exit filled in. */
 void vcpu_arch_run(struct vcpu_arch *a);
-/* Apply a->pending_irqs to hvip (on the hart the vCPU is loaded on). */
-void vcpu_arch_sync_irqs(struct vcpu_arch *a);
-/* Post / withdraw an interrupt for a vCPU from any hart (hvip bit numbers). */
-void vcpu_arch_post_irq(struct vcpu_arch *a, unsigned irq);
-void vcpu_arch_clear_irq(struct vcpu_arch *a, unsigned irq);
+/* The following act on the hart the vCPU is loaded on. */
+/* Drive one VS interrupt line (VCPU_IRQ_*) of the loaded vCPU. */
+void vcpu_arch_set_irq_line(struct vcpu_arch *a, unsigned irq, bool level);
+/* Would an interrupt end the vCPU's wfi (pending and enabled in its vsie)? `extra` adds
+ * pending lines (BIT(VCPU_IRQ_*)) not yet in hvip; `loaded` says whether to look at the
+ * live CSRs of this hart or at the saved copies. */
+bool vcpu_arch_irq_wakes(struct vcpu_arch *a, bool loaded, unsigned long extra);
+/* The guest's own Sstc deadline (vstimecmp), live or saved; UINT64_MAX without Sstc. */
+uint64_t vcpu_arch_sstc_deadline(struct vcpu_arch *a, bool loaded);
+/* SBI set_timer with Sstc: write vstimecmp of the loaded vCPU. */
+void vcpu_arch_set_vstimecmp(struct vcpu_arch *a, uint64_t deadline);
+
+/* Run fence.i / flush the VS-stage TLB of the loaded vCPU (remote fences). */
+void vcpu_arch_apply_fences(struct vcpu_arch *a, bool fence_i, bool vvma);
 
 /* Inject a synchronous exception into the guest's own trap handler. */
 void vcpu_arch_inject_exception(struct vcpu_arch *a, unsigned long cause, unsigned long tval);
 
-/* Guest time (time CSR + htimedelta) and the guest's view of its timer. */
+/* Guest time (time CSR + htimedelta), and the host's. */
 uint64_t vcpu_arch_guest_time(const struct vcpu_arch *a);
+uint64_t vcpu_arch_host_time(void);
 
 /* Read guest memory through the guest's own translation (hlv/hlvx), as the guest
  * would at the given privilege; returns 0 or -VIREO_EFAULT. */
 int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn);
+
+/* Read a 64-bit value at a guest virtual address, through the guest's translation
+ * (legacy SBI passes hart masks by pointer); 0 or -VIREO_EFAULT. */
+int vcpu_arch_read_guest_u64(struct vcpu_arch *a, unsigned long guest_va, uint64_t *value);
 
 /* Print the GPRs and trap CSRs of the vCPU. */
 void vcpu_arch_dump(const struct vcpu_arch *a);

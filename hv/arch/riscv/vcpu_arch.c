@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The architectural side of a vCPU: reset state, CSR load/save, injection. */
+#include <vireo/cpu.h>
+#include <vireo/hart.h>
+#include <vireo/log.h>
+#include <vireo/string.h>
+#include <vireo/vcpu_arch.h>
+#include "csr.h"
+
+void vcpu_fp_save(struct vcpu_arch *a);
+void vcpu_fp_restore(struct vcpu_arch *a);
+
+/* Exceptions the guest handles itself, without Vireo seeing them. */
+#define HEDELEG_GUEST                                                                              \
+	(BIT(EXC_INST_MISALIGNED) | BIT(EXC_ILLEGAL_INSN) | BIT(EXC_BREAKPOINT) |                  \
+	 BIT(EXC_LOAD_MISALIGNED) | BIT(EXC_STORE_MISALIGNED) | BIT(EXC_ECALL_U) |                \
+	 BIT(EXC_INST_PAGE_FAULT) | BIT(EXC_LOAD_PAGE_FAULT) | BIT(EXC_STORE_PAGE_FAULT))
+/* VS interrupts go to the guest's handler (hvip injects them). */
+#define HIDELEG_GUEST (MIP_VSSIP | MIP_VSTIP | MIP_VSEIP)
+
+void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0, unsigned long a1,
+		     unsigned long hgatp, bool sstc)
+{
+	memset(&a->gprs, 0, sizeof(a->gprs));
+	memset(&a->vs, 0, sizeof(a->vs));
+	memset(&a->fp, 0, sizeof(a->fp));
+	a->gprs.x[10] = a0;
+	a->gprs.x[11] = a1;
+	a->gprs.sepc = entry;
+	/* sret lands in VS-mode (SPV=1, SPP=S); wfi traps so the hart can be reused (VTW). */
+	a->gprs.sstatus = SSTATUS_SPP | (cpu_features.isa_has_f ? SSTATUS_FS_INITIAL : 0);
+	a->gprs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | HSTATUS_VSXL_64;
+	a->vs.vstimecmp = UINT64_MAX;
+	a->hcfg.hedeleg = HEDELEG_GUEST;
+	a->hcfg.hideleg = HIDELEG_GUEST;
+	a->hcfg.hcounteren = HCOUNTEREN_CY | HCOUNTEREN_TM | HCOUNTEREN_IR;
+	a->hcfg.henvcfg = sstc ? HENVCFG_STCE : 0;
+	a->hcfg.hgatp = hgatp;
+	/* Guest time is host time: one timebase for every VM, no offset to migrate. */
+	a->hcfg.htimedelta = 0;
+}
+
+static void fp_restore(struct vcpu_arch *a)
+{
+	if (!cpu_features.isa_has_f)
+		return;
+	/* Always restore (zeros the first time): another VM's FP values must not leak. */
+	csr_set(sstatus, SSTATUS_FS_INITIAL);
+	vcpu_fp_restore(a);
+	csr_clear(sstatus, SSTATUS_FS);
+	if ((a->gprs.sstatus & SSTATUS_FS) != SSTATUS_FS_OFF)
+		a->gprs.sstatus = (a->gprs.sstatus & ~SSTATUS_FS) | SSTATUS_FS_CLEAN;
+}
+
+static void fp_save(struct vcpu_arch *a)
+{
+	if (!cpu_features.isa_has_f || (a->gprs.sstatus & SSTATUS_FS) != SSTATUS_FS_DIRTY)
+		return;
+	csr_set(sstatus, SSTATUS_FS_INITIAL);
+	vcpu_fp_save(a);
+	csr_clear(sstatus, SSTATUS_FS);
+	a->gprs.sstatus = (a->gprs.sstatus & ~SSTATUS_FS) | SSTATUS_FS_CLEAN;
+	a->fp.valid = true;
+}
+
+void vcpu_arch_load(struct vcpu_arch *a)
+{
+	csr_write(hgatp, a->hcfg.hgatp);
+	csr_write(hedeleg, a->hcfg.hedeleg);
+	csr_write(hideleg, a->hcfg.hideleg);
+	csr_write(hcounteren, a->hcfg.hcounteren);
+	csr_write(henvcfg, a->hcfg.henvcfg);
+	csr_write(htimedelta, (unsigned long)a->hcfg.htimedelta);
+	csr_write(vsstatus, a->vs.vsstatus);
+	csr_write(vsie, a->vs.vsie);
+	csr_write(vstvec, a->vs.vstvec);
+	csr_write(vsscratch, a->vs.vsscratch);
+	csr_write(vsepc, a->vs.vsepc);
+	csr_write(vscause, a->vs.vscause);
+	csr_write(vstval, a->vs.vstval);
+	csr_write(vsatp, a->vs.vsatp);
+	if (cpu_features.sstc)
+		csr_write(vstimecmp, a->vs.vstimecmp);
+	csr_write(hvip, a->vs.hvip);
+	/* VS-stage TLB entries are tagged by VMID and ASID, not by vCPU: another vCPU
+	 * of this VM may have left entries here that this one must not see. */
+	hfence_vvma_all();
+	fp_restore(a);
+}
+
+void vcpu_arch_put(struct vcpu_arch *a)
+{
+	a->vs.vsstatus = csr_read(vsstatus);
+	a->vs.vsie = csr_read(vsie);
+	a->vs.vstvec = csr_read(vstvec);
+	a->vs.vsscratch = csr_read(vsscratch);
+	a->vs.vsepc = csr_read(vsepc);
+	a->vs.vscause = csr_read(vscause);
+	a->vs.vstval = csr_read(vstval);
+	a->vs.vsatp = csr_read(vsatp);
+	if (cpu_features.sstc) {
+		a->vs.vstimecmp = csr_read(vstimecmp);
+		/* Keep the guest's deadline from firing into whoever runs next. */
+		csr_write(vstimecmp, UINT64_MAX);
+	}
+	a->vs.hvip = csr_read(hvip);
+	csr_write(hvip, 0);
+	fp_save(a);
+	csr_write(hgatp, 0);
+}
+
+void vcpu_arch_set_irq_line(struct vcpu_arch *a, unsigned irq, bool level)
+{
+	(void)a;
+	if (level)
+		csr_set(hvip, BIT(irq));
+	else
+		csr_clear(hvip, BIT(irq));
+}
+
+uint64_t vcpu_arch_sstc_deadline(struct vcpu_arch *a, bool loaded)
+{
+	if (!cpu_features.sstc)
+		return UINT64_MAX;
+	return loaded ? csr_read(vstimecmp) : a->vs.vstimecmp;
+}
+
+void vcpu_arch_set_vstimecmp(struct vcpu_arch *a, uint64_t deadline)
+{
+	a->vs.vstimecmp = deadline;
+	csr_write(vstimecmp, deadline);
+}
+
+bool vcpu_arch_irq_wakes(struct vcpu_arch *a, bool loaded, unsigned long extra)
+{
+	unsigned long hvip = loaded ? csr_read(hvip) : a->vs.hvip;
+	unsigned long enabled = loaded ? csr_read(vsie) : a->vs.vsie; /* S positions: 1, 5, 9 */
+	unsigned long pending = (hvip | extra) & (MIP_VSSIP | MIP_VSTIP | MIP_VSEIP);
+
+	if (csr_read(time) >= vcpu_arch_sstc_deadline(a, loaded))
+		pending |= MIP_VSTIP;
+	return ((pending >> 1) & enabled) != 0;
+}
+
+uint64_t vcpu_arch_guest_time(const struct vcpu_arch *a)
+{
+	return csr_read(time) + (uint64_t)a->hcfg.htimedelta;
+}
+
+uint64_t vcpu_arch_host_time(void)
+{
+	return csr_read(time);
+}
+
+/* Emulate a trap into the guest's own handler, as the hart would have done it. */
+void vcpu_arch_inject_exception(struct vcpu_arch *a, unsigned long cause, unsigned long tval)
+{
+	unsigned long vsstatus = csr_read(vsstatus);
+	bool from_s = (a->gprs.hstatus & HSTATUS_SPVP) != 0;
+
+	csr_write(vsepc, a->gprs.sepc);
+	csr_write(vscause, cause);
+	csr_write(vstval, tval);
+	vsstatus &= ~(SSTATUS_SPP | SSTATUS_SPIE);
+	if (from_s)
+		vsstatus |= SSTATUS_SPP;
+	if (vsstatus & SSTATUS_SIE)
+		vsstatus |= SSTATUS_SPIE;
+	vsstatus &= ~SSTATUS_SIE;
+	csr_write(vsstatus, vsstatus);
+	a->gprs.sepc = csr_read(vstvec) & ~3UL;
+	/* The handler runs in VS-mode whatever the guest was in (VS or VU). */
+	a->gprs.sstatus |= SSTATUS_SPP;
+	a->gprs.hstatus |= HSTATUS_SPVP;
+}
+
+struct fetch_probe {
+	unsigned long addr;
+	unsigned long value;
+};
+
+static void hlvx_probe(void *arg)
+{
+	struct fetch_probe *p = arg;
+	unsigned long v;
+
+	__asm__ volatile(".option push\n.option arch, +h\nhlvx.hu %0, (%1)\n.option pop"
+			 : "=&r"(v)
+			 : "r"(p->addr)
+			 : "memory");
+	p->value = v;
+}
+
+/* Read one halfword of guest instruction memory as the guest at its privilege would. */
+static int fetch_half(struct vcpu_arch *a, unsigned long va, uint16_t *half)
+{
+	struct fetch_probe p = {.addr = va, .value = 0};
+	unsigned long saved = csr_read(hstatus);
+	long cause;
+
+	csr_write(hstatus, (saved & ~HSTATUS_SPVP) | (a->gprs.hstatus & HSTATUS_SPVP));
+	cause = hart_guarded_probe(hlvx_probe, &p);
+	csr_write(hstatus, saved);
+	if (cause != -1)
+		return -VIREO_EFAULT;
+	*half = (uint16_t)p.value;
+	return 0;
+}
+
+int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn)
+{
+	uint16_t lo, hi = 0;
+
+	if (fetch_half(a, guest_va, &lo))
+		return -VIREO_EFAULT;
+	if ((lo & 3) == 3 && fetch_half(a, guest_va + 2, &hi))
+		return -VIREO_EFAULT;
+	*insn = lo | ((uint32_t)hi << 16);
+	return 0;
+}
+
+static void hlv_d_probe(void *arg)
+{
+	struct fetch_probe *p = arg;
+	unsigned long v;
+
+	__asm__ volatile(".option push\n.option arch, +h\nhlv.d %0, (%1)\n.option pop"
+			 : "=&r"(v)
+			 : "r"(p->addr)
+			 : "memory");
+	p->value = v;
+}
+
+int vcpu_arch_read_guest_u64(struct vcpu_arch *a, unsigned long guest_va, uint64_t *value)
+{
+	struct fetch_probe p = {.addr = guest_va, .value = 0};
+	unsigned long saved = csr_read(hstatus);
+	long cause;
+
+	if (guest_va & 7)
+		return -VIREO_EFAULT;
+	csr_write(hstatus, (saved & ~HSTATUS_SPVP) | (a->gprs.hstatus & HSTATUS_SPVP));
+	cause = hart_guarded_probe(hlv_d_probe, &p);
+	csr_write(hstatus, saved);
+	if (cause != -1)
+		return -VIREO_EFAULT;
+	*value = p.value;
+	return 0;
+}
+
+const char *trap_gpr_name(unsigned reg);
+
+void vcpu_arch_dump(const struct vcpu_arch *a)
+{
+	printk("  sepc %016lx  scause %016lx  stval %016lx\n", a->gprs.sepc, a->exit.scause,
+	       a->exit.stval);
+	printk("  htval %015lx  htinst %015lx  hstatus %014lx\n", a->exit.htval, a->exit.htinst,
+	       a->gprs.hstatus);
+	for (unsigned i = 1; i < 32; i += 4)
+		printk("  %-4s %016lx %-4s %016lx %-4s %016lx %-4s %016lx\n", trap_gpr_name(i),
+		       a->gprs.x[i], trap_gpr_name(i + 1), a->gprs.x[i + 1], trap_gpr_name(i + 2),
+		       a->gprs.x[i + 2], trap_gpr_name(i + 3), i + 3 < 32 ? a->gprs.x[i + 3] : 0);
+}
+
+void vcpu_arch_apply_fences(struct vcpu_arch *a, bool do_fence_i, bool vvma)
+{
+	(void)a;
+	if (do_fence_i)
+		fence_i();
+	if (vvma)
+		hfence_vvma_all();
+}

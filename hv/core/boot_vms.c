@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* From the boot bundle to running VMs; the host console's input to the focused VM. */
+#include <vireo/bundle.h>
+#include <vireo/console.h>
+#include <vireo/host_irq.h>
+#include <vireo/log.h>
+#include <vireo/power.h>
+#include <vireo/sbi.h>
+#include <vireo/sbi_host.h>
+#include <vireo/string.h>
+#include <vireo/uart.h>
+#include <vireo/vireo.h>
+#include <vireo/vm.h>
+
+static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e,
+			       struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strlcpy(cfg->name, e->name, sizeof(cfg->name));
+	strlcpy(cfg->bootargs, e->bootargs, sizeof(cfg->bootargs));
+	cfg->ram_size = e->ram_size;
+	cfg->vcpus = e->vcpus;
+	cfg->hart_affinity = e->hart_affinity;
+	cfg->kernel = b->base + e->kernel_offset;
+	cfg->kernel_size = e->kernel_size;
+	cfg->initrd = e->initrd_size ? b->base + e->initrd_offset : NULL;
+	cfg->initrd_size = e->initrd_size;
+	cfg->testdev = (e->flags & BUNDLE_VM_TESTDEV) != 0;
+}
+
+/* Host console input goes to the focused VM's UART (and its SBI console). */
+static void console_rx(void *opaque)
+{
+	int c;
+
+	(void)opaque;
+	while ((c = console_getc()) >= 0) {
+		struct vm *vm = vm_console_focus();
+		if (vm)
+			vm_console_input(vm, (uint8_t)c);
+	}
+}
+
+static void init_console_input(void)
+{
+	const struct platform *plat = vireo_platform();
+
+	if (!plat->plic.present || !plat->uart.present || !plat->uart.irq)
+		return;
+	host_irq_init(plat->plic.base, plat->plic_ndev, plat->plic_s_context, plat->nharts);
+	if (host_irq_register(plat->uart.irq, 0, console_rx, NULL) == 0)
+		console_enable_rx_irq();
+}
+
+void vireo_start_vms(void)
+{
+	const struct platform *plat = vireo_platform();
+	struct vm *vms[BUNDLE_MAX_VMS];
+	unsigned created = 0;
+	struct bundle b;
+	char why[160];
+
+	sbi_base_init(sbi_host_mvendorid(), sbi_host_marchid(), sbi_host_mimpid());
+	if (!plat->has_initrd) {
+		log_info("no boot bundle (QEMU -initrd): no VMs to run; powering off");
+		power_off(0);
+	}
+	if (bundle_parse((const void *)(uintptr_t)plat->initrd.start,
+			 plat->initrd.end - plat->initrd.start, &b, why, sizeof(why)) != 0) {
+		log_error("boot bundle: %s", why);
+		power_off(1);
+	}
+	vm_console_set_shared(b.header->vm_count > 1);
+	for (unsigned i = 0; i < b.header->vm_count; i++) {
+		struct vm_config cfg;
+		config_from_bundle(&b, &b.vms[i], &cfg);
+		struct vm *vm = vm_create(&cfg);
+		if (vm)
+			vms[created++] = vm;
+	}
+	if (created == 0) {
+		log_error("no VM could be created");
+		power_off(1);
+	}
+	init_console_input();
+	for (unsigned i = 0; i < created; i++)
+		vm_start(vms[i]);
+}

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* VM lifecycle: create (RAM, G-stage, devices, kernel, DTB, vCPUs), stop, free. */
+#include <vireo/cpu.h>
+#include <vireo/hart.h>
+#include <vireo/loader.h>
+#include <vireo/log.h>
+#include <vireo/mm.h>
+#include <vireo/power.h>
+#include <vireo/sbi.h>
+#include <vireo/sched.h>
+#include <vireo/string.h>
+#include <vireo/vireo.h>
+#include <vireo/vm.h>
+#include <vireo/vm_fdt.h>
+#include <vireo/vm_layout.h>
+#include <vireo/vmid.h>
+
+#define VM_MAX         16
+#define VM_DTB_MAX     (64 * KIB)
+#define VM_RAM_ALIGN   (2 * MIB) /* lets the G-stage use 2 MiB leaves */
+
+static spinlock_t vm_table_lock = SPINLOCK_INIT;
+static struct vm *vm_table[VM_MAX];
+static unsigned next_vm_id;
+static int final_status;
+static bool final_status_set;
+
+static void *gstage_alloc(void *ctx, size_t npages, size_t align)
+{
+	(void)ctx;
+	return page_alloc(npages, align);
+}
+
+static void gstage_free(void *ctx, void *p, size_t npages)
+{
+	(void)ctx;
+	page_free(p, npages);
+}
+
+void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len)
+{
+	if (gpa < vm->ram_base || len > vm->ram_size || gpa - vm->ram_base > vm->ram_size - len)
+		return NULL;
+	return vm->ram + (gpa - vm->ram_base);
+}
+
+struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
+{
+	return hartid < vm->nvcpus ? vm->vcpus[hartid] : NULL;
+}
+
+/* The virtual PLIC's output for one context changed. */
+static void plic_notify(void *opaque, unsigned context, bool pending)
+{
+	struct vm *vm = opaque;
+	unsigned hart = context / 2;
+
+	if (context % 2 == 1 && hart < vm->nvcpus)
+		vcpu_set_ext_irq(vm->vcpus[hart], pending);
+}
+
+static void uart_tx(void *opaque, uint8_t byte)
+{
+	struct vm *vm = opaque;
+
+	vm_console_putc(&vm->console, byte);
+}
+
+static int init_devices(struct vm *vm)
+{
+	int err;
+
+	mmio_bus_init(&vm->bus);
+	vplic_init(&vm->plic, VM_PLIC_NUM_SOURCES, 2 * vm->nvcpus, plic_notify, vm);
+	err = mmio_bus_register(&vm->bus, VM_PLIC_BASE, VM_PLIC_SIZE, &vplic_mmio_ops, &vm->plic,
+				"plic");
+	struct irq_line uart_irq = {vplic_set_level, &vm->plic, VM_UART_IRQ};
+	vuart_init(&vm->uart, uart_tx, vm, &uart_irq);
+	if (!err)
+		err = mmio_bus_register(&vm->bus, VM_UART_BASE, VM_UART_SIZE, &vuart_mmio_ops,
+					&vm->uart, "uart");
+	if (!err && vm->config.testdev) {
+		testdev_init(&vm->testdev);
+		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
+					&testdev_mmio_ops, &vm->testdev, "testdev");
+	}
+	return err;
+}
+
+static int init_memory(struct vm *vm)
+{
+	enum gstage_mode mode = cpu_features.sv48x4 ? GSTAGE_SV48X4 : GSTAGE_SV39X4;
+	int err;
+
+	vm->ram_base = VM_RAM_BASE;
+	vm->ram_size = ALIGN_UP(vm->config.ram_size, VM_RAM_ALIGN);
+	vm->ram = page_alloc(vm->ram_size / PAGE_SIZE, VM_RAM_ALIGN);
+	if (!vm->ram) {
+		log_error("VM '%s': cannot allocate %lu MiB of RAM", vm->name,
+			  (unsigned long)(vm->ram_size / MIB));
+		return -VIREO_ENOMEM;
+	}
+	err = gstage_init(&vm->gstage, mode, gstage_alloc, gstage_free, NULL);
+	if (!err)
+		err = gstage_map(&vm->gstage, vm->ram_base, (uintptr_t)vm->ram, vm->ram_size,
+				 GSTAGE_PERM_RWX);
+	if (err) {
+		log_error("VM '%s': cannot build the G-stage page tables (%d)", vm->name, err);
+		return err;
+	}
+	vm->hgatp = gstage_hgatp(&vm->gstage, vm->vmid);
+	return 0;
+}
+
+static const char *host_mmu_type(void)
+{
+	return cpu_features.sv48x4 ? "riscv,sv48" : "riscv,sv39";
+}
+
+/* Kernel at its place, DTB at the top of RAM, initrd just below it. */
+static int load_images(struct vm *vm)
+{
+	struct guest_ram ram = {vm->ram, vm->ram_base, vm->ram_size};
+	struct loaded_kernel k;
+	const char *why;
+	char isa[128];
+	uint64_t dtb_off = vm->ram_size - VM_DTB_MAX;
+
+	if (loader_load_kernel(&ram, vm->config.kernel, vm->config.kernel_size, &k, &why)) {
+		log_error("VM '%s': %s", vm->name, why);
+		return -VIREO_EINVAL;
+	}
+	vm->entry = k.entry;
+	vm->dtb_gpa = vm->ram_base + dtb_off;
+	uint64_t top = dtb_off;
+	if (vm->config.initrd_size) {
+		uint64_t at = ALIGN_DOWN(dtb_off - vm->config.initrd_size, PAGE_SIZE);
+		if (vm->config.initrd_size > dtb_off || vm->ram_base + at < k.end) {
+			log_error("VM '%s': kernel and initrd do not both fit in %lu MiB of RAM",
+				  vm->name, (unsigned long)(vm->ram_size / MIB));
+			return -VIREO_EINVAL;
+		}
+		memcpy(vm->ram + at, vm->config.initrd, vm->config.initrd_size);
+		vm->initrd_gpa = vm->ram_base + at;
+		vm->initrd_size = vm->config.initrd_size;
+		top = at;
+	}
+	if (vm->ram_base + top < k.end) {
+		log_error("VM '%s': kernel overlaps the device tree at the top of RAM", vm->name);
+		return -VIREO_EINVAL;
+	}
+	vm_fdt_guest_isa(cpu_features.isa, cpu_features.sstc, isa, sizeof(isa));
+	struct vm_fdt_params p = {
+		.name = vm->name,
+		.nvcpus = vm->nvcpus,
+		.isa = isa,
+		.mmu_type = host_mmu_type(),
+		.timebase_hz = vireo_platform()->timebase_hz,
+		.ram_base = vm->ram_base,
+		.ram_size = vm->ram_size,
+		.bootargs = vm->config.bootargs,
+		.has_initrd = vm->initrd_size != 0,
+		.initrd_start = vm->initrd_gpa,
+		.initrd_end = vm->initrd_gpa + vm->initrd_size,
+		.testdev = vm->config.testdev,
+	};
+	int size = vm_fdt_build(vm->ram + dtb_off, VM_DTB_MAX, &p);
+	if (size < 0) {
+		log_error("VM '%s': cannot build its device tree (libfdt error %d)", vm->name, size);
+		return -VIREO_EINVAL;
+	}
+	log_info("VM '%s': %s kernel at %#lx, entry %#lx, DTB at %#lx%s", vm->name,
+		 loader_kind_name(k.kind), (unsigned long)k.start, (unsigned long)k.entry,
+		 (unsigned long)vm->dtb_gpa, vm->initrd_size ? ", initrd loaded" : "");
+	return 0;
+}
+
+static int create_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = kzalloc(sizeof(*v));
+		if (!v)
+			return -VIREO_ENOMEM;
+		vm->vcpus[i] = v;
+		v->vm = vm;
+		v->id = i;
+		v->lock = (spinlock_t)SPINLOCK_INIT;
+		v->hsm = VCPU_STOPPED;
+		v->timer_deadline = UINT64_MAX;
+		v->hart = sched_pick_hart(vm->config.hart_affinity);
+		if (!v->hart) {
+			log_error("VM '%s': no online hart matches its hart affinity", vm->name);
+			return -VIREO_EINVAL;
+		}
+		vcpu_arch_reset(&v->arch, 0, 0, 0, vm->hgatp, cpu_features.sstc);
+	}
+	/* The boot vCPU starts at the kernel with a0 = hart id, a1 = DTB. */
+	vm->vcpus[0]->start_addr = vm->entry;
+	vm->vcpus[0]->start_opaque = vm->dtb_gpa;
+	vm->vcpus[0]->hsm = VCPU_START_PENDING;
+	return 0;
+}
+
+static void vm_free(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i])
+			kfree(vm->vcpus[i]);
+	if (vm->gstage.root)
+		gstage_destroy(&vm->gstage);
+	if (vm->ram)
+		page_free(vm->ram, vm->ram_size / PAGE_SIZE);
+	if (vm->vmid)
+		vmid_free(vm->vmid);
+	kfree(vm);
+}
+
+static bool table_insert(struct vm *vm)
+{
+	bool ok = false;
+
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX && !ok; i++) {
+		if (!vm_table[i]) {
+			vm_table[i] = vm;
+			vm->id = next_vm_id++;
+			ok = true;
+		}
+	}
+	spin_unlock(&vm_table_lock);
+	return ok;
+}
+
+struct vm *vm_create(const struct vm_config *cfg)
+{
+	struct vm *vm = kzalloc(sizeof(*vm));
+
+	if (!vm)
+		return NULL;
+	vm->config = *cfg;
+	strlcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->nvcpus = cfg->vcpus;
+	vm->lock = (spinlock_t)SPINLOCK_INIT;
+	vm->state = VM_CREATED;
+	vm_console_init(&vm->console, vm->name);
+	if (vm->nvcpus == 0 || vm->nvcpus > VM_MAX_VCPUS) {
+		log_error("VM '%s': %u vCPUs requested, 1..%u supported", vm->name, vm->nvcpus,
+			  VM_MAX_VCPUS);
+		vm_free(vm);
+		return NULL;
+	}
+	vm->vmid = vmid_alloc();
+	if (!vm->vmid || init_memory(vm) || init_devices(vm) || load_images(vm) ||
+	    create_vcpus(vm) || !table_insert(vm)) {
+		log_error("VM '%s' not created", vm->name);
+		vm_free(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+void vm_start(struct vm *vm)
+{
+	vm->attached_vcpus = vm->nvcpus;
+	log_info("VM '%s': starting (%u vCPU%s, %lu MiB, VMID %u)", vm->name, vm->nvcpus,
+		 vm->nvcpus == 1 ? "" : "s", (unsigned long)(vm->ram_size / MIB), vm->vmid);
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		sched_attach(vm->vcpus[i]);
+}
+
+void vm_stop(struct vm *vm, int status, const char *why)
+{
+	bool first;
+
+	spin_lock(&vm->lock);
+	first = vm->state == VM_RUNNING;
+	if (first) {
+		vm->exit_status = status;
+		vm->state = VM_STOPPING;
+	}
+	spin_unlock(&vm->lock);
+	if (!first)
+		return;
+	vm_console_flush(&vm->console);
+	log_info("VM '%s': %s, exit status %d", vm->name, why, status);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+}
+
+static void record_status(int status)
+{
+	spin_lock(&vm_table_lock);
+	if (!final_status_set && status != 0) {
+		final_status = status;
+		final_status_set = true;
+	}
+	spin_unlock(&vm_table_lock);
+}
+
+static void table_remove(struct vm *vm)
+{
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (vm_table[i] == vm)
+			vm_table[i] = NULL;
+	spin_unlock(&vm_table_lock);
+}
+
+void vm_vcpu_detached(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct vm_config cfg;
+	bool reboot;
+
+	if (__atomic_sub_fetch(&vm->attached_vcpus, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	/* The last vCPU is off its hart: nothing references the VM any more. */
+	reboot = vm->reboot_requested;
+	cfg = vm->config;
+	if (!reboot)
+		record_status(vm->exit_status);
+	table_remove(vm);
+	vm_free(vm);
+	if (reboot) {
+		log_info("VM '%s': rebooting", cfg.name);
+		struct vm *again = vm_create(&cfg);
+		if (again) {
+			vm_start(again);
+			return;
+		}
+		record_status(VM_STATUS_FAULT);
+	}
+	if (vm_alive_count() == 0) {
+		log_info("all VMs have ended; powering off (status %d)", vm_final_status());
+		power_off(vm_final_status());
+	}
+}
+
+unsigned vm_alive_count(void)
+{
+	unsigned n = 0;
+
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++)
+		n += vm_table[i] != NULL;
+	spin_unlock(&vm_table_lock);
+	return n;
+}
+
+int vm_final_status(void)
+{
+	return final_status;
+}
+
+struct vm *vm_console_focus(void)
+{
+	struct vm *focus = NULL;
+
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = vm_table[i];
+		if (vm && vm->state == VM_RUNNING && (!focus || vm->id < focus->id))
+			focus = vm;
+	}
+	spin_unlock(&vm_table_lock);
+	return focus;
+}
+
+void vm_console_input(struct vm *vm, uint8_t byte)
+{
+	spin_lock(&vm->lock);
+	if (vm->input_head - vm->input_tail < sizeof(vm->input))
+		vm->input[vm->input_head++ % sizeof(vm->input)] = byte;
+	spin_unlock(&vm->lock);
+	vuart_receive(&vm->uart, byte);
+}
+
+int sbi_console_getchar(struct vm *vm)
+{
+	int c = -1;
+
+	spin_lock(&vm->lock);
+	if (vm->input_head != vm->input_tail)
+		c = vm->input[vm->input_tail++ % sizeof(vm->input)];
+	spin_unlock(&vm->lock);
+	return c;
+}

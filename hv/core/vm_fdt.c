@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Writing a VM's device tree with libfdt's sequential-write API. The layout
+ * mirrors QEMU's virt machine (and vm_layout.h): a Linux that boots there
+ * boots here. The PLIC lists two contexts per hart, <&cpuN-intc 11 &cpuN-intc 9>,
+ * so each hart's S-mode context is 2N+1, as in the virtual PLIC.
+ */
+#include <libfdt.h>
+#include <vireo/printf.h>
+#include <vireo/string.h>
+#include <vireo/vm_fdt.h>
+#include <vireo/vm_layout.h>
+
+#define PHANDLE_PLIC        1
+#define PHANDLE_INTC(cpu)   (2 + (cpu))
+
+#define TRY(expr)                                                                                  \
+	do {                                                                                       \
+		int __err = (expr);                                                                \
+		if (__err < 0)                                                                     \
+			return __err;                                                              \
+	} while (0)
+
+/* "reg" with two address and two size cells. */
+static int prop_reg(void *fdt, uint64_t base, uint64_t size)
+{
+	fdt64_t reg[2] = {cpu_to_fdt64(base), cpu_to_fdt64(size)};
+
+	return fdt_property(fdt, "reg", reg, sizeof(reg));
+}
+
+static int node_name(char *buf, size_t size, const char *name, uint64_t addr)
+{
+	vireo_snprintf(buf, size, "%s@%lx", name, (unsigned long)addr);
+	return 0;
+}
+
+static int write_cpus(void *fdt, const struct vm_fdt_params *p)
+{
+	char name[32];
+
+	TRY(fdt_begin_node(fdt, "cpus"));
+	TRY(fdt_property_u32(fdt, "#address-cells", 1));
+	TRY(fdt_property_u32(fdt, "#size-cells", 0));
+	TRY(fdt_property_u32(fdt, "timebase-frequency", (uint32_t)p->timebase_hz));
+	for (unsigned i = 0; i < p->nvcpus; i++) {
+		node_name(name, sizeof(name), "cpu", i);
+		TRY(fdt_begin_node(fdt, name));
+		TRY(fdt_property_string(fdt, "device_type", "cpu"));
+		TRY(fdt_property_u32(fdt, "reg", i));
+		TRY(fdt_property_string(fdt, "status", "okay"));
+		TRY(fdt_property_string(fdt, "compatible", "riscv"));
+		TRY(fdt_property_string(fdt, "riscv,isa", p->isa));
+		TRY(fdt_property_string(fdt, "mmu-type", p->mmu_type));
+		TRY(fdt_begin_node(fdt, "interrupt-controller"));
+		TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
+		TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
+		TRY(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"));
+		TRY(fdt_property_u32(fdt, "phandle", PHANDLE_INTC(i)));
+		TRY(fdt_end_node(fdt));
+		TRY(fdt_end_node(fdt));
+	}
+	return fdt_end_node(fdt);
+}
+
+static int write_plic(void *fdt, const struct vm_fdt_params *p)
+{
+	char name[32];
+	fdt32_t ext[4 * VM_PLIC_NUM_SOURCES];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < p->nvcpus && n + 4 <= ARRAY_SIZE(ext); i++) {
+		ext[n++] = cpu_to_fdt32(PHANDLE_INTC(i));
+		ext[n++] = cpu_to_fdt32(11); /* M-mode external: present, never delivered */
+		ext[n++] = cpu_to_fdt32(PHANDLE_INTC(i));
+		ext[n++] = cpu_to_fdt32(9); /* S-mode external: VSEIP */
+	}
+	node_name(name, sizeof(name), "plic", VM_PLIC_BASE);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", "sifive,plic-1.0.0"));
+	TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
+	TRY(fdt_property_u32(fdt, "#address-cells", 0));
+	TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	TRY(prop_reg(fdt, VM_PLIC_BASE, VM_PLIC_SIZE));
+	TRY(fdt_property_u32(fdt, "riscv,ndev", VM_PLIC_NUM_SOURCES - 1));
+	TRY(fdt_property(fdt, "interrupts-extended", ext, n * sizeof(fdt32_t)));
+	TRY(fdt_property_u32(fdt, "phandle", PHANDLE_PLIC));
+	return fdt_end_node(fdt);
+}
+
+static int write_mmio_device(void *fdt, const char *node, const char *compatible, uint64_t base,
+			     uint64_t size, unsigned irq)
+{
+	char name[48];
+
+	node_name(name, sizeof(name), node, base);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", compatible));
+	TRY(prop_reg(fdt, base, size));
+	if (irq) {
+		TRY(fdt_property_u32(fdt, "interrupts", irq));
+		TRY(fdt_property_u32(fdt, "interrupt-parent", PHANDLE_PLIC));
+	}
+	return 0;
+}
+
+static int write_soc(void *fdt, const struct vm_fdt_params *p)
+{
+	TRY(fdt_begin_node(fdt, "soc"));
+	TRY(fdt_property_u32(fdt, "#address-cells", 2));
+	TRY(fdt_property_u32(fdt, "#size-cells", 2));
+	TRY(fdt_property_string(fdt, "compatible", "simple-bus"));
+	TRY(fdt_property(fdt, "ranges", NULL, 0));
+	TRY(write_plic(fdt, p));
+	TRY(write_mmio_device(fdt, "serial", "ns16550a", VM_UART_BASE, VM_UART_SIZE,
+			      VM_UART_IRQ));
+	TRY(fdt_property_u32(fdt, "clock-frequency", 3686400));
+	TRY(fdt_end_node(fdt));
+	for (unsigned i = 0; i < VM_VIRTIO_SLOTS; i++) {
+		if (!(p->virtio_mask & BIT(i)))
+			continue;
+		TRY(write_mmio_device(fdt, "virtio_mmio", "virtio,mmio",
+				      VM_VIRTIO_BASE + i * VM_VIRTIO_STRIDE, VM_VIRTIO_STRIDE,
+				      VM_VIRTIO_IRQ_BASE + i));
+		TRY(fdt_end_node(fdt));
+	}
+	if (p->testdev) {
+		TRY(write_mmio_device(fdt, "test", "vireo,testdev", VM_TESTDEV_BASE,
+				      VM_TESTDEV_SIZE, 0));
+		TRY(fdt_end_node(fdt));
+	}
+	return fdt_end_node(fdt);
+}
+
+static int write_chosen(void *fdt, const struct vm_fdt_params *p)
+{
+	char path[48];
+
+	TRY(fdt_begin_node(fdt, "chosen"));
+	TRY(fdt_property_string(fdt, "bootargs", p->bootargs ? p->bootargs : ""));
+	vireo_snprintf(path, sizeof(path), "/soc/serial@%lx", VM_UART_BASE);
+	TRY(fdt_property_string(fdt, "stdout-path", path));
+	if (p->has_initrd) {
+		TRY(fdt_property_u64(fdt, "linux,initrd-start", p->initrd_start));
+		TRY(fdt_property_u64(fdt, "linux,initrd-end", p->initrd_end));
+	}
+	return fdt_end_node(fdt);
+}
+
+int vm_fdt_build(void *buf, size_t size, const struct vm_fdt_params *p)
+{
+	char name[32];
+
+	TRY(fdt_create(buf, (int)size));
+	TRY(fdt_finish_reservemap(buf));
+	TRY(fdt_begin_node(buf, ""));
+	TRY(fdt_property_u32(buf, "#address-cells", 2));
+	TRY(fdt_property_u32(buf, "#size-cells", 2));
+	TRY(fdt_property_string(buf, "compatible", "vireo,vm"));
+	TRY(fdt_property_string(buf, "model", p->name ? p->name : "vireo-vm"));
+	TRY(write_chosen(buf, p));
+	node_name(name, sizeof(name), "memory", p->ram_base);
+	TRY(fdt_begin_node(buf, name));
+	TRY(fdt_property_string(buf, "device_type", "memory"));
+	TRY(prop_reg(buf, p->ram_base, p->ram_size));
+	TRY(fdt_end_node(buf));
+	TRY(write_cpus(buf, p));
+	TRY(write_soc(buf, p));
+	TRY(fdt_end_node(buf));
+	TRY(fdt_finish(buf));
+	return (int)fdt_totalsize(buf);
+}
+
+/* Multi-letter extensions a guest may be told about (the rest it does not get). */
+static const char *const guest_extensions[] = {
+	"zicsr", "zifencei", "zihintpause", "zicbom", "zicboz", "zba", "zbb", "zbc", "zbs",
+};
+
+static bool allowed_extension(const char *ext, size_t len, bool sstc)
+{
+	if (len == 4 && strncmp(ext, "sstc", 4) == 0)
+		return sstc;
+	for (unsigned i = 0; i < ARRAY_SIZE(guest_extensions); i++)
+		if (strlen(guest_extensions[i]) == len && strncmp(ext, guest_extensions[i], len) == 0)
+			return true;
+	return false;
+}
+
+void vm_fdt_guest_isa(const char *host_isa, bool sstc, char *out, size_t size)
+{
+	size_t n = 0;
+	const char *p = host_isa;
+
+	if (size == 0)
+		return;
+	/* Base and single letters, without 'h': a guest gets no nested virtualisation. */
+	while (*p && *p != '_' && n + 1 < size) {
+		if (*p != 'h' || p - host_isa < 4)
+			out[n++] = *p;
+		p++;
+	}
+	while (*p == '_') {
+		const char *ext = ++p;
+		while (*p && *p != '_')
+			p++;
+		size_t len = (size_t)(p - ext);
+		if (allowed_extension(ext, len, sstc) && n + len + 2 < size) {
+			out[n++] = '_';
+			memcpy(out + n, ext, len);
+			n += len;
+		}
+	}
+	out[n] = '\0';
+}

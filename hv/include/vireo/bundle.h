@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The boot bundle: what the host tools pack and QEMU hands to Vireo as its
+ * initrd. A header, a table of fixed-size VM entries, then the images they
+ * point to. All integers little-endian. The host packer is tools/vireo;
+ * the parser is host-testable and trusts nothing it reads.
+ */
+#ifndef VIREO_BUNDLE_H
+#define VIREO_BUNDLE_H
+
+#include <vireo/types.h>
+
+#define BUNDLE_MAGIC      "VIREOBN1"
+#define BUNDLE_VERSION    1
+#define BUNDLE_MAX_VMS    16
+#define BUNDLE_NAME_MAX   32
+#define BUNDLE_ARGS_MAX   512
+
+#define BUNDLE_VM_TESTDEV (1u << 0) /* map the MMIO test device */
+
+struct bundle_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t vm_count;
+	uint64_t total_size;
+	uint32_t vm_entry_size; /* sizeof(struct bundle_vm) the packer used */
+	uint32_t flags;
+	uint8_t reserved[32];
+};
+
+struct bundle_vm {
+	char name[BUNDLE_NAME_MAX];
+	uint64_t ram_size;
+	uint32_t vcpus;
+	uint32_t flags;
+	uint64_t hart_affinity;
+	uint64_t kernel_offset, kernel_size;
+	uint64_t initrd_offset, initrd_size;
+	char bootargs[BUNDLE_ARGS_MAX];
+	uint8_t reserved[64];
+};
+
+_Static_assert(sizeof(struct bundle_header) == 64, "bundle header layout");
+_Static_assert(sizeof(struct bundle_vm) == 664, "bundle VM entry layout");
+
+struct bundle {
+	const uint8_t *base;
+	uint64_t size;
+	const struct bundle_header *header;
+	const struct bundle_vm *vms;
+};
+
+/* Validate everything; 0, or -VIREO_EINVAL with a message in why[why_size]. */
+int bundle_parse(const void *data, uint64_t size, struct bundle *out, char *why, size_t why_size);
+
+#endif

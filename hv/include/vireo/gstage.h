@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * G-stage (guest-physical -> host-physical) page tables, Sv39x4 or Sv48x4.
+ * Building and walking the tables is pure logic (host-testable); only
+ * installing them (hgatp, hfence.gvma) is done by the arch code.
+ */
+#ifndef VIREO_GSTAGE_H
+#define VIREO_GSTAGE_H
+
+#include <vireo/types.h>
+
+#define GSTAGE_ROOT_SIZE  (16 * KIB) /* x4 root: 2048 entries, 16 KiB aligned */
+#define GSTAGE_ROOT_ALIGN (16 * KIB)
+
+#define GSTAGE_PERM_R (1u << 0)
+#define GSTAGE_PERM_W (1u << 1)
+#define GSTAGE_PERM_X (1u << 2)
+#define GSTAGE_PERM_RWX (GSTAGE_PERM_R | GSTAGE_PERM_W | GSTAGE_PERM_X)
+
+enum gstage_mode { GSTAGE_SV39X4 = 8, GSTAGE_SV48X4 = 9 };
+
+struct gstage {
+	uint64_t *root;
+	enum gstage_mode mode;
+	unsigned levels;
+	/* Page-table pages come from here (zeroed, PAGE_SIZE aligned) and go back here. */
+	void *(*alloc_pages)(void *ctx, size_t npages, size_t align);
+	void (*free_pages)(void *ctx, void *p, size_t npages);
+	void *ctx;
+	size_t table_pages; /* pages in use by tables, the root included */
+};
+
+/* Returns 0 or -VIREO_ENOMEM. */
+int gstage_init(struct gstage *gs, enum gstage_mode mode,
+		void *(*alloc_pages)(void *ctx, size_t npages, size_t align),
+		void (*free_pages)(void *ctx, void *p, size_t npages), void *ctx);
+/* Map [gpa, gpa + size) to [hpa, ...), all page aligned, using 1 GiB and 2 MiB
+ * leaves where both addresses allow. -VIREO_EINVAL for misalignment or a GPA
+ * beyond the mode's reach, -VIREO_EEXIST if anything there is mapped already,
+ * -VIREO_ENOMEM if a table page cannot be had (nothing is left half-mapped). */
+int gstage_map(struct gstage *gs, gpa_t gpa, paddr_t hpa, uint64_t size, unsigned perms);
+/* Translate; returns false when unmapped. *perms may be NULL. */
+bool gstage_translate(const struct gstage *gs, gpa_t gpa, paddr_t *hpa, unsigned *perms);
+/* Free every table page, the root included. */
+void gstage_destroy(struct gstage *gs);
+/* The largest GPA + 1 this mode can map. */
+uint64_t gstage_gpa_limit(const struct gstage *gs);
+/* hgatp value for this table with this VMID. */
+uint64_t gstage_hgatp(const struct gstage *gs, unsigned vmid);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * SBI v2.0 for guests. Each extension is a table entry {EID range, name,
+ * handler} in its own file under sbi/; sbi_handle_ecall() finds the entry
+ * for a7 and calls it with a6 and a0..a5. Unknown EIDs and FIDs return
+ * SBI_ERR_NOT_SUPPORTED; nothing a guest passes can crash Vireo.
+ */
+#ifndef VIREO_SBI_H
+#define VIREO_SBI_H
+
+#include <vireo/types.h>
+#include <vireo/vcpu.h>
+
+#define SBI_SUCCESS               0
+#define SBI_ERR_FAILED            -1
+#define SBI_ERR_NOT_SUPPORTED     -2
+#define SBI_ERR_INVALID_PARAM     -3
+#define SBI_ERR_DENIED            -4
+#define SBI_ERR_INVALID_ADDRESS   -5
+#define SBI_ERR_ALREADY_AVAILABLE -6
+#define SBI_ERR_ALREADY_STARTED   -7
+#define SBI_ERR_ALREADY_STOPPED   -8
+#define SBI_ERR_NO_SHMEM          -9
+
+#define SBI_EXT_LEGACY_MIN 0x00
+#define SBI_EXT_LEGACY_MAX 0x0f
+#define SBI_EXT_BASE       0x10
+#define SBI_EXT_TIME       0x54494D45
+#define SBI_EXT_IPI        0x735049
+#define SBI_EXT_RFENCE     0x52464E43
+#define SBI_EXT_HSM        0x48534D
+#define SBI_EXT_SRST       0x53525354
+#define SBI_EXT_DBCN       0x4442434E
+
+#define SBI_SPEC_VERSION  ((2UL << 24) | 0) /* v2.0 */
+#define SBI_IMPL_ID_VIREO 0x5649524FUL       /* "VIRO": not a registered id */
+
+/* What an extension handler gets and gives back. */
+struct sbi_call {
+	struct vcpu *vcpu;
+	unsigned long eid, fid;
+	unsigned long args[6];
+	/* Results */
+	long error;
+	unsigned long value;
+	bool legacy;           /* v0.1 calls return only a0 */
+	bool no_return;        /* the vCPU does not resume after the ecall (stop, reset) */
+	enum vcpu_action action;
+};
+
+struct sbi_ext {
+	unsigned long eid_min, eid_max;
+	const char *name;
+	void (*handler)(struct sbi_call *call);
+};
+
+/* The extension table (sbi/sbi.c). */
+extern const struct sbi_ext *const sbi_extensions[];
+extern const unsigned sbi_extension_count;
+
+/* Find the extension for eid in a table, or NULL. Pure: host-tested. */
+const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned n,
+				   unsigned long eid);
+/* Handle the VS-mode ecall of v (registers in v->arch.gprs). */
+enum vcpu_action sbi_handle_ecall(struct vcpu *v);
+
+/* Helpers shared by the extensions. */
+/* Visit each vCPU selected by (hart_mask, hart_mask_base); SBI error if one is invalid. */
+long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
+		       void (*fn)(struct vcpu *target, void *ctx), void *ctx);
+/* Cached values of the real hart, for BASE. */
+void sbi_base_init(unsigned long mvendorid, unsigned long marchid, unsigned long mimpid);
+
+extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfence,
+	sbi_ext_hsm, sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy;
+
+/* Operations the extensions share with the legacy calls. */
+void sbi_time_set_timer(struct vcpu *v, uint64_t deadline);
+void sbi_rfence_request(struct vcpu *target, bool fence_i);
+void sbi_srst_reset(struct sbi_call *call, unsigned long type, unsigned long reason);
+int sbi_console_getchar(struct vm *vm);
+
+#endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A virtual machine: guest RAM, G-stage tables, devices, vCPUs. */
+#ifndef VIREO_VM_H
+#define VIREO_VM_H
+
+#include <vireo/gstage.h>
+#include <vireo/mmio_bus.h>
+#include <vireo/spinlock.h>
+#include <vireo/testdev.h>
+#include <vireo/types.h>
+#include <vireo/vcpu.h>
+#include <vireo/vm_console.h>
+#include <vireo/vplic.h>
+#include <vireo/vuart.h>
+
+#define VM_MAX_VCPUS    VPLIC_MAX_HARTS
+#define VM_NAME_MAX     32
+#define VM_BOOTARGS_MAX 512
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
+
+/* Exit statuses of a VM that did not shut itself down. */
+#define VM_STATUS_FAULT 3   /* stopped by Vireo after an unhandled guest fault */
+#define VM_STATUS_CRASH 2   /* SRST with reason "system failure" */
+
+struct vm_config {
+	char name[VM_NAME_MAX];
+	uint64_t ram_size;
+	unsigned vcpus;
+	const void *kernel;
+	size_t kernel_size;
+	const void *initrd;
+	size_t initrd_size;
+	char bootargs[VM_BOOTARGS_MAX];
+	unsigned long hart_affinity; /* bit i: may run on logical hart i; 0 = any */
+	bool testdev;                /* map Vireo's MMIO test device */
+};
+
+struct vm {
+	char name[VM_NAME_MAX];
+	unsigned id;
+	unsigned vmid;
+	enum vm_state state;
+	int exit_status;
+	bool reboot_requested;
+	spinlock_t lock;
+
+	gpa_t ram_base;
+	uint64_t ram_size;
+	uint8_t *ram; /* host address of guest RAM (contiguous) */
+	struct gstage gstage;
+	uint64_t hgatp;
+
+	struct mmio_bus bus;
+	struct vplic plic;
+	struct vuart uart;
+	struct testdev testdev;
+	struct vm_console console;
+	/* Typed input for the SBI console (getchar, DBCN read). */
+	uint8_t input[64];
+	unsigned input_head, input_tail;
+
+	unsigned nvcpus;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	unsigned attached_vcpus; /* vCPUs still owned by a hart; the last one frees the VM */
+
+	gpa_t entry, dtb_gpa, initrd_gpa;
+	uint64_t initrd_size;
+	struct vm_config config; /* kept for reboot */
+};
+
+/* Create a VM from its configuration; NULL (with the reason logged) on failure. */
+struct vm *vm_create(const struct vm_config *cfg);
+/* Put the boot vCPU on its hart's run queue. */
+void vm_start(struct vm *vm);
+/* Stop the VM with this exit status; every vCPU leaves its hart, then the VM is freed. */
+void vm_stop(struct vm *vm, int status, const char *why);
+/* Called by a hart when a vCPU of a stopping VM leaves it for good. */
+void vm_vcpu_detached(struct vcpu *v);
+/* Host pointer to [gpa, gpa + len) if it lies wholly in guest RAM, else NULL. */
+void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
+struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
+/* How many VMs are alive; the exit status to report when none are. */
+unsigned vm_alive_count(void);
+int vm_final_status(void);
+/* A byte typed on the host console for this VM (UART RX, SBI getchar). */
+void vm_console_input(struct vm *vm, uint8_t byte);
+/* Find a VM to give the console input to. */
+struct vm *vm_console_focus(void);
+
+#endif

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * SBI v0.1 legacy calls (EIDs 0x00-0x08). They return only a0, and the IPI
+ * and fence calls take a *pointer* (a guest virtual address) to the hart
+ * mask. Deprecated, but old kernels and tiny guests still use them.
+ */
+#include <vireo/sbi.h>
+#include <vireo/vm.h>
+
+#define LEGACY_SET_TIMER              0x00
+#define LEGACY_CONSOLE_PUTCHAR        0x01
+#define LEGACY_CONSOLE_GETCHAR        0x02
+#define LEGACY_CLEAR_IPI              0x03
+#define LEGACY_SEND_IPI               0x04
+#define LEGACY_REMOTE_FENCE_I         0x05
+#define LEGACY_REMOTE_SFENCE_VMA      0x06
+#define LEGACY_REMOTE_SFENCE_VMA_ASID 0x07
+#define LEGACY_SHUTDOWN               0x08
+
+enum legacy_op { OP_IPI, OP_FENCE_I, OP_VVMA };
+
+static void apply_op(struct vcpu *target, void *ctx)
+{
+	enum legacy_op op = *(enum legacy_op *)ctx;
+
+	if (op == OP_IPI)
+		vcpu_post_ipi(target);
+	else
+		sbi_rfence_request(target, op == OP_FENCE_I);
+}
+
+/* A NULL mask pointer means every hart. */
+static void to_harts(struct sbi_call *call, enum legacy_op op)
+{
+	struct vcpu *v = call->vcpu;
+	uint64_t mask;
+
+	if (call->args[0] == 0) {
+		call->error = sbi_for_each_hart(v->vm, 0, (unsigned long)-1, apply_op, &op);
+		return;
+	}
+	if (vcpu_arch_read_guest_u64(&v->arch, call->args[0], &mask) != 0) {
+		call->error = SBI_ERR_INVALID_ADDRESS;
+		return;
+	}
+	call->error = sbi_for_each_hart(v->vm, mask, 0, apply_op, &op);
+}
+
+static void legacy_handler(struct sbi_call *call)
+{
+	struct vcpu *v = call->vcpu;
+
+	call->legacy = true;
+	call->error = SBI_SUCCESS;
+	switch (call->eid) {
+	case LEGACY_SET_TIMER:
+		sbi_time_set_timer(v, call->args[0]);
+		break;
+	case LEGACY_CONSOLE_PUTCHAR:
+		vm_console_putc(&v->vm->console, (uint8_t)call->args[0]);
+		break;
+	case LEGACY_CONSOLE_GETCHAR:
+		call->error = sbi_console_getchar(v->vm);
+		break;
+	case LEGACY_CLEAR_IPI:
+		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_SOFT, false);
+		break;
+	case LEGACY_SEND_IPI:
+		to_harts(call, OP_IPI);
+		break;
+	case LEGACY_REMOTE_FENCE_I:
+		to_harts(call, OP_FENCE_I);
+		break;
+	case LEGACY_REMOTE_SFENCE_VMA:
+	case LEGACY_REMOTE_SFENCE_VMA_ASID:
+		to_harts(call, OP_VVMA);
+		break;
+	case LEGACY_SHUTDOWN:
+		sbi_srst_reset(call, 0, 0);
+		break;
+	default:
+		call->error = SBI_ERR_NOT_SUPPORTED;
+		break;
+	}
+}
+
+const struct sbi_ext sbi_ext_legacy = {SBI_EXT_LEGACY_MIN, SBI_EXT_LEGACY_MAX, "legacy",
+				       legacy_handler};

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* SBI dispatch: a7 selects the extension, a6 the function. */
+#include <vireo/sbi.h>
+#include <vireo/vm.h>
+
+const struct sbi_ext *const sbi_extensions[] = {
+	&sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi,
+	&sbi_ext_rfence, &sbi_ext_hsm,  &sbi_ext_srst, &sbi_ext_dbcn,
+};
+const unsigned sbi_extension_count = ARRAY_SIZE(sbi_extensions);
+
+const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned n,
+				   unsigned long eid)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (eid >= table[i]->eid_min && eid <= table[i]->eid_max)
+			return table[i];
+	return NULL;
+}
+
+enum vcpu_action sbi_handle_ecall(struct vcpu *v)
+{
+	unsigned long *x = v->arch.gprs.x;
+	struct sbi_call call = {
+		.vcpu = v,
+		.eid = x[REG_A7],
+		.fid = x[REG_A6],
+		.args = {x[10], x[11], x[12], x[13], x[14], x[15]},
+		.error = SBI_ERR_NOT_SUPPORTED,
+		.action = VCPU_CONTINUE,
+	};
+	const struct sbi_ext *ext = sbi_find_ext(sbi_extensions, sbi_extension_count, call.eid);
+
+	if (ext)
+		ext->handler(&call);
+	if (call.no_return)
+		return call.action;
+	v->arch.gprs.sepc += 4; /* ecall has no compressed form */
+	if (call.legacy) {
+		x[REG_A0] = (unsigned long)call.error;
+	} else {
+		x[REG_A0] = (unsigned long)call.error;
+		x[REG_A1] = call.value;
+	}
+	return call.action;
+}
+
+long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
+		       void (*fn)(struct vcpu *target, void *ctx), void *ctx)
+{
+	if (base == (unsigned long)-1) {
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			fn(vm->vcpus[i], ctx);
+		return SBI_SUCCESS;
+	}
+	/* Validate the whole mask first: an invalid hart means nothing is done. */
+	for (unsigned bit = 0; bit < 64; bit++) {
+		if (!(mask & BIT(bit)))
+			continue;
+		if (base + bit < base || base + bit >= vm->nvcpus)
+			return SBI_ERR_INVALID_PARAM;
+	}
+	for (unsigned bit = 0; bit < 64; bit++)
+		if (mask & BIT(bit))
+			fn(vm->vcpus[base + bit], ctx);
+	return SBI_SUCCESS;
+}
