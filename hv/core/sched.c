@@ -15,7 +15,8 @@ struct sched_hart {
 	spinlock_t lock; /* the list: other harts attach vCPUs here */
 	struct vcpu *vcpus;
 	struct vcpu *cursor; /* round-robin position */
-	unsigned count;
+	unsigned count;    /* vCPUs on the list */
+	unsigned assigned; /* vCPUs placed here, attached or about to be */
 	uint64_t slice_end;
 	bool timer_dirty;
 };
@@ -44,9 +45,11 @@ struct hart *sched_pick_hart(unsigned long affinity)
 		struct hart *h = hart_by_index(i);
 		if (!h->online || (affinity && !(affinity & BIT(i))))
 			continue;
-		if (!best || sched_harts[i].count < sched_harts[best->index].count)
+		if (!best || sched_harts[i].assigned < sched_harts[best->index].assigned)
 			best = h;
 	}
+	if (best)
+		__atomic_fetch_add(&sched_harts[best->index].assigned, 1, __ATOMIC_RELAXED);
 	return best;
 }
 
@@ -107,6 +110,7 @@ static void reap_stopped(struct sched_hart *sh)
 		}
 		*link = v->next_on_hart;
 		sh->count--;
+		__atomic_fetch_sub(&sh->assigned, 1, __ATOMIC_RELAXED);
 		if (sh->cursor == v)
 			sh->cursor = NULL;
 		if (vcpu_loaded(v))

@@ -10,10 +10,10 @@
 
 void vcpu_kick(struct vcpu *v)
 {
-	struct hart *h = v->hart;
-
-	if (h && h != this_hart())
-		hart_request(h, HART_REQ_KICK);
+	/* On our own hart this only flags the request (no IPI): the running vCPU's loop
+	 * returns to the scheduler, which then sees the change. */
+	if (v->hart)
+		hart_request(v->hart, HART_REQ_KICK);
 }
 
 void vcpu_set_ext_irq(struct vcpu *v, bool level)
