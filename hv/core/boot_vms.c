@@ -4,6 +4,7 @@
 #include <vireo/console.h>
 #include <vireo/host_irq.h>
 #include <vireo/log.h>
+#include <vireo/panic.h>
 #include <vireo/power.h>
 #include <vireo/sbi.h>
 #include <vireo/sbi_host.h>
@@ -70,6 +71,8 @@ void vireo_start_vms(void)
 		log_error("boot bundle: %s", why);
 		power_off(1);
 	}
+	if (b.header->flags & BUNDLE_SELFTEST_PANIC)
+		panic("self-test: the boot bundle asked for a panic");
 	vm_console_set_shared(b.header->vm_count > 1);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {
 		struct vm_config cfg;

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import boot_bare
+from conftest import HYPERVISOR, VIREO, boot_bare, guest, run
 
 
 @pytest.mark.parametrize("smp", [1, 4])
@@ -52,3 +52,19 @@ def test_free_memory_excludes_firmware_and_image():
     free = int(m.group(1))
     # OpenSBI's reserved region, Vireo's image and the DTB are not free; the rest is.
     assert 490 <= free < 512, r
+
+
+def test_panic_dumps_registers_and_stops_every_hart():
+    r = run(["/usr/bin/python3", VIREO, "run", "--smp", "4", "--hypervisor", HYPERVISOR,
+             "--selftest-panic", "--vm", f"name=hello,kernel={guest('hello')}"], timeout=60)
+    out = r.output
+    assert re.search(r"vireo: PANIC on hart \d+: self-test: the boot bundle asked for a panic",
+                     out), r
+    for reg in ("ra", "sp", "gp", "tp", "a0", "s11", "t6", "sepc", "sstatus", "scause",
+                "stval", "hstatus", "hedeleg", "hideleg", "hvip", "hgatp", "htval", "htinst",
+                "vsstatus", "vsie", "vstvec", "vsscratch", "vsepc", "vscause", "vstval",
+                "vsatp"):
+        assert re.search(rf"\b{reg}\s+[0-9a-f]{{12,16}}\b", out), (reg, r)
+    assert "vireo: system halted" in out, r
+    assert "Hello from a Vireo guest" not in out, r  # nothing ran after the panic
+    assert r.status == 125, r

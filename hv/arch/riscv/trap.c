@@ -36,9 +36,10 @@ void host_trap(struct trap_frame *frame)
 
 void trap_dump_frame(const struct trap_frame *frame)
 {
-	for (unsigned i = 1; i < 32; i += 2)
-		printk("  %-4s %016lx   %-4s %016lx\n", gpr_names[i], frame->regs[i],
-		       i + 1 < 32 ? gpr_names[i + 1] : "", i + 1 < 32 ? frame->regs[i + 1] : 0);
+	for (unsigned i = 0; i < 32; i += 4)
+		printk("  %-4s %016lx  %-4s %016lx  %-4s %016lx  %-4s %016lx\n", gpr_names[i],
+		       i ? frame->regs[i] : 0, gpr_names[i + 1], frame->regs[i + 1],
+		       gpr_names[i + 2], frame->regs[i + 2], gpr_names[i + 3], frame->regs[i + 3]);
 	printk("  sepc %016lx sstatus %016lx scause %016lx stval %016lx\n", frame->sepc,
 	       frame->sstatus, frame->scause, frame->stval);
 }

@@ -256,10 +256,11 @@ void vcpu_arch_dump(const struct vcpu_arch *a)
 	       a->exit.stval);
 	printk("  htval %015lx  htinst %015lx  hstatus %014lx\n", a->exit.htval, a->exit.htinst,
 	       a->gprs.hstatus);
-	for (unsigned i = 1; i < 32; i += 4)
-		printk("  %-4s %016lx %-4s %016lx %-4s %016lx %-4s %016lx\n", trap_gpr_name(i),
-		       a->gprs.x[i], trap_gpr_name(i + 1), a->gprs.x[i + 1], trap_gpr_name(i + 2),
-		       a->gprs.x[i + 2], trap_gpr_name(i + 3), i + 3 < 32 ? a->gprs.x[i + 3] : 0);
+	for (unsigned i = 0; i < 32; i += 4)
+		printk("  %-4s %016lx  %-4s %016lx  %-4s %016lx  %-4s %016lx\n", trap_gpr_name(i),
+		       i ? a->gprs.x[i] : 0, trap_gpr_name(i + 1), a->gprs.x[i + 1],
+		       trap_gpr_name(i + 2), a->gprs.x[i + 2], trap_gpr_name(i + 3),
+		       a->gprs.x[i + 3]);
 }
 
 void vcpu_arch_apply_fences(struct vcpu_arch *a, bool do_fence_i, bool vvma)

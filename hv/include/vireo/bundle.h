@@ -18,6 +18,9 @@
 
 #define BUNDLE_VM_TESTDEV (1u << 0) /* map the MMIO test device */
 
+/* Header flags. */
+#define BUNDLE_SELFTEST_PANIC (1u << 0) /* panic on purpose after boot (tests the panic path) */
+
 struct bundle_header {
 	char magic[8];
 	uint32_t version;
