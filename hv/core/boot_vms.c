@@ -29,13 +29,36 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->testdev = (e->flags & BUNDLE_VM_TESTDEV) != 0;
 }
 
+#define CONSOLE_ESCAPE 0x1d /* Ctrl-]: the next key is for Vireo, not the guest */
+
+/* Keys after the escape: d = dump every vCPU, anything else = help. */
+static void console_command(int c)
+{
+	if (c == 'd') {
+		vm_dump_all();
+		return;
+	}
+	printk("\nvireo: console keys: Ctrl-] d = dump vCPUs, Ctrl-] Ctrl-] = send Ctrl-]\n");
+}
+
 /* Host console input goes to the focused VM's UART (and its SBI console). */
 static void console_rx(void *opaque)
 {
+	static bool escaped;
 	int c;
 
 	(void)opaque;
 	while ((c = console_getc()) >= 0) {
+		if (!escaped && c == CONSOLE_ESCAPE) {
+			escaped = true;
+			continue;
+		}
+		if (escaped && c != CONSOLE_ESCAPE) {
+			escaped = false;
+			console_command(c);
+			continue;
+		}
+		escaped = false;
 		struct vm *vm = vm_console_focus();
 		if (vm)
 			vm_console_input(vm, (uint8_t)c);

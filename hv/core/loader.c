@@ -115,7 +115,11 @@ static int load_elf_segment(const struct guest_ram *ram, const uint8_t *img, siz
 	uint64_t offset = get_u64(ph + 8), paddr = get_u64(ph + 24);
 	uint64_t filesz = get_u64(ph + 32), memsz = get_u64(ph + 40);
 
-	if (filesz > memsz || offset > size || filesz > size - offset) {
+	if (filesz > memsz) {
+		*why = "ELF kernel has a segment with p_filesz > p_memsz";
+		return -VIREO_EINVAL;
+	}
+	if (offset > size || filesz > size - offset) {
 		*why = "ELF kernel has a segment outside the file";
 		return -VIREO_EINVAL;
 	}
@@ -136,7 +140,7 @@ static int load_elf(const struct guest_ram *ram, const uint8_t *img, size_t size
 	int err = check_elf_header(img, size, why);
 	uint64_t phoff = get_u64(img + 32);
 	uint16_t phnum = get_u16(img + 56);
-	bool loaded = false;
+	bool loaded = false, entry_loaded = false;
 
 	if (err)
 		return err;
@@ -152,12 +156,16 @@ static int load_elf(const struct guest_ram *ram, const uint8_t *img, size_t size
 		if (err)
 			return err;
 		loaded = true;
+		/* In this segment, not merely between the lowest and the highest one. */
+		if (out->entry >= get_u64(ph + 24) &&
+		    out->entry - get_u64(ph + 24) < get_u64(ph + 40))
+			entry_loaded = true;
 	}
 	if (!loaded) {
 		*why = "ELF kernel has no loadable segment";
 		return -VIREO_EINVAL;
 	}
-	if (out->entry < out->start || out->entry >= out->end) {
+	if (!entry_loaded) {
 		*why = "ELF kernel's entry point is not in a loaded segment";
 		return -VIREO_EINVAL;
 	}

@@ -188,9 +188,12 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
 		next = MIN(next, v->timer_deadline);
-		/* A loaded vCPU's Sstc timer fires in the guest by itself while it runs,
-		 * but not while the hart sleeps or runs someone else. */
-		next = MIN(next, vcpu_arch_sstc_deadline(&v->arch, vcpu_loaded(v)));
+		/* An Sstc deadline needs the host timer only to wake a vCPU from wfi: a
+		 * running guest gets its timer from the hardware, and a runnable one gets
+		 * it when its turn comes. (Counting those would storm: a guest with
+		 * interrupts off keeps its past deadline pending.) */
+		if (v->waiting)
+			next = MIN(next, vcpu_arch_sstc_deadline(&v->arch, vcpu_loaded(v)));
 	}
 	return next;
 }

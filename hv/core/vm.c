@@ -66,6 +66,8 @@ static void uart_tx(void *opaque, uint8_t byte)
 	vm_console_putc(&vm->console, byte);
 }
 
+static const struct mmio_ops vm_uart_ops;
+
 static int init_devices(struct vm *vm)
 {
 	int err;
@@ -77,8 +79,8 @@ static int init_devices(struct vm *vm)
 	struct irq_line uart_irq = {vplic_set_level, &vm->plic, VM_UART_IRQ};
 	vuart_init(&vm->uart, uart_tx, vm, &uart_irq);
 	if (!err)
-		err = mmio_bus_register(&vm->bus, VM_UART_BASE, VM_UART_SIZE, &vuart_mmio_ops,
-					&vm->uart, "uart");
+		err = mmio_bus_register(&vm->bus, VM_UART_BASE, VM_UART_SIZE, &vm_uart_ops, vm,
+					"uart");
 	if (!err && vm->config.testdev) {
 		testdev_init(&vm->testdev);
 		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
@@ -367,14 +369,48 @@ struct vm *vm_console_focus(void)
 	return focus;
 }
 
+/* Move waiting input into the UART FIFO while it has room (vm->lock held). */
+static void drain_backlog(struct vm *vm)
+{
+	while (vm->backlog_tail != vm->backlog_head &&
+	       vuart_receive(&vm->uart,
+			     vm->uart_backlog[vm->backlog_tail % sizeof(vm->uart_backlog)]))
+		vm->backlog_tail++;
+}
+
 void vm_console_input(struct vm *vm, uint8_t byte)
 {
 	spin_lock(&vm->lock);
 	if (vm->input_head - vm->input_tail < sizeof(vm->input))
 		vm->input[vm->input_head++ % sizeof(vm->input)] = byte;
+	if (vm->backlog_head - vm->backlog_tail < sizeof(vm->uart_backlog))
+		vm->uart_backlog[vm->backlog_head++ % sizeof(vm->uart_backlog)] = byte;
+	drain_backlog(vm);
 	spin_unlock(&vm->lock);
-	vuart_receive(&vm->uart, byte);
 }
+
+/* The UART as the guest sees it: the model, refilled from the backlog after reads. */
+static int vm_uart_read(void *opaque, uint64_t offset, unsigned width, uint64_t *value)
+{
+	struct vm *vm = opaque;
+	int err = vuart_mmio_ops.read(&vm->uart, offset, width, value);
+
+	if (vm->backlog_tail != vm->backlog_head) {
+		spin_lock(&vm->lock);
+		drain_backlog(vm);
+		spin_unlock(&vm->lock);
+	}
+	return err;
+}
+
+static int vm_uart_write(void *opaque, uint64_t offset, unsigned width, uint64_t value)
+{
+	struct vm *vm = opaque;
+
+	return vuart_mmio_ops.write(&vm->uart, offset, width, value);
+}
+
+static const struct mmio_ops vm_uart_ops = {.read = vm_uart_read, .write = vm_uart_write};
 
 int sbi_console_getchar(struct vm *vm)
 {
@@ -385,4 +421,30 @@ int sbi_console_getchar(struct vm *vm)
 		c = vm->input[vm->input_tail++ % sizeof(vm->input)];
 	spin_unlock(&vm->lock);
 	return c;
+}
+
+static const char *const hsm_names[] = {"started", "stopped", "start-pending", "stop-pending",
+					"suspended", "suspend-pending", "resume-pending"};
+
+void vm_dump_all(void)
+{
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = vm_table[i];
+		if (!vm)
+			continue;
+		printk("vireo: VM '%s' (id %u, VMID %u)\n", vm->name, vm->id, vm->vmid);
+		for (unsigned j = 0; j < vm->nvcpus; j++) {
+			struct vcpu *v = vm->vcpus[j];
+			printk("  vCPU %u on hart %lu: %s%s%s, sepc %#lx, %lu exits (%lu irq), "
+			       "ecall %lu, gpf %lu/%lu, virt-insn %lu, ext_irq %lu\n",
+			       v->id, v->hart->hartid, hsm_names[v->hsm], v->waiting ? ", waiting" : "",
+			       v->in_guest ? ", in guest" : "", v->arch.gprs.sepc,
+			       (unsigned long)v->exits, (unsigned long)v->irq_exits,
+			       (unsigned long)v->exit_causes[10], (unsigned long)v->exit_causes[21],
+			       (unsigned long)v->exit_causes[23], (unsigned long)v->exit_causes[22],
+			       v->ext_irq);
+		}
+	}
+	spin_unlock(&vm_table_lock);
 }

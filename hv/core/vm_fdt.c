@@ -29,6 +29,14 @@ static int prop_reg(void *fdt, uint64_t base, uint64_t size)
 	return fdt_property(fdt, "reg", reg, sizeof(reg));
 }
 
+/* An empty property such as "interrupt-controller;" (fdt_property would memcpy from NULL). */
+static int prop_empty(void *fdt, const char *name)
+{
+	void *val;
+
+	return fdt_property_placeholder(fdt, name, 0, &val);
+}
+
 static int node_name(char *buf, size_t size, const char *name, uint64_t addr)
 {
 	vireo_snprintf(buf, size, "%s@%lx", name, (unsigned long)addr);
@@ -54,7 +62,7 @@ static int write_cpus(void *fdt, const struct vm_fdt_params *p)
 		TRY(fdt_property_string(fdt, "mmu-type", p->mmu_type));
 		TRY(fdt_begin_node(fdt, "interrupt-controller"));
 		TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
-		TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
+		TRY(prop_empty(fdt, "interrupt-controller"));
 		TRY(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"));
 		TRY(fdt_property_u32(fdt, "phandle", PHANDLE_INTC(i)));
 		TRY(fdt_end_node(fdt));
@@ -80,7 +88,7 @@ static int write_plic(void *fdt, const struct vm_fdt_params *p)
 	TRY(fdt_property_string(fdt, "compatible", "sifive,plic-1.0.0"));
 	TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
 	TRY(fdt_property_u32(fdt, "#address-cells", 0));
-	TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	TRY(prop_empty(fdt, "interrupt-controller"));
 	TRY(prop_reg(fdt, VM_PLIC_BASE, VM_PLIC_SIZE));
 	TRY(fdt_property_u32(fdt, "riscv,ndev", VM_PLIC_NUM_SOURCES - 1));
 	TRY(fdt_property(fdt, "interrupts-extended", ext, n * sizeof(fdt32_t)));
@@ -110,7 +118,7 @@ static int write_soc(void *fdt, const struct vm_fdt_params *p)
 	TRY(fdt_property_u32(fdt, "#address-cells", 2));
 	TRY(fdt_property_u32(fdt, "#size-cells", 2));
 	TRY(fdt_property_string(fdt, "compatible", "simple-bus"));
-	TRY(fdt_property(fdt, "ranges", NULL, 0));
+	TRY(prop_empty(fdt, "ranges"));
 	TRY(write_plic(fdt, p));
 	TRY(write_mmio_device(fdt, "serial", "ns16550a", VM_UART_BASE, VM_UART_SIZE,
 			      VM_UART_IRQ));
@@ -204,7 +212,7 @@ void vm_fdt_guest_isa(const char *host_isa, bool sstc, char *out, size_t size)
 		while (*p && *p != '_')
 			p++;
 		size_t len = (size_t)(p - ext);
-		if (allowed_extension(ext, len, sstc) && n + len + 2 < size) {
+		if (allowed_extension(ext, len, sstc) && n + len + 1 < size) {
 			out[n++] = '_';
 			memcpy(out + n, ext, len);
 			n += len;

@@ -39,6 +39,9 @@ static uint32_t vplic_valid_mask(const struct vplic *p, unsigned w)
 /*
  * The source a claim by this context would return: the highest priority
  * above the threshold among pending enabled sources, the lowest id on ties.
+ * Claims honour the threshold as QEMU's PLIC does (riscv-plic-1.0.0 lets
+ * them ignore it); Linux never claims under a masking threshold. The same
+ * function gives the context's output, so output and claim always agree.
  */
 static unsigned vplic_best(const struct vplic *p, unsigned context)
 {
@@ -241,7 +244,4 @@ static int vplic_mmio_write(void *opaque, uint64_t offset, unsigned width, uint6
 	return 0;
 }
 
-const struct mmio_ops vplic_mmio_ops = {
-	.read = vplic_mmio_read,
-	.write = vplic_mmio_write,
-};
+const struct mmio_ops vplic_mmio_ops = {.read = vplic_mmio_read, .write = vplic_mmio_write};

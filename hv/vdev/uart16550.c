@@ -315,7 +315,4 @@ static int vuart_mmio_write(void *opaque, uint64_t offset, unsigned width UNUSED
 	return 0;
 }
 
-const struct mmio_ops vuart_mmio_ops = {
-	.read = vuart_mmio_read,
-	.write = vuart_mmio_write,
-};
+const struct mmio_ops vuart_mmio_ops = {.read = vuart_mmio_read, .write = vuart_mmio_write};

@@ -120,7 +120,11 @@ void vcpu_arch_set_irq_line(struct vcpu_arch *a, unsigned irq, bool level)
 
 uint64_t vcpu_arch_sstc_deadline(struct vcpu_arch *a, bool loaded)
 {
-	if (!cpu_features.sstc)
+	unsigned long vsie = loaded ? csr_read(vsie) : a->vs.vsie;
+
+	/* A guest that masked its timer (Linux does after each tick when idle) leaves
+	 * vstimecmp in the past: that deadline can wake nobody, so it is no deadline. */
+	if (!cpu_features.sstc || !(vsie & (1UL << IRQ_S_TIMER)))
 		return UINT64_MAX;
 	return loaded ? csr_read(vstimecmp) : a->vs.vstimecmp;
 }

@@ -56,9 +56,13 @@ struct vm {
 	struct vuart uart;
 	struct testdev testdev;
 	struct vm_console console;
-	/* Typed input for the SBI console (getchar, DBCN read). */
-	uint8_t input[64];
+	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
+	uint8_t input[256];
 	unsigned input_head, input_tail;
+	/* ...and for the UART, whose FIFO holds only 16 bytes: the rest waits here and
+	 * moves in as the guest reads (pasted text must not be lost). */
+	uint8_t uart_backlog[4096];
+	unsigned backlog_head, backlog_tail;
 
 	unsigned nvcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
@@ -85,6 +89,8 @@ unsigned vm_alive_count(void);
 int vm_final_status(void);
 /* A byte typed on the host console for this VM (UART RX, SBI getchar). */
 void vm_console_input(struct vm *vm, uint8_t byte);
+/* Print the state of every vCPU of every VM (console debug key). */
+void vm_dump_all(void);
 /* Find a VM to give the console input to. */
 struct vm *vm_console_focus(void);
 

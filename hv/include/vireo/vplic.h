@@ -23,21 +23,21 @@
 #include <vireo/mmio_bus.h>
 #include <vireo/vm_layout.h>
 
-#define VPLIC_MAX_HARTS    16
+#define VPLIC_MAX_HARTS	   16
 #define VPLIC_MAX_CONTEXTS (2 * VPLIC_MAX_HARTS)
 #define VPLIC_MAX_SOURCES  VM_PLIC_NUM_SOURCES /* ids 0..31, 0 reserved */
-#define VPLIC_WORDS        ((VPLIC_MAX_SOURCES + 31) / 32)
-#define VPLIC_PRIO_MASK    7U /* 3-bit priorities and thresholds */
+#define VPLIC_WORDS	   ((VPLIC_MAX_SOURCES + 31) / 32)
+#define VPLIC_PRIO_MASK	   7U /* 3-bit priorities and thresholds */
 
 /* Register map (offsets from the PLIC base). */
-#define VPLIC_PRIORITY_BASE    0x0UL
-#define VPLIC_PENDING_BASE     0x1000UL
-#define VPLIC_ENABLE_BASE      0x2000UL
-#define VPLIC_ENABLE_STRIDE    0x80UL
-#define VPLIC_CONTEXT_BASE     0x200000UL
-#define VPLIC_CONTEXT_STRIDE   0x1000UL
+#define VPLIC_PRIORITY_BASE	0x0UL
+#define VPLIC_PENDING_BASE	0x1000UL
+#define VPLIC_ENABLE_BASE	0x2000UL
+#define VPLIC_ENABLE_STRIDE	0x80UL
+#define VPLIC_CONTEXT_BASE	0x200000UL
+#define VPLIC_CONTEXT_STRIDE	0x1000UL
 #define VPLIC_CONTEXT_THRESHOLD 0x0UL
-#define VPLIC_CONTEXT_CLAIM    0x4UL
+#define VPLIC_CONTEXT_CLAIM	0x4UL
 
 typedef void (*vplic_notify_fn)(void *opaque, unsigned context, bool pending);
 
@@ -54,7 +54,7 @@ struct vplic {
 	uint8_t priority[VPLIC_MAX_SOURCES];
 	uint32_t pending[VPLIC_WORDS];
 	uint32_t in_service[VPLIC_WORDS]; /* claimed, not yet completed */
-	uint32_t level[VPLIC_WORDS];      /* current input line levels */
+	uint32_t level[VPLIC_WORDS];	  /* current input line levels */
 	struct vplic_context ctx[VPLIC_MAX_CONTEXTS];
 	vplic_notify_fn notify;
 	void *opaque;

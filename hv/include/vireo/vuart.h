@@ -27,37 +27,37 @@
 #define VUART_FIFO_SIZE 16
 
 /* Register offsets (DLAB selects DLL/DLM at 0/1). */
-#define VUART_RBR 0 /* read, DLAB=0 */
-#define VUART_THR 0 /* write, DLAB=0 */
-#define VUART_DLL 0 /* DLAB=1 */
-#define VUART_IER 1 /* DLAB=0 */
-#define VUART_DLM 1 /* DLAB=1 */
-#define VUART_IIR 2 /* read */
-#define VUART_FCR 2 /* write */
-#define VUART_LCR 3
-#define VUART_MCR 4
-#define VUART_LSR 5
-#define VUART_MSR 6
-#define VUART_SCR 7
+#define VUART_RBR      0 /* read, DLAB=0 */
+#define VUART_THR      0 /* write, DLAB=0 */
+#define VUART_DLL      0 /* DLAB=1 */
+#define VUART_IER      1 /* DLAB=0 */
+#define VUART_DLM      1 /* DLAB=1 */
+#define VUART_IIR      2 /* read */
+#define VUART_FCR      2 /* write */
+#define VUART_LCR      3
+#define VUART_MCR      4
+#define VUART_LSR      5
+#define VUART_MSR      6
+#define VUART_SCR      7
 #define VUART_NUM_REGS 8
 
 #define VUART_IER_ERBFI 0x01 /* received data available */
 #define VUART_IER_ETBEI 0x02 /* THR empty */
-#define VUART_IER_ELSI  0x04 /* receiver line status */
+#define VUART_IER_ELSI	0x04 /* receiver line status */
 #define VUART_IER_EDSSI 0x08 /* modem status */
 
 #define VUART_IIR_NO_INT  0x01
-#define VUART_IIR_MSI     0x00
-#define VUART_IIR_THRI    0x02
-#define VUART_IIR_RDI     0x04
-#define VUART_IIR_RLSI    0x06
+#define VUART_IIR_MSI	  0x00
+#define VUART_IIR_THRI	  0x02
+#define VUART_IIR_RDI	  0x04
+#define VUART_IIR_RLSI	  0x06
 #define VUART_IIR_TIMEOUT 0x0c
-#define VUART_IIR_FIFOS   0xc0 /* both set when FIFOs are enabled */
+#define VUART_IIR_FIFOS	  0xc0 /* both set when FIFOs are enabled */
 
 #define VUART_FCR_ENABLE     0x01
 #define VUART_FCR_CLEAR_RX   0x02
 #define VUART_FCR_CLEAR_TX   0x04
-#define VUART_FCR_DMA        0x08
+#define VUART_FCR_DMA	     0x08
 #define VUART_FCR_TRIG_SHIFT 6
 
 #define VUART_LCR_DLAB 0x80
@@ -94,12 +94,12 @@ struct vuart {
 	uint8_t lcr;
 	uint8_t mcr;
 	uint8_t lsr_err; /* sticky error bits (OE), cleared by reading LSR */
-	uint8_t msr;     /* modem inputs (bits 7:4) and their deltas (bits 3:0) */
+	uint8_t msr;	 /* modem inputs (bits 7:4) and their deltas (bits 3:0) */
 	uint8_t scr;
 	uint8_t dll;
 	uint8_t dlm;
 	bool thre_pending; /* THRE interrupt latched, not yet acknowledged */
-	bool irq_level;    /* last level driven onto the irq line */
+	bool irq_level;	   /* last level driven onto the irq line */
 	vuart_tx_fn tx;
 	void *opaque;
 	struct irq_line irq; /* a copy; all zero when none was given */
