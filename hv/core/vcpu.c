@@ -67,6 +67,8 @@ void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned 
 	v->timer_deadline = UINT64_MAX;
 	v->timer_pending = false;
 	v->waiting = false;
+	/* A (re)started hart begins with no interrupt pending, as after a real reset. */
+	__atomic_store_n(&v->posted_ssip, 0, __ATOMIC_SEQ_CST);
 	if (loaded) {
 		/* Make the fresh CSR state live now. */
 		this_hart()->current = NULL;

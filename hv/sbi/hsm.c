@@ -95,7 +95,9 @@ static void hsm_suspend(struct sbi_call *call)
 		return;
 	}
 	if (type != SUSPEND_RETENTIVE && type != SUSPEND_NON_RETENTIVE) {
-		call->error = SBI_ERR_NOT_SUPPORTED; /* platform-specific states: none here */
+		/* Platform-specific states: none here. SBI v2.0: "platform-specific and
+		 * unimplemented" is INVALID_PARAM, like a reserved type. */
+		call->error = SBI_ERR_INVALID_PARAM;
 		return;
 	}
 	if (type == SUSPEND_NON_RETENTIVE && !valid_entry(v->vm, call->args[1])) {

@@ -34,9 +34,10 @@ void sbi_srst_reset(struct sbi_call *call, unsigned long type, unsigned long rea
 	struct vm *vm = call->vcpu->vm;
 
 	if (type > SRST_TYPE_WARM_REBOOT) {
-		/* Reserved types are invalid; vendor-specific ones (0xF0000000+) are just absent. */
-		call->error = type >= 0xf0000000UL && type <= 0xffffffffUL ? SBI_ERR_NOT_SUPPORTED
-									  : SBI_ERR_INVALID_PARAM;
+		/* Reserved types, and vendor ones (0xF0000000+) since Vireo implements none:
+		 * SBI v2.0 says "reserved or platform-specific and unimplemented" is
+		 * INVALID_PARAM (NOT_SUPPORTED is for implemented types missing a dependency). */
+		call->error = SBI_ERR_INVALID_PARAM;
 		return;
 	}
 	if (!reason_valid(reason)) {

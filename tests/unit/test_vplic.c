@@ -4,16 +4,17 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <cmocka.h>
 
 #include <vireo/vplic.h>
 
-#define PRIO(src)     (VPLIC_PRIORITY_BASE + 4 * (src))
-#define PENDING(w)    (VPLIC_PENDING_BASE + 4 * (w))
-#define ENABLE(c, w)  (VPLIC_ENABLE_BASE + VPLIC_ENABLE_STRIDE * (c) + 4 * (w))
-#define THRESHOLD(c)  (VPLIC_CONTEXT_BASE + VPLIC_CONTEXT_STRIDE * (c))
-#define CLAIM(c)      (VPLIC_CONTEXT_BASE + VPLIC_CONTEXT_STRIDE * (c) + 4)
-#define MAX_EVENTS    64
+#define PRIO(src)    (VPLIC_PRIORITY_BASE + 4 * (src))
+#define PENDING(w)   (VPLIC_PENDING_BASE + 4 * (w))
+#define ENABLE(c, w) (VPLIC_ENABLE_BASE + VPLIC_ENABLE_STRIDE * (c) + 4 * (w))
+#define THRESHOLD(c) (VPLIC_CONTEXT_BASE + VPLIC_CONTEXT_STRIDE * (c))
+#define CLAIM(c)     (VPLIC_CONTEXT_BASE + VPLIC_CONTEXT_STRIDE * (c) + 4)
+#define MAX_EVENTS   64
 
 struct event {
 	unsigned context;
@@ -486,9 +487,8 @@ static void test_reserved_space(void **state)
 {
 	struct fixture *f = *state;
 	const uint64_t offs[] = {
-	    PENDING(1),	     0x107c,	       0x1ffc,		 ENABLE(1, 1),
-	    ENABLE(1, 31),   0x1f2000,	       0x1ffffc,	 THRESHOLD(1) + 8,
-	    THRESHOLD(1) + 0xffc, VM_PLIC_SIZE - 4,
+	    PENDING(1), 0x107c,	  0x1ffc,	    ENABLE(1, 1),	  ENABLE(1, 31),
+	    0x1f2000,	0x1ffffc, THRESHOLD(1) + 8, THRESHOLD(1) + 0xffc, VM_PLIC_SIZE - 4,
 	};
 
 	route(f, 3, 1, 1);
@@ -557,6 +557,93 @@ static void test_no_notify_callback(void **state)
 	assert_int_equal(rd(f, CLAIM(1)), 3);
 }
 
+/* Several "harts" raising, claiming and completing at once: the lock keeps the model coherent. */
+#define STRESS_HARTS 4
+#define STRESS_ITERS 20000
+
+struct stress {
+	struct vplic plic;
+	bool level[VPLIC_MAX_CONTEXTS]; /* written only by notify, i.e. under the PLIC lock */
+	unsigned bad_notify;
+	uint32_t busy[VM_PLIC_NUM_SOURCES]; /* the test's view: claimed and not completed */
+	unsigned double_claims;
+	unsigned claims[VM_PLIC_NUM_SOURCES];
+};
+
+struct stress_arg {
+	struct stress *s;
+	unsigned hart;
+};
+
+static void stress_notify(void *opaque, unsigned context, bool pending)
+{
+	struct stress *s = opaque;
+
+	if (context >= VPLIC_MAX_CONTEXTS || s->level[context] == pending)
+		s->bad_notify++;
+	else
+		s->level[context] = pending;
+}
+
+static void stress_service(struct stress *s, unsigned context, unsigned id)
+{
+	if (__atomic_exchange_n(&s->busy[id], 1, __ATOMIC_ACQ_REL))
+		__atomic_fetch_add(&s->double_claims, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->claims[id], 1, __ATOMIC_RELAXED);
+	vplic_set_level(&s->plic, id, false); /* the device is serviced */
+	__atomic_store_n(&s->busy[id], 0, __ATOMIC_RELEASE);
+	vplic_mmio_ops.write(&s->plic, CLAIM(context), 4, id);
+}
+
+static void *stress_hart(void *opaque)
+{
+	struct stress_arg *a = opaque;
+	unsigned context = 2 * a->hart + 1;
+
+	for (unsigned i = 0; i < STRESS_ITERS; i++) {
+		uint64_t id = 0;
+
+		vplic_set_level(&a->s->plic, a->hart + 1 + (i % 3) * STRESS_HARTS, true);
+		vplic_mmio_ops.read(&a->s->plic, CLAIM(context), 4, &id);
+		if (id)
+			stress_service(a->s, context, (unsigned)id);
+	}
+	return NULL;
+}
+
+static void test_concurrent_harts(void **state UNUSED)
+{
+	struct stress *s = test_calloc(1, sizeof(*s));
+	pthread_t threads[STRESS_HARTS];
+	struct stress_arg args[STRESS_HARTS];
+	uint64_t id;
+
+	vplic_init(&s->plic, VM_PLIC_NUM_SOURCES, 2 * STRESS_HARTS, stress_notify, s);
+	for (unsigned src = 1; src < VM_PLIC_NUM_SOURCES; src++)
+		vplic_mmio_ops.write(&s->plic, PRIO(src), 4, 1 + src % 7);
+	for (unsigned c = 0; c < 2 * STRESS_HARTS; c++)
+		vplic_mmio_ops.write(&s->plic, ENABLE(c, 0), 4, 0xfffffffe);
+	for (unsigned t = 0; t < STRESS_HARTS; t++) {
+		args[t] = (struct stress_arg){.s = s, .hart = t};
+		assert_int_equal(pthread_create(&threads[t], NULL, stress_hart, &args[t]), 0);
+	}
+	for (unsigned t = 0; t < STRESS_HARTS; t++)
+		assert_int_equal(pthread_join(threads[t], NULL), 0);
+
+	/* Drain what the last rounds left pending; then every output must be low. */
+	while (vplic_mmio_ops.read(&s->plic, CLAIM(1), 4, &id) == 0 && id)
+		stress_service(s, 1, (unsigned)id);
+	for (unsigned c = 0; c < 2 * STRESS_HARTS; c++) {
+		assert_false(vplic_context_pending(&s->plic, c));
+		assert_false(s->level[c]);
+	}
+	assert_int_equal(s->bad_notify, 0);
+	assert_int_equal(s->double_claims, 0);
+	for (unsigned src = 1; src <= 3 * STRESS_HARTS; src++)
+		assert_true(s->claims[src] > 0);
+	test_free(s);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -586,6 +673,7 @@ int main(void)
 	    T(test_set_level_out_of_range),
 	    T(test_sizes_clamped),
 	    T(test_no_notify_callback),
+	    cmocka_unit_test(test_concurrent_harts),
 	};
 
 	return cmocka_run_group_tests_name("vplic", tests, NULL, NULL);

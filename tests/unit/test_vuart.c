@@ -4,18 +4,20 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <cmocka.h>
 
+#include <vireo/vm_layout.h>
 #include <vireo/vuart.h>
 
 #define IRQ_SOURCE 10
-#define TX_MAX     512
+#define TX_MAX	   512
 
 struct fixture {
 	struct vuart uart;
 	uint8_t tx[TX_MAX];
 	unsigned tx_count;
-	bool irq;             /* the level the line was last driven to */
+	bool irq;	      /* the level the line was last driven to */
 	unsigned irq_changes; /* set_level calls */
 };
 
@@ -268,6 +270,15 @@ static void test_linux_size_fifo(void **state)
 	assert_int_equal(f->tx_count, 0);
 }
 
+/* What IIR reports with ERBFI on and n bytes in a FIFO that triggers at trigger bytes. */
+static uint8_t rx_iir(unsigned n, unsigned trigger)
+{
+	if (n == 0)
+		return VUART_IIR_FIFOS | VUART_IIR_NO_INT;
+	/* Below the trigger level: character timeout; at or above it: data available. */
+	return VUART_IIR_FIFOS | (n < trigger ? VUART_IIR_TIMEOUT : VUART_IIR_RDI);
+}
+
 static void test_trigger_levels(void **state)
 {
 	struct fixture *f = *state;
@@ -279,20 +290,13 @@ static void test_trigger_levels(void **state)
 		assert_false(f->irq);
 		for (unsigned n = 1; n <= VUART_FIFO_SIZE; n++) {
 			rx(f, (uint8_t)n);
-			/* Below the trigger: character timeout; at or above: data available. */
-			uint8_t want = n < levels[t] ? VUART_IIR_TIMEOUT : VUART_IIR_RDI;
-
-			assert_int_equal(rd(f, VUART_IIR), VUART_IIR_FIFOS | want);
+			assert_int_equal(rd(f, VUART_IIR), rx_iir(n, levels[t]));
 			assert_true(f->irq);
 		}
 		for (unsigned n = VUART_FIFO_SIZE; n > 0; n--) {
 			assert_true(f->irq);
-			rd(f, VUART_RBR);
-			uint8_t want = n - 1 == 0	       ? VUART_IIR_NO_INT
-				       : n - 1 < levels[t] ? VUART_IIR_TIMEOUT
-							   : VUART_IIR_RDI;
-
-			assert_int_equal(rd(f, VUART_IIR), VUART_IIR_FIFOS | want);
+			assert_int_equal(rd(f, VUART_RBR), VUART_FIFO_SIZE + 1 - n);
+			assert_int_equal(rd(f, VUART_IIR), rx_iir(n - 1, levels[t]));
 		}
 		assert_false(f->irq);
 	}
@@ -362,7 +366,7 @@ static void test_iir_priority_order(void **state)
 	/* 3: THR empty, acknowledged by the IIR read that reports it */
 	assert_int_equal(rd(f, VUART_IIR), VUART_IIR_FIFOS | VUART_IIR_THRI);
 	assert_true(f->irq);
-	/* 4: modem status (DSR dropped on entering loopback), cleared by reading MSR */
+	/* 4: modem status (CTS, DSR, DCD dropped on entering loopback), cleared by reading MSR */
 	assert_int_equal(rd(f, VUART_IIR), VUART_IIR_FIFOS | VUART_IIR_MSI);
 	assert_int_equal(rd(f, VUART_IIR), VUART_IIR_FIFOS | VUART_IIR_MSI);
 	assert_true(f->irq);
@@ -539,7 +543,7 @@ static void test_modem_status(void **state)
 	wr(f, VUART_IER, VUART_IER_EDSSI);
 	/* Loopback wires RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD. */
 	wr(f, VUART_MCR, VUART_MCR_LOOP | VUART_MCR_RTS | VUART_MCR_DTR | VUART_MCR_OUT2);
-	/* Only RI changed (0 -> 1): a leading RI edge is no delta. */
+	/* The same levels as the console line: no delta. */
 	assert_false(f->irq);
 	wr(f, VUART_MCR, VUART_MCR_LOOP | VUART_MCR_OUT1);
 	assert_true(f->irq);
@@ -556,7 +560,7 @@ static void test_modem_status(void **state)
 	wr(f, VUART_MCR, 0);
 	assert_true(f->irq);
 	assert_int_equal(rd(f, VUART_MSR), VUART_MSR_CTS | VUART_MSR_DSR | VUART_MSR_DCD |
-						   VUART_MSR_DCTS | VUART_MSR_DDSR | VUART_MSR_DDCD);
+					       VUART_MSR_DCTS | VUART_MSR_DDSR | VUART_MSR_DDCD);
 	assert_false(f->irq);
 	/* Outside loopback the MCR outputs do not move the inputs. */
 	wr(f, VUART_MCR, 0x0f);
@@ -620,6 +624,96 @@ static void test_no_callbacks(void **state)
 	assert_int_equal(f->tx_count, 0);
 }
 
+/* Host input, guest reads and guest writes from different threads: no byte lost or reordered. */
+#define STRESS_BYTES 50000
+
+struct stress {
+	struct vuart uart;
+	unsigned tx_count; /* the callbacks run under the UART lock */
+	uint8_t tx_expect;
+	unsigned tx_bad;
+	bool irq;
+	unsigned irq_bad;
+	bool stop; /* the reader gave up: let the host thread finish */
+};
+
+static void stress_tx(void *opaque, uint8_t byte)
+{
+	struct stress *s = opaque;
+
+	if (byte != s->tx_expect++)
+		s->tx_bad++;
+	s->tx_count++;
+}
+
+static void stress_irq(void *controller, unsigned source UNUSED, bool level)
+{
+	struct stress *s = controller;
+
+	if (s->irq == level)
+		s->irq_bad++;
+	s->irq = level;
+}
+
+static void *stress_host(void *opaque)
+{
+	struct stress *s = opaque;
+
+	for (unsigned i = 0; i < STRESS_BYTES; i++)
+		while (!vuart_receive(&s->uart, (uint8_t)i))
+			if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
+				return NULL;
+	return NULL;
+}
+
+static void *stress_writer(void *opaque)
+{
+	struct stress *s = opaque;
+
+	for (unsigned i = 0; i < STRESS_BYTES; i++)
+		vuart_mmio_ops.write(&s->uart, VUART_THR, 1, (uint8_t)i);
+	return NULL;
+}
+
+static void test_concurrent_access(void **state UNUSED)
+{
+	struct stress *s = test_calloc(1, sizeof(*s));
+	struct irq_line line = {.set_level = stress_irq, .controller = s, .source = IRQ_SOURCE};
+	pthread_t host, writer;
+	unsigned received = 0, rx_bad = 0;
+	uint64_t v;
+
+	vuart_init(&s->uart, stress_tx, s, &line);
+	vuart_mmio_ops.write(&s->uart, VUART_FCR, 1,
+			     VUART_FCR_ENABLE | (2 << VUART_FCR_TRIG_SHIFT));
+	vuart_mmio_ops.write(&s->uart, VUART_IER, 1, VUART_IER_ERBFI);
+	assert_int_equal(pthread_create(&host, NULL, stress_host, s), 0);
+	assert_int_equal(pthread_create(&writer, NULL, stress_writer, s), 0);
+	/* Read as the guest would; give up if input stops arriving (a lost byte). */
+	for (unsigned long idle = 0; received < STRESS_BYTES && idle < 100000000UL;) {
+		vuart_mmio_ops.read(&s->uart, VUART_LSR, 1, &v);
+		if (!(v & VUART_LSR_DR)) {
+			idle++;
+			continue;
+		}
+		idle = 0;
+		vuart_mmio_ops.read(&s->uart, VUART_RBR, 1, &v);
+		if (v != (received & 0xff))
+			rx_bad++;
+		received++;
+	}
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELAXED);
+	assert_int_equal(pthread_join(host, NULL), 0);
+	assert_int_equal(pthread_join(writer, NULL), 0);
+	assert_int_equal(received, STRESS_BYTES);
+	assert_int_equal(rx_bad, 0);
+	assert_int_equal(s->tx_count, STRESS_BYTES);
+	assert_int_equal(s->tx_bad, 0);
+	assert_int_equal(s->irq_bad, 0);
+	assert_false(s->irq);
+	test_free(s);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -648,6 +742,7 @@ int main(void)
 	    T(test_mcr_and_readonly_registers),
 	    T(test_widths_and_reserved_offsets),
 	    T(test_no_callbacks),
+	    cmocka_unit_test(test_concurrent_access),
 	};
 
 	return cmocka_run_group_tests_name("vuart", tests, NULL, NULL);

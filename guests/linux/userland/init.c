@@ -210,7 +210,7 @@ static void hello(void)
 	struct utsname u;
 
 	uname(&u);
-	say("hello: Linux %s on %s, %ld CPUs online, PID %d; starting %s", u.release, u.machine,
+	say("hello: Linux %s on %s, %ld CPU(s) online, PID %d; starting %s", u.release, u.machine,
 	    sysconf(_SC_NPROCESSORS_ONLN), (int)getpid(), SHELL_PATH);
 }
 

@@ -8,8 +8,8 @@
 
 #include <signal.h>
 
-#define INITCTL_HALT     SIGUSR1
+#define INITCTL_HALT	 SIGUSR1
 #define INITCTL_POWEROFF SIGUSR2
-#define INITCTL_REBOOT   SIGTERM
+#define INITCTL_REBOOT	 SIGTERM
 
 #endif

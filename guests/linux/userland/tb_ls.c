@@ -127,9 +127,11 @@ static char **ls_read_dir(const char *path, bool all, size_t *count)
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), ls_cmp);
 	*count = n;
-	return names ? names : calloc(1, sizeof(*names));
+	if (!names) /* an empty directory: still a valid (empty) listing */
+		return calloc(1, sizeof(*names));
+	qsort(names, n, sizeof(*names), ls_cmp);
+	return names;
 }
 
 static int ls_dir(const char *path, const struct ls_opts *o)
@@ -151,40 +153,53 @@ static int ls_dir(const char *path, const struct ls_opts *o)
 	return status;
 }
 
-static int ls_operand(const char *path, const struct ls_opts *o, bool header)
+static bool ls_is_dir(const char *path, const struct ls_opts *o)
 {
 	struct stat st;
 
-	if (stat(path, &st) != 0 && lstat(path, &st) != 0) {
-		tb_perror(path);
-		return 2; /* like coreutils: a missing operand is "serious trouble" */
-	}
-	if (!S_ISDIR(st.st_mode) || o->dir_itself)
-		return ls_entry(path, path, o);
-	if (header)
-		printf("%s:\n", path);
-	return ls_dir(path, o);
+	return !o->dir_itself && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A file operand: shown as named. Missing operands are "serious trouble" (2), as in coreutils. */
+static int ls_file_operand(const char *path, const struct ls_opts *o)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		tb_perror(path);
+		return 2;
+	}
+	return ls_entry(path, path, o);
+}
+
+/* Files first, then each directory under a "name:" header when there are several operands. */
 int tb_ls(int argc, char **argv)
 {
 	bool flags[128];
-	int i = tb_flags(argc, argv, "lad1", flags);
-	int status = 0;
+	int first = tb_flags(argc, argv, "lad1", flags);
+	int status = 0, shown = 0;
 
-	if (i < 0)
+	if (first < 0)
 		return 2;
 
 	struct ls_opts o = {.all = flags['a'], .longfmt = flags['l'], .dir_itself = flags['d']};
 
-	if (i == argc)
-		return ls_operand(".", &o, false);
-	bool many = argc - i > 1;
+	if (first == argc)
+		return ls_dir(".", &o);
+	for (int i = first; i < argc; i++) {
+		if (ls_is_dir(argv[i], &o))
+			continue;
+		int rc = ls_file_operand(argv[i], &o);
 
-	for (int first = i; i < argc; i++) {
-		if (many && i > first)
-			putchar('\n');
-		int rc = ls_operand(argv[i], &o, many);
+		status = rc > status ? rc : status;
+		shown += rc == 0;
+	}
+	for (int i = first; i < argc; i++) {
+		if (!ls_is_dir(argv[i], &o))
+			continue;
+		if (argc - first > 1)
+			printf("%s%s:\n", shown++ ? "\n" : "", argv[i]);
+		int rc = ls_dir(argv[i], &o);
 
 		status = rc > status ? rc : status;
 	}

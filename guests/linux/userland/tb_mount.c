@@ -18,11 +18,11 @@ struct mount_flag {
 
 /* Options that are mount(2) flags; anything else goes to the file system as data. */
 static const struct mount_flag mount_flags[] = {
-	{"ro", MS_RDONLY, 0},	    {"rw", 0, MS_RDONLY},	 {"remount", MS_REMOUNT, 0},
-	{"nosuid", MS_NOSUID, 0}, {"suid", 0, MS_NOSUID},	 {"nodev", MS_NODEV, 0},
-	{"dev", 0, MS_NODEV},	    {"noexec", MS_NOEXEC, 0}, {"exec", 0, MS_NOEXEC},
-	{"sync", MS_SYNCHRONOUS, 0}, {"async", 0, MS_SYNCHRONOUS}, {"noatime", MS_NOATIME, 0},
-	{"relatime", MS_RELATIME, 0}, {"bind", MS_BIND, 0},	 {"defaults", 0, 0},
+    {"ro", MS_RDONLY, 0},	  {"rw", 0, MS_RDONLY},		{"remount", MS_REMOUNT, 0},
+    {"nosuid", MS_NOSUID, 0},	  {"suid", 0, MS_NOSUID},	{"nodev", MS_NODEV, 0},
+    {"dev", 0, MS_NODEV},	  {"noexec", MS_NOEXEC, 0},	{"exec", 0, MS_NOEXEC},
+    {"sync", MS_SYNCHRONOUS, 0},  {"async", 0, MS_SYNCHRONOUS}, {"noatime", MS_NOATIME, 0},
+    {"relatime", MS_RELATIME, 0}, {"bind", MS_BIND, 0},		{"defaults", 0, 0},
 };
 
 /* Splits "ro,noatime,size=1m" into flags and a data string ("size=1m"). */
@@ -44,12 +44,35 @@ static void mount_parse_opts(char *opts, unsigned long *flags, char *data, size_
 	}
 }
 
+/*
+ * ext2/3/4 share one magic number, and the ext4 driver mounts all three: say
+ * "ext4" directly rather than let the kernel log a failed ext3 and ext2 try.
+ */
+static bool mount_is_ext(const char *dev)
+{
+	unsigned char magic[2];
+	int fd = open(dev, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	bool ext = pread(fd, magic, 2, 1024 + 56) == 2 && magic[0] == 0x53 && magic[1] == 0xef;
+
+	close(fd);
+	return ext;
+}
+
 /* Without -t, try every block file system the kernel knows (no "nodev" mark). */
 static int mount_guess(const char *dev, const char *dir, unsigned long flags, const char *data)
 {
-	FILE *f = fopen("/proc/filesystems", "r");
 	char line[128];
 	int err = ENODEV;
+
+	if (mount_is_ext(dev)) {
+		if (mount(dev, dir, "ext4", flags, data) == 0)
+			return 0;
+		return tb_perror(dev);
+	}
+	FILE *f = fopen("/proc/filesystems", "r");
 
 	if (!f)
 		return tb_perror("/proc/filesystems");

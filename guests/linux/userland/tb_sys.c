@@ -13,8 +13,8 @@
 #include "toolbox.h"
 
 /* syslog(2) actions, from linux/kernel/printk: glibc names none of them. */
-#define KLOG_READ_ALL	  3
-#define KLOG_READ_CLEAR	  4
+#define KLOG_READ_ALL	 3
+#define KLOG_READ_CLEAR	 4
 #define KLOG_SIZE_BUFFER 10
 
 int tb_echo(int argc, char **argv)

@@ -53,10 +53,9 @@ struct tb_suffix {
 
 /* Longest suffixes first so "kB" is not read as "k" followed by junk. */
 static const struct tb_suffix tb_suffixes[] = {
-	{"kB", 1000},	 {"MB", 1000000}, {"GB", 1000000000}, {"KiB", 1024},
-	{"MiB", 1 << 20}, {"GiB", 1 << 30}, {"c", 1},		   {"w", 2},
-	{"b", 512},	 {"k", 1024},	   {"K", 1024},	   {"M", 1 << 20},
-	{"G", 1 << 30},	 {"", 1},
+    {"kB", 1000},     {"MB", 1000000}, {"GB", 1000000000}, {"KiB", 1024}, {"MiB", 1 << 20},
+    {"GiB", 1 << 30}, {"c", 1},	       {"w", 2},	   {"b", 512},	  {"k", 1024},
+    {"K", 1024},      {"M", 1 << 20},  {"G", 1 << 30},	   {"", 1},
 };
 
 bool tb_parse_size(const char *s, uint64_t *out)

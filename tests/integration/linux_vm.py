@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Driving a Linux VM under Vireo through its console with pexpect."""
+import os
+import re
+
+import pexpect
+import pytest
+
+from conftest import BUILD, HYPERVISOR, VIREO
+
+LINUX_IMAGE = os.path.join(BUILD, "linux", "Image")
+LINUX_INITRAMFS = os.path.join(BUILD, "linux", "initramfs.cpio")
+PROMPT = "vireo# "
+BOOT_TIMEOUT = 240
+
+
+def linux_spec(name="linux", vcpus=2, memory="256M", extra=""):
+    return (f"name={name},kernel={LINUX_IMAGE},initrd={LINUX_INITRAMFS},memory={memory},"
+            f"vcpus={vcpus}{extra},bootargs=console=ttyS0 earlycon=sbi")
+
+
+class LinuxVM:
+    """A running Vireo with a Linux VM; the console is a pexpect child."""
+
+    def __init__(self, smp=2, vms=None, log_name="linux"):
+        if not os.path.exists(LINUX_IMAGE):
+            pytest.fail(f"{LINUX_IMAGE} missing: run make linux")
+        args = ["/usr/bin/python3", VIREO, "run", "--smp", str(smp), "--mem", "1G",
+                "--hypervisor", HYPERVISOR]
+        for vm in vms or [linux_spec(vcpus=smp)]:
+            args += ["--vm", vm]
+        self.log_path = os.path.join(BUILD, f"test-{log_name}.log")
+        self.child = pexpect.spawn(args[0], args[1:], encoding="utf-8",
+                                   codec_errors="replace", timeout=BOOT_TIMEOUT)
+        self.child.logfile_read = open(self.log_path, "w")
+        self.child.delaybeforesend = 0.05
+
+    def expect(self, pattern, timeout=BOOT_TIMEOUT):
+        try:
+            return self.child.expect(pattern, timeout=timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            pytest.fail(f"waiting for {pattern!r}: {type(e).__name__}\n"
+                        f"--- console (last 3000 chars) ---\n{self.child.before[-3000:]}")
+
+    def wait_prompt(self, timeout=BOOT_TIMEOUT):
+        self.expect(PROMPT, timeout)
+
+    def run(self, command, timeout=60):
+        """Run a shell command; return what it printed (without the echo)."""
+        self.child.sendline(command)
+        self.expect(re.escape(command) + r"\r*\n", timeout)
+        self.expect(PROMPT, timeout)
+        return self.child.before.replace("\r\n", "\n")
+
+    def exit_status(self, timeout=120):
+        self.expect(pexpect.EOF, timeout)
+        self.child.close()
+        return self.child.exitstatus
+
+    def close(self):
+        if self.child.isalive():
+            self.child.terminate(force=True)

@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+UNIT_TESTS += printf
+UNIT_SRCS_printf := hv/lib/printf.c tests/unit/test_printf.c
+# Undefined behaviour fails the test instead of printing a note.
+UNIT_EXTRA_printf := -fno-sanitize-recover=all

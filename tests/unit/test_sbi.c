@@ -1,0 +1,796 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Unit tests of the SBI implementation (hv/sbi/) through sbi_handle_ecall,
+ * as a guest would call it: dispatch, the return convention, and every error
+ * path the SBI v2.0 specification defines. The rest of the hypervisor is
+ * faked in sbi_fakes.c.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <vireo/cpu.h>
+#include <vireo/vm_layout.h>
+
+#include "sbi_fakes.h"
+
+#define NVCPUS	 4
+#define SEPC	 0x80001000UL
+#define A1_MARK	 0xa1a1a1a1UL /* what a1 holds before a call that must not touch it */
+#define RAM_END	 (FAKE_RAM_BASE + FAKE_RAM_SIZE)
+#define BAD_ADDR 0x1000UL
+
+#define ERR_NOT_SUPPORTED     ((unsigned long)SBI_ERR_NOT_SUPPORTED)
+#define ERR_INVALID_PARAM     ((unsigned long)SBI_ERR_INVALID_PARAM)
+#define ERR_INVALID_ADDRESS   ((unsigned long)SBI_ERR_INVALID_ADDRESS)
+#define ERR_ALREADY_AVAILABLE ((unsigned long)SBI_ERR_ALREADY_AVAILABLE)
+
+/* Function IDs, spelled out here so that the tests do not just echo the implementation. */
+enum {
+	BASE_SPEC,
+	BASE_IMPL_ID,
+	BASE_IMPL_VERSION,
+	BASE_PROBE,
+	BASE_MVENDOR,
+	BASE_MARCH,
+	BASE_MIMP
+};
+enum { HSM_START, HSM_STOP, HSM_STATUS, HSM_SUSPEND };
+enum { DBCN_WRITE, DBCN_READ, DBCN_WRITE_BYTE };
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_reset(NVCPUS);
+	return 0;
+}
+
+/* A VS-mode ecall by v with a7 = eid, a6 = fid, a0..a5 = args; a1 starts as args[1]. */
+static enum vcpu_action ecall_args(struct vcpu *v, unsigned long eid, unsigned long fid,
+				   const unsigned long args[6])
+{
+	unsigned long *x = v->arch.gprs.x;
+
+	for (unsigned i = 0; i < 6; i++)
+		x[REG_A0 + i] = args[i];
+	x[REG_A6] = fid;
+	x[REG_A7] = eid;
+	v->arch.gprs.sepc = SEPC;
+	return sbi_handle_ecall(v);
+}
+
+#define ECALL(v, eid, fid, ...) ecall_args(v, eid, fid, (const unsigned long[6]){__VA_ARGS__})
+
+static unsigned long a0(unsigned id)
+{
+	return fake_vcpu(id)->arch.gprs.x[REG_A0];
+}
+
+static unsigned long a1(unsigned id)
+{
+	return fake_vcpu(id)->arch.gprs.x[REG_A1];
+}
+
+static unsigned long sepc(unsigned id)
+{
+	return fake_vcpu(id)->arch.gprs.sepc;
+}
+
+/* A returning call: sepc moved past the ecall and a0 holds error. */
+static void assert_returned(unsigned id, unsigned long error)
+{
+	assert_int_equal(sepc(id), SEPC + 4);
+	assert_int_equal(a0(id), error);
+}
+
+static unsigned total(const unsigned counts[VM_MAX_VCPUS])
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		n += counts[i];
+	return n;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void dummy_handler(struct sbi_call *call)
+{
+	(void)call;
+}
+
+static void test_find_ext(void **state)
+{
+	static const struct sbi_ext low = {0x00, 0x0f, "low", dummy_handler};
+	static const struct sbi_ext one = {0x10, 0x10, "one", dummy_handler};
+	static const struct sbi_ext high = {0x100, ~0UL, "high", dummy_handler};
+	static const struct sbi_ext *const table[] = {&low, &one, &high};
+
+	(void)state;
+	assert_ptr_equal(sbi_find_ext(table, 3, 0x00), &low);
+	assert_ptr_equal(sbi_find_ext(table, 3, 0x0f), &low);
+	assert_ptr_equal(sbi_find_ext(table, 3, 0x10), &one);
+	assert_null(sbi_find_ext(table, 3, 0x11));
+	assert_null(sbi_find_ext(table, 3, 0xff));
+	assert_ptr_equal(sbi_find_ext(table, 3, 0x100), &high);
+	assert_ptr_equal(sbi_find_ext(table, 3, ~0UL), &high);
+	assert_null(sbi_find_ext(table, 0, 0x10));
+	assert_null(sbi_find_ext(table, 2, 0x100)); /* only the first n entries count */
+}
+
+static void test_extension_table(void **state)
+{
+	static const struct {
+		unsigned long eid;
+		const struct sbi_ext *ext;
+	} want[] = {
+	    {0x00, &sbi_ext_legacy},	   {0x08, &sbi_ext_legacy},	{0x0f, &sbi_ext_legacy},
+	    {0x10, &sbi_ext_base},	   {0x54494D45, &sbi_ext_time}, {0x735049, &sbi_ext_ipi},
+	    {0x52464E43, &sbi_ext_rfence}, {0x48534D, &sbi_ext_hsm},	{0x53525354, &sbi_ext_srst},
+	    {0x4442434E, &sbi_ext_dbcn},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(want); i++)
+		assert_ptr_equal(sbi_find_ext(sbi_extensions, sbi_extension_count, want[i].eid),
+				 want[i].ext);
+	assert_null(sbi_find_ext(sbi_extensions, sbi_extension_count, 0x11));
+	assert_null(sbi_find_ext(sbi_extensions, sbi_extension_count, 0x12345678));
+	assert_null(sbi_find_ext(sbi_extensions, sbi_extension_count, 0x0A000000)); /* vendor */
+}
+
+static void test_unknown_eid(void **state)
+{
+	static const unsigned long eids[] = {0x11, 0x12345678, 0x0A000000, 0x0B000000, ~0UL};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(eids); i++) {
+		assert_int_equal(ECALL(fake_vcpu(0), eids[i], 0, 1, 2, 3, 4, 5, 6), VCPU_CONTINUE);
+		assert_returned(0, ERR_NOT_SUPPORTED);
+		assert_int_equal(a1(0), 0); /* value: a1 is written, with 0 */
+	}
+	assert_int_equal(fake.stops, 0);
+}
+
+static void test_unknown_fid(void **state)
+{
+	static const struct {
+		unsigned long eid, fid;
+	} bad[] = {
+	    {SBI_EXT_BASE, 7},	       {SBI_EXT_BASE, ~0UL}, {SBI_EXT_TIME, 1},
+	    {SBI_EXT_IPI, 1},	       {SBI_EXT_RFENCE, 3},  {SBI_EXT_RFENCE, 4},
+	    {SBI_EXT_RFENCE, 5},       {SBI_EXT_RFENCE, 6},  {SBI_EXT_RFENCE, 7},
+	    {SBI_EXT_HSM, 4},	       {SBI_EXT_SRST, 1},    {SBI_EXT_DBCN, 3},
+	    {SBI_EXT_DBCN, 1UL << 40},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		/* Arguments that would be valid for FID 0, so only the FID is wrong. */
+		assert_int_equal(ECALL(fake_vcpu(0), bad[i].eid, bad[i].fid, 1, 0, 0, 0, 0, 0),
+				 VCPU_CONTINUE);
+		assert_returned(0, ERR_NOT_SUPPORTED);
+	}
+	/* Nothing happened as a side effect. */
+	assert_int_equal(total(fake.ipis) + total(fake.kicks) + fake.stops, 0);
+	assert_int_equal(fake.timer_changes + fake.console_len, 0);
+	assert_int_equal(fake_vcpu(1)->hsm, VCPU_STOPPED);
+}
+
+/* ---------------------------------------------------------------- BASE */
+
+static void test_base_values(void **state)
+{
+	(void)state;
+	sbi_base_init(0x489, 0x8000000000000007UL, 0x20181004);
+	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_SPEC, 0, A1_MARK);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 0x02000000); /* v2.0: major 2 in bits 30:24, minor 0 */
+	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_IMPL_ID, 0, A1_MARK);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), SBI_IMPL_ID_VIREO);
+	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_IMPL_VERSION, 0, A1_MARK);
+	assert_returned(0, 0);
+	assert_int_not_equal(a1(0), 0);
+	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_MVENDOR, 0, A1_MARK);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 0x489);
+	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_MARCH, 0, A1_MARK);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 0x8000000000000007UL);
+	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_MIMP, 0, A1_MARK);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 0x20181004);
+}
+
+static unsigned long probe(unsigned long eid)
+{
+	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_PROBE, eid);
+	assert_returned(0, 0);
+	return a1(0);
+}
+
+static void test_base_probe(void **state)
+{
+	static const unsigned long present[] = {
+	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE,
+	    SBI_EXT_HSM,  SBI_EXT_SRST, SBI_EXT_DBCN,
+	};
+	static const unsigned long absent[] = {
+	    0x09,	0x0f,	    0x11, 0x12345678, 0x504D55 /* PMU */, 0x535553 /* SUSP */,
+	    0x0A000000, 0x0FFFFFFF, ~0UL,
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(present); i++)
+		assert_int_not_equal(probe(present[i]), 0);
+	for (unsigned long legacy = 0x00; legacy <= 0x08; legacy++)
+		assert_int_not_equal(probe(legacy), 0);
+	for (unsigned i = 0; i < ARRAY_SIZE(absent); i++)
+		assert_int_equal(probe(absent[i]), 0);
+}
+
+/* ---------------------------------------------------------------- hart masks */
+
+struct visits {
+	unsigned count;
+	unsigned ids[VM_MAX_VCPUS * 2];
+};
+
+static void record_visit(struct vcpu *target, void *ctx)
+{
+	struct visits *vs = ctx;
+
+	assert_true(vs->count < ARRAY_SIZE(vs->ids));
+	vs->ids[vs->count++] = target->id;
+}
+
+static long visit(unsigned long mask, unsigned long base, struct visits *vs)
+{
+	memset(vs, 0, sizeof(*vs));
+	return sbi_for_each_hart(&fake_vm, mask, base, record_visit, vs);
+}
+
+static void test_for_each_hart_valid(void **state)
+{
+	struct visits vs;
+
+	(void)state;
+	/* base -1: every hart, whatever the mask says. */
+	assert_int_equal(visit(0, -1UL, &vs), SBI_SUCCESS);
+	assert_int_equal(vs.count, NVCPUS);
+	for (unsigned i = 0; i < NVCPUS; i++)
+		assert_int_equal(vs.ids[i], i);
+	assert_int_equal(visit(0x5, 0, &vs), SBI_SUCCESS);
+	assert_int_equal(vs.count, 2);
+	assert_int_equal(vs.ids[0], 0);
+	assert_int_equal(vs.ids[1], 2);
+	assert_int_equal(visit(0x3, 2, &vs), SBI_SUCCESS); /* harts 2 and 3: the last ones */
+	assert_int_equal(vs.count, 2);
+	assert_int_equal(vs.ids[0], 2);
+	assert_int_equal(vs.ids[1], 3);
+	/* An empty mask selects nobody, and nobody is invalid, wherever the base is. */
+	assert_int_equal(visit(0, 0, &vs), SBI_SUCCESS);
+	assert_int_equal(visit(0, 1000, &vs), SBI_SUCCESS);
+	assert_int_equal(visit(0, -2UL, &vs), SBI_SUCCESS);
+	assert_int_equal(vs.count, 0);
+}
+
+static void test_for_each_hart_invalid(void **state)
+{
+	static const struct {
+		unsigned long mask, base;
+	} bad[] = {
+	    {1, NVCPUS},	    /* just past the last hart */
+	    {0x3, NVCPUS - 1},	    /* last hart good, the next one not: nothing at all */
+	    {0x11, 0},		    /* hart 0 good, hart 4 not */
+	    {1UL << 63, 0},	    /* bit 63 */
+	    {1, -2UL},		    /* the highest base that is not "all" */
+	    {0x4, -2UL},	    /* base + bit wraps around to hart 0 */
+	    {1UL << 63, -1UL - 62}, /* base + 63 wraps around to hart 0 */
+	    {1UL << 63, -1UL - 63}, /* base + 63 is hart -1, which is not "all harts" */
+	    {0x2, 1UL << 40},	    /* far away */
+	};
+	struct visits vs;
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(visit(bad[i].mask, bad[i].base, &vs), SBI_ERR_INVALID_PARAM);
+		assert_int_equal(vs.count, 0);
+	}
+}
+
+/* ---------------------------------------------------------------- IPI */
+
+static void test_ipi(void **state)
+{
+	(void)state;
+	ECALL(fake_vcpu(0), SBI_EXT_IPI, 0, 0x6, 0);
+	assert_returned(0, 0);
+	assert_int_equal(fake.ipis[0] + fake.ipis[3], 0);
+	assert_int_equal(fake.ipis[1], 1);
+	assert_int_equal(fake.ipis[2], 1);
+	ECALL(fake_vcpu(0), SBI_EXT_IPI, 0, 0, -1UL);
+	assert_returned(0, 0);
+	assert_int_equal(total(fake.ipis), 2 + NVCPUS);
+
+	/* One bad hart: INVALID_PARAM and no IPI for the good ones. */
+	memset(fake.ipis, 0, sizeof(fake.ipis));
+	ECALL(fake_vcpu(0), SBI_EXT_IPI, 0, 0x1 | 1UL << NVCPUS, 0);
+	assert_returned(0, ERR_INVALID_PARAM);
+	ECALL(fake_vcpu(0), SBI_EXT_IPI, 0, 0x1, NVCPUS);
+	assert_returned(0, ERR_INVALID_PARAM);
+	assert_int_equal(total(fake.ipis), 0);
+}
+
+/* ---------------------------------------------------------------- RFENCE */
+
+static void test_rfence(void **state)
+{
+	(void)state;
+	ECALL(fake_vcpu(0), SBI_EXT_RFENCE, 0, 0x2, 1); /* fence.i on hart 2 */
+	assert_returned(0, 0);
+	assert_int_equal(fake_vcpu(2)->fence_i_pending, 1);
+	assert_int_equal(fake_vcpu(2)->vvma_flush_pending, 0);
+	assert_int_equal(fake.kicks[2], 1);
+	for (unsigned long fid = 1; fid <= 2; fid++) { /* sfence.vma, sfence.vma.asid */
+		ECALL(fake_vcpu(0), SBI_EXT_RFENCE, fid, 0x8, 0, 0, 0x1000, 7);
+		assert_returned(0, 0);
+		assert_int_equal(fake_vcpu(3)->vvma_flush_pending, 1);
+		fake_vcpu(3)->vvma_flush_pending = 0;
+	}
+	ECALL(fake_vcpu(0), SBI_EXT_RFENCE, 1, 0, -1UL, 0, -1UL);
+	assert_returned(0, 0);
+	for (unsigned i = 0; i < NVCPUS; i++)
+		assert_int_equal(fake_vcpu(i)->vvma_flush_pending, 1);
+}
+
+static void test_rfence_invalid(void **state)
+{
+	(void)state;
+	for (unsigned long fid = 0; fid <= 2; fid++) {
+		ECALL(fake_vcpu(0), SBI_EXT_RFENCE, fid, 0x3, NVCPUS - 1, 0, -1UL);
+		assert_returned(0, ERR_INVALID_PARAM);
+		ECALL(fake_vcpu(0), SBI_EXT_RFENCE, fid, 0x1, -2UL, 0, -1UL);
+		assert_returned(0, ERR_INVALID_PARAM);
+	}
+	for (unsigned i = 0; i < NVCPUS; i++) {
+		assert_int_equal(fake_vcpu(i)->fence_i_pending, 0);
+		assert_int_equal(fake_vcpu(i)->vvma_flush_pending, 0);
+	}
+	assert_int_equal(total(fake.kicks), 0);
+}
+
+/* ---------------------------------------------------------------- TIME */
+
+static void test_time_sstc(void **state)
+{
+	(void)state;
+	cpu_features.sstc = true;
+	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, 5000, A1_MARK);
+	assert_returned(0, 0);
+	assert_int_equal(fake.vstimecmp_writes, 1);
+	assert_int_equal(fake.vstimecmp, 5000);
+	assert_int_equal(fake.timer_changes, 1);
+	assert_false(fake_vcpu(0)->timer_pending);
+	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, UINT64_MAX);
+	assert_int_equal(fake.vstimecmp, UINT64_MAX);
+}
+
+static void test_time_software(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	world.guest_time = 1000;
+	ECALL(v, SBI_EXT_TIME, 0, 5000);
+	assert_returned(0, 0);
+	assert_int_equal(fake.vstimecmp_writes, 0);
+	assert_int_equal(v->timer_deadline, 5000);
+	assert_false(v->timer_pending);
+	assert_int_equal(fake.timer_changes, 1);
+	/* A deadline that has passed is pending at once... */
+	ECALL(v, SBI_EXT_TIME, 0, 1000);
+	assert_true(v->timer_pending);
+	assert_int_equal(v->timer_deadline, UINT64_MAX);
+	/* ...and the next set_timer withdraws it. */
+	ECALL(v, SBI_EXT_TIME, 0, 2000);
+	assert_false(v->timer_pending);
+	assert_int_equal(v->timer_deadline, 2000);
+	v->timer_pending = true; /* as if the scheduler had expired it */
+	ECALL(v, SBI_EXT_TIME, 0, UINT64_MAX);
+	assert_false(v->timer_pending);
+	assert_int_equal(v->timer_deadline, UINT64_MAX);
+}
+
+/* ---------------------------------------------------------------- HSM */
+
+static void test_hsm_start(void **state)
+{
+	struct vcpu *t = fake_vcpu(2);
+
+	(void)state;
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, 2, FAKE_RAM_BASE + 0x100, 0xabcd);
+	assert_returned(0, 0);
+	assert_int_equal(t->hsm, VCPU_START_PENDING);
+	assert_int_equal(t->start_addr, FAKE_RAM_BASE + 0x100);
+	assert_int_equal(t->start_opaque, 0xabcd);
+	assert_int_equal(fake.kicks[2], 1);
+	assert_false(t->lock.locked);
+	/* While it is between states, another start is refused (as OpenSBI does). */
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, 2, FAKE_RAM_BASE, 0);
+	assert_returned(0, ERR_INVALID_PARAM);
+	assert_int_equal(t->start_addr, FAKE_RAM_BASE + 0x100);
+	/* Once started: ALREADY_AVAILABLE, also for oneself. */
+	t->hsm = VCPU_STARTED;
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, 2, FAKE_RAM_BASE, 0);
+	assert_returned(0, ERR_ALREADY_AVAILABLE);
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, 0, FAKE_RAM_BASE, 0);
+	assert_returned(0, ERR_ALREADY_AVAILABLE);
+	assert_int_equal(fake.kicks[2], 1);
+}
+
+static void test_hsm_start_errors(void **state)
+{
+	static const unsigned long bad_addr[] = {0,	      BAD_ADDR, FAKE_RAM_BASE - 4,
+						 RAM_END - 2, RAM_END,	-4UL};
+
+	(void)state;
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, NVCPUS, FAKE_RAM_BASE, 0);
+	assert_returned(0, ERR_INVALID_PARAM);
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, -1UL, FAKE_RAM_BASE, 0);
+	assert_returned(0, ERR_INVALID_PARAM);
+	/* A bad hart id is reported before a bad address. */
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, NVCPUS, BAD_ADDR, 0);
+	assert_returned(0, ERR_INVALID_PARAM);
+	for (unsigned i = 0; i < ARRAY_SIZE(bad_addr); i++) {
+		ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, 1, bad_addr[i], 0);
+		assert_returned(0, ERR_INVALID_ADDRESS);
+	}
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, 1, RAM_END - 4, 0); /* the last word */
+	assert_returned(0, 0);
+	assert_int_equal(total(fake.kicks), 1);
+}
+
+static void test_hsm_stop(void **state)
+{
+	struct vcpu *v = fake_vcpu(1);
+
+	(void)state;
+	v->hsm = VCPU_STARTED;
+	assert_int_equal(ECALL(v, SBI_EXT_HSM, HSM_STOP, 0x55, A1_MARK), VCPU_STOPPED_NOW);
+	assert_int_equal(v->hsm, VCPU_STOPPED);
+	/* It does not return: the registers are as the guest left them. */
+	assert_int_equal(sepc(1), SEPC);
+	assert_int_equal(a0(1), 0x55);
+	assert_int_equal(a1(1), A1_MARK);
+	/* A stopped hart can be started again. */
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_START, 1, FAKE_RAM_BASE, 0);
+	assert_returned(0, 0);
+	assert_int_equal(v->hsm, VCPU_START_PENDING);
+}
+
+static void test_hsm_status(void **state)
+{
+	static const enum vcpu_hsm_state states[] = {
+	    VCPU_STARTED,   VCPU_STOPPED,	  VCPU_START_PENDING,  VCPU_STOP_PENDING,
+	    VCPU_SUSPENDED, VCPU_SUSPEND_PENDING, VCPU_RESUME_PENDING,
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(states); i++) {
+		fake_vcpu(3)->hsm = states[i];
+		ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_STATUS, 3);
+		assert_returned(0, 0);
+		assert_int_equal(a1(0),
+				 i); /* the spec's numbering: STARTED 0 .. RESUME_PENDING 6 */
+	}
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_STATUS, NVCPUS);
+	assert_returned(0, ERR_INVALID_PARAM);
+	ECALL(fake_vcpu(0), SBI_EXT_HSM, HSM_STATUS, -1UL);
+	assert_returned(0, ERR_INVALID_PARAM);
+}
+
+static void test_hsm_suspend_retentive(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	/* The type is 32 bits: the upper half of a0 is ignored. */
+	assert_int_equal(ECALL(v, SBI_EXT_HSM, HSM_SUSPEND, 0xffffffff00000000UL, BAD_ADDR),
+			 VCPU_BLOCK);
+	assert_returned(0, 0); /* retentive: returns 0 once woken */
+	assert_int_equal(v->hsm, VCPU_SUSPENDED);
+	assert_true(v->waiting);
+	assert_false(v->resume_nonretentive); /* resume_addr unused, even a bad one */
+	assert_false(v->lock.locked);
+}
+
+static void test_hsm_suspend_non_retentive(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	assert_int_equal(ECALL(v, SBI_EXT_HSM, HSM_SUSPEND, 0x80000000, FAKE_RAM_BASE + 0x40, 77),
+			 VCPU_BLOCK);
+	assert_int_equal(v->hsm, VCPU_SUSPENDED);
+	assert_true(v->waiting);
+	assert_true(v->resume_nonretentive);
+	assert_int_equal(v->start_addr, FAKE_RAM_BASE + 0x40);
+	assert_int_equal(v->start_opaque, 77);
+}
+
+static void test_hsm_suspend_errors(void **state)
+{
+	static const unsigned long invalid[] = {
+	    0x00000001,	   0x0fffffff, 0x80000001, 0x8fffffff, /* reserved */
+	    0x10000000,	   0x7fffffff, 0x90000000, 0xffffffff, /* platform-specific: none here */
+	    0x100000001UL,				       /* truncates to a reserved type */
+	};
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(invalid); i++) {
+		assert_int_equal(ECALL(v, SBI_EXT_HSM, HSM_SUSPEND, invalid[i], FAKE_RAM_BASE),
+				 VCPU_CONTINUE);
+		assert_returned(0, ERR_INVALID_PARAM);
+	}
+	ECALL(v, SBI_EXT_HSM, HSM_SUSPEND, 0x80000000, BAD_ADDR, 0);
+	assert_returned(0, ERR_INVALID_ADDRESS);
+	ECALL(v, SBI_EXT_HSM, HSM_SUSPEND, 0x80000000, RAM_END, 0);
+	assert_returned(0, ERR_INVALID_ADDRESS);
+	assert_int_equal(v->hsm, VCPU_STARTED);
+	assert_false(v->waiting);
+	assert_false(v->resume_nonretentive);
+}
+
+/* ---------------------------------------------------------------- SRST */
+
+static void assert_reset_refused(unsigned long type, unsigned long reason)
+{
+	assert_int_equal(ECALL(fake_vcpu(0), SBI_EXT_SRST, 0, type, reason), VCPU_CONTINUE);
+	assert_returned(0, ERR_INVALID_PARAM);
+	assert_int_equal(fake.stops, 0);
+	assert_int_equal(fake_vm.state, VM_RUNNING);
+}
+
+static void test_srst_invalid(void **state)
+{
+	(void)state;
+	assert_reset_refused(3, 0); /* reserved types */
+	assert_reset_refused(0xefffffff, 0);
+	assert_reset_refused(0xf0000000, 0); /* vendor types: none implemented */
+	assert_reset_refused(0xffffffff, 0);
+	assert_reset_refused(0, 2); /* reserved reasons */
+	assert_reset_refused(0, 0xdfffffff);
+	assert_reset_refused(0x100000003UL, 0); /* 32-bit: truncates to 3 */
+	assert_reset_refused(0, 0x100000002UL); /* truncates to 2 */
+}
+
+/* An accepted reset does not return and stops the VM with the status the reason maps to. */
+static void assert_reset(unsigned long type, unsigned long reason, int status, bool reboot)
+{
+	fake_reset(NVCPUS);
+	assert_int_equal(ECALL(fake_vcpu(1), SBI_EXT_SRST, 0, type, reason), VCPU_VM_ENDED);
+	assert_int_equal(sepc(1), SEPC);
+	assert_int_equal(a0(1), type);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(fake.stop_status, status);
+	assert_int_equal(fake_vm.reboot_requested, reboot);
+}
+
+static void test_srst_reset(void **state)
+{
+	(void)state;
+	assert_reset(0, 0, 0, false);
+	assert_reset(0, 1, 1, false); /* system failure */
+	assert_reset(1, 0, 0, true);  /* cold reboot */
+	assert_reset(2, 0, 0, true);  /* warm reboot */
+	assert_reset(0, VM_EXIT_REASON_STATUS_BASE + 42, 42, false);
+	assert_reset(0, VM_EXIT_REASON_STATUS_BASE + 255, 255, false);
+	assert_reset(0, 0xe0000000, 1, false); /* implementation-specific: a failure */
+	assert_reset(0xffffffff00000000UL, 0xffffffff00000000UL, 0, false); /* upper halves */
+	assert_reset(0, 0xffffffff00000001UL, 1, false);
+}
+
+/* ---------------------------------------------------------------- DBCN */
+
+static void test_dbcn_write(void **state)
+{
+	static const char msg[] = "hello, console";
+	unsigned long len = sizeof(msg) - 1;
+
+	(void)state;
+	memcpy(fake_ram + 0x200, msg, len);
+	ECALL(fake_vcpu(0), SBI_EXT_DBCN, DBCN_WRITE, len, FAKE_RAM_BASE + 0x200, 0);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), len);
+	assert_int_equal(fake.console_len, len);
+	assert_memory_equal(fake.console, msg, len);
+	/* A buffer that ends at the last byte of RAM is fine. */
+	ECALL(fake_vcpu(0), SBI_EXT_DBCN, DBCN_WRITE, 4, RAM_END - 4, 0);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 4);
+	/* Nothing to write: nothing to check either. */
+	ECALL(fake_vcpu(0), SBI_EXT_DBCN, DBCN_WRITE, 0, BAD_ADDR, 7);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 0);
+	assert_int_equal(fake.console_len, len + 4);
+}
+
+static void test_dbcn_bad_buffers(void **state)
+{
+	static const struct {
+		unsigned long num, lo, hi;
+	} bad[] = {
+	    {4, BAD_ADDR, 0},
+	    {4, FAKE_RAM_BASE - 2, 0}, /* starts just below RAM */
+	    {5, RAM_END - 4, 0},       /* ends just past RAM */
+	    {1, RAM_END, 0},
+	    {4, FAKE_RAM_BASE, 1}, /* base_addr_hi: beyond 2^64 */
+	    {4, FAKE_RAM_BASE, ~0UL},
+	    {-1UL, FAKE_RAM_BASE + 0x10, 0},	/* base + num wraps around */
+	    {-FAKE_RAM_BASE, FAKE_RAM_BASE, 0}, /* base + num == 2^64 exactly */
+	    {FAKE_RAM_SIZE + 1, FAKE_RAM_BASE, 0},
+	};
+
+	(void)state;
+	fake_input("xyz");
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		for (unsigned long fid = DBCN_WRITE; fid <= DBCN_READ; fid++) {
+			ECALL(fake_vcpu(0), SBI_EXT_DBCN, fid, bad[i].num, bad[i].lo, bad[i].hi);
+			assert_returned(0, ERR_INVALID_PARAM);
+		}
+	}
+	assert_int_equal(fake.console_len, 0);
+	assert_int_equal(world.input_pos, 0); /* a refused read consumes no input */
+}
+
+static void test_dbcn_read(void **state)
+{
+	(void)state;
+	ECALL(fake_vcpu(0), SBI_EXT_DBCN, DBCN_READ, 8, FAKE_RAM_BASE + 0x300, 0);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 0); /* no input: 0 bytes, not an error */
+	fake_input("abc");
+	ECALL(fake_vcpu(0), SBI_EXT_DBCN, DBCN_READ, 2, FAKE_RAM_BASE + 0x300, 0);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 2);
+	assert_memory_equal(fake_ram + 0x300, "ab", 2);
+	ECALL(fake_vcpu(0), SBI_EXT_DBCN, DBCN_READ, 8, FAKE_RAM_BASE + 0x300, 0);
+	assert_int_equal(a1(0), 1);
+	assert_int_equal(fake_ram[0x300], 'c');
+	assert_int_equal(fake_ram[0x301], 'b'); /* only what was read is written */
+}
+
+static void test_dbcn_write_byte(void **state)
+{
+	(void)state;
+	ECALL(fake_vcpu(0), SBI_EXT_DBCN, DBCN_WRITE_BYTE, 0x100 | 'Z', A1_MARK);
+	assert_returned(0, 0);
+	assert_int_equal(fake.console_len, 1);
+	assert_int_equal(fake.console[0], 'Z'); /* the low byte only */
+}
+
+/* ---------------------------------------------------------------- legacy */
+
+/* A v0.1 call returns in a0 only: a1 must come back as the guest left it. */
+static void legacy(unsigned id, unsigned long eid, unsigned long arg, long want)
+{
+	assert_int_equal(ECALL(fake_vcpu(id), eid, 0, arg, A1_MARK), VCPU_CONTINUE);
+	assert_returned(id, (unsigned long)want);
+	assert_int_equal(a1(id), A1_MARK);
+}
+
+static void test_legacy_console(void **state)
+{
+	(void)state;
+	legacy(0, 0x01, 'q', 0);
+	assert_int_equal(fake.console_len, 1);
+	assert_int_equal(fake.console[0], 'q');
+	legacy(0, 0x02, 0, -1); /* no input */
+	fake_input("k");
+	legacy(0, 0x02, 0, 'k');
+	legacy(0, 0x02, 0, -1);
+}
+
+static void test_legacy_timer_and_clear_ipi(void **state)
+{
+	(void)state;
+	legacy(1, 0x00, 5000, 0);
+	assert_int_equal(fake_vcpu(1)->timer_deadline, 5000);
+	legacy(2, 0x03, 0, 0);
+	assert_int_equal(fake.irq_line_calls, 1);
+	assert_int_equal(fake.irq_line_vcpu, 2);
+	assert_int_equal(fake.irq_line_irq, VCPU_IRQ_SOFT);
+	assert_false(fake.irq_line_level);
+}
+
+static void test_legacy_send_ipi(void **state)
+{
+	uint64_t mask = 0xa; /* harts 1 and 3 */
+
+	(void)state;
+	memcpy(fake_ram + 0x400, &mask, sizeof(mask));
+	legacy(0, 0x04, FAKE_RAM_BASE + 0x400, 0);
+	assert_int_equal(fake.guest_read_va, FAKE_RAM_BASE + 0x400);
+	assert_int_equal(fake.ipis[1] + fake.ipis[3], 2);
+	assert_int_equal(fake.ipis[0] + fake.ipis[2], 0);
+	legacy(0, 0x04, 0, 0); /* no mask: every hart */
+	assert_int_equal(total(fake.ipis), 2 + NVCPUS);
+	/* A mask the guest cannot read, and a mask naming a hart the VM lacks. */
+	legacy(0, 0x04, BAD_ADDR, SBI_ERR_INVALID_ADDRESS);
+	mask = 1UL << NVCPUS | 1;
+	memcpy(fake_ram + 0x400, &mask, sizeof(mask));
+	legacy(0, 0x04, FAKE_RAM_BASE + 0x400, SBI_ERR_INVALID_PARAM);
+	assert_int_equal(total(fake.ipis), 2 + NVCPUS);
+}
+
+static void test_legacy_fences(void **state)
+{
+	uint64_t mask = 0x4;
+
+	(void)state;
+	memcpy(fake_ram + 0x408, &mask, sizeof(mask));
+	legacy(0, 0x05, FAKE_RAM_BASE + 0x408, 0);
+	assert_int_equal(fake_vcpu(2)->fence_i_pending, 1);
+	legacy(0, 0x06, FAKE_RAM_BASE + 0x408, 0);
+	assert_int_equal(fake_vcpu(2)->vvma_flush_pending, 1);
+	fake_vcpu(2)->vvma_flush_pending = 0;
+	legacy(0, 0x07, FAKE_RAM_BASE + 0x408, 0);
+	assert_int_equal(fake_vcpu(2)->vvma_flush_pending, 1);
+	assert_int_equal(fake_vcpu(1)->fence_i_pending + fake_vcpu(1)->vvma_flush_pending, 0);
+}
+
+static void test_legacy_shutdown_and_unknown(void **state)
+{
+	(void)state;
+	legacy(0, 0x09, 0, SBI_ERR_NOT_SUPPORTED); /* legacy range, but not a v0.1 call */
+	legacy(0, 0x0f, 0, SBI_ERR_NOT_SUPPORTED);
+	assert_int_equal(ECALL(fake_vcpu(0), 0x08, 0, 0, A1_MARK), VCPU_VM_ENDED);
+	assert_int_equal(sepc(0), SEPC);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(fake.stop_status, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_find_ext, setup),
+	    cmocka_unit_test_setup(test_extension_table, setup),
+	    cmocka_unit_test_setup(test_unknown_eid, setup),
+	    cmocka_unit_test_setup(test_unknown_fid, setup),
+	    cmocka_unit_test_setup(test_base_values, setup),
+	    cmocka_unit_test_setup(test_base_probe, setup),
+	    cmocka_unit_test_setup(test_for_each_hart_valid, setup),
+	    cmocka_unit_test_setup(test_for_each_hart_invalid, setup),
+	    cmocka_unit_test_setup(test_ipi, setup),
+	    cmocka_unit_test_setup(test_rfence, setup),
+	    cmocka_unit_test_setup(test_rfence_invalid, setup),
+	    cmocka_unit_test_setup(test_time_sstc, setup),
+	    cmocka_unit_test_setup(test_time_software, setup),
+	    cmocka_unit_test_setup(test_hsm_start, setup),
+	    cmocka_unit_test_setup(test_hsm_start_errors, setup),
+	    cmocka_unit_test_setup(test_hsm_stop, setup),
+	    cmocka_unit_test_setup(test_hsm_status, setup),
+	    cmocka_unit_test_setup(test_hsm_suspend_retentive, setup),
+	    cmocka_unit_test_setup(test_hsm_suspend_non_retentive, setup),
+	    cmocka_unit_test_setup(test_hsm_suspend_errors, setup),
+	    cmocka_unit_test_setup(test_srst_invalid, setup),
+	    cmocka_unit_test_setup(test_srst_reset, setup),
+	    cmocka_unit_test_setup(test_dbcn_write, setup),
+	    cmocka_unit_test_setup(test_dbcn_bad_buffers, setup),
+	    cmocka_unit_test_setup(test_dbcn_read, setup),
+	    cmocka_unit_test_setup(test_dbcn_write_byte, setup),
+	    cmocka_unit_test_setup(test_legacy_console, setup),
+	    cmocka_unit_test_setup(test_legacy_timer_and_clear_ipi, setup),
+	    cmocka_unit_test_setup(test_legacy_send_ipi, setup),
+	    cmocka_unit_test_setup(test_legacy_fences, setup),
+	    cmocka_unit_test_setup(test_legacy_shutdown_and_unknown, setup),
+	};
+
+	return cmocka_run_group_tests_name("sbi", tests, NULL, NULL);
+}
