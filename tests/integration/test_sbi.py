@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Issue: SBI v2.0 for guests, virtual timers and interrupts."""
+import re
+
+import pytest
+
+from conftest import boot_vms, test_vm as vm_spec
+
+SMPS = [1, 2, 4]
+
+
+def assert_passed(r, name):
+    assert "FAIL" not in r.output, r
+    assert f"TEST {name}: PASS" in r.output, r
+    assert f"GUEST {name} DONE status=0" in r.output, r
+    assert r.status == 0, r
+
+
+@pytest.mark.parametrize("smp", SMPS)
+def test_every_sbi_function_and_error_code(smp):
+    r = boot_vms([vm_spec("sbi", vcpus=4)], smp=smp)
+    for check in ("base.ids", "base.probe", "unknown", "time", "ipi", "rfence", "hsm.start",
+                  "hsm.status", "hsm.suspend", "dbcn.write", "dbcn.read", "dbcn.write-byte",
+                  "srst", "legacy.console", "legacy.ipi", "legacy.fences"):
+        assert f"TEST sbi.{check}: PASS" in r.output, (check, r)
+    assert "sbi: this line came through DBCN console_write" in r.output, r
+    assert_passed(r, "sbi")
+
+
+@pytest.mark.parametrize("sstc", [True, False], ids=["sstc", "no-sstc"])
+@pytest.mark.parametrize("smp", SMPS)
+def test_timer_fires_after_the_deadline_not_before(smp, sstc):
+    cpu = "rv64,h=true" if sstc else "rv64,h=true,sstc=false"
+    r = boot_vms([vm_spec("timer", vcpus=2)], smp=smp, cpu=cpu)
+    for check in ("irq", "wfi", "wfi-masked", "clear", "none"):
+        assert f"TEST timer.{check}: PASS" in r.output, (check, r)
+    if sstc:
+        assert "TEST timer.stimecmp: PASS" in r.output, r
+    assert_passed(r, "timer")
+
+
+@pytest.mark.parametrize("smp", SMPS)
+def test_hsm_start_suspend_resume_stop(smp):
+    r = boot_vms([vm_spec("hsm", vcpus=4)], smp=smp)
+    for check in ("start", "retentive", "nonretentive", "stop", "restart"):
+        assert f"TEST hsm.{check}: PASS" in r.output, (check, r)
+    assert_passed(r, "hsm")
+
+
+@pytest.mark.parametrize("status", [0, 1, 42, 255])
+def test_srst_reason_becomes_the_exit_status(status):
+    spec = vm_spec("exitcode") + f",bootargs=status={status}"
+    r = boot_vms([spec], smp=1)
+    assert f"exiting with status {status}" in r.output, r
+    assert f"VM 'exitcode': shutdown, exit status {status}" in r.output, r
+    assert r.status == status, r
