@@ -104,9 +104,10 @@ $(BUILD)/vireo.bin: $(BUILD)/vireo.elf
 -include tools/tools.mk
 
 # ---------------------------------------------------------------- run
-QEMU_BASE := $(QEMU) -machine virt -cpu rv64,h=true -bios default -nographic
-run: all $(DEFAULT_RUN_DEPS)
-	$(PYTHON) tools/vireo-run $(DEFAULT_RUN_ARGS) --smp $(SMP) --mem $(MEM)
+# The default VM: Linux with one vCPU per hart, 256 MiB, its console on the UART.
+RUN_VM = name=linux,kernel=$(LINUX_IMAGE),initrd=$(LINUX_INITRAMFS),memory=256M,vcpus=$(SMP),bootargs=console=ttyS0 earlycon=sbi
+run: $(DEPS_STAMP) all linux
+	@$(PYTHON) tools/vireo run --smp $(SMP) --mem $(MEM) --vm "$(RUN_VM)"
 
 # ---------------------------------------------------------------- tests
 UNIT_TESTS :=
