@@ -41,26 +41,31 @@ guests: $(GUEST_ELFS) $(GUEST_BINS)
 
 $(GUEST_OUT)/obj/lib/%.c.o: $(GUEST_DIR)/lib/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_OUT)/obj/lib/%.S.o: $(GUEST_DIR)/lib/%.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
 # The one formatter of the project, shared with the hypervisor.
 $(GUEST_OUT)/obj/lib/hv-printf.c.o: $(GUEST_HV)/lib/printf.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_MAIN_OBJS): $(GUEST_OUT)/obj/%.c.o: $(GUEST_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_ELFS): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.c.o $(GUEST_LIB_OBJS) $(GUEST_LDS)
-	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $(filter %.o,$^) -o $@
+	@echo "  LD      $@"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $(filter %.o,$^) -o $@
 
 $(GUEST_BINS): $(GUEST_OUT)/%.bin: $(GUEST_OUT)/%.elf
-	$(CROSS)objcopy -O binary $< $@
+	$(Q)$(CROSS)objcopy -O binary $< $@
 
 GUEST ?= hello
 GUEST_SMP ?= 1

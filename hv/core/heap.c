@@ -8,9 +8,9 @@
 #include <vireo/mm.h>
 
 #define HEAP_MIN_CHUNK_PAGES 16
-#define BLOCK_ALIGN          16
-#define TAG_USED             0x55534544u /* "USED" */
-#define TAG_FREE             0x46524545u /* "FREE" */
+#define BLOCK_ALIGN	     16
+#define TAG_USED	     0x55534544u /* "USED" */
+#define TAG_FREE	     0x46524545u /* "FREE" */
 
 struct heap_chunk {
 	struct heap_chunk *next;
@@ -86,7 +86,8 @@ static void *carve(struct heap *heap, struct heap_block *b, size_t need)
 static void *find_fit(struct heap *heap, size_t need)
 {
 	for (struct heap_chunk *c = heap->chunks; c; c = c->next)
-		for (struct heap_block *b = first_block(c); (char *)b < chunk_end(c); b = next_block(b))
+		for (struct heap_block *b = first_block(c); (char *)b < chunk_end(c);
+		     b = next_block(b))
 			if (b->tag == TAG_FREE && b->size >= need)
 				return carve(heap, b, need);
 	return NULL;

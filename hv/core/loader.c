@@ -8,13 +8,13 @@
 #define LINUX_MAGIC_OFFSET  0x30 /* "RISCV\0\0\0", deprecated but still written */
 #define LINUX_MAGIC2_OFFSET 0x38 /* "RSC\x05" */
 #define LINUX_HEADER_SIZE   0x40
-#define LINUX_ALIGN         (2 * MIB) /* the kernel maps itself with 2 MiB pages */
+#define LINUX_ALIGN	    (2 * MIB) /* the kernel maps itself with 2 MiB pages */
 
 #define ELF_HEADER_SIZE 64
-#define ELF_PHDR_SIZE   56
-#define EM_RISCV        243
-#define ET_EXEC         2
-#define PT_LOAD         1
+#define ELF_PHDR_SIZE	56
+#define EM_RISCV	243
+#define ET_EXEC		2
+#define PT_LOAD		1
 
 static uint64_t get_u64(const uint8_t *p)
 {
@@ -102,7 +102,8 @@ static int check_elf_header(const uint8_t *img, size_t size, const char **why)
 	}
 	uint64_t phoff = get_u64(img + 32);
 	uint16_t phentsize = get_u16(img + 54), phnum = get_u16(img + 56);
-	if (phentsize != ELF_PHDR_SIZE || phoff > size || (uint64_t)phnum * phentsize > size - phoff) {
+	if (phentsize != ELF_PHDR_SIZE || phoff > size ||
+	    (uint64_t)phnum * phentsize > size - phoff) {
 		*why = "ELF kernel has its program headers outside the file";
 		return -VIREO_EINVAL;
 	}
@@ -183,7 +184,10 @@ int loader_load_kernel(const struct guest_ram *ram, const void *image, size_t si
 	}
 	if (looks_like_linux(img, size))
 		return load_linux(ram, img, size, out, why);
-	if (size >= 4 && memcmp(img, "\x7f" "ELF", 4) == 0)
+	if (size >= 4 && memcmp(img,
+				"\x7f"
+				"ELF",
+				4) == 0)
 		return load_elf(ram, img, size, out, why);
 	if (!in_ram(ram, ram->base + VM_KERNEL_OFFSET, size)) {
 		*why = "kernel image does not fit in the VM's RAM";

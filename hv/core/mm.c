@@ -35,7 +35,8 @@ void mm_init(const struct mem_range *ram, unsigned nram, const struct mem_range 
 	while (moved) {
 		moved = false;
 		for (unsigned i = 0; i < nreserved; i++) {
-			if (reserved[i].start < bitmap_at + bitmap_bytes && reserved[i].end > bitmap_at) {
+			if (reserved[i].start < bitmap_at + bitmap_bytes &&
+			    reserved[i].end > bitmap_at) {
 				bitmap_at = ALIGN_UP(reserved[i].end, PAGE_SIZE);
 				moved = true;
 			}
@@ -72,7 +73,8 @@ void *page_alloc(size_t npages, size_t align)
 void page_free(void *addr, size_t npages)
 {
 	if (page_pool_free(&host_pool, addr, npages) != 0)
-		log_error("page_free(%p, %zu): not an allocated range (double free?)", addr, npages);
+		log_error("page_free(%p, %zu): not an allocated range (double free?)", addr,
+			  npages);
 }
 
 size_t mm_free_pages(void)

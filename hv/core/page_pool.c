@@ -77,7 +77,8 @@ static bool find_run(const struct page_pool *pool, size_t npages, size_t align_p
 		/* Skip whole used words quickly. */
 		if ((i % 64) == 0 && pool->bitmap[i / 64] == ~0ULL) {
 			i += 64;
-			i = ALIGN_UP(pool->base / PAGE_SIZE + i, align_pages) - pool->base / PAGE_SIZE;
+			i = ALIGN_UP(pool->base / PAGE_SIZE + i, align_pages) -
+			    pool->base / PAGE_SIZE;
 			continue;
 		}
 		size_t run = free_run(pool, i, npages);
@@ -100,10 +101,10 @@ void *page_pool_alloc(struct page_pool *pool, size_t npages, size_t align)
 	if (npages == 0 || (align_pages & (align_pages - 1)) != 0)
 		return NULL;
 	spin_lock(&pool->lock);
-	ok = npages <= pool->free_pages &&
-	     ((npages == 1 && align_pages == 1 &&
-	       find_run(pool, 1, 1, pool->search_hint, &first)) ||
-	      find_run(pool, npages, align_pages, 0, &first));
+	ok =
+	    npages <= pool->free_pages &&
+	    ((npages == 1 && align_pages == 1 && find_run(pool, 1, 1, pool->search_hint, &first)) ||
+	     find_run(pool, npages, align_pages, 0, &first));
 	if (ok) {
 		mark_range(pool, first, npages, true);
 		pool->free_pages -= npages;

@@ -176,7 +176,8 @@ static void parse_devices(const void *fdt, struct platform *plat)
 {
 	int node;
 
-	for (node = fdt_next_node(fdt, -1, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL)) {
+	for (node = fdt_next_node(fdt, -1, NULL); node >= 0;
+	     node = fdt_next_node(fdt, node, NULL)) {
 		if (!node_enabled(fdt, node))
 			continue;
 		if (!plat->uart.present && (fdt_node_check_compatible(fdt, node, "ns16550a") == 0 ||

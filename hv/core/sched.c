@@ -15,8 +15,8 @@ struct sched_hart {
 	spinlock_t lock; /* the list: other harts attach vCPUs here */
 	struct vcpu *vcpus;
 	struct vcpu *cursor; /* round-robin position */
-	unsigned count;    /* vCPUs on the list */
-	unsigned assigned; /* vCPUs placed here, attached or about to be */
+	unsigned count;	     /* vCPUs on the list */
+	unsigned assigned;   /* vCPUs placed here, attached or about to be */
 	uint64_t slice_end;
 	bool timer_dirty;
 };
@@ -161,8 +161,8 @@ static struct vcpu *pick_next(struct sched_hart *sh, unsigned *runnable)
 	if (sh->cursor && hart_time() < sh->slice_end)
 		start = sh->cursor;
 	else
-		start = sh->cursor && sh->cursor->next_on_hart ? sh->cursor->next_on_hart
-							       : sh->vcpus;
+		start =
+		    sh->cursor && sh->cursor->next_on_hart ? sh->cursor->next_on_hart : sh->vcpus;
 
 	*runnable = 0;
 	spin_lock(&sh->lock);
@@ -229,7 +229,8 @@ static void run(struct sched_hart *sh, struct vcpu *v, bool slicing)
 		enum vcpu_action action = vcpu_run_once(v);
 		if (action != VCPU_CONTINUE)
 			return;
-		if (hart_pending_irqs() || __atomic_load_n(&this_hart()->requests, __ATOMIC_RELAXED))
+		if (hart_pending_irqs() ||
+		    __atomic_load_n(&this_hart()->requests, __ATOMIC_RELAXED))
 			return;
 	}
 }
@@ -252,8 +253,8 @@ void vireo_hart_loop(void)
 		}
 		bool slicing = runnable > 1;
 		if (slicing && (this_hart()->current != v || hart_time() >= sh->slice_end)) {
-			sh->slice_end = hart_time() + vireo_platform()->timebase_hz / 1000000 *
-							      SCHED_SLICE_US;
+			sh->slice_end =
+			    hart_time() + vireo_platform()->timebase_hz / 1000000 * SCHED_SLICE_US;
 			sh->timer_dirty = true;
 		}
 		load(v);

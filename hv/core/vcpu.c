@@ -90,8 +90,8 @@ void vcpu_complete_start(struct vcpu *v)
 /* Bring the guest's interrupt lines up to date on the (loaded) vCPU. */
 static void apply_irqs(struct vcpu *v)
 {
-	vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_EXT, __atomic_load_n(&v->ext_irq,
-									__ATOMIC_ACQUIRE));
+	vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_EXT,
+			       __atomic_load_n(&v->ext_irq, __ATOMIC_ACQUIRE));
 	if (!cpu_features.sstc)
 		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_TIMER, v->timer_pending);
 	/* An IPI is an edge: once in hvip it stays until the guest clears it. */
@@ -105,8 +105,8 @@ enum vcpu_action vcpu_run_once(struct vcpu *v)
 	/* Announce first, then take the pending fences: a remote fence requested after
 	 * this point sees in_guest and waits for the kick to bring us out. */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
-	vcpu_arch_apply_fences(&v->arch, __atomic_exchange_n(&v->fence_i_pending, 0,
-							     __ATOMIC_ACQ_REL),
+	vcpu_arch_apply_fences(&v->arch,
+			       __atomic_exchange_n(&v->fence_i_pending, 0, __ATOMIC_ACQ_REL),
 			       __atomic_exchange_n(&v->vvma_flush_pending, 0, __ATOMIC_ACQ_REL));
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);

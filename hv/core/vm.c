@@ -15,9 +15,9 @@
 #include <vireo/vm_layout.h>
 #include <vireo/vmid.h>
 
-#define VM_MAX         16
-#define VM_DTB_MAX     (64 * KIB)
-#define VM_RAM_ALIGN   (2 * MIB) /* lets the G-stage use 2 MiB leaves */
+#define VM_MAX	     16
+#define VM_DTB_MAX   (64 * KIB)
+#define VM_RAM_ALIGN (2 * MIB) /* lets the G-stage use 2 MiB leaves */
 
 static spinlock_t vm_table_lock = SPINLOCK_INIT;
 static struct vm *vm_table[VM_MAX];
@@ -153,22 +153,23 @@ static int load_images(struct vm *vm)
 	}
 	vm_fdt_guest_isa(cpu_features.isa, cpu_features.sstc, isa, sizeof(isa));
 	struct vm_fdt_params p = {
-		.name = vm->name,
-		.nvcpus = vm->nvcpus,
-		.isa = isa,
-		.mmu_type = host_mmu_type(),
-		.timebase_hz = vireo_platform()->timebase_hz,
-		.ram_base = vm->ram_base,
-		.ram_size = vm->ram_size,
-		.bootargs = vm->config.bootargs,
-		.has_initrd = vm->initrd_size != 0,
-		.initrd_start = vm->initrd_gpa,
-		.initrd_end = vm->initrd_gpa + vm->initrd_size,
-		.testdev = vm->config.testdev,
+	    .name = vm->name,
+	    .nvcpus = vm->nvcpus,
+	    .isa = isa,
+	    .mmu_type = host_mmu_type(),
+	    .timebase_hz = vireo_platform()->timebase_hz,
+	    .ram_base = vm->ram_base,
+	    .ram_size = vm->ram_size,
+	    .bootargs = vm->config.bootargs,
+	    .has_initrd = vm->initrd_size != 0,
+	    .initrd_start = vm->initrd_gpa,
+	    .initrd_end = vm->initrd_gpa + vm->initrd_size,
+	    .testdev = vm->config.testdev,
 	};
 	int size = vm_fdt_build(vm->ram + dtb_off, VM_DTB_MAX, &p);
 	if (size < 0) {
-		log_error("VM '%s': cannot build its device tree (libfdt error %d)", vm->name, size);
+		log_error("VM '%s': cannot build its device tree (libfdt error %d)", vm->name,
+			  size);
 		return -VIREO_EINVAL;
 	}
 	log_info("VM '%s': %s kernel at %#lx, entry %#lx, DTB at %#lx%s", vm->name,
@@ -372,9 +373,9 @@ struct vm *vm_console_focus(void)
 /* Move waiting input into the UART FIFO while it has room (vm->lock held). */
 static void drain_backlog(struct vm *vm)
 {
-	while (vm->backlog_tail != vm->backlog_head &&
-	       vuart_receive(&vm->uart,
-			     vm->uart_backlog[vm->backlog_tail % sizeof(vm->uart_backlog)]))
+	while (
+	    vm->backlog_tail != vm->backlog_head &&
+	    vuart_receive(&vm->uart, vm->uart_backlog[vm->backlog_tail % sizeof(vm->uart_backlog)]))
 		vm->backlog_tail++;
 }
 
@@ -423,8 +424,9 @@ int sbi_console_getchar(struct vm *vm)
 	return c;
 }
 
-static const char *const hsm_names[] = {"started", "stopped", "start-pending", "stop-pending",
-					"suspended", "suspend-pending", "resume-pending"};
+static const char *const hsm_names[] = {"started",	 "stopped",   "start-pending",
+					"stop-pending",	 "suspended", "suspend-pending",
+					"resume-pending"};
 
 void vm_dump_all(void)
 {
@@ -438,12 +440,12 @@ void vm_dump_all(void)
 			struct vcpu *v = vm->vcpus[j];
 			printk("  vCPU %u on hart %lu: %s%s%s, sepc %#lx, %lu exits (%lu irq), "
 			       "ecall %lu, gpf %lu/%lu, virt-insn %lu, ext_irq %lu\n",
-			       v->id, v->hart->hartid, hsm_names[v->hsm], v->waiting ? ", waiting" : "",
-			       v->in_guest ? ", in guest" : "", v->arch.gprs.sepc,
-			       (unsigned long)v->exits, (unsigned long)v->irq_exits,
-			       (unsigned long)v->exit_causes[10], (unsigned long)v->exit_causes[21],
-			       (unsigned long)v->exit_causes[23], (unsigned long)v->exit_causes[22],
-			       v->ext_irq);
+			       v->id, v->hart->hartid, hsm_names[v->hsm],
+			       v->waiting ? ", waiting" : "", v->in_guest ? ", in guest" : "",
+			       v->arch.gprs.sepc, (unsigned long)v->exits,
+			       (unsigned long)v->irq_exits, (unsigned long)v->exit_causes[10],
+			       (unsigned long)v->exit_causes[21], (unsigned long)v->exit_causes[23],
+			       (unsigned long)v->exit_causes[22], v->ext_irq);
 		}
 	}
 	spin_unlock(&vm_table_lock);

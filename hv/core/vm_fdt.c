@@ -11,8 +11,8 @@
 #include <vireo/vm_fdt.h>
 #include <vireo/vm_layout.h>
 
-#define PHANDLE_PLIC        1
-#define PHANDLE_INTC(cpu)   (2 + (cpu))
+#define PHANDLE_PLIC	  1
+#define PHANDLE_INTC(cpu) (2 + (cpu))
 
 #define TRY(expr)                                                                                  \
 	do {                                                                                       \
@@ -120,8 +120,7 @@ static int write_soc(void *fdt, const struct vm_fdt_params *p)
 	TRY(fdt_property_string(fdt, "compatible", "simple-bus"));
 	TRY(prop_empty(fdt, "ranges"));
 	TRY(write_plic(fdt, p));
-	TRY(write_mmio_device(fdt, "serial", "ns16550a", VM_UART_BASE, VM_UART_SIZE,
-			      VM_UART_IRQ));
+	TRY(write_mmio_device(fdt, "serial", "ns16550a", VM_UART_BASE, VM_UART_SIZE, VM_UART_IRQ));
 	TRY(fdt_property_u32(fdt, "clock-frequency", 3686400));
 	TRY(fdt_end_node(fdt));
 	for (unsigned i = 0; i < VM_VIRTIO_SLOTS; i++) {
@@ -181,7 +180,7 @@ int vm_fdt_build(void *buf, size_t size, const struct vm_fdt_params *p)
 
 /* Multi-letter extensions a guest may be told about (the rest it does not get). */
 static const char *const guest_extensions[] = {
-	"zicsr", "zifencei", "zihintpause", "zicbom", "zicboz", "zba", "zbb", "zbc", "zbs",
+    "zicsr", "zifencei", "zihintpause", "zicbom", "zicboz", "zba", "zbb", "zbc", "zbs",
 };
 
 static bool allowed_extension(const char *ext, size_t len, bool sstc)
@@ -189,7 +188,8 @@ static bool allowed_extension(const char *ext, size_t len, bool sstc)
 	if (len == 4 && strncmp(ext, "sstc", 4) == 0)
 		return sstc;
 	for (unsigned i = 0; i < ARRAY_SIZE(guest_extensions); i++)
-		if (strlen(guest_extensions[i]) == len && strncmp(ext, guest_extensions[i], len) == 0)
+		if (strlen(guest_extensions[i]) == len &&
+		    strncmp(ext, guest_extensions[i], len) == 0)
 			return true;
 	return false;
 }

@@ -7,9 +7,9 @@
 #define FINISHER_FAIL 0x3333
 #define FINISHER_PASS 0x5555
 
-#define SRST_TYPE_SHUTDOWN       0
-#define SRST_REASON_NONE         0
-#define SRST_REASON_SYSTEM_FAIL  1
+#define SRST_TYPE_SHUTDOWN	0
+#define SRST_REASON_NONE	0
+#define SRST_REASON_SYSTEM_FAIL 1
 
 static volatile uint32_t *finisher;
 

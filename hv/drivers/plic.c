@@ -4,11 +4,11 @@
 #include <vireo/host_irq.h>
 #include <vireo/log.h>
 
-#define PLIC_MAX_SOURCES 128
+#define PLIC_MAX_SOURCES      128
 #define PLIC_PRIORITY(src)    (4 * (src))
 #define PLIC_ENABLE(ctx, src) (0x2000 + 0x80 * (ctx) + 4 * ((src) / 32))
 #define PLIC_THRESHOLD(ctx)   (0x200000 + 0x1000 * (ctx))
-#define PLIC_CLAIM(ctx)       (0x200004 + 0x1000 * (ctx))
+#define PLIC_CLAIM(ctx)	      (0x200004 + 0x1000 * (ctx))
 
 struct host_irq {
 	host_irq_handler handler;
@@ -42,8 +42,7 @@ void host_irq_init(uintptr_t base, unsigned ndev, const int *s_context, unsigned
 	}
 }
 
-int host_irq_register(unsigned source, unsigned hart_index, host_irq_handler handler,
-		      void *opaque)
+int host_irq_register(unsigned source, unsigned hart_index, host_irq_handler handler, void *opaque)
 {
 	int ctx;
 

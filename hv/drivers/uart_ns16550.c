@@ -8,10 +8,10 @@
 #define UART_FCR 2
 #define UART_LSR 5
 
-#define UART_IER_RDI   0x01
-#define UART_FCR_FIFO  0x07 /* enable and clear both FIFOs */
-#define UART_LSR_DR    0x01
-#define UART_LSR_THRE  0x20
+#define UART_IER_RDI  0x01
+#define UART_FCR_FIFO 0x07 /* enable and clear both FIFOs */
+#define UART_LSR_DR   0x01
+#define UART_LSR_THRE 0x20
 
 static uint32_t reg_read(struct uart_ns16550 *u, unsigned reg)
 {

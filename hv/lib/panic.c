@@ -11,6 +11,8 @@
 
 void trap_capture_registers(struct trap_frame *frame);
 
+#define PANIC_REASON_MAX 200
+
 static uint32_t panicking;
 
 bool panic_in_progress(void)
@@ -35,9 +37,8 @@ static void stop_other_harts(void)
 	}
 }
 
-static NORETURN void panic_finish(const struct trap_frame *frame, const char *fmt, va_list ap)
+static NORETURN void panic_finish(const struct trap_frame *frame, const char *reason)
 {
-	char reason[200];
 	struct hart *h = this_hart();
 
 	if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST)) {
@@ -45,7 +46,6 @@ static NORETURN void panic_finish(const struct trap_frame *frame, const char *fm
 		hart_halt();
 	}
 	console_go_lockless();
-	vireo_vsnprintf(reason, sizeof(reason), fmt, ap);
 	printk("\nvireo: PANIC on hart %lu: %s\n", h ? h->hartid : 0UL, reason);
 	printk("vireo: registers:\n");
 	trap_dump_frame(frame);
@@ -62,17 +62,23 @@ static NORETURN void panic_finish(const struct trap_frame *frame, const char *fm
 void panic(const char *fmt, ...)
 {
 	struct trap_frame frame;
+	char reason[PANIC_REASON_MAX];
 	va_list ap;
 
 	trap_capture_registers(&frame);
 	va_start(ap, fmt);
-	panic_finish(&frame, fmt, ap);
+	vireo_vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	panic_finish(&frame, reason);
 }
 
 void panic_with_frame(const struct trap_frame *frame, const char *fmt, ...)
 {
+	char reason[PANIC_REASON_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	panic_finish(frame, fmt, ap);
+	vireo_vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	panic_finish(frame, reason);
 }

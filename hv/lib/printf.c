@@ -47,14 +47,18 @@ static void emit_string(struct sink *out, const char *s, const struct format_spe
 		emit_repeat(out, ' ', spec->width - len);
 }
 
-static void emit_number(struct sink *out, uint64_t value, bool negative, unsigned base,
-			bool upper, const char *prefix, const struct format_spec *spec)
+static void emit_number(struct sink *out, uint64_t value, bool negative, unsigned base, bool upper,
+			const char *prefix, const struct format_spec *spec)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char buf[24];
 	int ndigits = 0;
 	char sign = 0;
-	int prefix_len = prefix ? (int)__builtin_strlen(prefix) : 0;
+	int prefix_len;
+
+	if (!prefix)
+		prefix = "";
+	prefix_len = (int)__builtin_strlen(prefix);
 
 	if (negative)
 		sign = '-';
@@ -64,6 +68,7 @@ static void emit_number(struct sink *out, uint64_t value, bool negative, unsigne
 		sign = ' ';
 
 	while (value) {
+		/* cppcheck-suppress zerodivcond ; base is 8, 10 or 16 */
 		buf[ndigits++] = digits[value % base];
 		value /= base;
 	}

@@ -3,12 +3,12 @@
 #include <vireo/sbi.h>
 
 #define SBI_BASE_GET_SPEC_VERSION 0
-#define SBI_BASE_GET_IMPL_ID      1
+#define SBI_BASE_GET_IMPL_ID	  1
 #define SBI_BASE_GET_IMPL_VERSION 2
 #define SBI_BASE_PROBE_EXTENSION  3
-#define SBI_BASE_GET_MVENDORID    4
-#define SBI_BASE_GET_MARCHID      5
-#define SBI_BASE_GET_MIMPID       6
+#define SBI_BASE_GET_MVENDORID	  4
+#define SBI_BASE_GET_MARCHID	  5
+#define SBI_BASE_GET_MIMPID	  6
 
 /* Vireo 0.1.0 as major << 16 | minor << 8 | patch. */
 #define VIREO_IMPL_VERSION 0x000100UL

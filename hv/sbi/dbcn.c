@@ -7,8 +7,8 @@
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
 
-#define SBI_DBCN_WRITE      0
-#define SBI_DBCN_READ       1
+#define SBI_DBCN_WRITE	    0
+#define SBI_DBCN_READ	    1
 #define SBI_DBCN_WRITE_BYTE 2
 
 static uint8_t *guest_buffer(struct sbi_call *call)

@@ -7,17 +7,17 @@
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
 
-#define SBI_HSM_HART_START      0
-#define SBI_HSM_HART_STOP       1
+#define SBI_HSM_HART_START	0
+#define SBI_HSM_HART_STOP	1
 #define SBI_HSM_HART_GET_STATUS 2
-#define SBI_HSM_HART_SUSPEND    3
+#define SBI_HSM_HART_SUSPEND	3
 
-#define SUSPEND_RETENTIVE        0x00000000UL
-#define SUSPEND_NON_RETENTIVE    0x80000000UL
+#define SUSPEND_RETENTIVE	 0x00000000UL
+#define SUSPEND_NON_RETENTIVE	 0x80000000UL
 #define SUSPEND_PLATFORM_RET_MIN 0x10000000UL
 #define SUSPEND_PLATFORM_RET_MAX 0x7fffffffUL
-#define SUSPEND_PLATFORM_NR_MIN  0x90000000UL
-#define SUSPEND_PLATFORM_NR_MAX  0xffffffffUL
+#define SUSPEND_PLATFORM_NR_MIN	 0x90000000UL
+#define SUSPEND_PLATFORM_NR_MAX	 0xffffffffUL
 
 /* A start address must be guest RAM the vCPU can execute from. */
 static bool valid_entry(struct vm *vm, unsigned long addr)

@@ -13,8 +13,8 @@ static void ipi_handler(struct sbi_call *call)
 {
 	if (call->fid != 0)
 		return;
-	call->error = sbi_for_each_hart(call->vcpu->vm, call->args[0], call->args[1], post_ipi,
-					NULL);
+	call->error =
+	    sbi_for_each_hart(call->vcpu->vm, call->args[0], call->args[1], post_ipi, NULL);
 }
 
 const struct sbi_ext sbi_ext_ipi = {SBI_EXT_IPI, SBI_EXT_IPI, "ipi", ipi_handler};

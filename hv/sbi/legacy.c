@@ -7,15 +7,15 @@
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
 
-#define LEGACY_SET_TIMER              0x00
-#define LEGACY_CONSOLE_PUTCHAR        0x01
-#define LEGACY_CONSOLE_GETCHAR        0x02
-#define LEGACY_CLEAR_IPI              0x03
-#define LEGACY_SEND_IPI               0x04
-#define LEGACY_REMOTE_FENCE_I         0x05
+#define LEGACY_SET_TIMER	      0x00
+#define LEGACY_CONSOLE_PUTCHAR	      0x01
+#define LEGACY_CONSOLE_GETCHAR	      0x02
+#define LEGACY_CLEAR_IPI	      0x03
+#define LEGACY_SEND_IPI		      0x04
+#define LEGACY_REMOTE_FENCE_I	      0x05
 #define LEGACY_REMOTE_SFENCE_VMA      0x06
 #define LEGACY_REMOTE_SFENCE_VMA_ASID 0x07
-#define LEGACY_SHUTDOWN               0x08
+#define LEGACY_SHUTDOWN		      0x08
 
 enum legacy_op { OP_IPI, OP_FENCE_I, OP_VVMA };
 

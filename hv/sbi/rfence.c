@@ -9,8 +9,8 @@
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
 
-#define SBI_RFENCE_FENCE_I         0
-#define SBI_RFENCE_SFENCE_VMA      1
+#define SBI_RFENCE_FENCE_I	   0
+#define SBI_RFENCE_SFENCE_VMA	   1
 #define SBI_RFENCE_SFENCE_VMA_ASID 2
 
 void sbi_rfence_request(struct vcpu *target, bool fence_i)

@@ -4,8 +4,8 @@
 #include <vireo/vm.h>
 
 const struct sbi_ext *const sbi_extensions[] = {
-	&sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi,
-	&sbi_ext_rfence, &sbi_ext_hsm,  &sbi_ext_srst, &sbi_ext_dbcn,
+    &sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi,
+    &sbi_ext_rfence, &sbi_ext_hsm,  &sbi_ext_srst, &sbi_ext_dbcn,
 };
 const unsigned sbi_extension_count = ARRAY_SIZE(sbi_extensions);
 
@@ -22,12 +22,12 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 {
 	unsigned long *x = v->arch.gprs.x;
 	struct sbi_call call = {
-		.vcpu = v,
-		.eid = x[REG_A7],
-		.fid = x[REG_A6],
-		.args = {x[10], x[11], x[12], x[13], x[14], x[15]},
-		.error = SBI_ERR_NOT_SUPPORTED,
-		.action = VCPU_CONTINUE,
+	    .vcpu = v,
+	    .eid = x[REG_A7],
+	    .fid = x[REG_A6],
+	    .args = {x[10], x[11], x[12], x[13], x[14], x[15]},
+	    .error = SBI_ERR_NOT_SUPPORTED,
+	    .action = VCPU_CONTINUE,
 	};
 	const struct sbi_ext *ext = sbi_find_ext(sbi_extensions, sbi_extension_count, call.eid);
 

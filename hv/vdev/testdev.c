@@ -76,6 +76,6 @@ static int testdev_write(void *opaque, uint64_t offset, unsigned width, uint64_t
 }
 
 const struct mmio_ops testdev_mmio_ops = {
-	.read = testdev_read,
-	.write = testdev_write,
+    .read = testdev_read,
+    .write = testdev_write,
 };

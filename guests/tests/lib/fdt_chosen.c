@@ -7,7 +7,7 @@
 #define FDT_BEGIN_NODE 1
 #define FDT_END_NODE   2
 #define FDT_PROP       3
-#define FDT_END        9
+#define FDT_END	       9
 
 static uint32_t be32(const uint8_t *b)
 {

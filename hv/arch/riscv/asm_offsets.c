@@ -8,7 +8,7 @@
 #include <vireo/trap.h>
 #include <vireo/vcpu_arch.h>
 
-#define DEFINE(sym, val) __asm__ volatile("\n@@OFFSET " #sym " %0" ::"i"(val))
+#define DEFINE(sym, val)	  __asm__ volatile("\n@@OFFSET " #sym " %0" ::"i"(val))
 #define OFFSET(sym, type, member) DEFINE(sym, offsetof(type, member))
 
 void asm_offsets(void);

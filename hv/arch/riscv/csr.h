@@ -4,29 +4,29 @@
 #define VIREO_ARCH_CSR_H
 
 /* sstatus */
-#define SSTATUS_SIE  (1UL << 1)
-#define SSTATUS_SPIE (1UL << 5)
-#define SSTATUS_SPP  (1UL << 8)
-#define SSTATUS_VS   (3UL << 9)
-#define SSTATUS_FS   (3UL << 13)
-#define SSTATUS_FS_OFF     (0UL << 13)
+#define SSTATUS_SIE	   (1UL << 1)
+#define SSTATUS_SPIE	   (1UL << 5)
+#define SSTATUS_SPP	   (1UL << 8)
+#define SSTATUS_VS	   (3UL << 9)
+#define SSTATUS_FS	   (3UL << 13)
+#define SSTATUS_FS_OFF	   (0UL << 13)
 #define SSTATUS_FS_INITIAL (1UL << 13)
 #define SSTATUS_FS_CLEAN   (2UL << 13)
 #define SSTATUS_FS_DIRTY   (3UL << 13)
-#define SSTATUS_SUM  (1UL << 18)
-#define SSTATUS_MXR  (1UL << 19)
-#define SSTATUS_UXL_64 (2UL << 32)
+#define SSTATUS_SUM	   (1UL << 18)
+#define SSTATUS_MXR	   (1UL << 19)
+#define SSTATUS_UXL_64	   (2UL << 32)
 
 /* hstatus */
-#define HSTATUS_VSBE  (1UL << 5)
-#define HSTATUS_GVA   (1UL << 6)
-#define HSTATUS_SPV   (1UL << 7)
-#define HSTATUS_SPVP  (1UL << 8)
-#define HSTATUS_HU    (1UL << 9)
-#define HSTATUS_VGEIN (0x3fUL << 12)
-#define HSTATUS_VTVM  (1UL << 20)
-#define HSTATUS_VTW   (1UL << 21)
-#define HSTATUS_VTSR  (1UL << 22)
+#define HSTATUS_VSBE	(1UL << 5)
+#define HSTATUS_GVA	(1UL << 6)
+#define HSTATUS_SPV	(1UL << 7)
+#define HSTATUS_SPVP	(1UL << 8)
+#define HSTATUS_HU	(1UL << 9)
+#define HSTATUS_VGEIN	(0x3fUL << 12)
+#define HSTATUS_VTVM	(1UL << 20)
+#define HSTATUS_VTW	(1UL << 21)
+#define HSTATUS_VTSR	(1UL << 22)
 #define HSTATUS_VSXL_64 (2UL << 32)
 
 /* Interrupt numbers and bits (sip/sie/hvip/hideleg). */
@@ -37,47 +37,47 @@
 #define IRQ_S_EXT    9
 #define IRQ_VS_EXT   10
 #define IRQ_S_GEXT   12
-#define MIP_SSIP  (1UL << IRQ_S_SOFT)
-#define MIP_VSSIP (1UL << IRQ_VS_SOFT)
-#define MIP_STIP  (1UL << IRQ_S_TIMER)
-#define MIP_VSTIP (1UL << IRQ_VS_TIMER)
-#define MIP_SEIP  (1UL << IRQ_S_EXT)
-#define MIP_VSEIP (1UL << IRQ_VS_EXT)
+#define MIP_SSIP     (1UL << IRQ_S_SOFT)
+#define MIP_VSSIP    (1UL << IRQ_VS_SOFT)
+#define MIP_STIP     (1UL << IRQ_S_TIMER)
+#define MIP_VSTIP    (1UL << IRQ_VS_TIMER)
+#define MIP_SEIP     (1UL << IRQ_S_EXT)
+#define MIP_VSEIP    (1UL << IRQ_VS_EXT)
 
 /* scause exception codes. */
-#define CAUSE_INTERRUPT                (1UL << 63)
-#define EXC_INST_MISALIGNED            0
-#define EXC_INST_ACCESS                1
-#define EXC_ILLEGAL_INSN               2
-#define EXC_BREAKPOINT                 3
-#define EXC_LOAD_MISALIGNED            4
-#define EXC_LOAD_ACCESS                5
-#define EXC_STORE_MISALIGNED           6
-#define EXC_STORE_ACCESS               7
-#define EXC_ECALL_U                    8 /* also from VU-mode */
-#define EXC_ECALL_HS                   9
-#define EXC_ECALL_VS                   10
-#define EXC_INST_PAGE_FAULT            12
-#define EXC_LOAD_PAGE_FAULT            13
-#define EXC_STORE_PAGE_FAULT           15
-#define EXC_INST_GUEST_PAGE_FAULT      20
-#define EXC_LOAD_GUEST_PAGE_FAULT      21
-#define EXC_VIRTUAL_INSTRUCTION        22
-#define EXC_STORE_GUEST_PAGE_FAULT     23
+#define CAUSE_INTERRUPT		   (1UL << 63)
+#define EXC_INST_MISALIGNED	   0
+#define EXC_INST_ACCESS		   1
+#define EXC_ILLEGAL_INSN	   2
+#define EXC_BREAKPOINT		   3
+#define EXC_LOAD_MISALIGNED	   4
+#define EXC_LOAD_ACCESS		   5
+#define EXC_STORE_MISALIGNED	   6
+#define EXC_STORE_ACCESS	   7
+#define EXC_ECALL_U		   8 /* also from VU-mode */
+#define EXC_ECALL_HS		   9
+#define EXC_ECALL_VS		   10
+#define EXC_INST_PAGE_FAULT	   12
+#define EXC_LOAD_PAGE_FAULT	   13
+#define EXC_STORE_PAGE_FAULT	   15
+#define EXC_INST_GUEST_PAGE_FAULT  20
+#define EXC_LOAD_GUEST_PAGE_FAULT  21
+#define EXC_VIRTUAL_INSTRUCTION	   22
+#define EXC_STORE_GUEST_PAGE_FAULT 23
 
 /* hgatp */
-#define HGATP_MODE_SHIFT 60
-#define HGATP_MODE_OFF    0UL
+#define HGATP_MODE_SHIFT  60
+#define HGATP_MODE_OFF	  0UL
 #define HGATP_MODE_SV39X4 8UL
 #define HGATP_MODE_SV48X4 9UL
 #define HGATP_MODE_SV57X4 10UL
-#define HGATP_VMID_SHIFT 44
-#define HGATP_VMID_MASK  (0x3fffUL << HGATP_VMID_SHIFT)
-#define HGATP_PPN_MASK   ((1UL << 44) - 1)
+#define HGATP_VMID_SHIFT  44
+#define HGATP_VMID_MASK	  (0x3fffUL << HGATP_VMID_SHIFT)
+#define HGATP_PPN_MASK	  ((1UL << 44) - 1)
 
 /* henvcfg */
-#define HENVCFG_FIOM (1UL << 0)
-#define HENVCFG_STCE (1UL << 63)
+#define HENVCFG_FIOM  (1UL << 0)
+#define HENVCFG_STCE  (1UL << 63)
 #define HENVCFG_PBMTE (1UL << 62)
 
 /* hcounteren */
@@ -91,7 +91,7 @@
 #define csr_read(csr)                                                                              \
 	({                                                                                         \
 		unsigned long __v;                                                                 \
-		__asm__ volatile("csrr %0, " #csr : "=r"(__v)::"memory");                         \
+		__asm__ volatile("csrr %0, " #csr : "=r"(__v)::"memory");                          \
 		__v;                                                                               \
 	})
 #define csr_write(csr, val)                                                                        \
@@ -99,7 +99,7 @@
 #define csr_swap(csr, val)                                                                         \
 	({                                                                                         \
 		unsigned long __v = (unsigned long)(val);                                          \
-		__asm__ volatile("csrrw %0, " #csr ", %1" : "=r"(__v) : "rK"(__v) : "memory");    \
+		__asm__ volatile("csrrw %0, " #csr ", %1" : "=r"(__v) : "rK"(__v) : "memory");     \
 		__v;                                                                               \
 	})
 #define csr_set(csr, val)                                                                          \
@@ -110,43 +110,43 @@
 static inline void hfence_gvma_all(void)
 {
 	__asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, zero\n.option pop" ::
-				 : "memory");
+			     : "memory");
 }
 
 static inline void hfence_gvma_vmid(unsigned long vmid)
 {
-	__asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, %0\n.option pop" ::"r"(
-				 vmid)
-			 : "memory");
+	__asm__ volatile(
+	    ".option push\n.option arch, +h\nhfence.gvma zero, %0\n.option pop" ::"r"(vmid)
+	    : "memory");
 }
 
 /* Flush the VS-stage TLB of the VMID currently in hgatp. */
 static inline void hfence_vvma_all(void)
 {
 	__asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop" ::
-				 : "memory");
+			     : "memory");
 }
 
 static inline void hfence_vvma_addr(unsigned long vaddr)
 {
-	__asm__ volatile(".option push\n.option arch, +h\nhfence.vvma %0, zero\n.option pop" ::"r"(
-				 vaddr)
-			 : "memory");
+	__asm__ volatile(
+	    ".option push\n.option arch, +h\nhfence.vvma %0, zero\n.option pop" ::"r"(vaddr)
+	    : "memory");
 }
 
 static inline void hfence_vvma_asid(unsigned long asid)
 {
-	__asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, %0\n.option pop" ::"r"(
-				 asid)
-			 : "memory");
+	__asm__ volatile(
+	    ".option push\n.option arch, +h\nhfence.vvma zero, %0\n.option pop" ::"r"(asid)
+	    : "memory");
 }
 
 static inline void hfence_vvma_addr_asid(unsigned long vaddr, unsigned long asid)
 {
-	__asm__ volatile(".option push\n.option arch, +h\nhfence.vvma %0, %1\n.option pop" ::"r"(
-				 vaddr),
-			 "r"(asid)
-			 : "memory");
+	__asm__ volatile(
+	    ".option push\n.option arch, +h\nhfence.vvma %0, %1\n.option pop" ::"r"(vaddr),
+	    "r"(asid)
+	    : "memory");
 }
 
 static inline void wfi(void)

@@ -7,13 +7,13 @@
  */
 #include <vireo/gstage.h>
 
-#define PTE_V (1UL << 0)
-#define PTE_R (1UL << 1)
-#define PTE_W (1UL << 2)
-#define PTE_X (1UL << 3)
-#define PTE_U (1UL << 4)
-#define PTE_A (1UL << 6)
-#define PTE_D (1UL << 7)
+#define PTE_V	      (1UL << 0)
+#define PTE_R	      (1UL << 1)
+#define PTE_W	      (1UL << 2)
+#define PTE_X	      (1UL << 3)
+#define PTE_U	      (1UL << 4)
+#define PTE_A	      (1UL << 6)
+#define PTE_D	      (1UL << 7)
 #define PTE_PPN_SHIFT 10
 #define PTE_LEAF_MASK (PTE_R | PTE_W | PTE_X)
 
@@ -125,7 +125,8 @@ bool gstage_translate(const struct gstage *gs, gpa_t gpa, paddr_t *hpa, unsigned
 	uint64_t offset_mask = (1ULL << level_shift(level)) - 1;
 	*hpa = (((*pte >> PTE_PPN_SHIFT) << PAGE_SHIFT) & ~offset_mask) | (gpa & offset_mask);
 	if (perms)
-		*perms = ((*pte & PTE_R) ? GSTAGE_PERM_R : 0) | ((*pte & PTE_W) ? GSTAGE_PERM_W : 0) |
+		*perms = ((*pte & PTE_R) ? GSTAGE_PERM_R : 0) |
+			 ((*pte & PTE_W) ? GSTAGE_PERM_W : 0) |
 			 ((*pte & PTE_X) ? GSTAGE_PERM_X : 0);
 	return true;
 }

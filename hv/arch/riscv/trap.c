@@ -7,9 +7,9 @@
 #include "csr.h"
 
 static const char *const gpr_names[32] = {
-	"zero", "ra", "sp", "gp", "tp",  "t0",  "t1", "t2", "s0", "s1", "a0",
-	"a1",   "a2", "a3", "a4", "a5",  "a6",  "a7", "s2", "s3", "s4", "s5",
-	"s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+    "zero", "ra", "sp", "gp", "tp",  "t0",  "t1", "t2", "s0", "s1", "a0",
+    "a1",   "a2", "a3", "a4", "a5",  "a6",  "a7", "s2", "s3", "s4", "s5",
+    "s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 };
 
 const char *trap_gpr_name(unsigned reg);
@@ -46,16 +46,16 @@ void trap_dump_frame(const struct trap_frame *frame)
 
 void trap_dump_csrs(void)
 {
-	printk("  sstatus %016lx  sepc   %016lx  scause %016lx  stval  %016lx\n",
-	       csr_read(sstatus), csr_read(sepc), csr_read(scause), csr_read(stval));
+	printk("  sstatus %016lx  sepc   %016lx  scause %016lx  stval  %016lx\n", csr_read(sstatus),
+	       csr_read(sepc), csr_read(scause), csr_read(stval));
 	printk("  hstatus %016lx  hedeleg %015lx  hideleg %015lx  hvip   %016lx\n",
 	       csr_read(hstatus), csr_read(hedeleg), csr_read(hideleg), csr_read(hvip));
-	printk("  hgatp   %016lx  htval  %016lx  htinst %016lx\n", csr_read(hgatp),
-	       csr_read(htval), csr_read(htinst));
+	printk("  hgatp   %016lx  htval  %016lx  htinst %016lx\n", csr_read(hgatp), csr_read(htval),
+	       csr_read(htinst));
 	printk("  vsstatus %015lx  vsie   %016lx  vstvec %016lx  vsscratch %013lx\n",
 	       csr_read(vsstatus), csr_read(vsie), csr_read(vstvec), csr_read(vsscratch));
-	printk("  vsepc   %016lx  vscause %015lx  vstval %016lx  vsatp  %016lx\n",
-	       csr_read(vsepc), csr_read(vscause), csr_read(vstval), csr_read(vsatp));
+	printk("  vsepc   %016lx  vscause %015lx  vstval %016lx  vsatp  %016lx\n", csr_read(vsepc),
+	       csr_read(vscause), csr_read(vstval), csr_read(vsatp));
 }
 
 void trap_init_hart(void)

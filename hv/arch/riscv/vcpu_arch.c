@@ -13,7 +13,7 @@ void vcpu_fp_restore(struct vcpu_arch *a);
 /* Exceptions the guest handles itself, without Vireo seeing them. */
 #define HEDELEG_GUEST                                                                              \
 	(BIT(EXC_INST_MISALIGNED) | BIT(EXC_ILLEGAL_INSN) | BIT(EXC_BREAKPOINT) |                  \
-	 BIT(EXC_LOAD_MISALIGNED) | BIT(EXC_STORE_MISALIGNED) | BIT(EXC_ECALL_U) |                \
+	 BIT(EXC_LOAD_MISALIGNED) | BIT(EXC_STORE_MISALIGNED) | BIT(EXC_ECALL_U) |                 \
 	 BIT(EXC_INST_PAGE_FAULT) | BIT(EXC_LOAD_PAGE_FAULT) | BIT(EXC_STORE_PAGE_FAULT))
 /* VS interrupts go to the guest's handler (hvip injects them). */
 #define HIDELEG_GUEST (MIP_VSSIP | MIP_VSTIP | MIP_VSEIP)

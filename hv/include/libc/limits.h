@@ -10,8 +10,8 @@
 #define SHRT_MAX  __SHRT_MAX__
 #define SHRT_MIN  (-SHRT_MAX - 1)
 #define USHRT_MAX (SHRT_MAX * 2 + 1)
-#define INT_MAX   __INT_MAX__
-#define INT_MIN   (-INT_MAX - 1)
+#define INT_MAX	  __INT_MAX__
+#define INT_MIN	  (-INT_MAX - 1)
 #define UINT_MAX  (INT_MAX * 2U + 1U)
 #define LONG_MAX  __LONG_MAX__
 #define LONG_MIN  (-LONG_MAX - 1L)

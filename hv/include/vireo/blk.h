@@ -12,7 +12,7 @@
 
 #include <vireo/types.h>
 
-#define BLK_SECTOR_SIZE 512
+#define BLK_SECTOR_SIZE	 512
 #define BLK_MAX_SEGMENTS 64
 
 enum blk_op { BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH };
@@ -21,7 +21,7 @@ enum blk_status { BLK_OK = 0, BLK_IOERR = 1, BLK_UNSUPPORTED = 2 };
 
 struct blk_segment {
 	uintptr_t addr; /* host-physical */
-	uint32_t len;   /* bytes; the segments of a read/write add up to a sector multiple */
+	uint32_t len;	/* bytes; the segments of a read/write add up to a sector multiple */
 };
 
 struct blk_request {
@@ -36,7 +36,7 @@ struct blk_request {
 /* A host disk (or anything else that can serve block requests). */
 struct blk_backend {
 	const char *name;
-	uint64_t capacity;  /* sectors */
+	uint64_t capacity; /* sectors */
 	bool read_only;
 	/* 0 if accepted (done will be called exactly once), -VIREO_EBUSY when the
 	 * backend has no room now (retry after a completion), -VIREO_EINVAL if bad. */

@@ -10,11 +10,11 @@
 
 #include <vireo/types.h>
 
-#define BUNDLE_MAGIC      "VIREOBN1"
-#define BUNDLE_VERSION    1
-#define BUNDLE_MAX_VMS    16
-#define BUNDLE_NAME_MAX   32
-#define BUNDLE_ARGS_MAX   512
+#define BUNDLE_MAGIC	"VIREOBN1"
+#define BUNDLE_VERSION	1
+#define BUNDLE_MAX_VMS	16
+#define BUNDLE_NAME_MAX 32
+#define BUNDLE_ARGS_MAX 512
 
 #define BUNDLE_VM_TESTDEV (1u << 0) /* map the MMIO test device */
 

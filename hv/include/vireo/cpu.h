@@ -6,12 +6,12 @@
 #include <vireo/types.h>
 
 struct cpu_features {
-	bool h;          /* H extension: everything else below needs it */
-	bool sstc;       /* stimecmp/vstimecmp usable (henvcfg.STCE sticks) */
+	bool h;	   /* H extension: everything else below needs it */
+	bool sstc; /* stimecmp/vstimecmp usable (henvcfg.STCE sticks) */
 	bool sv39x4, sv48x4, sv57x4;
 	unsigned vmid_bits;
 	bool isa_has_f, isa_has_d, isa_has_c;
-	char isa[128];   /* riscv,isa of the boot hart, as the device tree says */
+	char isa[128]; /* riscv,isa of the boot hart, as the device tree says */
 };
 
 extern struct cpu_features cpu_features;

@@ -12,9 +12,9 @@
 #define GSTAGE_ROOT_SIZE  (16 * KIB) /* x4 root: 2048 entries, 16 KiB aligned */
 #define GSTAGE_ROOT_ALIGN (16 * KIB)
 
-#define GSTAGE_PERM_R (1u << 0)
-#define GSTAGE_PERM_W (1u << 1)
-#define GSTAGE_PERM_X (1u << 2)
+#define GSTAGE_PERM_R	(1u << 0)
+#define GSTAGE_PERM_W	(1u << 1)
+#define GSTAGE_PERM_X	(1u << 2)
 #define GSTAGE_PERM_RWX (GSTAGE_PERM_R | GSTAGE_PERM_W | GSTAGE_PERM_X)
 
 enum gstage_mode { GSTAGE_SV39X4 = 8, GSTAGE_SV48X4 = 9 };

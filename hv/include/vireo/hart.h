@@ -9,13 +9,13 @@
 
 #include <vireo/types.h>
 
-#define VIREO_MAX_HARTS  16
-#define HART_STACK_SIZE  (16 * KIB)
+#define VIREO_MAX_HARTS 16
+#define HART_STACK_SIZE (16 * KIB)
 
 /* Requests one hart posts to another, then kicks it with an IPI. */
-#define HART_REQ_RESCHED (1UL << 0) /* look at the run queue again */
-#define HART_REQ_HALT    (1UL << 1) /* the system is going down: stop */
-#define HART_REQ_KICK    (1UL << 2) /* leave the guest and re-evaluate its state */
+#define HART_REQ_RESCHED    (1UL << 0) /* look at the run queue again */
+#define HART_REQ_HALT	    (1UL << 1) /* the system is going down: stop */
+#define HART_REQ_KICK	    (1UL << 2) /* leave the guest and re-evaluate its state */
 #define HART_REQ_GVMA_FLUSH (1UL << 3) /* a VMID was recycled: flush G-stage TLB entries */
 
 /* Flush this hart's G-stage TLB (all VMIDs). */
@@ -24,13 +24,13 @@ void hart_flush_gstage_tlb(void);
 struct vcpu;
 
 struct hart {
-	unsigned index;          /* logical index: 0 .. hart_count() - 1 */
-	unsigned long hartid;    /* the platform's hart id */
+	unsigned index;	      /* logical index: 0 .. hart_count() - 1 */
+	unsigned long hartid; /* the platform's hart id */
 	uintptr_t stack_top;
 	volatile bool online;
-	unsigned long requests;  /* HART_REQ_*, set atomically by other harts */
-	struct vcpu *current;    /* vCPU loaded on this hart, or NULL */
-	void *sched;             /* the scheduler's per-hart state */
+	unsigned long requests; /* HART_REQ_*, set atomically by other harts */
+	struct vcpu *current;	/* vCPU loaded on this hart, or NULL */
+	void *sched;		/* the scheduler's per-hart state */
 
 	/* Trap guard: a probe that may fault records the cause instead of panicking. */
 	volatile bool guard_active;

@@ -63,12 +63,12 @@ struct mem_range {
 /* Build the pool over `ram` minus every range in `reserved`. */
 void mm_init(const struct mem_range *ram, unsigned nram, const struct mem_range *reserved,
 	     unsigned nreserved);
-void *page_alloc(size_t npages, size_t align);       /* zeroed; NULL and a log on OOM */
-void page_free(void *addr, size_t npages);           /* logs a double free */
+void *page_alloc(size_t npages, size_t align); /* zeroed; NULL and a log on OOM */
+void page_free(void *addr, size_t npages);     /* logs a double free */
 size_t mm_free_pages(void);
 size_t mm_total_pages(void);
-void *kmalloc(size_t size);                          /* NULL and a log on OOM */
+void *kmalloc(size_t size); /* NULL and a log on OOM */
 void *kzalloc(size_t size);
-void kfree(void *ptr);                               /* logs a double free */
+void kfree(void *ptr); /* logs a double free */
 
 #endif

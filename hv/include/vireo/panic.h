@@ -10,7 +10,7 @@ struct trap_frame;
 NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Panic with the registers of a trap taken in HS-mode. */
 NORETURN void panic_with_frame(const struct trap_frame *frame, const char *fmt, ...)
-	PRINTF_LIKE(2, 3);
+    PRINTF_LIKE(2, 3);
 /* Stop this hart for good (used by panic and by halt requests). */
 NORETURN void hart_halt(void);
 /* True once any hart has panicked. */
@@ -19,7 +19,7 @@ bool panic_in_progress(void);
 #define BUG_ON(cond)                                                                               \
 	do {                                                                                       \
 		if (cond)                                                                          \
-			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);                  \
+			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);                   \
 	} while (0)
 
 #endif

@@ -29,8 +29,8 @@ struct platform {
 
 	unsigned long hartids[VIREO_MAX_HARTS]; /* enabled harts, in DT order */
 	unsigned nharts;
-	unsigned harts_skipped; /* enabled harts beyond VIREO_MAX_HARTS */
-	char isa[PLATFORM_ISA_MAX];     /* riscv,isa of the first hart */
+	unsigned harts_skipped;	    /* enabled harts beyond VIREO_MAX_HARTS */
+	char isa[PLATFORM_ISA_MAX]; /* riscv,isa of the first hart */
 	uint64_t timebase_hz;
 
 	struct platform_mmio uart;

@@ -11,29 +11,29 @@
 #include <vireo/types.h>
 #include <vireo/vcpu.h>
 
-#define SBI_SUCCESS               0
-#define SBI_ERR_FAILED            -1
-#define SBI_ERR_NOT_SUPPORTED     -2
-#define SBI_ERR_INVALID_PARAM     -3
-#define SBI_ERR_DENIED            -4
-#define SBI_ERR_INVALID_ADDRESS   -5
+#define SBI_SUCCESS		  0
+#define SBI_ERR_FAILED		  -1
+#define SBI_ERR_NOT_SUPPORTED	  -2
+#define SBI_ERR_INVALID_PARAM	  -3
+#define SBI_ERR_DENIED		  -4
+#define SBI_ERR_INVALID_ADDRESS	  -5
 #define SBI_ERR_ALREADY_AVAILABLE -6
-#define SBI_ERR_ALREADY_STARTED   -7
-#define SBI_ERR_ALREADY_STOPPED   -8
-#define SBI_ERR_NO_SHMEM          -9
+#define SBI_ERR_ALREADY_STARTED	  -7
+#define SBI_ERR_ALREADY_STOPPED	  -8
+#define SBI_ERR_NO_SHMEM	  -9
 
 #define SBI_EXT_LEGACY_MIN 0x00
 #define SBI_EXT_LEGACY_MAX 0x0f
-#define SBI_EXT_BASE       0x10
-#define SBI_EXT_TIME       0x54494D45
-#define SBI_EXT_IPI        0x735049
-#define SBI_EXT_RFENCE     0x52464E43
-#define SBI_EXT_HSM        0x48534D
-#define SBI_EXT_SRST       0x53525354
-#define SBI_EXT_DBCN       0x4442434E
+#define SBI_EXT_BASE	   0x10
+#define SBI_EXT_TIME	   0x54494D45
+#define SBI_EXT_IPI	   0x735049
+#define SBI_EXT_RFENCE	   0x52464E43
+#define SBI_EXT_HSM	   0x48534D
+#define SBI_EXT_SRST	   0x53525354
+#define SBI_EXT_DBCN	   0x4442434E
 
 #define SBI_SPEC_VERSION  ((2UL << 24) | 0) /* v2.0 */
-#define SBI_IMPL_ID_VIREO 0x5649524FUL       /* "VIRO": not a registered id */
+#define SBI_IMPL_ID_VIREO 0x5649524FUL	    /* "VIRO": not a registered id */
 
 /* What an extension handler gets and gives back. */
 struct sbi_call {
@@ -43,8 +43,8 @@ struct sbi_call {
 	/* Results */
 	long error;
 	unsigned long value;
-	bool legacy;           /* v0.1 calls return only a0 */
-	bool no_return;        /* the vCPU does not resume after the ecall (stop, reset) */
+	bool legacy;	/* v0.1 calls return only a0 */
+	bool no_return; /* the vCPU does not resume after the ecall (stop, reset) */
 	enum vcpu_action action;
 };
 
@@ -71,8 +71,8 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 /* Cached values of the real hart, for BASE. */
 void sbi_base_init(unsigned long mvendorid, unsigned long marchid, unsigned long mimpid);
 
-extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfence,
-	sbi_ext_hsm, sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy;
+extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfence, sbi_ext_hsm,
+    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy;
 
 /* Operations the extensions share with the legacy calls. */
 void sbi_time_set_timer(struct vcpu *v, uint64_t deadline);

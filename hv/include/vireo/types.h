@@ -8,18 +8,18 @@
 #include <stdint.h>
 
 typedef uint64_t paddr_t; /* host-physical address */
-typedef uint64_t gpa_t;   /* guest-physical address */
+typedef uint64_t gpa_t;	  /* guest-physical address */
 
-#define ARRAY_SIZE(a)     (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a)    (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
-#define ALIGN_DOWN(x, a)  ((x) & ~((__typeof__(x))(a)-1))
-#define IS_ALIGNED(x, a)  (((x) & ((__typeof__(x))(a)-1)) == 0)
-#define MIN(a, b)         ((a) < (b) ? (a) : (b))
-#define MAX(a, b)         ((a) > (b) ? (a) : (b))
-#define BIT(n)            (1UL << (n))
-#define UNUSED            __attribute__((unused))
-#define NORETURN          __attribute__((noreturn))
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)			(((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a)		((x) & ~((__typeof__(x))(a)-1))
+#define IS_ALIGNED(x, a)		(((x) & ((__typeof__(x))(a)-1)) == 0)
+#define MIN(a, b)			((a) < (b) ? (a) : (b))
+#define MAX(a, b)			((a) > (b) ? (a) : (b))
+#define BIT(n)				(1UL << (n))
+#define UNUSED				__attribute__((unused))
+#define NORETURN			__attribute__((noreturn))
+#define PRINTF_LIKE(f, a)		__attribute__((format(printf, f, a)))
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #define PAGE_SHIFT 12

@@ -23,11 +23,11 @@ enum vcpu_hsm_state {
 
 /* What the exit handler wants the scheduler to do next. */
 enum vcpu_action {
-	VCPU_CONTINUE,  /* re-enter the guest */
-	VCPU_BLOCK,     /* wfi or suspend: wait for an interrupt */
-	VCPU_YIELD,     /* let others run */
+	VCPU_CONTINUE,	  /* re-enter the guest */
+	VCPU_BLOCK,	  /* wfi or suspend: wait for an interrupt */
+	VCPU_YIELD,	  /* let others run */
 	VCPU_STOPPED_NOW, /* HSM stop: off the run queue until hart_start */
-	VCPU_VM_ENDED,  /* the VM is going away */
+	VCPU_VM_ENDED,	  /* the VM is going away */
 };
 
 #define VCPU_EXIT_CAUSES 32
@@ -35,20 +35,20 @@ enum vcpu_action {
 struct vcpu {
 	struct vcpu_arch arch; /* first: the world switch is handed &vcpu->arch */
 	struct vm *vm;
-	unsigned id;           /* the guest's hart id */
-	struct hart *hart;     /* the physical hart this vCPU is pinned to */
+	unsigned id;	   /* the guest's hart id */
+	struct hart *hart; /* the physical hart this vCPU is pinned to */
 	struct vcpu *next_on_hart;
 
-	spinlock_t lock;       /* HSM state and start parameters */
+	spinlock_t lock; /* HSM state and start parameters */
 	enum vcpu_hsm_state hsm;
 	unsigned long start_addr, start_opaque;
-	bool start_requested;  /* hart_start posted by another vCPU */
-	bool waiting;          /* in wfi / retentive suspend */
+	bool start_requested; /* hart_start posted by another vCPU */
+	bool waiting;	      /* in wfi / retentive suspend */
 	bool resume_nonretentive;
 
-	uint64_t timer_deadline; /* SBI set_timer without Sstc; UINT64_MAX = none */
-	bool timer_pending;      /* that deadline passed: VSTIP is up until the next set_timer */
-	unsigned long ext_irq;   /* VSEIP level from the virtual PLIC */
+	uint64_t timer_deadline;   /* SBI set_timer without Sstc; UINT64_MAX = none */
+	bool timer_pending;	   /* that deadline passed: VSTIP is up until the next set_timer */
+	unsigned long ext_irq;	   /* VSEIP level from the virtual PLIC */
 	unsigned long posted_ssip; /* a virtual IPI waiting to be injected */
 	uint32_t fence_i_pending, vvma_flush_pending; /* 32-bit: RV64 has no byte AMOs */
 	bool in_guest; /* between entry and exit right now (remote fences wait on it) */

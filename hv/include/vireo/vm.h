@@ -13,15 +13,15 @@
 #include <vireo/vplic.h>
 #include <vireo/vuart.h>
 
-#define VM_MAX_VCPUS    VPLIC_MAX_HARTS
-#define VM_NAME_MAX     32
+#define VM_MAX_VCPUS	VPLIC_MAX_HARTS
+#define VM_NAME_MAX	32
 #define VM_BOOTARGS_MAX 512
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
 
 /* Exit statuses of a VM that did not shut itself down. */
-#define VM_STATUS_FAULT 3   /* stopped by Vireo after an unhandled guest fault */
-#define VM_STATUS_CRASH 2   /* SRST with reason "system failure" */
+#define VM_STATUS_FAULT 3 /* stopped by Vireo after an unhandled guest fault */
+#define VM_STATUS_CRASH 2 /* SRST with reason "system failure" */
 
 struct vm_config {
 	char name[VM_NAME_MAX];
@@ -33,7 +33,7 @@ struct vm_config {
 	size_t initrd_size;
 	char bootargs[VM_BOOTARGS_MAX];
 	unsigned long hart_affinity; /* bit i: may run on logical hart i; 0 = any */
-	bool testdev;                /* map Vireo's MMIO test device */
+	bool testdev;		     /* map Vireo's MMIO test device */
 };
 
 struct vm {

@@ -8,17 +8,17 @@
 #ifndef VIREO_VM_LAYOUT_H
 #define VIREO_VM_LAYOUT_H
 
-#define VM_PLIC_BASE        0x0c000000UL
-#define VM_PLIC_SIZE        0x04000000UL /* covers 15872 contexts, as QEMU */
-#define VM_PLIC_NUM_SOURCES 32           /* sources 1..31; 0 means "none" */
+#define VM_PLIC_BASE	    0x0c000000UL
+#define VM_PLIC_SIZE	    0x04000000UL /* covers 15872 contexts, as QEMU */
+#define VM_PLIC_NUM_SOURCES 32		 /* sources 1..31; 0 means "none" */
 
 #define VM_UART_BASE 0x10000000UL
 #define VM_UART_SIZE 0x100UL
 #define VM_UART_IRQ  10
 
-#define VM_VIRTIO_BASE     0x10001000UL
+#define VM_VIRTIO_BASE	   0x10001000UL
 #define VM_VIRTIO_STRIDE   0x1000UL
-#define VM_VIRTIO_SLOTS    8
+#define VM_VIRTIO_SLOTS	   8
 #define VM_VIRTIO_IRQ_BASE 1 /* slot i uses PLIC source 1 + i */
 
 /*
@@ -26,16 +26,16 @@
  * every width (so sign and zero extension can be checked), plus registers that
  * record the last access, proving it trapped to the hypervisor.
  */
-#define VM_TESTDEV_BASE       0x10100000UL
-#define VM_TESTDEV_SIZE       0x1000UL
-#define TESTDEV_DATA          0x000 /* 0x000..0x0ff: memory-like bytes */
+#define VM_TESTDEV_BASE	      0x10100000UL
+#define VM_TESTDEV_SIZE	      0x1000UL
+#define TESTDEV_DATA	      0x000 /* 0x000..0x0ff: memory-like bytes */
 #define TESTDEV_DATA_SIZE     0x100
 #define TESTDEV_LAST_WIDTH    0x100 /* RO: width in bytes of the last data access */
 #define TESTDEV_LAST_IS_WRITE 0x108 /* RO: 1 if the last data access was a store */
 #define TESTDEV_ACCESS_COUNT  0x110 /* RO: number of data accesses so far */
 #define TESTDEV_LAST_OFFSET   0x118 /* RO: offset of the last data access */
 
-#define VM_RAM_BASE        0x80000000UL
+#define VM_RAM_BASE	   0x80000000UL
 #define VM_KERNEL_OFFSET   0x200000UL /* flat images load at RAM base + 2 MiB */
 #define VM_DEFAULT_RAM_MIB 256
 
