@@ -245,7 +245,7 @@ struct vm *vm_create(const struct vm_config *cfg)
 	vm->nvcpus = cfg->vcpus;
 	vm->lock = (spinlock_t)SPINLOCK_INIT;
 	vm->state = VM_CREATED;
-	vm_console_init(&vm->console, vm->name);
+	vm_console_init(&vm->console, vm->name, cfg->console_number, cfg->console_muted);
 	if (vm->nvcpus == 0 || vm->nvcpus > VM_MAX_VCPUS) {
 		log_error("VM '%s': %u vCPUs requested, 1..%u supported", vm->name, vm->nvcpus,
 			  VM_MAX_VCPUS);
@@ -356,6 +356,14 @@ int vm_final_status(void)
 	return final_status;
 }
 
+static unsigned focus_number; /* 0: the first VM that can take input */
+
+static bool takes_input(const struct vm *vm)
+{
+	return vm && vm->state == VM_RUNNING && !vm->console.muted;
+}
+
+/* The focused VM, or, if it is gone, the live VM with the lowest console number. */
 struct vm *vm_console_focus(void)
 {
 	struct vm *focus = NULL;
@@ -363,11 +371,31 @@ struct vm *vm_console_focus(void)
 	spin_lock(&vm_table_lock);
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_table[i];
-		if (vm && vm->state == VM_RUNNING && (!focus || vm->id < focus->id))
+		if (!takes_input(vm))
+			continue;
+		if (vm->console.number == focus_number) {
+			focus = vm;
+			break;
+		}
+		if (!focus || vm->console.number < focus->console.number)
 			focus = vm;
 	}
 	spin_unlock(&vm_table_lock);
 	return focus;
+}
+
+bool vm_console_set_focus(unsigned number)
+{
+	bool found = false;
+
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (takes_input(vm_table[i]) && vm_table[i]->console.number == number)
+			found = true;
+	if (found)
+		focus_number = number;
+	spin_unlock(&vm_table_lock);
+	return found;
 }
 
 /* Move waiting input into the UART FIFO while it has room (vm->lock held). */

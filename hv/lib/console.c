@@ -6,6 +6,8 @@
 #include <vireo/uart.h>
 
 static struct uart_ns16550 console_uart;
+static const void *line_owner; /* who has an unfinished line; NULL = none */
+static bool colour;
 static bool console_ready;
 static spinlock_t console_spin = SPINLOCK_INIT;
 
@@ -64,6 +66,7 @@ void console_putc(char c)
 void console_write(const char *s, size_t len)
 {
 	console_lock();
+	console_end_line();
 	console_write_raw(s, len);
 	console_unlock();
 }
@@ -93,4 +96,32 @@ void console_enable_rx_irq(void)
 {
 	if (console_ready)
 		uart_ns16550_enable_rx_irq(&console_uart);
+}
+
+bool console_line_owned_by(const void *owner)
+{
+	return line_owner == owner;
+}
+
+void console_set_line_owner(const void *owner)
+{
+	line_owner = owner;
+}
+
+void console_end_line(void)
+{
+	if (line_owner) {
+		put_raw('\n');
+		line_owner = NULL;
+	}
+}
+
+void console_set_colour(bool on)
+{
+	colour = on;
+}
+
+bool console_colour_enabled(void)
+{
+	return colour;
 }

@@ -33,8 +33,7 @@ static void dbcn_write(struct sbi_call *call)
 		call->error = SBI_ERR_INVALID_PARAM;
 		return;
 	}
-	for (unsigned long i = 0; i < call->args[0]; i++)
-		vm_console_putc(&call->vcpu->vm->console, buf[i]);
+	vm_console_write(&call->vcpu->vm->console, buf, call->args[0]);
 	call->error = SBI_SUCCESS;
 	call->value = call->args[0];
 }

@@ -68,6 +68,15 @@ void sbi_console_putchar(char c)
 	sbi_call1(SBI_EXT_LEGACY_PUTCHAR, 0, (unsigned char)c);
 }
 
+int sbi_console_write(const char *buf, size_t len)
+{
+	if (!dbcn_present())
+		return -1;
+	struct sbiret r = sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE, len, (unsigned long)buf, 0, 0, 0,
+				   0);
+	return r.error == 0 && (size_t)r.value == len ? 0 : -1;
+}
+
 static unsigned long shutdown_reason(int status)
 {
 	if (status == 0)

@@ -20,6 +20,7 @@
 #define SBI_HSM_HART_STOP	  1
 #define SBI_HSM_HART_GET_STATUS	  2
 #define SBI_SRST_SYSTEM_RESET	  0
+#define SBI_DBCN_WRITE		  0
 #define SBI_DBCN_WRITE_BYTE	  2
 
 #define SBI_SRST_TYPE_SHUTDOWN	0
@@ -50,6 +51,8 @@ long sbi_probe_extension(unsigned long eid);
 
 /* One console byte: DBCN write_byte if the SBI has it, else the legacy putchar. */
 void sbi_console_putchar(char c);
+/* A whole buffer through DBCN console_write (buf must be guest-physical); 0 if written. */
+int sbi_console_write(const char *buf, size_t len);
 
 /* Power off, reporting status to the hypervisor through the SRST reason. */
 NORETURN void sbi_shutdown(int status);

@@ -16,10 +16,15 @@
 #define BUNDLE_NAME_MAX 32
 #define BUNDLE_ARGS_MAX 512
 
-#define BUNDLE_VM_TESTDEV (1u << 0) /* map the MMIO test device */
+#define BUNDLE_VM_TESTDEV    (1u << 0) /* map the MMIO test device */
+#define BUNDLE_VM_NO_CONSOLE (1u << 1) /* discard the VM's console output, give it no input */
+
+#define BUNDLE_DISK_PRESENT  (1u << 0)
+#define BUNDLE_DISK_READONLY (1u << 1)
 
 /* Header flags. */
 #define BUNDLE_SELFTEST_PANIC (1u << 0) /* panic on purpose after boot (tests the panic path) */
+#define BUNDLE_CONSOLE_COLOUR (1u << 1) /* the terminal shows ANSI colours */
 
 struct bundle_header {
 	char magic[8];
@@ -40,7 +45,12 @@ struct bundle_vm {
 	uint64_t kernel_offset, kernel_size;
 	uint64_t initrd_offset, initrd_size;
 	char bootargs[BUNDLE_ARGS_MAX];
-	uint8_t reserved[64];
+	/* The VM's disk: a range of a host disk (virtio-blk on QEMU), if BUNDLE_DISK_PRESENT. */
+	uint32_t disk_host;          /* index of the host disk (0 = the first virtio-blk) */
+	uint32_t disk_flags;         /* BUNDLE_DISK_* */
+	uint64_t disk_first_sector;  /* 512-byte sectors */
+	uint64_t disk_sectors;       /* 0 = to the end of the host disk */
+	uint8_t reserved[40];
 };
 
 _Static_assert(sizeof(struct bundle_header) == 64, "bundle header layout");

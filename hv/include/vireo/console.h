@@ -13,6 +13,18 @@ void console_putc(char c);
 void console_write(const char *s, size_t len);
 /* Non-blocking: -1 when no byte is waiting. */
 int console_getc(void);
+/*
+ * Line ownership (with the console lock held): a guest whose line is still open
+ * owns it; anyone else writing first ends it. NULL is "at the start of a line".
+ */
+bool console_line_owned_by(const void *owner);
+void console_set_line_owner(const void *owner);
+/* If a line is open, end it with \r\n. */
+void console_end_line(void);
+/* Hypervisor messages in their own colour (when the terminal has colours). */
+void console_set_colour(bool colour);
+bool console_colour_enabled(void);
+
 /* Interrupt on received bytes (the host PLIC routes it). */
 void console_enable_rx_irq(void);
 /* Lock/unlock for writing several pieces as one unit. */

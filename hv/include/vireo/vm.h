@@ -34,6 +34,8 @@ struct vm_config {
 	char bootargs[VM_BOOTARGS_MAX];
 	unsigned long hart_affinity; /* bit i: may run on logical hart i; 0 = any */
 	bool testdev;		     /* map Vireo's MMIO test device */
+	unsigned console_number;     /* 1-based position in the boot bundle: the input hotkey */
+	bool console_muted;          /* console=off */
 };
 
 struct vm {
@@ -91,7 +93,8 @@ int vm_final_status(void);
 void vm_console_input(struct vm *vm, uint8_t byte);
 /* Print the state of every vCPU of every VM (console debug key). */
 void vm_dump_all(void);
-/* Find a VM to give the console input to. */
+/* The VM that gets the keyboard (NULL if none); choose it by console number. */
 struct vm *vm_console_focus(void);
+bool vm_console_set_focus(unsigned number);
 
 #endif
