@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* From the boot bundle to running VMs; the host console's input to the focused VM. */
+#include <vireo/blk.h>
 #include <vireo/bundle.h>
 #include <vireo/console.h>
 #include <vireo/host_irq.h>
@@ -27,18 +28,29 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->initrd = e->initrd_size ? b->base + e->initrd_offset : NULL;
 	cfg->initrd_size = e->initrd_size;
 	cfg->testdev = (e->flags & BUNDLE_VM_TESTDEV) != 0;
+	cfg->console_muted = (e->flags & BUNDLE_VM_NO_CONSOLE) != 0;
 }
 
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-]: the next key is for Vireo, not the guest */
 
-/* Keys after the escape: d = dump every vCPU, anything else = help. */
+/* Keys after the escape: 1-9 = give that VM the keyboard, d = dump vCPUs, else help. */
 static void console_command(int c)
 {
+	if (c >= '1' && c <= '9') {
+		if (vm_console_set_focus((unsigned)(c - '0'))) {
+			struct vm *vm = vm_console_focus();
+			log_info("console input goes to VM %c '%s'", c, vm ? vm->name : "?");
+		} else {
+			log_info("no VM %c takes console input", c);
+		}
+		return;
+	}
 	if (c == 'd') {
 		vm_dump_all();
 		return;
 	}
-	printk("\nvireo: console keys: Ctrl-] d = dump vCPUs, Ctrl-] Ctrl-] = send Ctrl-]\n");
+	log_info("console keys: Ctrl-] 1..9 = send input to VM n, Ctrl-] d = dump vCPUs, "
+		 "Ctrl-] Ctrl-] = a literal Ctrl-]");
 }
 
 /* Host console input goes to the focused VM's UART (and its SBI console). */
@@ -71,9 +83,23 @@ static void init_console_input(void)
 
 	if (!plat->plic.present || !plat->uart.present || !plat->uart.irq)
 		return;
-	host_irq_init(plat->plic.base, plat->plic_ndev, plat->plic_s_context, plat->nharts);
 	if (host_irq_register(plat->uart.irq, 0, console_rx, NULL) == 0)
 		console_enable_rx_irq();
+}
+
+/* The PLIC's contexts are listed in DT order; Vireo numbers harts boot hart first. */
+static void init_host_irqs(const struct platform *plat)
+{
+	int ctx_by_index[VIREO_MAX_HARTS];
+
+	for (unsigned i = 0; i < VIREO_MAX_HARTS; i++)
+		ctx_by_index[i] = -1;
+	for (unsigned i = 0; i < plat->nharts; i++) {
+		struct hart *h = hart_by_hartid(plat->hartids[i]);
+		if (h)
+			ctx_by_index[h->index] = plat->plic_s_context[i];
+	}
+	host_irq_init(plat->plic.base, plat->plic_ndev, ctx_by_index, hart_count());
 }
 
 void vireo_start_vms(void)
@@ -96,10 +122,15 @@ void vireo_start_vms(void)
 	}
 	if (b.header->flags & BUNDLE_SELFTEST_PANIC)
 		panic("self-test: the boot bundle asked for a panic");
-	vm_console_set_shared(b.header->vm_count > 1);
+	/* Host device interrupts (disks now, console input later) go through the PLIC. */
+	if (plat->plic.present)
+		init_host_irqs(plat);
+	blk_host_probe();
+	vm_console_configure(b.header->vm_count > 1, (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {
 		struct vm_config cfg;
 		config_from_bundle(&b, &b.vms[i], &cfg);
+		cfg.console_number = i + 1;
 		struct vm *vm = vm_create(&cfg);
 		if (vm)
 			vms[created++] = vm;

@@ -7,11 +7,10 @@
 
 typedef void (*host_irq_handler)(void *opaque);
 
-/* Route the PLIC's S-mode context of `hart_index` for every registered source there. */
+/* s_context[i] is the PLIC's S-mode context of the hart with logical index i (not DT order). */
 void host_irq_init(uintptr_t plic_base, unsigned ndev, const int *s_context, unsigned nharts);
 /* Enable `source` on `hart_index` and call handler when it fires. */
-int host_irq_register(unsigned source, unsigned hart_index, host_irq_handler handler,
-		      void *opaque);
+int host_irq_register(unsigned source, unsigned hart_index, host_irq_handler handler, void *opaque);
 /* Claim and dispatch every pending source of this hart's context. */
 void host_irq_handle(void);
 
