@@ -29,6 +29,11 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->initrd_size = e->initrd_size;
 	cfg->testdev = (e->flags & BUNDLE_VM_TESTDEV) != 0;
 	cfg->console_muted = (e->flags & BUNDLE_VM_NO_CONSOLE) != 0;
+	cfg->disk = (e->disk_flags & BUNDLE_DISK_PRESENT) != 0;
+	cfg->disk_read_only = (e->disk_flags & BUNDLE_DISK_READONLY) != 0;
+	cfg->disk_host = e->disk_host;
+	cfg->disk_first_sector = e->disk_first_sector;
+	cfg->disk_sectors = e->disk_sectors;
 }
 
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-]: the next key is for Vireo, not the guest */

@@ -19,6 +19,7 @@ struct sched_hart {
 	unsigned assigned;   /* vCPUs placed here, attached or about to be */
 	uint64_t slice_end;
 	bool timer_dirty;
+	bool idle; /* asleep with nothing to run: others may push work here */
 };
 
 static struct sched_hart sched_harts[VIREO_MAX_HARTS];
@@ -209,8 +210,11 @@ static void handle_host_irqs(struct sched_hart *sh)
 		hart_set_timer(UINT64_MAX);
 		sh->timer_dirty = true;
 	}
-	if (irqs & HART_IRQ_EXT)
+	if (irqs & HART_IRQ_EXT) {
 		host_irq_handle();
+		/* A host disk finished something: disks that it turned away may go on. */
+		vm_kick_disks();
+	}
 	unsigned long req = hart_take_requests();
 	if (req & HART_REQ_HALT)
 		hart_halt();
@@ -235,6 +239,74 @@ static void run(struct sched_hart *sh, struct vcpu *v, bool slicing)
 	}
 }
 
+static bool may_run_on(const struct vcpu *v, const struct hart *h)
+{
+	unsigned long affinity = v->vm->config.hart_affinity;
+
+	return !affinity || (affinity & BIT(h->index));
+}
+
+/* A runnable vCPU of ours that is not loaded here (its state is all in memory). */
+static struct vcpu *movable_vcpu(struct sched_hart *sh, const struct hart *to)
+{
+	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart)
+		if (!vcpu_loaded(v) && may_run_on(v, to) && v->vm->state == VM_RUNNING &&
+		    v->hsm == VCPU_STARTED && !v->waiting)
+			return v;
+	return NULL;
+}
+
+static void move_vcpu(struct sched_hart *from, struct vcpu *v, struct hart *to)
+{
+	struct sched_hart *dest = &sched_harts[to->index];
+	struct vcpu **link;
+
+	for (link = &from->vcpus; *link != v; link = &(*link)->next_on_hart)
+		;
+	*link = v->next_on_hart;
+	from->count--;
+	if (from->cursor == v)
+		from->cursor = NULL;
+	__atomic_fetch_sub(&from->assigned, 1, __ATOMIC_RELAXED);
+	spin_lock(&dest->lock);
+	v->next_on_hart = dest->vcpus;
+	dest->vcpus = v;
+	dest->count++;
+	__atomic_fetch_add(&dest->assigned, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->hart, to, __ATOMIC_SEQ_CST);
+	spin_unlock(&dest->lock);
+	v->migrations++;
+}
+
+/*
+ * Push migration: with more runnable vCPUs than this hart can run, hand one
+ * that is not loaded here to a hart that sleeps. Only the owner moves its
+ * vCPUs, and only unloaded ones, so no live CSR state is ever left behind.
+ * The new hart flushes the VS-stage TLB when it loads the vCPU.
+ */
+static void push_work(struct sched_hart *sh)
+{
+	struct hart *self = this_hart();
+
+	for (unsigned i = 0; i < hart_count(); i++) {
+		struct hart *to = hart_by_index(i);
+		if (to == self || !to->online || !__atomic_load_n(&sched_harts[i].idle,
+								  __ATOMIC_ACQUIRE))
+			continue;
+		spin_lock(&sh->lock);
+		struct vcpu *v = movable_vcpu(sh, to);
+		if (v) {
+			sched_harts[i].idle = false;
+			move_vcpu(sh, v, to);
+		}
+		spin_unlock(&sh->lock);
+		if (v) {
+			hart_request(to, HART_REQ_RESCHED);
+			return;
+		}
+	}
+}
+
 void vireo_hart_loop(void)
 {
 	struct sched_hart *sh = this_sched();
@@ -248,8 +320,16 @@ void vireo_hart_loop(void)
 		if (!v) {
 			hart_set_timer(next_event(sh, false));
 			sh->timer_dirty = false;
+			__atomic_store_n(&sh->idle, true, __ATOMIC_RELEASE);
 			hart_wait_for_interrupt();
+			__atomic_store_n(&sh->idle, false, __ATOMIC_RELEASE);
 			continue;
+		}
+		if (runnable > 1) {
+			push_work(sh);
+			/* If the pick itself went away, choose again (without skipping anyone). */
+			if (v->hart != this_hart())
+				continue;
 		}
 		bool slicing = runnable > 1;
 		if (slicing && (this_hart()->current != v || hart_time() >= sh->slice_end)) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* VM lifecycle: create (RAM, G-stage, devices, kernel, DTB, vCPUs), stop, free. */
 #include <vireo/cpu.h>
+#include <vireo/blk.h>
 #include <vireo/hart.h>
+#include <vireo/host_irq.h>
 #include <vireo/loader.h>
 #include <vireo/log.h>
 #include <vireo/mm.h>
@@ -68,6 +70,45 @@ static void uart_tx(void *opaque, uint8_t byte)
 
 static const struct mmio_ops vm_uart_ops;
 
+/* The VM's disk: a sector range of a host disk, in virtio slot 0. */
+static int init_disk(struct vm *vm)
+{
+	const struct vm_config *c = &vm->config;
+	struct blk_backend *host = blk_host(c->disk_host);
+	uint64_t n = c->disk_sectors;
+
+	if (!host) {
+		log_error("VM '%s': host disk %u not found (QEMU -drive/-device virtio-blk-device)",
+			  vm->name, c->disk_host);
+		return -VIREO_ENOENT;
+	}
+	if (n == 0 && c->disk_first_sector < host->capacity)
+		n = host->capacity - c->disk_first_sector;
+	if (n == 0 || c->disk_first_sector > host->capacity || n > host->capacity - c->disk_first_sector) {
+		log_error("VM '%s': disk range %lu+%lu is outside host disk %u (%lu sectors)", vm->name,
+			  (unsigned long)c->disk_first_sector, (unsigned long)n, c->disk_host,
+			  (unsigned long)host->capacity);
+		return -VIREO_ERANGE;
+	}
+	vm->disk = kzalloc(sizeof(*vm->disk));
+	if (!vm->disk)
+		return -VIREO_ENOMEM;
+	struct vblk_guest_mem mem = {vm->ram, vm->ram_base, vm->ram_size};
+	struct irq_line irq = {vplic_set_level, &vm->plic, VM_VIRTIO_IRQ_BASE};
+	int err = vblk_init(vm->disk, host, c->disk_first_sector, n, c->disk_read_only, &mem, &irq,
+			    vm->name);
+	if (!err)
+		err = mmio_bus_register(&vm->bus, VM_VIRTIO_BASE, VM_VIRTIO_STRIDE, &vblk_mmio_ops,
+					vm->disk, "virtio-blk");
+	if (err)
+		return err;
+	log_info("VM '%s': disk = host disk %u sectors %lu..%lu (%lu MiB)%s", vm->name,
+		 c->disk_host, (unsigned long)c->disk_first_sector,
+		 (unsigned long)(c->disk_first_sector + n - 1), (unsigned long)(n / 2048),
+		 vm->disk->read_only ? ", read-only" : "");
+	return 0;
+}
+
 static int init_devices(struct vm *vm)
 {
 	int err;
@@ -81,6 +122,8 @@ static int init_devices(struct vm *vm)
 	if (!err)
 		err = mmio_bus_register(&vm->bus, VM_UART_BASE, VM_UART_SIZE, &vm_uart_ops, vm,
 					"uart");
+	if (!err && vm->config.disk)
+		err = init_disk(vm);
 	if (!err && vm->config.testdev) {
 		testdev_init(&vm->testdev);
 		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
@@ -204,8 +247,24 @@ static int create_vcpus(struct vm *vm)
 	return 0;
 }
 
+/* The host disk may still be writing into guest RAM: wait for it before freeing. */
+static void drain_disk(struct vm *vm)
+{
+	if (!vm->disk)
+		return;
+	vblk_reset(vm->disk);
+	while (vblk_inflight(vm->disk)) {
+		/* If the disk interrupts this very hart, nobody else will take it. */
+		if (hart_pending_irqs() & HART_IRQ_EXT)
+			host_irq_handle();
+	}
+	kfree(vm->disk);
+	vm->disk = NULL;
+}
+
 static void vm_free(struct vm *vm)
 {
+	drain_disk(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i])
 			kfree(vm->vcpus[i]);
@@ -467,14 +526,24 @@ void vm_dump_all(void)
 		for (unsigned j = 0; j < vm->nvcpus; j++) {
 			struct vcpu *v = vm->vcpus[j];
 			printk("  vCPU %u on hart %lu: %s%s%s, sepc %#lx, %lu exits (%lu irq), "
-			       "ecall %lu, gpf %lu/%lu, virt-insn %lu, ext_irq %lu\n",
+			       "ecall %lu, gpf %lu/%lu, virt-insn %lu, ext_irq %lu, migrations %lu\n",
 			       v->id, v->hart->hartid, hsm_names[v->hsm],
 			       v->waiting ? ", waiting" : "", v->in_guest ? ", in guest" : "",
 			       v->arch.gprs.sepc, (unsigned long)v->exits,
 			       (unsigned long)v->irq_exits, (unsigned long)v->exit_causes[10],
 			       (unsigned long)v->exit_causes[21], (unsigned long)v->exit_causes[23],
-			       (unsigned long)v->exit_causes[22], v->ext_irq);
+			       (unsigned long)v->exit_causes[22], v->ext_irq,
+			       (unsigned long)v->migrations);
 		}
 	}
+	spin_unlock(&vm_table_lock);
+}
+
+void vm_kick_disks(void)
+{
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (vm_table[i] && vm_table[i]->disk && vm_table[i]->state == VM_RUNNING)
+			vblk_kick(vm_table[i]->disk);
 	spin_unlock(&vm_table_lock);
 }

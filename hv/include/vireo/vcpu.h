@@ -56,6 +56,7 @@ struct vcpu {
 	uint64_t exits;
 	uint64_t exit_causes[VCPU_EXIT_CAUSES];
 	uint64_t irq_exits;
+	uint64_t migrations; /* times it moved to another hart */
 };
 
 /* One trip into the guest and the handling of the exit that ends it (on v's hart). */

@@ -7,6 +7,7 @@
 #include <vireo/mmio_bus.h>
 #include <vireo/spinlock.h>
 #include <vireo/testdev.h>
+#include <vireo/vblk.h>
 #include <vireo/types.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm_console.h>
@@ -34,6 +35,11 @@ struct vm_config {
 	char bootargs[VM_BOOTARGS_MAX];
 	unsigned long hart_affinity; /* bit i: may run on logical hart i; 0 = any */
 	bool testdev;		     /* map Vireo's MMIO test device */
+	bool disk;                   /* a virtio-blk disk on a range of a host disk */
+	bool disk_read_only;
+	unsigned disk_host;          /* which host disk */
+	uint64_t disk_first_sector;
+	uint64_t disk_sectors;       /* 0: to the end of the host disk */
 	unsigned console_number;     /* 1-based position in the boot bundle: the input hotkey */
 	bool console_muted;          /* console=off */
 };
@@ -57,6 +63,7 @@ struct vm {
 	struct vplic plic;
 	struct vuart uart;
 	struct testdev testdev;
+	struct vblk *disk; /* NULL without a disk */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
 	uint8_t input[256];
@@ -91,6 +98,8 @@ unsigned vm_alive_count(void);
 int vm_final_status(void);
 /* A byte typed on the host console for this VM (UART RX, SBI getchar). */
 void vm_console_input(struct vm *vm, uint8_t byte);
+/* Resume every VM disk stalled on a busy host disk (after host disk interrupts). */
+void vm_kick_disks(void);
 /* Print the state of every vCPU of every VM (console debug key). */
 void vm_dump_all(void);
 /* The VM that gets the keyboard (NULL if none); choose it by console number. */
