@@ -511,9 +511,41 @@ int sbi_console_getchar(struct vm *vm)
 	return c;
 }
 
-static const char *const hsm_names[] = {"started",	 "stopped",   "start-pending",
-					"stop-pending",	 "suspended", "suspend-pending",
+static const char *const hsm_names[] = {"started",   "stopped",	      "start-pending",
+					"stop-pending", "suspended", "suspend-pending",
 					"resume-pending"};
+
+static void dump_vcpu(const struct vcpu *v)
+{
+	printk("  vCPU %u on hart %lu: %s%s%s, sepc %#lx, %lu migrations, ext_irq %lu\n", v->id,
+	       v->hart->hartid, hsm_names[v->hsm], v->waiting ? ", waiting" : "",
+	       v->in_guest ? ", in guest" : "", v->arch.gprs.sepc, (unsigned long)v->migrations,
+	       v->ext_irq);
+	printk("    exits %lu: interrupt %lu", (unsigned long)v->exits, (unsigned long)v->irq_exits);
+	for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++)
+		if (v->exit_causes[c])
+			printk(", %s %lu", vcpu_exit_cause_name(c), (unsigned long)v->exit_causes[c]);
+	printk("\n");
+}
+
+/* Machine-readable totals per VM for tools: "vireo-stats: vm=NAME exits=N cause=count ..." */
+static void dump_vm_totals(const struct vm *vm)
+{
+	uint64_t causes[VCPU_EXIT_CAUSES] = {0}, exits = 0, irqs = 0;
+
+	for (unsigned j = 0; j < vm->nvcpus; j++) {
+		exits += vm->vcpus[j]->exits;
+		irqs += vm->vcpus[j]->irq_exits;
+		for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++)
+			causes[c] += vm->vcpus[j]->exit_causes[c];
+	}
+	printk("vireo-stats: vm=%s time=%lu exits=%lu interrupt=%lu", vm->name,
+	       (unsigned long)hart_time(), (unsigned long)exits, (unsigned long)irqs);
+	for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++)
+		if (causes[c])
+			printk(" %s=%lu", vcpu_exit_cause_id(c), (unsigned long)causes[c]);
+	printk("\n");
+}
 
 void vm_dump_all(void)
 {
@@ -522,19 +554,11 @@ void vm_dump_all(void)
 		struct vm *vm = vm_table[i];
 		if (!vm)
 			continue;
-		printk("vireo: VM '%s' (id %u, VMID %u)\n", vm->name, vm->id, vm->vmid);
-		for (unsigned j = 0; j < vm->nvcpus; j++) {
-			struct vcpu *v = vm->vcpus[j];
-			printk("  vCPU %u on hart %lu: %s%s%s, sepc %#lx, %lu exits (%lu irq), "
-			       "ecall %lu, gpf %lu/%lu, virt-insn %lu, ext_irq %lu, migrations %lu\n",
-			       v->id, v->hart->hartid, hsm_names[v->hsm],
-			       v->waiting ? ", waiting" : "", v->in_guest ? ", in guest" : "",
-			       v->arch.gprs.sepc, (unsigned long)v->exits,
-			       (unsigned long)v->irq_exits, (unsigned long)v->exit_causes[10],
-			       (unsigned long)v->exit_causes[21], (unsigned long)v->exit_causes[23],
-			       (unsigned long)v->exit_causes[22], v->ext_irq,
-			       (unsigned long)v->migrations);
-		}
+		printk("vireo: VM '%s' (console %u, VMID %u, %s)\n", vm->name, vm->console.number,
+		       vm->vmid, vm->state == VM_RUNNING ? "running" : "stopping");
+		for (unsigned j = 0; j < vm->nvcpus; j++)
+			dump_vcpu(vm->vcpus[j]);
+		dump_vm_totals(vm);
 	}
 	spin_unlock(&vm_table_lock);
 }

@@ -13,7 +13,7 @@
 
 #define INSN_WFI 0x10500073u
 
-static const char *cause_name(unsigned long cause)
+const char *vcpu_exit_cause_name(unsigned long cause)
 {
 	static const char *const names[] = {
 	    [EXC_INST_MISALIGNED] = "instruction address misaligned",
@@ -41,6 +41,25 @@ static const char *cause_name(unsigned long cause)
 	return "unknown exception";
 }
 
+/* Short identifiers for statistics lines (no spaces). */
+const char *vcpu_exit_cause_id(unsigned long cause)
+{
+	switch (cause) {
+	case EXC_ECALL_VS:
+		return "sbi";
+	case EXC_LOAD_GUEST_PAGE_FAULT:
+		return "mmio_load";
+	case EXC_STORE_GUEST_PAGE_FAULT:
+		return "mmio_store";
+	case EXC_INST_GUEST_PAGE_FAULT:
+		return "fetch_fault";
+	case EXC_VIRTUAL_INSTRUCTION:
+		return "virtual_insn";
+	default:
+		return "other";
+	}
+}
+
 /* Stop the VM with a diagnostic naming everything needed to debug the guest. */
 static enum vcpu_action vm_fault(struct vcpu *v, const char *what, unsigned long gpa)
 {
@@ -48,7 +67,7 @@ static enum vcpu_action vm_fault(struct vcpu *v, const char *what, unsigned long
 
 	printk("vireo: VM '%s' vCPU %u: %s (%s, scause %lu) at sepc %#lx, stval %#lx, "
 	       "GPA %#lx, htval %#lx, htinst %#lx; stopping the VM\n",
-	       v->vm->name, v->id, what, cause_name(e->scause), e->scause, v->arch.gprs.sepc,
+	       v->vm->name, v->id, what, vcpu_exit_cause_name(e->scause), e->scause, v->arch.gprs.sepc,
 	       e->stval, gpa, e->htval, e->htinst);
 	vcpu_dump(v);
 	vm_stop(v->vm, VM_STATUS_FAULT, what);

@@ -76,6 +76,9 @@ bool vcpu_has_wakeup_irq(struct vcpu *v, bool loaded);
 enum vcpu_action vcpu_handle_exit(struct vcpu *v);
 /* Reset to the boot state at `entry` with a0/a1. */
 void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned long a1);
+/* A short name for an exception cause number (for diagnostics and statistics). */
+const char *vcpu_exit_cause_name(unsigned long cause);
+const char *vcpu_exit_cause_id(unsigned long cause);
 /* Print a diagnostic of this vCPU (exit CSRs, GPRs). */
 void vcpu_dump(const struct vcpu *v);
 
