@@ -42,9 +42,10 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 static void console_command(int c)
 {
 	if (c >= '1' && c <= '9') {
+		char name[VM_NAME_MAX] = "?";
 		if (vm_console_set_focus((unsigned)(c - '0'))) {
-			struct vm *vm = vm_console_focus();
-			log_info("console input goes to VM %c '%s'", c, vm ? vm->name : "?");
+			vm_console_focus_name(name, sizeof(name));
+			log_info("console input goes to VM %c '%s'", c, name);
 		} else {
 			log_info("no VM %c takes console input", c);
 		}
@@ -76,9 +77,7 @@ static void console_rx(void *opaque)
 			continue;
 		}
 		escaped = false;
-		struct vm *vm = vm_console_focus();
-		if (vm)
-			vm_console_input(vm, (uint8_t)c);
+		vm_console_deliver((uint8_t)c);
 	}
 }
 

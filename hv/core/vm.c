@@ -422,25 +422,46 @@ static bool takes_input(const struct vm *vm)
 	return vm && vm->state == VM_RUNNING && !vm->console.muted;
 }
 
-/* The focused VM, or, if it is gone, the live VM with the lowest console number. */
-struct vm *vm_console_focus(void)
+/* The focused VM, or, if it is gone, the live VM with the lowest console number.
+ * The caller holds vm_table_lock (the VM may not go away meanwhile). */
+static struct vm *focus_locked(void)
 {
 	struct vm *focus = NULL;
 
-	spin_lock(&vm_table_lock);
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_table[i];
 		if (!takes_input(vm))
 			continue;
-		if (vm->console.number == focus_number) {
-			focus = vm;
-			break;
-		}
+		if (vm->console.number == focus_number)
+			return vm;
 		if (!focus || vm->console.number < focus->console.number)
 			focus = vm;
 	}
-	spin_unlock(&vm_table_lock);
 	return focus;
+}
+
+bool vm_console_deliver(uint8_t byte)
+{
+	struct vm *vm;
+
+	spin_lock(&vm_table_lock);
+	vm = focus_locked();
+	if (vm)
+		vm_console_input(vm, byte);
+	spin_unlock(&vm_table_lock);
+	return vm != NULL;
+}
+
+bool vm_console_focus_name(char *name, size_t size)
+{
+	struct vm *vm;
+
+	spin_lock(&vm_table_lock);
+	vm = focus_locked();
+	if (vm)
+		strlcpy(name, vm->name, size);
+	spin_unlock(&vm_table_lock);
+	return vm != NULL;
 }
 
 bool vm_console_set_focus(unsigned number)

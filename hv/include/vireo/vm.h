@@ -102,8 +102,11 @@ void vm_console_input(struct vm *vm, uint8_t byte);
 void vm_kick_disks(void);
 /* Print the state of every vCPU of every VM (console debug key). */
 void vm_dump_all(void);
-/* The VM that gets the keyboard (NULL if none); choose it by console number. */
-struct vm *vm_console_focus(void);
+/* Give a typed byte to the VM that has the keyboard; false if none takes input. */
+bool vm_console_deliver(uint8_t byte);
+/* Copy the focused VM's name; false if there is none. */
+bool vm_console_focus_name(char *name, size_t size);
+/* Choose the VM that gets the keyboard by its console number. */
 bool vm_console_set_focus(unsigned number);
 
 #endif
