@@ -98,16 +98,17 @@ $(BUILD)/vireo.bin: $(BUILD)/vireo.elf
 
 # ---------------------------------------------------------------- guests
 -include guests/tests/guests.mk
+-include bench/bench.mk
 -include guests/linux/linux.mk
 
 # ---------------------------------------------------------------- host tools
 -include tools/tools.mk
 
 # ---------------------------------------------------------------- run
-# The default VM: Linux with one vCPU per hart, 256 MiB, its console on the UART.
-RUN_VM = name=linux,kernel=$(LINUX_IMAGE),initrd=$(LINUX_INITRAMFS),memory=256M,vcpus=$(SMP),bootargs=console=ttyS0 earlycon=sbi
+# The default VM (configs/linux.conf): Linux with one vCPU per hart, 256 MiB, its console
+# on the UART. SMP and MEM override the config's [machine].
 run: $(DEPS_STAMP) all linux
-	@$(PYTHON) tools/vireo run --smp $(SMP) --mem $(MEM) --vm "$(RUN_VM)"
+	@$(BUILD)/vireo run --smp $(SMP) --mem $(MEM) configs/linux.conf
 
 # ---------------------------------------------------------------- tests
 UNIT_TESTS :=
@@ -142,8 +143,8 @@ lint: $(BUILD)/gen/asm_offsets.h
 		--std=c11 -Ihv/include --suppress=missingIncludeSystem \
 		hv tools guests/tests tests/unit
 
-bench: all
-	$(PYTHON) bench/run.py
+bench: $(DEPS_STAMP) all linux $(BENCH_MICRO)
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,3 +1,16 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# Host tools. tools/vireo is a Python 3 script (standard library only).
-VIREO_TOOL := $(PYTHON) tools/vireo
+# The host tool build/vireo: VM configs -> boot bundle -> QEMU. Plain C with the
+# host compiler; it includes hv/include/vireo/bundle.h, the one definition of
+# the bundle layout that the hypervisor parses.
+VIREO_TOOL := $(BUILD)/vireo
+VIREO_TOOL_SRCS := tools/vireo.c tools/vm_config.c tools/bundle_write.c tools/qemu_run.c
+VIREO_TOOL_HDRS := tools/vm_config.h tools/bundle_write.h tools/qemu_run.h \
+	hv/include/vireo/bundle.h hv/include/vireo/types.h
+VIREO_TOOL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -Ihv/include -Itools
+
+all: $(VIREO_TOOL)
+
+$(VIREO_TOOL): $(VIREO_TOOL_SRCS) $(VIREO_TOOL_HDRS) tools/tools.mk
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(VIREO_TOOL_CFLAGS) $(VIREO_TOOL_SRCS) -o $@

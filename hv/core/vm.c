@@ -208,6 +208,7 @@ static int load_images(struct vm *vm)
 	    .initrd_start = vm->initrd_gpa,
 	    .initrd_end = vm->initrd_gpa + vm->initrd_size,
 	    .testdev = vm->config.testdev,
+	    .virtio_mask = vm->disk ? 1u : 0u,
 	};
 	int size = vm_fdt_build(vm->ram + dtb_off, VM_DTB_MAX, &p);
 	if (size < 0) {

@@ -36,7 +36,8 @@ void host_irq_init(uintptr_t base, unsigned ndev, const int *s_context, unsigned
 		if (s_context[h] < 0)
 			continue;
 		/* Start with every source masked on every hart, threshold 0. */
-		for (unsigned w = 0; w <= plic_ndev / 32; w++)
+		/* QEMU accepts only the words below riscv,ndev (not the one holding it). */
+		for (unsigned w = 0; w < (plic_ndev + 31) / 32; w++)
 			*reg(PLIC_ENABLE(s_context[h], w * 32)) = 0;
 		*reg(PLIC_THRESHOLD(s_context[h])) = 0;
 	}

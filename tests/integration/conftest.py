@@ -8,7 +8,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 HYPERVISOR = os.path.join(BUILD, "vireo.bin")
-VIREO = os.path.join(ROOT, "tools", "vireo")
+VIREO = os.path.join(BUILD, "vireo")
 QEMU = "qemu-system-riscv64"
 
 
@@ -49,7 +49,7 @@ def guest(name):
 
 def boot_vms(vms, smp=2, mem="1G", cpu="rv64,h=true", timeout=120, extra=()):
     """vms: list of VM spec strings for `vireo run --vm`."""
-    cmd = ["/usr/bin/python3", VIREO, "run", "--smp", str(smp), "--mem", mem, "--cpu", cpu,
+    cmd = [VIREO, "run", "--smp", str(smp), "--mem", mem, "--cpu", cpu,
            "--hypervisor", HYPERVISOR]
     for vm in vms:
         cmd += ["--vm", vm]

@@ -25,7 +25,7 @@ class LinuxVM:
     def __init__(self, smp=2, vms=None, log_name="linux"):
         if not os.path.exists(LINUX_IMAGE):
             pytest.fail(f"{LINUX_IMAGE} missing: run make linux")
-        args = ["/usr/bin/python3", VIREO, "run", "--smp", str(smp), "--mem", "1G",
+        args = [VIREO, "run", "--smp", str(smp), "--mem", "1G",
                 "--hypervisor", HYPERVISOR]
         for vm in vms or [linux_spec(vcpus=smp)]:
             args += ["--vm", vm]

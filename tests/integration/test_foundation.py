@@ -55,7 +55,7 @@ def test_free_memory_excludes_firmware_and_image():
 
 
 def test_panic_dumps_registers_and_stops_every_hart():
-    r = run(["/usr/bin/python3", VIREO, "run", "--smp", "4", "--hypervisor", HYPERVISOR,
+    r = run([VIREO, "run", "--smp", "4", "--hypervisor", HYPERVISOR,
              "--selftest-panic", "--vm", f"name=hello,kernel={guest('hello')}"], timeout=60)
     out = r.output
     assert re.search(r"vireo: PANIC on hart \d+: self-test: the boot bundle asked for a panic",

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The bundle parser against bundles made in memory, and against one that the
-# host packer (tools/vireo) writes here, so that both agree on the layout.
+# host packer ($(BUILD)/vireo, built from tools/) writes here, so that both agree on the layout.
 UNIT_BUNDLE_DIR := $(BUILD)/unit/bundle
 UNIT_BUNDLE_SAMPLE := $(BUILD)/unit/bundle-sample.bin
 UNIT_BUNDLE_INPUTS := $(addprefix $(UNIT_BUNDLE_DIR)/,kernel-a.bin initrd-a.bin kernel-b.bin)
@@ -20,8 +20,8 @@ UNIT_BUNDLE_VM_A := $(UNIT_BUNDLE_VM_A),initrd=$(UNIT_BUNDLE_DIR)/initrd-a.bin,m
 UNIT_BUNDLE_VM_A := $(UNIT_BUNDLE_VM_A),vcpus=2,harts=1-2,testdev=1,bootargs=x=1,y
 UNIT_BUNDLE_VM_B := name=second.vm-2,kernel=$(UNIT_BUNDLE_DIR)/kernel-b.bin,memory=4M,vcpus=16
 
-$(UNIT_BUNDLE_SAMPLE): tools/vireo $(UNIT_BUNDLE_INPUTS)
-	$(Q)$(PYTHON) tools/vireo pack -o $@.tmp --vm $(UNIT_BUNDLE_VM_A) --vm $(UNIT_BUNDLE_VM_B)
+$(UNIT_BUNDLE_SAMPLE): $(BUILD)/vireo $(UNIT_BUNDLE_INPUTS)
+	$(Q)$(BUILD)/vireo pack -o $@.tmp --vm $(UNIT_BUNDLE_VM_A) --vm $(UNIT_BUNDLE_VM_B)
 	$(Q)mv $@.tmp $@
 
 UNIT_TESTS += bundle

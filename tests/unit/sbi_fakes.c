@@ -100,6 +100,12 @@ void vm_console_putc(struct vm_console *c, uint8_t byte)
 		fake.console[fake.console_len++] = (char)byte;
 }
 
+void vm_console_write(struct vm_console *c, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		vm_console_putc(c, buf[i]);
+}
+
 /* ---- core/vcpu.c */
 
 void vcpu_kick(struct vcpu *v)

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Starting QEMU with Vireo and a boot bundle, and handing its exit status
+ * back: Vireo powers the machine off through the SiFive test finisher with
+ * the guests' status, so QEMU's status is the guests'.
+ */
+#ifndef VIREO_TOOLS_QEMU_RUN_H
+#define VIREO_TOOLS_QEMU_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define QEMU_RUN_DEFAULT_QEMU "qemu-system-riscv64"
+
+struct qemu_run_opts {
+	const char *qemu;
+	const char *cpu;
+	unsigned harts;
+	uint64_t memory; /* bytes, a whole number of MiB */
+	const char *hypervisor;
+	const char *bundle;
+	const char *const *disks; /* host disks 0, 1, ... in order */
+	size_t ndisks;
+	const char *const *extra; /* each split at whitespace into arguments */
+	size_t nextra;
+};
+
+/* The argument vector, NULL-terminated; free it with qemu_run_free_argv(). */
+char **qemu_run_argv(const struct qemu_run_opts *o);
+void qemu_run_free_argv(char **argv);
+/* The command as a shell would take it (quoted where needed); the caller frees it. */
+char *qemu_run_command_line(char *const argv[]);
+/*
+ * Run argv and wait for it, forwarding SIGINT and SIGTERM to it meanwhile.
+ * Returns its exit status (128 + N if signal N killed it), or -1 with *err set
+ * when it could not be started (free *err).
+ */
+int qemu_run(char *const argv[], char **err);
+
+#endif

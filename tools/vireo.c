@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * vireo: define VMs, pack them into a boot bundle, run them under Vireo on QEMU.
+ * The exit status of `vireo run` is QEMU's, which is the guests': Vireo powers
+ * the machine off with it. The tool's own errors exit with status 2.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle_write.h"
+#include "qemu_run.h"
+#include "vm_config.h"
+
+#define EXIT_TOOL_ERROR 2
+
+static const char usage[] =
+    "usage: vireo run   [options] [CONFIG...] [--vm SPEC]...   boot Vireo with these VMs\n"
+    "       vireo pack  -o BUNDLE [CONFIG...] [--vm SPEC]...   only write the boot bundle\n"
+    "       vireo check [CONFIG...] [--vm SPEC]...             validate, one line per VM\n"
+    "\n"
+    "A CONFIG file has an optional [machine] section and one [vm NAME] section per VM\n"
+    "(see configs/README.md). A SPEC is the same keys as key=value, comma-separated,\n"
+    "bootargs last (it takes the rest):\n"
+    "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
+    "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev\n"
+    "\n"
+    "Machine options (override [machine]):\n"
+    "  --smp N            harts of the QEMU machine (default 2)\n"
+    "  --mem SIZE         RAM of the QEMU machine (default 1G)\n"
+    "  --cpu STR          QEMU CPU model (default rv64,h=true)\n"
+    "  --disk FILE        a host disk (raw image); repeat for disks 0, 1, ...\n"
+    "run options:\n"
+    "  --qemu PATH        the QEMU binary (default qemu-system-riscv64)\n"
+    "  --hypervisor PATH  Vireo's image (default: vireo.bin next to this tool)\n"
+    "  --qemu-arg STR     extra QEMU arguments, split at spaces (repeatable)\n"
+    "  --print-command    print the QEMU command line before running it\n"
+    "pack options:\n"
+    "  -o, --output FILE  where to write the bundle\n"
+    "\n"
+    "The exit status of `vireo run` is the guests' (the first VM that failed, else 0);\n"
+    "errors of vireo itself exit with 2.\n";
+
+enum command { CMD_RUN, CMD_PACK, CMD_CHECK };
+
+/* A CONFIG file or a --vm spec, kept in command-line order: that is the VMs' order. */
+struct source {
+	bool spec;
+	const char *text;
+};
+
+struct options {
+	enum command command;
+	const char *output;
+	const char *qemu;
+	const char *hypervisor;
+	struct vm_config_overrides machine;
+	const char **disks;
+	const char **extra;
+	size_t nextra;
+	struct source *sources;
+	size_t nsources;
+	bool print_command;
+	bool selftest_panic;
+};
+
+enum opt_id {
+	OPT_VM,
+	OPT_CONFIG,
+	OPT_SMP,
+	OPT_MEM,
+	OPT_CPU,
+	OPT_DISK,
+	OPT_OUTPUT,
+	OPT_QEMU,
+	OPT_HYPERVISOR,
+	OPT_QEMU_ARG,
+	OPT_PRINT_COMMAND,
+	OPT_SELFTEST_PANIC,
+};
+
+#define FOR_ALL	 ((1u << CMD_RUN) | (1u << CMD_PACK) | (1u << CMD_CHECK))
+#define FOR_RUN	 (1u << CMD_RUN)
+#define FOR_PACK (1u << CMD_PACK)
+
+static const struct option_spec {
+	const char *name;
+	enum opt_id id;
+	bool has_arg;
+	unsigned commands;
+} option_specs[] = {
+    {"--vm", OPT_VM, true, FOR_ALL},
+    {"--config", OPT_CONFIG, true, FOR_ALL}, /* the Python tool's spelling */
+    {"--smp", OPT_SMP, true, FOR_ALL},
+    {"--mem", OPT_MEM, true, FOR_ALL},
+    {"--cpu", OPT_CPU, true, FOR_ALL},
+    {"--disk", OPT_DISK, true, FOR_ALL},
+    {"-o", OPT_OUTPUT, true, FOR_PACK},
+    {"--output", OPT_OUTPUT, true, FOR_PACK},
+    {"--qemu", OPT_QEMU, true, FOR_RUN},
+    {"--hypervisor", OPT_HYPERVISOR, true, FOR_RUN},
+    {"--qemu-arg", OPT_QEMU_ARG, true, FOR_RUN},
+    {"--print-command", OPT_PRINT_COMMAND, false, FOR_RUN},
+    /* Hidden, for Vireo's own tests: the hypervisor panics after boot. */
+    {"--selftest-panic", OPT_SELFTEST_PANIC, false, FOR_RUN | FOR_PACK},
+};
+
+static const char *const command_names[] = {"run", "pack", "check"};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vireo: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_TOOL_ERROR);
+}
+
+static void *xalloc(void *p)
+{
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+/* argv outlives everything here, so lists hold pointers into it. */
+static void append(const char ***list, size_t *n, const char *item)
+{
+	*list = xalloc(realloc(*list, (*n + 1) * sizeof(char *)));
+	(*list)[(*n)++] = item;
+}
+
+static void add_source(struct options *o, bool spec, const char *text)
+{
+	o->sources = xalloc(realloc(o->sources, (o->nsources + 1) * sizeof(*o->sources)));
+	o->sources[o->nsources++] = (struct source){.spec = spec, .text = text};
+}
+
+static void take_option(struct options *o, enum opt_id id, const char *value)
+{
+	switch (id) {
+	case OPT_VM:
+		add_source(o, true, value);
+		break;
+	case OPT_CONFIG:
+		add_source(o, false, value);
+		break;
+	case OPT_SMP:
+		o->machine.harts = value;
+		break;
+	case OPT_MEM:
+		o->machine.memory = value;
+		break;
+	case OPT_CPU:
+		o->machine.cpu = value;
+		break;
+	case OPT_DISK:
+		append(&o->disks, &o->machine.ndisks, value);
+		o->machine.disks = o->disks;
+		break;
+	case OPT_OUTPUT:
+		o->output = value;
+		break;
+	case OPT_QEMU:
+		o->qemu = value;
+		break;
+	case OPT_HYPERVISOR:
+		o->hypervisor = value;
+		break;
+	case OPT_QEMU_ARG:
+		append(&o->extra, &o->nextra, value);
+		break;
+	case OPT_PRINT_COMMAND:
+		o->print_command = true;
+		break;
+	case OPT_SELFTEST_PANIC:
+		o->selftest_panic = true;
+		break;
+	}
+}
+
+static const struct option_spec *find_option(const char *arg, size_t len)
+{
+	for (size_t i = 0; i < sizeof(option_specs) / sizeof(option_specs[0]); i++)
+		if (strlen(option_specs[i].name) == len &&
+		    strncmp(option_specs[i].name, arg, len) == 0)
+			return &option_specs[i];
+	return NULL;
+}
+
+/* One option at argv[*i], as "--opt VALUE" or "--opt=VALUE". */
+static void parse_option(struct options *o, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '=');
+	size_t len = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
+	const struct option_spec *spec = find_option(arg, len);
+	const char *value = NULL;
+
+	if (!spec)
+		die("unknown option '%.*s' (see vireo --help)", (int)len, arg);
+	if (!(spec->commands & (1u << o->command)))
+		die("%s is not an option of 'vireo %s' (see vireo --help)", spec->name,
+		    command_names[o->command]);
+	if (spec->has_arg) {
+		if (len < strlen(arg))
+			value = arg + len + 1;
+		else if (*i + 1 < argc)
+			value = argv[++*i];
+		else
+			die("%s needs a value", spec->name);
+	} else if (len < strlen(arg)) {
+		die("%s takes no value", spec->name);
+	}
+	take_option(o, spec->id, value);
+}
+
+static void parse_args(struct options *o, int argc, char **argv)
+{
+	bool only_files = false;
+	size_t c;
+
+	if (argc < 2)
+		die("no command given\n%s", usage);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		exit(0);
+	}
+	for (c = 0; c < sizeof(command_names) / sizeof(command_names[0]); c++)
+		if (strcmp(argv[1], command_names[c]) == 0)
+			break;
+	if (c == sizeof(command_names) / sizeof(command_names[0]))
+		die("unknown command '%s' (run, pack or check; see vireo --help)", argv[1]);
+	o->command = (enum command)c;
+	for (int i = 2; i < argc; i++) {
+		if (!only_files && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (!only_files && strcmp(argv[i], "--") == 0)
+			only_files = true;
+		else if (!only_files && argv[i][0] == '-' && argv[i][1] != '\0')
+			parse_option(o, argc, argv, &i);
+		else
+			add_source(o, false, argv[i]);
+	}
+	if (o->command == CMD_PACK && !o->output)
+		die("pack needs -o BUNDLE");
+}
+
+/* ------------------------------------------------------------------ VMs */
+
+static void load_config(struct vm_config *cfg, const struct options *o)
+{
+	unsigned spec_index = 0;
+	int err = 0;
+
+	vm_config_init(cfg);
+	for (size_t i = 0; !err && i < o->nsources; i++) {
+		const struct source *s = &o->sources[i];
+		if (s->spec)
+			err = vm_config_parse_spec(cfg, s->text, ++spec_index);
+		else
+			err = vm_config_parse_file(cfg, s->text);
+	}
+	if (!err)
+		err = vm_config_apply_overrides(cfg, &o->machine);
+	if (!err)
+		err = vm_config_finish(cfg, o->command != CMD_PACK);
+	if (err) {
+		fprintf(stderr, "vireo: %s\n", vm_config_error(cfg));
+		vm_config_free(cfg);
+		exit(EXIT_TOOL_ERROR);
+	}
+}
+
+/* "any", or "0-1,3". */
+static void format_harts(uint64_t mask, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	if (!mask) {
+		snprintf(buf, size, "any");
+		return;
+	}
+	buf[0] = '\0';
+	for (unsigned i = 0; i < 64 && used < size; i++) {
+		unsigned j = i;
+		if (!(mask >> i & 1))
+			continue;
+		while (j + 1 < 64 && (mask >> (j + 1) & 1))
+			j++;
+		used += (size_t)snprintf(buf + used, size - used, "%s%u", used ? "," : "", i);
+		if (j > i && used < size)
+			used += (size_t)snprintf(buf + used, size - used, "-%u", j);
+		i = j;
+	}
+}
+
+static void print_summary(const struct vm_config_vm *vm)
+{
+	char mem[32], harts[256];
+
+	vm_config_format_size(vm->memory, mem, sizeof(mem));
+	format_harts(vm->hart_mask, harts, sizeof(harts));
+	printf("%s: %s, %u vCPU%s on harts %s, kernel %s", vm->name, mem, vm->vcpus,
+	       vm->vcpus == 1 ? "" : "s", harts, vm->kernel);
+	if (vm->initrd)
+		printf(", initrd %s", vm->initrd);
+	if (vm->disk.present && vm->disk.whole)
+		printf(", disk %u", vm->disk.host);
+	else if (vm->disk.present)
+		printf(", disk %u:%llu+%llu", vm->disk.host,
+		       (unsigned long long)vm->disk.first_sector,
+		       (unsigned long long)vm->disk.sectors);
+	if (vm->disk.present && vm->disk.readonly)
+		printf(",ro");
+	printf(", console %s%s, bootargs '%s'\n", vm->console ? "on" : "off",
+	       vm->testdev ? ", testdev" : "", vm->bootargs);
+}
+
+/* ------------------------------------------------------------------ run */
+
+/* The temporary bundle, for the signal handler to remove. */
+static char *volatile temp_bundle;
+
+static void remove_temp_and_die(int sig)
+{
+	if (temp_bundle)
+		unlink(temp_bundle);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = remove_temp_and_die};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+		/* An ignored signal (nohup, a background job) stays ignored. */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static char *make_temp_bundle(const struct vm_config *cfg, uint32_t flags)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *path, *err = NULL;
+	sigset_t block, old;
+	FILE *fp;
+	int fd;
+
+	if (asprintf(&path, "%s/vireo-bundle-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0)
+		die("out of memory");
+	/* No signal between creating the file and recording it for removal. */
+	sigfillset(&block);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	fd = mkstemp(path);
+	if (fd >= 0)
+		temp_bundle = path;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (fd < 0)
+		die("cannot create a temporary bundle %s: %s", path, strerror(errno));
+	fp = fdopen(fd, "wb");
+	if (!fp || bundle_write(cfg, flags, fp, path, &err) != 0 || fclose(fp) != 0) {
+		unlink(path);
+		die("%s", err ? err : strerror(errno));
+	}
+	return path;
+}
+
+/* build/vireo.bin next to build/vireo. */
+static char *default_hypervisor(void)
+{
+	size_t cap = 256;
+	char *exe = NULL, *slash, *path;
+	ssize_t n;
+
+	for (;;) {
+		exe = xalloc(realloc(exe, cap));
+		n = readlink("/proc/self/exe", exe, cap);
+		if (n < 0)
+			die("cannot find this program (/proc/self/exe): %s; give --hypervisor",
+			    strerror(errno));
+		if ((size_t)n < cap)
+			break;
+		cap *= 2;
+	}
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	if (asprintf(&path, "%s/vireo.bin", exe) < 0)
+		die("out of memory");
+	free(exe);
+	return path;
+}
+
+static int run(const struct vm_config *cfg, const struct options *o, uint32_t flags)
+{
+	char *hypervisor = o->hypervisor ? strdup(o->hypervisor) : default_hypervisor();
+	const char *disks[VM_CONFIG_MAX_HOST_DISKS];
+	struct stat st;
+	char *bundle, *err = NULL, **argv;
+	int status;
+
+	if (!hypervisor)
+		die("out of memory");
+	if (stat(hypervisor, &st) != 0)
+		die("hypervisor image '%s': %s (run make)", hypervisor, strerror(errno));
+	for (unsigned i = 0; i < cfg->machine.ndisks; i++)
+		disks[i] = cfg->machine.disks[i].path;
+	catch_signals();
+	bundle = make_temp_bundle(cfg, flags);
+	argv = qemu_run_argv(&(struct qemu_run_opts){
+	    .qemu = o->qemu ? o->qemu : QEMU_RUN_DEFAULT_QEMU,
+	    .cpu = cfg->machine.cpu,
+	    .harts = cfg->machine.harts,
+	    .memory = cfg->machine.memory,
+	    .hypervisor = hypervisor,
+	    .bundle = bundle,
+	    .disks = disks,
+	    .ndisks = cfg->machine.ndisks,
+	    .extra = o->extra,
+	    .nextra = o->nextra,
+	});
+	if (o->print_command) {
+		char *line = qemu_run_command_line(argv);
+		fprintf(stderr, "%s\n", line);
+		free(line);
+	}
+	status = qemu_run(argv, &err);
+	unlink(bundle);
+	temp_bundle = NULL;
+	free(bundle);
+	qemu_run_free_argv(argv);
+	free(hypervisor);
+	if (status < 0) {
+		fprintf(stderr, "vireo: %s\n", err);
+		free(err);
+		return EXIT_TOOL_ERROR;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct vm_config cfg;
+	uint32_t flags;
+	char *err = NULL;
+	int status = 0;
+
+	parse_args(&o, argc, argv);
+	load_config(&cfg, &o);
+	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;
+	switch (o.command) {
+	case CMD_RUN:
+		status = run(&cfg, &o, flags);
+		break;
+	case CMD_PACK:
+		if (bundle_write_file(&cfg, flags, o.output, &err) != 0) {
+			fprintf(stderr, "vireo: %s\n", err);
+			free(err);
+			status = EXIT_TOOL_ERROR;
+		}
+		break;
+	case CMD_CHECK:
+		for (unsigned i = 0; i < cfg.nvms; i++)
+			print_summary(&cfg.vms[i]);
+		break;
+	}
+	vm_config_free(&cfg);
+	free(o.sources);
+	free(o.disks);
+	free(o.extra);
+	return status;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * VM definitions for the host tool: config files ([machine] and [vm NAME]
+ * sections) and --vm specs, parsed into one struct and checked as a whole.
+ * Every error names where it comes from ("vms.conf:7: ...", "--vm #2: ...").
+ * The format is described in configs/README.md.
+ */
+#ifndef VIREO_TOOLS_VM_CONFIG_H
+#define VIREO_TOOLS_VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <vireo/bundle.h>
+
+#define VM_CONFIG_MAX_VMS	 BUNDLE_MAX_VMS
+#define VM_CONFIG_MAX_VCPUS	 16
+#define VM_CONFIG_MAX_HARTS	 64 /* the width of a bundle hart_affinity mask */
+#define VM_CONFIG_MAX_HOST_DISKS 8  /* QEMU virt has 8 virtio-mmio slots */
+#define VM_CONFIG_SECTOR	 512
+
+#define VM_CONFIG_DEFAULT_VM_MEMORY	 (64ULL << 20)
+#define VM_CONFIG_DEFAULT_MACHINE_HARTS	 2
+#define VM_CONFIG_DEFAULT_MACHINE_MEMORY (1ULL << 30)
+#define VM_CONFIG_DEFAULT_CPU		 "rv64,h=true"
+
+/* Where a definition was written: "vms.conf" line 7, or "--vm #2" (line 0). */
+struct vm_config_loc {
+	const char *source; /* owned by the struct vm_config */
+	unsigned line;
+};
+
+struct vm_config_disk {
+	bool present;
+	bool whole; /* "N": the whole host disk */
+	bool readonly;
+	unsigned host;
+	uint64_t first_sector;
+	uint64_t sectors; /* 0 when whole */
+	struct vm_config_loc loc;
+};
+
+struct vm_config_vm {
+	char name[BUNDLE_NAME_MAX];
+	char *kernel; /* path as opened (config-relative paths resolved) */
+	char *initrd; /* NULL: none */
+	uint64_t memory;
+	unsigned vcpus;
+	bool vcpus_follow_harts; /* "vcpus = harts": resolved by vm_config_finish() */
+	uint64_t hart_mask;	 /* logical hart indices; 0 = any hart */
+	char bootargs[BUNDLE_ARGS_MAX];
+	bool console;
+	bool testdev;
+	struct vm_config_disk disk;
+	struct vm_config_loc loc; /* the [vm NAME] line, or the --vm spec */
+	struct vm_config_loc vcpus_loc, harts_loc;
+};
+
+struct vm_config_host_disk {
+	char *path;
+	uint64_t sectors; /* the file's size in whole sectors */
+};
+
+struct vm_config_machine {
+	unsigned harts;
+	uint64_t memory;
+	char *cpu;
+	struct vm_config_host_disk disks[VM_CONFIG_MAX_HOST_DISKS];
+	unsigned ndisks;
+};
+
+struct vm_config {
+	struct vm_config_machine machine;
+	struct vm_config_vm vms[VM_CONFIG_MAX_VMS];
+	unsigned nvms;
+	char **sources; /* names that locations point to */
+	size_t nsources;
+	char *error; /* the last error, or NULL */
+};
+
+/* Command-line options that override the [machine] sections; NULL/0 = not given. */
+struct vm_config_overrides {
+	const char *harts;
+	const char *memory;
+	const char *cpu;
+	const char *const *disks; /* replaces every [machine] disk when ndisks > 0 */
+	size_t ndisks;
+};
+
+void vm_config_init(struct vm_config *cfg);
+void vm_config_free(struct vm_config *cfg);
+/* The last error message ("vms.conf:7: memory '3M' must be ..."). */
+const char *vm_config_error(const struct vm_config *cfg);
+
+/* Each returns 0, or -1 with the error in vm_config_error(). */
+int vm_config_parse_file(struct vm_config *cfg, const char *path);
+/* name: for messages; base_dir: what relative paths are relative to ("" = cwd). */
+int vm_config_parse_stream(struct vm_config *cfg, FILE *fp, const char *name, const char *base_dir);
+/* index counts --vm options from 1; relative paths are relative to the cwd. */
+int vm_config_parse_spec(struct vm_config *cfg, const char *spec, unsigned index);
+int vm_config_apply_overrides(struct vm_config *cfg, const struct vm_config_overrides *o);
+/*
+ * After everything is parsed: at least one VM, "vcpus = harts", disk indices and
+ * overlaps. With for_machine, also check the VMs against the machine they will
+ * run on (pinned harts exist, memory fits); `pack` makes bundles for any machine.
+ */
+int vm_config_finish(struct vm_config *cfg, bool for_machine);
+
+/* Helpers, also for the command line. 0 or -1; no message. */
+int vm_config_parse_size(const char *text, uint64_t *out);
+int vm_config_parse_hart_mask(const char *text, uint64_t *mask);
+int vm_config_parse_disk(const char *text, struct vm_config_disk *disk);
+/* "1G", "256M", "12K" or bytes, into buf. */
+void vm_config_format_size(uint64_t bytes, char *buf, size_t size);
+
+#endif
