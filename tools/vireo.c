@@ -69,6 +69,7 @@ struct options {
 	size_t nsources;
 	bool print_command;
 	bool selftest_panic;
+	const char *colour; /* "auto" (default), "always" or "never" */
 };
 
 enum opt_id {
@@ -84,6 +85,7 @@ enum opt_id {
 	OPT_QEMU_ARG,
 	OPT_PRINT_COMMAND,
 	OPT_SELFTEST_PANIC,
+	OPT_COLOUR,
 };
 
 #define FOR_ALL	 ((1u << CMD_RUN) | (1u << CMD_PACK) | (1u << CMD_CHECK))
@@ -108,6 +110,7 @@ static const struct option_spec {
     {"--hypervisor", OPT_HYPERVISOR, true, FOR_RUN},
     {"--qemu-arg", OPT_QEMU_ARG, true, FOR_RUN},
     {"--print-command", OPT_PRINT_COMMAND, false, FOR_RUN},
+    {"--color", OPT_COLOUR, true, FOR_RUN | FOR_PACK},
     /* Hidden, for Vireo's own tests: the hypervisor panics after boot. */
     {"--selftest-panic", OPT_SELFTEST_PANIC, false, FOR_RUN | FOR_PACK},
 };
@@ -186,6 +189,11 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 		break;
 	case OPT_SELFTEST_PANIC:
 		o->selftest_panic = true;
+		break;
+	case OPT_COLOUR:
+		if (strcmp(value, "auto") && strcmp(value, "always") && strcmp(value, "never"))
+			die("--color takes auto, always or never, not '%s'", value);
+		o->colour = value;
 		break;
 	}
 }
@@ -458,6 +466,18 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	return status;
 }
 
+/* Tag VMs' console lines in colour when a person watches a terminal that has colours. */
+static bool want_colour(const struct options *o)
+{
+	const char *term = getenv("TERM");
+
+	if (o->colour && strcmp(o->colour, "auto") != 0)
+		return strcmp(o->colour, "always") == 0;
+	if (getenv("NO_COLOR") || o->command != CMD_RUN)
+		return false;
+	return isatty(STDOUT_FILENO) && term && strcmp(term, "dumb") != 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -469,6 +489,8 @@ int main(int argc, char **argv)
 	parse_args(&o, argc, argv);
 	load_config(&cfg, &o);
 	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;
+	if (want_colour(&o))
+		flags |= BUNDLE_CONSOLE_COLOUR;
 	switch (o.command) {
 	case CMD_RUN:
 		status = run(&cfg, &o, flags);

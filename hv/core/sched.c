@@ -19,7 +19,8 @@ struct sched_hart {
 	unsigned assigned;   /* vCPUs placed here, attached or about to be */
 	uint64_t slice_end;
 	bool timer_dirty;
-	bool idle; /* asleep with nothing to run: others may push work here */
+	bool idle;             /* asleep with nothing to run */
+	unsigned nr_runnable;  /* as of its last pick: what balancing compares */
 };
 
 static struct sched_hart sched_harts[VIREO_MAX_HARTS];
@@ -179,6 +180,7 @@ static struct vcpu *pick_next(struct sched_hart *sh, unsigned *runnable)
 	}
 	spin_unlock(&sh->lock);
 	sh->cursor = pick;
+	__atomic_store_n(&sh->nr_runnable, *runnable, __ATOMIC_RELAXED);
 	return pick;
 }
 
@@ -278,33 +280,48 @@ static void move_vcpu(struct sched_hart *from, struct vcpu *v, struct hart *to)
 	v->migrations++;
 }
 
+/* How busy another hart is: nothing if it sleeps, else its runnable count. */
+static unsigned hart_load(unsigned index)
+{
+	if (__atomic_load_n(&sched_harts[index].idle, __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_load_n(&sched_harts[index].nr_runnable, __ATOMIC_RELAXED);
+}
+
 /*
- * Push migration: with more runnable vCPUs than this hart can run, hand one
- * that is not loaded here to a hart that sleeps. Only the owner moves its
- * vCPUs, and only unloaded ones, so no live CSR state is ever left behind.
- * The new hart flushes the VS-stage TLB when it loads the vCPU.
+ * Push migration: when another hart has at least two fewer runnable vCPUs
+ * than this one (a sleeping hart counts as none), hand it a vCPU that is not
+ * loaded here. Only the owner moves its vCPUs, and only unloaded ones, so no
+ * live CSR state is ever left behind; the new hart flushes the VS-stage TLB
+ * when it loads the vCPU. Each move strictly evens the load: no ping-pong.
+ * A guest that never idles cannot keep a hart while another is crowded.
  */
-static void push_work(struct sched_hart *sh)
+static void push_work(struct sched_hart *sh, unsigned runnable)
 {
 	struct hart *self = this_hart();
+	struct hart *best = NULL;
+	unsigned best_load = runnable;
 
 	for (unsigned i = 0; i < hart_count(); i++) {
 		struct hart *to = hart_by_index(i);
-		if (to == self || !to->online || !__atomic_load_n(&sched_harts[i].idle,
-								  __ATOMIC_ACQUIRE))
-			continue;
-		spin_lock(&sh->lock);
-		struct vcpu *v = movable_vcpu(sh, to);
-		if (v) {
-			sched_harts[i].idle = false;
-			move_vcpu(sh, v, to);
-		}
-		spin_unlock(&sh->lock);
-		if (v) {
-			hart_request(to, HART_REQ_RESCHED);
-			return;
+		unsigned load = hart_load(i);
+		if (to != self && to->online && load + 1 < best_load) {
+			best = to;
+			best_load = load;
 		}
 	}
+	if (!best)
+		return;
+	spin_lock(&sh->lock);
+	struct vcpu *v = movable_vcpu(sh, best);
+	if (v) {
+		sched_harts[best->index].idle = false;
+		__atomic_fetch_add(&sched_harts[best->index].nr_runnable, 1, __ATOMIC_RELAXED);
+		move_vcpu(sh, v, best);
+	}
+	spin_unlock(&sh->lock);
+	if (v)
+		hart_request(best, HART_REQ_RESCHED);
 }
 
 void vireo_hart_loop(void)
@@ -326,7 +343,7 @@ void vireo_hart_loop(void)
 			continue;
 		}
 		if (runnable > 1) {
-			push_work(sh);
+			push_work(sh, runnable);
 			/* If the pick itself went away, choose again (without skipping anyone). */
 			if (v->hart != this_hart())
 				continue;

@@ -47,10 +47,10 @@ def guest(name):
     return os.path.join(BUILD, "guests", f"{name}.bin")
 
 
-def boot_vms(vms, smp=2, mem="1G", cpu="rv64,h=true", timeout=120, extra=()):
-    """vms: list of VM spec strings for `vireo run --vm`."""
+def boot_vms(vms, smp=2, mem="1G", cpu="rv64,h=true", timeout=120, extra=(), extra_args=()):
+    """vms: VM spec strings for `vireo run --vm`; extra: QEMU arguments; extra_args: vireo's."""
     cmd = [VIREO, "run", "--smp", str(smp), "--mem", mem, "--cpu", cpu,
-           "--hypervisor", HYPERVISOR]
+           "--hypervisor", HYPERVISOR, *extra_args]
     for vm in vms:
         cmd += ["--vm", vm]
     for e in extra:

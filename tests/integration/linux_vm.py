@@ -22,12 +22,17 @@ def linux_spec(name="linux", vcpus=2, memory="256M", extra=""):
 class LinuxVM:
     """A running Vireo with a Linux VM; the console is a pexpect child."""
 
-    def __init__(self, smp=2, vms=None, log_name="linux"):
+    def __init__(self, smp=2, vms=None, log_name="linux", disks=(), mem="1G", config=None):
         if not os.path.exists(LINUX_IMAGE):
             pytest.fail(f"{LINUX_IMAGE} missing: run make linux")
-        args = [VIREO, "run", "--smp", str(smp), "--mem", "1G",
+        # A pty looks like a terminal: keep colour out of what the tests match.
+        args = [VIREO, "run", "--color=never", "--smp", str(smp), "--mem", mem,
                 "--hypervisor", HYPERVISOR]
-        for vm in vms or [linux_spec(vcpus=smp)]:
+        for disk in disks:
+            args += ["--disk", disk]
+        if config:
+            args.append(config)
+        for vm in vms or ([] if config else [linux_spec(vcpus=smp)]):
             args += ["--vm", vm]
         self.log_path = os.path.join(BUILD, f"test-{log_name}.log")
         self.child = pexpect.spawn(args[0], args[1:], encoding="utf-8",
@@ -60,3 +65,25 @@ class LinuxVM:
     def close(self):
         if self.child.isalive():
             self.child.terminate(force=True)
+
+    # ---- several VMs on one console: lines are tagged "[name] ", Ctrl-] N moves the keyboard
+    def wait_prompts(self, names, timeout=BOOT_TIMEOUT):
+        waiting = set(names)
+        while waiting:
+            i = self.expect([rf"\[{re.escape(n)}\] [^\n]*vireo# " for n in sorted(waiting)],
+                            timeout)
+            waiting.remove(sorted(waiting)[i])
+
+    def focus(self, number, name):
+        self.child.send("\x1d" + str(number))
+        self.expect(f"console input goes to VM {number} '{name}'")
+
+    def run_in(self, number, name, command, timeout=60):
+        """Run a command in VM `number` (its console tag is `name`); return its output."""
+        self.focus(number, name)
+        self.child.sendline(command)
+        self.expect(re.escape(command) + r"\r*\n", timeout)
+        self.expect(rf"\[{re.escape(name)}\] vireo# ", timeout)
+        lines = self.child.before.replace("\r", "").split("\n")
+        tag = f"[{name}] "
+        return "\n".join(l[len(tag):] if l.startswith(tag) else l for l in lines)

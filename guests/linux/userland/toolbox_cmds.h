@@ -5,6 +5,7 @@
  * the names from it to make the /bin symlinks of the initramfs.
  */
 TB_CMD(cat, tb_cat)
+TB_CMD(cmp, tb_cmp)
 TB_CMD(cp, tb_cp)
 TB_CMD(dd, tb_dd)
 TB_CMD(dmesg, tb_dmesg)
@@ -13,6 +14,7 @@ TB_CMD(false, tb_false)
 TB_CMD(halt, tb_halt)
 TB_CMD(ln, tb_ln)
 TB_CMD(ls, tb_ls)
+TB_CMD(memstress, tb_memstress)
 TB_CMD(mkdir, tb_mkdir)
 TB_CMD(mount, tb_mount)
 TB_CMD(mv, tb_mv)
