@@ -9,6 +9,7 @@
 #include <vireo/spinlock.h>
 #include <vireo/vcpu.h>
 #include <vireo/vireo.h>
+#include <vireo/vm_console.h>
 #include <vireo/vm.h>
 
 struct sched_hart {
@@ -19,6 +20,7 @@ struct sched_hart {
 	unsigned assigned;   /* vCPUs placed here, attached or about to be */
 	uint64_t slice_end;
 	bool timer_dirty;
+	bool slicing;          /* the host timer carries slice_end */
 	bool idle;             /* asleep with nothing to run */
 	unsigned nr_runnable;  /* as of its last pick: what balancing compares */
 };
@@ -189,6 +191,9 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 {
 	uint64_t next = slicing ? sh->slice_end : UINT64_MAX;
 
+	/* A VM's partial console line (a prompt) must not wait for the next interrupt. */
+	next = MIN(next, vm_console_next_flush());
+
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
 		next = MIN(next, v->timer_deadline);
 		/* An Sstc deadline needs the host timer only to wake a vCPU from wfi: a
@@ -209,6 +214,7 @@ static void handle_host_irqs(struct sched_hart *sh)
 		hart_ack_ipi();
 	if (irqs & HART_IRQ_TIMER) {
 		expire_timers(sh, hart_time());
+		vm_console_tick(hart_time());
 		hart_set_timer(UINT64_MAX);
 		sh->timer_dirty = true;
 	}
@@ -337,6 +343,7 @@ void vireo_hart_loop(void)
 		if (!v) {
 			hart_set_timer(next_event(sh, false));
 			sh->timer_dirty = false;
+			sh->slicing = false;
 			__atomic_store_n(&sh->idle, true, __ATOMIC_RELEASE);
 			hart_wait_for_interrupt();
 			__atomic_store_n(&sh->idle, false, __ATOMIC_RELEASE);
@@ -349,11 +356,18 @@ void vireo_hart_loop(void)
 				continue;
 		}
 		bool slicing = runnable > 1;
-		if (slicing && (this_hart()->current != v || hart_time() >= sh->slice_end)) {
+		/* A new slice when another vCPU gets the hart, when the last one is used up,
+		 * or when slicing starts: a vCPU that ran alone until now has no slice timer
+		 * armed, and a guest spinning on memory would never give the hart back. */
+		if (slicing && (this_hart()->current != v || !sh->slicing ||
+				hart_time() >= sh->slice_end)) {
 			sh->slice_end =
 			    hart_time() + vireo_platform()->timebase_hz / 1000000 * SCHED_SLICE_US;
 			sh->timer_dirty = true;
 		}
+		if (slicing != sh->slicing)
+			sh->timer_dirty = true;
+		sh->slicing = slicing;
 		load(v);
 		run(sh, v, slicing);
 	}

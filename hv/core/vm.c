@@ -266,6 +266,8 @@ static void drain_disk(struct vm *vm)
 static void vm_free(struct vm *vm)
 {
 	drain_disk(vm);
+	/* Last words, and off the list of consoles with a partial line waiting. */
+	vm_console_flush(&vm->console);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i])
 			kfree(vm->vcpus[i]);

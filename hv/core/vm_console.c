@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Guest console output onto the host console; see vireo/vm_console.h. */
 #include <vireo/console.h>
+#include <vireo/hart.h>
 #include <vireo/printf.h>
+#include <vireo/sched.h>
 #include <vireo/string.h>
+#include <vireo/vireo.h>
 #include <vireo/vm_console.h>
+
+#define MAX_CONSOLES 16
 
 /* ANSI colours for VM tags, in turn: green, yellow, blue, magenta, cyan, red. */
 static const char *const tag_colours[] = {"32", "33", "34", "35", "36", "31"};
 
 static bool console_shared;
 static bool console_colour;
+/* Consoles with a partial line waiting, for the quiet-time flush. */
+static struct vm_console *waiting[MAX_CONSOLES];
+static spinlock_t waiting_lock = SPINLOCK_INIT;
 
 void vm_console_configure(bool shared, bool colour)
 {
@@ -23,6 +31,9 @@ void vm_console_init(struct vm_console *c, const char *name, unsigned number, bo
 	c->name = name;
 	c->number = number;
 	c->muted = muted;
+	c->lock = (spinlock_t)SPINLOCK_INIT;
+	c->len = 0;
+	c->flush_at = UINT64_MAX;
 }
 
 static void write_tag(const struct vm_console *c)
@@ -38,25 +49,63 @@ static void write_tag(const struct vm_console *c)
 	console_write_raw(tag, (size_t)MIN(n, (int)sizeof(tag) - 1));
 }
 
-/* With the console lock held. */
-static void put_locked(struct vm_console *c, uint8_t byte)
+/* Out with the gathered bytes (c->lock held). A line that continues what this VM
+ * left open needs no new tag. */
+static void emit(struct vm_console *c)
 {
-	if (!console_line_owned_by(c)) {
-		console_end_line();
-		if (console_shared)
-			write_tag(c);
-	}
-	/* Guests send their own \r\n: pass bytes through untranslated. */
-	console_write_raw_byte(byte);
-	console_set_line_owner(byte == '\n' ? NULL : c);
-}
+	bool complete = c->len && c->line[c->len - 1] == '\n';
 
-void vm_console_putc(struct vm_console *c, uint8_t byte)
-{
-	if (c->muted)
+	if (!c->len)
 		return;
 	console_lock();
-	put_locked(c, byte);
+	if (!console_line_owned_by(c)) {
+		console_end_line();
+		write_tag(c);
+	}
+	for (size_t i = 0; i < c->len; i++)
+		console_write_raw_byte((uint8_t)c->line[i]);
+	console_set_line_owner(complete ? NULL : c);
+	console_unlock();
+	c->len = 0;
+	c->flush_at = UINT64_MAX;
+}
+
+static void track_waiting(struct vm_console *c, bool add)
+{
+	spin_lock(&waiting_lock);
+	for (unsigned i = 0; i < MAX_CONSOLES; i++) {
+		if (add && !waiting[i]) {
+			waiting[i] = c;
+			break;
+		}
+		if (!add && waiting[i] == c)
+			waiting[i] = NULL;
+	}
+	spin_unlock(&waiting_lock);
+}
+
+/* Gather one byte (c->lock held). */
+static void gather(struct vm_console *c, uint8_t byte)
+{
+	c->line[c->len++] = (char)byte;
+	if (byte == '\n' || c->len == sizeof(c->line)) {
+		emit(c);
+		return;
+	}
+	if (c->flush_at == UINT64_MAX) {
+		c->flush_at = hart_time() + vireo_platform()->timebase_hz / 1000000 *
+						    VM_CONSOLE_QUIET_US;
+		track_waiting(c, true);
+		sched_timer_changed();
+	}
+}
+
+static void put_raw(uint8_t byte)
+{
+	/* Guests send their own \r\n: pass bytes through untranslated. */
+	console_lock();
+	console_write_raw_byte(byte);
+	console_set_line_owner(NULL);
 	console_unlock();
 }
 
@@ -64,16 +113,62 @@ void vm_console_write(struct vm_console *c, const uint8_t *buf, size_t len)
 {
 	if (c->muted)
 		return;
-	console_lock();
+	if (!console_shared) {
+		for (size_t i = 0; i < len; i++)
+			put_raw(buf[i]);
+		return;
+	}
+	spin_lock(&c->lock);
 	for (size_t i = 0; i < len; i++)
-		put_locked(c, buf[i]);
-	console_unlock();
+		gather(c, buf[i]);
+	spin_unlock(&c->lock);
+}
+
+void vm_console_putc(struct vm_console *c, uint8_t byte)
+{
+	vm_console_write(c, &byte, 1);
 }
 
 void vm_console_flush(struct vm_console *c)
 {
+	spin_lock(&c->lock);
+	emit(c);
+	spin_unlock(&c->lock);
+	track_waiting(c, false);
 	console_lock();
 	if (console_line_owned_by(c))
 		console_end_line();
 	console_unlock();
+}
+
+uint64_t vm_console_next_flush(void)
+{
+	uint64_t next = UINT64_MAX;
+
+	spin_lock(&waiting_lock);
+	for (unsigned i = 0; i < MAX_CONSOLES; i++)
+		if (waiting[i])
+			next = MIN(next, waiting[i]->flush_at);
+	spin_unlock(&waiting_lock);
+	return next;
+}
+
+void vm_console_tick(uint64_t now)
+{
+	struct vm_console *due[MAX_CONSOLES];
+	unsigned n = 0;
+
+	spin_lock(&waiting_lock);
+	for (unsigned i = 0; i < MAX_CONSOLES; i++) {
+		if (waiting[i] && waiting[i]->flush_at <= now) {
+			due[n++] = waiting[i];
+			waiting[i] = NULL;
+		}
+	}
+	spin_unlock(&waiting_lock);
+	for (unsigned i = 0; i < n; i++) {
+		spin_lock(&due[i]->lock);
+		emit(due[i]);
+		spin_unlock(&due[i]->lock);
+	}
 }
