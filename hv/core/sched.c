@@ -41,13 +41,19 @@ unsigned vireo_online_harts(void)
 	return n;
 }
 
+/* Affinity masks name harts by their id (as QEMU numbers its CPUs). */
+static bool hart_allowed(unsigned long affinity, const struct hart *h)
+{
+	return !affinity || (h->hartid < 64 && (affinity & BIT(h->hartid)));
+}
+
 struct hart *sched_pick_hart(unsigned long affinity)
 {
 	struct hart *best = NULL;
 
 	for (unsigned i = 0; i < hart_count(); i++) {
 		struct hart *h = hart_by_index(i);
-		if (!h->online || (affinity && !(affinity & BIT(i))))
+		if (!h->online || !hart_allowed(affinity, h))
 			continue;
 		if (!best || sched_harts[i].assigned < sched_harts[best->index].assigned)
 			best = h;
@@ -249,9 +255,7 @@ static void run(struct sched_hart *sh, struct vcpu *v, bool slicing)
 
 static bool may_run_on(const struct vcpu *v, const struct hart *h)
 {
-	unsigned long affinity = v->vm->config.hart_affinity;
-
-	return !affinity || (affinity & BIT(h->index));
+	return hart_allowed(v->vm->config.hart_affinity, h);
 }
 
 /* A runnable vCPU of ours that is not loaded here (its state is all in memory). */

@@ -33,7 +33,7 @@ struct vm_config {
 	const void *initrd;
 	size_t initrd_size;
 	char bootargs[VM_BOOTARGS_MAX];
-	unsigned long hart_affinity; /* bit i: may run on logical hart i; 0 = any */
+	unsigned long hart_affinity; /* bit i: may run on the hart with id i; 0 = any */
 	bool testdev;		     /* map Vireo's MMIO test device */
 	bool disk;                   /* a virtio-blk disk on a range of a host disk */
 	bool disk_read_only;
