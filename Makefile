@@ -107,8 +107,17 @@ $(BUILD)/vireo.bin: $(BUILD)/vireo.elf
 # ---------------------------------------------------------------- run
 # The default VM (configs/linux.conf): Linux with one vCPU per hart, 256 MiB, its console
 # on the UART. SMP and MEM override the config's [machine].
-run: $(DEPS_STAMP) all linux
+run: $(DEPS_STAMP) all linux $(BUILD)/scratch.img
 	@$(BUILD)/vireo run --smp $(SMP) --mem $(MEM) configs/linux.conf
+
+# The default VM's disk: a 64 MiB ext2 scratch image, made once and then kept (it is the
+# user's data from then on: `make run` never overwrites it; `make clean` removes it).
+$(BUILD)/scratch.img: | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/scratch-root
+	@printf 'This is the scratch disk of make run (build/scratch.img on the host).\n' \
+		> $(BUILD)/scratch-root/README
+	@echo "  MKE2FS  $@"
+	$(Q)mke2fs -q -t ext2 -L scratch -d $(BUILD)/scratch-root $@.tmp 64M && mv $@.tmp $@
 
 # ---------------------------------------------------------------- tests
 UNIT_TESTS :=

@@ -92,3 +92,24 @@ def test_four_vcpus_start_through_hsm(smp):
 def test_guest_exit_status_becomes_the_run_status():
     r = boot_vms([vm_spec("unmapped")], smp=1)
     assert r.status == 3, r
+
+
+def test_a_bad_linux_image_is_refused_with_the_reason(tmp_path):
+    bad = tmp_path / "Image"
+    header = bytearray(64)
+    header[8:16] = (0x200000).to_bytes(8, "little")   # text_offset
+    header[16:24] = (0x1000).to_bytes(8, "little")    # image_size: smaller than the file
+    header[48:53] = b"RISCV"
+    header[56:60] = b"RSC\x05"
+    bad.write_bytes(bytes(header) + bytes(8192))
+    r = boot_vms([f"name=broken,kernel={bad}", vm_spec("hello")], smp=1)
+    assert ("VM 'broken': bad Linux Image header: image_size is smaller than the file"
+            in r.output), r
+    assert "VM 'broken' not created" in r.output, r
+    # The good VM still runs.
+    assert "[hello] Hello from a Vireo guest" in r.output or "Hello from a Vireo guest" in r.output
+    header[56:60] = b"XXXX"
+    bad.write_bytes(bytes(header) + bytes(8192))
+    r = boot_vms([f"name=broken,kernel={bad}"], smp=1)
+    assert 'bad Linux Image header: magic2 is not "RSC\\x05"' in r.output, r
+    assert "no VM could be created" in r.output and r.status == 1, r
