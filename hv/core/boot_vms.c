@@ -130,7 +130,8 @@ void vireo_start_vms(void)
 	if (plat->plic.present)
 		init_host_irqs(plat);
 	blk_host_probe();
-	vm_console_configure(b.header->vm_count > 1, (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
+	vm_console_configure(b.header->vm_count > 1,
+			     (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {
 		struct vm_config cfg;
 		config_from_bundle(&b, &b.vms[i], &cfg);

@@ -20,9 +20,9 @@ struct sched_hart {
 	unsigned assigned;   /* vCPUs placed here, attached or about to be */
 	uint64_t slice_end;
 	bool timer_dirty;
-	bool slicing;          /* the host timer carries slice_end */
-	bool idle;             /* asleep with nothing to run */
-	unsigned nr_runnable;  /* as of its last pick: what balancing compares */
+	bool slicing;	      /* the host timer carries slice_end */
+	bool idle;	      /* asleep with nothing to run */
+	unsigned nr_runnable; /* as of its last pick: what balancing compares */
 };
 
 static struct sched_hart sched_harts[VIREO_MAX_HARTS];
@@ -363,8 +363,8 @@ void vireo_hart_loop(void)
 		/* A new slice when another vCPU gets the hart, when the last one is used up,
 		 * or when slicing starts: a vCPU that ran alone until now has no slice timer
 		 * armed, and a guest spinning on memory would never give the hart back. */
-		if (slicing && (this_hart()->current != v || !sh->slicing ||
-				hart_time() >= sh->slice_end)) {
+		if (slicing &&
+		    (this_hart()->current != v || !sh->slicing || hart_time() >= sh->slice_end)) {
 			sh->slice_end =
 			    hart_time() + vireo_platform()->timebase_hz / 1000000 * SCHED_SLICE_US;
 			sh->timer_dirty = true;

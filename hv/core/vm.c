@@ -84,10 +84,11 @@ static int init_disk(struct vm *vm)
 	}
 	if (n == 0 && c->disk_first_sector < host->capacity)
 		n = host->capacity - c->disk_first_sector;
-	if (n == 0 || c->disk_first_sector > host->capacity || n > host->capacity - c->disk_first_sector) {
-		log_error("VM '%s': disk range %lu+%lu is outside host disk %u (%lu sectors)", vm->name,
-			  (unsigned long)c->disk_first_sector, (unsigned long)n, c->disk_host,
-			  (unsigned long)host->capacity);
+	if (n == 0 || c->disk_first_sector > host->capacity ||
+	    n > host->capacity - c->disk_first_sector) {
+		log_error("VM '%s': disk range %lu+%lu is outside host disk %u (%lu sectors)",
+			  vm->name, (unsigned long)c->disk_first_sector, (unsigned long)n,
+			  c->disk_host, (unsigned long)host->capacity);
 		return -VIREO_ERANGE;
 	}
 	vm->disk = kzalloc(sizeof(*vm->disk));
@@ -535,8 +536,8 @@ int sbi_console_getchar(struct vm *vm)
 	return c;
 }
 
-static const char *const hsm_names[] = {"started",   "stopped",	      "start-pending",
-					"stop-pending", "suspended", "suspend-pending",
+static const char *const hsm_names[] = {"started",	 "stopped",   "start-pending",
+					"stop-pending",	 "suspended", "suspend-pending",
 					"resume-pending"};
 
 static void dump_vcpu(const struct vcpu *v)
@@ -545,10 +546,12 @@ static void dump_vcpu(const struct vcpu *v)
 	       v->hart->hartid, hsm_names[v->hsm], v->waiting ? ", waiting" : "",
 	       v->in_guest ? ", in guest" : "", v->arch.gprs.sepc, (unsigned long)v->migrations,
 	       v->ext_irq);
-	printk("    exits %lu: interrupt %lu", (unsigned long)v->exits, (unsigned long)v->irq_exits);
+	printk("    exits %lu: interrupt %lu", (unsigned long)v->exits,
+	       (unsigned long)v->irq_exits);
 	for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++)
 		if (v->exit_causes[c])
-			printk(", %s %lu", vcpu_exit_cause_name(c), (unsigned long)v->exit_causes[c]);
+			printk(", %s %lu", vcpu_exit_cause_name(c),
+			       (unsigned long)v->exit_causes[c]);
 	printk("\n");
 }
 

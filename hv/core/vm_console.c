@@ -93,8 +93,8 @@ static void gather(struct vm_console *c, uint8_t byte)
 		return;
 	}
 	if (c->flush_at == UINT64_MAX) {
-		c->flush_at = hart_time() + vireo_platform()->timebase_hz / 1000000 *
-						    VM_CONSOLE_QUIET_US;
+		c->flush_at =
+		    hart_time() + vireo_platform()->timebase_hz / 1000000 * VM_CONSOLE_QUIET_US;
 		track_waiting(c, true);
 		sched_timer_changed();
 	}

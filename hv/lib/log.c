@@ -40,7 +40,8 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	if (level > current_level)
 		return;
 	/* Vireo's own lines stand out from the guests' (bold when there are colours). */
-	n = vireo_snprintf(line, sizeof(line), "%svireo:%s %s", console_colour_enabled() ? "\033[1m" : "",
+	n = vireo_snprintf(line, sizeof(line), "%svireo:%s %s",
+			   console_colour_enabled() ? "\033[1m" : "",
 			   console_colour_enabled() ? "\033[0m" : "", level_tag(level));
 	if (n < (int)sizeof(line))
 		n += vireo_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

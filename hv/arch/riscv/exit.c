@@ -67,8 +67,8 @@ static enum vcpu_action vm_fault(struct vcpu *v, const char *what, unsigned long
 
 	printk("vireo: VM '%s' vCPU %u: %s (%s, scause %lu) at sepc %#lx, stval %#lx, "
 	       "GPA %#lx, htval %#lx, htinst %#lx; stopping the VM\n",
-	       v->vm->name, v->id, what, vcpu_exit_cause_name(e->scause), e->scause, v->arch.gprs.sepc,
-	       e->stval, gpa, e->htval, e->htinst);
+	       v->vm->name, v->id, what, vcpu_exit_cause_name(e->scause), e->scause,
+	       v->arch.gprs.sepc, e->stval, gpa, e->htval, e->htinst);
 	vcpu_dump(v);
 	vm_stop(v->vm, VM_STATUS_FAULT, what);
 	return VCPU_VM_ENDED;

@@ -46,10 +46,10 @@ struct bundle_vm {
 	uint64_t initrd_offset, initrd_size;
 	char bootargs[BUNDLE_ARGS_MAX];
 	/* The VM's disk: a range of a host disk (virtio-blk on QEMU), if BUNDLE_DISK_PRESENT. */
-	uint32_t disk_host;          /* index of the host disk (0 = the first virtio-blk) */
-	uint32_t disk_flags;         /* BUNDLE_DISK_* */
-	uint64_t disk_first_sector;  /* 512-byte sectors */
-	uint64_t disk_sectors;       /* 0 = to the end of the host disk */
+	uint32_t disk_host;	    /* index of the host disk (0 = the first virtio-blk) */
+	uint32_t disk_flags;	    /* BUNDLE_DISK_* */
+	uint64_t disk_first_sector; /* 512-byte sectors */
+	uint64_t disk_sectors;	    /* 0 = to the end of the host disk */
 	uint8_t reserved[40];
 };
 

@@ -35,13 +35,13 @@ struct vm_config {
 	char bootargs[VM_BOOTARGS_MAX];
 	unsigned long hart_affinity; /* bit i: may run on the hart with id i; 0 = any */
 	bool testdev;		     /* map Vireo's MMIO test device */
-	bool disk;                   /* a virtio-blk disk on a range of a host disk */
+	bool disk;		     /* a virtio-blk disk on a range of a host disk */
 	bool disk_read_only;
-	unsigned disk_host;          /* which host disk */
+	unsigned disk_host; /* which host disk */
 	uint64_t disk_first_sector;
-	uint64_t disk_sectors;       /* 0: to the end of the host disk */
-	unsigned console_number;     /* 1-based position in the boot bundle: the input hotkey */
-	bool console_muted;          /* console=off */
+	uint64_t disk_sectors;	 /* 0: to the end of the host disk */
+	unsigned console_number; /* 1-based position in the boot bundle: the input hotkey */
+	bool console_muted;	 /* console=off */
 };
 
 struct vm {

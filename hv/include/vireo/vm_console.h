@@ -22,7 +22,7 @@
 struct vm_console {
 	const char *name;
 	unsigned number; /* 1-based: the hotkey Ctrl-] <number> gives it the keyboard */
-	bool muted;      /* console=off: output dropped, never has the keyboard */
+	bool muted;	 /* console=off: output dropped, never has the keyboard */
 	spinlock_t lock;
 	char line[VM_CONSOLE_LINE_MAX];
 	size_t len;
