@@ -155,20 +155,20 @@ uint64_t vm_console_next_flush(void)
 
 void vm_console_tick(uint64_t now)
 {
-	struct vm_console *due[MAX_CONSOLES];
-	unsigned n = 0;
-
+	/*
+	 * Emit with waiting_lock held, so that vm_console_flush (which a VM's end calls
+	 * before freeing it) cannot return while a flush here still uses the console.
+	 * gather() takes the locks the other way round, hence the trylock: a console
+	 * busy right now is writing anyway and will be looked at on the next tick.
+	 */
 	spin_lock(&waiting_lock);
 	for (unsigned i = 0; i < MAX_CONSOLES; i++) {
-		if (waiting[i] && waiting[i]->flush_at <= now) {
-			due[n++] = waiting[i];
-			waiting[i] = NULL;
-		}
+		struct vm_console *c = waiting[i];
+		if (!c || c->flush_at > now || !spin_trylock(&c->lock))
+			continue;
+		waiting[i] = NULL;
+		emit(c);
+		spin_unlock(&c->lock);
 	}
 	spin_unlock(&waiting_lock);
-	for (unsigned i = 0; i < n; i++) {
-		spin_lock(&due[i]->lock);
-		emit(due[i]);
-		spin_unlock(&due[i]->lock);
-	}
 }
