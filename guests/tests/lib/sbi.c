@@ -72,8 +72,8 @@ int sbi_console_write(const char *buf, size_t len)
 {
 	if (!dbcn_present())
 		return -1;
-	struct sbiret r = sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE, len, (unsigned long)buf, 0, 0, 0,
-				   0);
+	struct sbiret r =
+	    sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE, len, (unsigned long)buf, 0, 0, 0, 0);
 	return r.error == 0 && (size_t)r.value == len ? 0 : -1;
 }
 
