@@ -50,7 +50,9 @@ static void init_memory(const void *fdt)
 	reserved[n++] = (struct mem_range){(uintptr_t)fdt, (uintptr_t)fdt + fdt_totalsize(fdt)};
 	if (host_platform.has_initrd)
 		reserved[n++] = host_platform.initrd;
-	mm_init(host_platform.ram, host_platform.nram, reserved, n);
+	/* QEMU's virt machine starts with all RAM zeroed; anywhere else assume nothing. */
+	mm_init(host_platform.ram, host_platform.nram, reserved, n,
+		fdt_node_check_compatible(fdt, 0, "riscv-virtio") == 0);
 	log_info("memory: %lu MiB free for VMs and the hypervisor",
 		 (unsigned long)(mm_free_pages() * PAGE_SIZE / MIB));
 }

@@ -121,3 +121,18 @@ def test_pinned_vms_stay_on_their_harts():
     r = boot_vms(vms, smp=4)
     assert "TEST smp: PASS" in r.output and "TEST hsm: PASS" in r.output, r
     assert r.status == 0, r
+
+
+def test_a_vm_never_sees_memory_another_vm_left_behind():
+    # ramcheck fills its RAM with a pattern and reboots; the VM rebuilt from the same
+    # freed pages must find them all zero, every time.
+    vm = LinuxVM(smp=1, vms=[f"name=ramcheck,kernel={guest('ramcheck')},memory=32M"],
+                 log_name="ramcheck")
+    try:
+        for _ in range(3):
+            vm.expect(r"ramcheck: (\d+) of (\d+) words non-zero")
+            nonzero, words = (int(x) for x in vm.child.match.groups())
+            assert words > 4_000_000 and nonzero == 0, (nonzero, words)
+            vm.expect("VM 'ramcheck': rebooting")
+    finally:
+        vm.close()

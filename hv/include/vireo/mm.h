@@ -60,9 +60,10 @@ struct mem_range {
 	uint64_t start, end; /* [start, end) */
 };
 
-/* Build the pool over `ram` minus every range in `reserved`. */
+/* Build the pool over `ram` minus every range in `reserved`. ram_zeroed: the platform
+ * powers on with zeroed RAM, so pages never handed out need no zeroing. */
 void mm_init(const struct mem_range *ram, unsigned nram, const struct mem_range *reserved,
-	     unsigned nreserved);
+	     unsigned nreserved, bool ram_zeroed);
 void *page_alloc(size_t npages, size_t align); /* zeroed; NULL and a log on OOM */
 void page_free(void *addr, size_t npages);     /* logs a double free */
 size_t mm_free_pages(void);
