@@ -67,6 +67,9 @@ void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned 
 	v->timer_deadline = UINT64_MAX;
 	v->timer_pending = false;
 	v->waiting = false;
+	/* The reset cleared hvip: nothing is applied any more. */
+	v->ext_applied = false;
+	v->timer_applied = false;
 	/* A (re)started hart begins with no interrupt pending, as after a real reset. */
 	__atomic_store_n(&v->posted_ssip, 0, __ATOMIC_SEQ_CST);
 	if (loaded) {
@@ -88,15 +91,36 @@ void vcpu_complete_start(struct vcpu *v)
 }
 
 /* Bring the guest's interrupt lines up to date on the (loaded) vCPU. */
+/* Lines are written to hvip only when they change: most exits change none, and
+ * this runs on every entry. hvip travels with the vCPU (saved on put, restored
+ * on load), so what was applied stays applied wherever it runs next. */
 static void apply_irqs(struct vcpu *v)
 {
-	vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_EXT,
-			       __atomic_load_n(&v->ext_irq, __ATOMIC_ACQUIRE));
-	if (!cpu_features.sstc)
+	bool ext = __atomic_load_n(&v->ext_irq, __ATOMIC_ACQUIRE) != 0;
+
+	if (ext != v->ext_applied) {
+		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_EXT, ext);
+		v->ext_applied = ext;
+	}
+	if (!cpu_features.sstc && v->timer_pending != v->timer_applied) {
 		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_TIMER, v->timer_pending);
+		v->timer_applied = v->timer_pending;
+	}
 	/* An IPI is an edge: once in hvip it stays until the guest clears it. */
-	if (__atomic_exchange_n(&v->posted_ssip, 0, __ATOMIC_ACQ_REL))
+	if (__atomic_load_n(&v->posted_ssip, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&v->posted_ssip, 0, __ATOMIC_ACQ_REL))
 		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_SOFT, true);
+}
+
+/* Remote fences posted for this vCPU (taken only if there are any). */
+static void apply_fences(struct vcpu *v)
+{
+	if (!__atomic_load_n(&v->fence_i_pending, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&v->vvma_flush_pending, __ATOMIC_ACQUIRE))
+		return;
+	vcpu_arch_apply_fences(&v->arch,
+			       __atomic_exchange_n(&v->fence_i_pending, 0, __ATOMIC_ACQ_REL),
+			       __atomic_exchange_n(&v->vvma_flush_pending, 0, __ATOMIC_ACQ_REL));
 }
 
 enum vcpu_action vcpu_run_once(struct vcpu *v)
@@ -105,9 +129,7 @@ enum vcpu_action vcpu_run_once(struct vcpu *v)
 	/* Announce first, then take the pending fences: a remote fence requested after
 	 * this point sees in_guest and waits for the kick to bring us out. */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
-	vcpu_arch_apply_fences(&v->arch,
-			       __atomic_exchange_n(&v->fence_i_pending, 0, __ATOMIC_ACQ_REL),
-			       __atomic_exchange_n(&v->vvma_flush_pending, 0, __ATOMIC_ACQ_REL));
+	apply_fences(v);
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
 	v->exits++;
