@@ -1,0 +1,961 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""make bench: how fast Vireo is, against the same work on plain QEMU.
+
+Every figure is a pair, measured in the same run: the work under Vireo and
+the same work bare (the same kernel on plain QEMU + OpenSBI, no hypervisor),
+and their ratio. Each figure is the median of several runs; one QEMU runs at
+a time. The method is in bench/README.md.
+
+  bench/run.py [--quick] [--only micro,linux,scale] [--runs-micro N] [--runs-boot N]
+
+Writes bench/results/latest.md and bench/results/latest.png; the console logs
+of the last run of each kind go to build/bench/logs/.
+"""
+import argparse
+import datetime
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import pexpect
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.environ.get("BUILD", "build")
+QEMU = os.environ.get("QEMU", "qemu-system-riscv64")
+PROMPT = "vireo# "
+HOTKEY_STATS = "\x1dd"  # Ctrl-] d: Vireo prints every vCPU's state and a vireo-stats line
+TIMEBASE_HZ = 10_000_000  # QEMU virt; replaced by what Vireo reports at boot
+DISK_MIB = 128
+DD_MIB = 128
+DD_REPEAT = 2  # dd runs of each direction per boot
+IDLE_SETTLE_S = 5
+IDLE_WINDOW_S = 10
+BOOT_TIMEOUT_S = 30  # boots take 0.3-6 s here; a run that hangs costs this much
+ATTEMPTS = 2  # a run that hangs is retried once; hangs are reported
+MICRO_TIMEOUT_S = 60
+
+# Vireo colours its tags and its own lines on a terminal; runs ask for none (NO_COLOR), and
+# the patterns still let colour codes through, in case.
+ESC = r"(?:\x1b\[[0-9;]*m)*"
+# The machine of every run: the same CPU model, harts and memory on both sides.
+MACHINE = ["-machine", "virt", "-cpu", "rv64,h=true", "-nographic", "-bios", "default"]
+
+
+def path(*parts):
+    return os.path.join(ROOT, *parts)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+class Skip(Exception):
+    """A benchmark that cannot run here; the message says why."""
+
+
+# ---------------------------------------------------------------- environment
+
+
+def find_tool():
+    """The host tool: build/vireo (C) if built, else tools/vireo (Python)."""
+    built = path(BUILD, "vireo")
+    if os.path.isfile(built) and os.access(built, os.X_OK):
+        return [built]
+    script = path("tools", "vireo")
+    if os.path.isfile(script):
+        return [sys.executable, script]
+    raise SystemExit("bench: no host tool (build/vireo or tools/vireo); run make first")
+
+
+def tool_features(tool):
+    try:
+        out = subprocess.run(tool + ["--help"], capture_output=True, text=True, timeout=30)
+        text = out.stdout + out.stderr
+    except (OSError, subprocess.TimeoutExpired):
+        text = ""
+    return {"disk": "--disk" in text, "qemu_arg": "--qemu-arg" in text}
+
+
+def qemu_version():
+    try:
+        out = subprocess.run([QEMU, "--version"], capture_output=True, text=True, timeout=30)
+        return out.stdout.splitlines()[0].strip()
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        return "unknown"
+
+
+def git_commit():
+    """The commit, and the files the build used that differ from it (read-only git)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=30)
+        commit = "`%s`" % (out.stdout.strip() or "unknown")
+        out = subprocess.run(["git", "--no-optional-locks", "diff", "--name-only", "HEAD", "--",
+                              "hv", "tools", "guests", "Makefile"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=30)
+        dirty = out.stdout.split()
+        if dirty:
+            commit += " plus uncommitted changes in " + ", ".join("`%s`" % f for f in dirty)
+        return commit
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def host_cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+# ---------------------------------------------------------------- running QEMU
+
+
+class Session:
+    """One QEMU (directly, or under the host tool), its console read through pexpect."""
+
+    def __init__(self, argv, logname, timeout):
+        os.makedirs(path(BUILD, "bench", "logs"), exist_ok=True)
+        self.logfile = open(path(BUILD, "bench", "logs", logname + ".log"), "w")
+        self.logfile.write("$ " + " ".join(shlex.quote(a) for a in argv) + "\n")
+        self.start = time.monotonic()
+        env = dict(os.environ, NO_COLOR="1", TERM="dumb")
+        self.child = pexpect.spawn(argv[0], argv[1:], cwd=ROOT, encoding="latin-1", env=env,
+                                   timeout=timeout, dimensions=(50, 400))
+        self.child.logfile_read = self.logfile
+
+    def elapsed(self):
+        return time.monotonic() - self.start
+
+    def why_ended(self):
+        """What QEMU said last: a panic of Vireo, if there was one."""
+        m = re.search(r"PANIC[^\r\n]*", self.child.before or "")
+        return ": " + m.group(0) if m else ""
+
+    def expect(self, pattern, timeout=-1, what=None):
+        what = what or "%r" % (pattern,)
+        try:
+            return self.child.expect(pattern, timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise Skip("nothing in %d s while waiting for %s" % (
+                self.child.timeout if timeout == -1 else timeout, what)) from None
+        except pexpect.EOF:
+            raise Skip("QEMU ended while waiting for %s%s" % (what, self.why_ended())) from None
+
+    def shell(self, command, timeout=120):
+        """Run a command at the guest's prompt; returns its output."""
+        self.child.sendline(command)
+        self.expect_exact(PROMPT, timeout)
+        return self.child.before
+
+    def expect_exact(self, text, timeout=-1):
+        try:
+            return self.child.expect_exact(text, timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise Skip("nothing in %d s while waiting for %r" % (
+                self.child.timeout if timeout == -1 else timeout, text)) from None
+        except pexpect.EOF:
+            raise Skip("QEMU ended while waiting for %r%s" % (text, self.why_ended())) from None
+
+    def close(self, poweroff=False):
+        if poweroff and self.child.isalive():
+            try:
+                self.child.sendline("poweroff")
+                self.child.expect(pexpect.EOF, timeout=30)
+            except (pexpect.TIMEOUT, pexpect.EOF, OSError):
+                pass
+        if self.child.isalive():
+            self.child.terminate(force=True)
+        self.child.close()
+        self.logfile.close()
+
+
+def vireo_argv(tool, vms, smp=2, mem=None, disks=(), qemu_args=()):
+    argv = tool + ["run", "--smp", str(smp)]
+    if mem:
+        argv += ["--mem", mem]
+    for d in disks:
+        argv += ["--disk", d]
+    for a in qemu_args:
+        argv += ["--qemu-arg", a]
+    for spec in vms:
+        argv += ["--vm", spec]
+    return argv
+
+
+def bare_argv(kernel, smp=2, mem="256M", initrd=None, append=None, disk=None, icount=False):
+    argv = [QEMU] + MACHINE + ["-smp", str(smp), "-m", mem, "-kernel", kernel]
+    if initrd:
+        argv += ["-initrd", initrd]
+    if append:
+        argv += ["-append", append]
+    if disk:
+        argv += ["-drive", "file=%s,if=none,format=raw,id=hd0" % disk,
+                 "-device", "virtio-blk-device,drive=hd0",
+                 "-global", "virtio-mmio.force-legacy=false"]
+    if icount:
+        argv += ["-icount", "shift=0"]
+    return argv
+
+
+def attempt(store, what, logname, fn, *args):
+    """Run fn; a run that fails (a hang, mostly) is retried once and counted in store."""
+    for i in range(ATTEMPTS):
+        try:
+            return fn(*args)
+        except Skip as e:
+            store.setdefault("failures", []).append("%s: %s" % (what, e))
+            logs = path(BUILD, "bench", "logs")
+            src = os.path.join(logs, logname + ".log")
+            if os.path.exists(src):
+                os.replace(src, os.path.join(logs, "%s-failed-%d.log" % (logname, i + 1)))
+            log("  %s: attempt %d failed: %s" % (what, i + 1, e))
+            last = e
+    raise last
+
+
+# ---------------------------------------------------------------- micro
+
+
+BENCH_RE = re.compile(r"^BENCH (\S+)((?: \S+=\S+)*)\s*$")
+
+
+def parse_kv(text):
+    return dict(item.split("=", 1) for item in text.split() if "=" in item)
+
+
+def micro_once(tool, features, mode, icount, run):
+    """One boot of the micro kernel; returns {name: per-op figures} and the environment."""
+    kernel = path(BUILD, "bench", "micro.bin")
+    # The IPI benchmark needs a second hart, which QEMU 7.2 does not schedule under
+    # -icount while the first one spins (README.md): leave it to the wall-clock runs.
+    bootargs = "skip=ipi" if icount else None
+    if mode == "vireo":
+        if icount and not features["qemu_arg"]:
+            raise Skip("the host tool has no --qemu-arg")
+        spec = "name=micro,kernel=%s,vcpus=2" % kernel
+        if bootargs:
+            spec += ",bootargs=" + bootargs
+        argv = vireo_argv(tool, [spec], qemu_args=["-icount shift=0"] if icount else ())
+    else:
+        argv = bare_argv(kernel, append=bootargs, icount=icount)
+    s = Session(argv, "micro-%s%s-%d" % (mode, "-icount" if icount else "", run + 1),
+                MICRO_TIMEOUT_S)
+    results, env, harts_online = {}, {}, None
+    try:
+        while True:
+            i = s.expect([r"BENCH[^\r\n]*\r*\n", r"GUEST micro DONE status=(\d+)",
+                          r"vireo:" + ESC + r" (\d+) harts? online"], what="the micro kernel")
+            if i == 2:
+                harts_online = int(s.child.match.group(1))
+                continue
+            if i == 1:
+                if s.child.match.group(1) != "0":
+                    raise Skip("the micro kernel failed (status %s)" % s.child.match.group(1))
+                break
+            line = s.child.match.group(0).strip()
+            if line.startswith("BENCH-ENV "):
+                env = parse_kv(line[len("BENCH-ENV "):])
+                continue
+            m = BENCH_RE.match(line)
+            if m:
+                results[m.group(1)] = parse_kv(m.group(2))
+    finally:
+        s.close()
+    env["harts_online"] = harts_online
+    return results, env
+
+
+def micro_figures(raw, timebase):
+    """Per-operation figures from a BENCH line: instret, time-based ns, or a skip reason."""
+    if "skipped" in raw:
+        return {"skipped": raw["skipped"]}
+    iters = int(raw["iters"])
+    instret = int(raw["instret_total"]) / iters
+    ns = int(raw["ticks_total"]) * 1e9 / timebase / iters
+    return {"instret": instret, "ns": ns, "iters": iters,
+            "instret_total": int(raw["instret_total"]), "ticks_total": int(raw["ticks_total"])}
+
+
+MICRO_NAMES = ["loop", "sbi_null", "mmio_lsr", "timer_sbi", "timer_sstc", "ipi"]
+
+
+def bench_micro(tool, features, runs_wall, runs_icount, store):
+    """store[(name, mode, kind)] = list of samples; kind is 'insn' or 'ns'."""
+    checks = []
+    for icount, runs in ((False, runs_wall), (True, runs_icount)):
+        for r in range(runs):
+            for mode in ("bare", "vireo"):
+                what = "micro %s%s run %d/%d" % (mode, " -icount" if icount else "", r + 1, runs)
+                try:
+                    results, env = attempt(store, what, "micro-%s%s-%d" % (
+                        mode, "-icount" if icount else "", r + 1), micro_once, tool, features,
+                        mode, icount, r)
+                except Skip as e:
+                    log("  %s: skipped: %s" % (what, e))
+                    store.setdefault(("micro-skip", mode, icount), str(e))
+                    continue
+                timebase = int(env.get("timebase", TIMEBASE_HZ)) or TIMEBASE_HZ
+                if icount and env.get("harts_online") is not None:
+                    store[("icount-harts-online", mode)] = env["harts_online"]
+                store[("micro-env", mode)] = env
+                summary = []
+                for name in MICRO_NAMES:
+                    if name not in results:
+                        continue
+                    f = micro_figures(results[name], timebase)
+                    if "skipped" in f:
+                        store.setdefault((name, mode, "skip" + ("-icount" if icount else "")),
+                                         f["skipped"])
+                        continue
+                    if icount:
+                        # Under -icount, instret and virtual time both count every
+                        # instruction of every mode; keep both to check they agree.
+                        store.setdefault((name, mode, "insn"), []).append(f["instret"])
+                        checks.append((name, mode, f))
+                        summary.append("%s=%.0f insn" % (name, f["instret"]))
+                    else:
+                        store.setdefault((name, mode, "ns"), []).append(f["ns"])
+                        summary.append("%s=%.0f ns" % (name, f["ns"]))
+                log("  %s: %s" % (what, ", ".join(summary)))
+    store["icount-checks"] = checks
+
+
+def icount_check(checks):
+    """Verify the -icount claims; returns (ok, lines of explanation)."""
+    lines, ok = [], True
+    loops = [f["instret"] for name, mode, f in checks if name == "loop"]
+    if loops:
+        worst = max(abs(x - 2.0) for x in loops)
+        good = worst < 0.01
+        ok &= good
+        lines.append("calibration loop (addi+bnez): %s instructions/iteration by instret, "
+                     "expected 2 (%s)" % ("/".join("%.3f" % x for x in loops),
+                                          "ok" if good else "MISMATCH"))
+    worst_gap = 0.0
+    for name, mode, f in checks:
+        # time ticks at 10 MHz are 100 ns = 100 instructions each: they agree within a tick.
+        # Per operation they must agree within one tick (100 instructions); the span
+        # benchmarks read the clocks twice, the per-interrupt ones twice per operation.
+        gap = abs(f["instret_total"] - f["ticks_total"] * 100) / f["iters"]
+        limit = 100.0
+        worst_gap = max(worst_gap, gap)
+        if gap > limit:
+            ok = False
+            lines.append("instret and time disagree for %s (%s): %d vs %d x 100"
+                         % (name, mode, f["instret_total"], f["ticks_total"]))
+    if checks:
+        lines.append("instret and 100 x time ticks agree for every benchmark (largest "
+                     "difference %.2f instructions per operation; a tick is 100)" % worst_gap)
+    return ok, lines
+
+
+# ---------------------------------------------------------------- Linux
+
+
+def make_disk(directory):
+    """A raw disk image, fully written (no holes), so that reads cost the same in every run."""
+    name = os.path.join(directory, "disk.img")
+    chunk = b"\0" * (1 << 20)
+    with open(name, "wb") as f:
+        for _ in range(DISK_MIB):
+            f.write(chunk)
+    return name
+
+
+DD_RE = re.compile(r"(\d+) bytes copied, ([0-9.eE+-]+) s")
+
+
+def run_dd(s, command):
+    out = s.shell(command, timeout=300)
+    m = DD_RE.search(out)
+    if not m:
+        raise Skip("dd failed: " + " ".join(out.split())[-160:])
+    nbytes, secs = int(m.group(1)), float(m.group(2))
+    if secs <= 0:
+        raise Skip("dd reported no time")
+    return nbytes / secs / 1e6
+
+
+STATS_RE = r"vireo-stats:" + ESC + r" vm=%s ([^\r\n]*)\r*\n"  # the whole line
+
+
+def read_stats(s, vm):
+    s.child.send(HOTKEY_STATS)
+    s.expect(STATS_RE % re.escape(vm), timeout=30, what="a vireo-stats line")
+    return {k: int(v) for k, v in parse_kv(s.child.match.group(1)).items() if v.isdigit()}
+
+
+def linux_session(tool, features, mode, disk, idle, run):
+    """Boot Linux, time the prompt; optionally idle exits (Vireo) and dd on the disk."""
+    global TIMEBASE_HZ
+    image, initrd = path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")
+    use_disk = disk is not None and (mode == "bare" or features["disk"])
+    if mode == "vireo":
+        spec = "name=linux,kernel=%s,initrd=%s,memory=256M,vcpus=2" % (image, initrd)
+        if use_disk:
+            spec += ",disk=0"
+        spec += ",bootargs=console=ttyS0"
+        argv = vireo_argv(tool, [spec], disks=[disk] if use_disk else ())
+    else:
+        argv = bare_argv(image, initrd=initrd, append="console=ttyS0",
+                         disk=disk if use_disk else None)
+    s = Session(argv, "linux-%s-%d" % (mode, run + 1), BOOT_TIMEOUT_S)
+    out = {"phases": {}}
+    try:
+        # Milestones on the way to the prompt, for the boot-time breakdown.
+        marks = [("firmware", r"OpenSBI v\d"), ("hypervisor", r"Vireo \d+\.\d+"),
+                 ("harts", r"vireo:" + ESC + r" \d+ harts? online"),
+                 ("vm_create", r"vireo:" + ESC + r" VM '[^'\r\n]+': (?:Linux Image|ELF|flat)"),
+                 ("vm_start", r"vireo:" + ESC + r" VM '[^'\r\n]+': starting"),
+                 ("prompt", re.escape(PROMPT))]
+        text = ""
+        while True:
+            i = s.expect([m[1] for m in marks], what="the prompt")
+            out["phases"].setdefault(marks[i][0], s.elapsed())
+            text += s.child.before
+            m = re.search(r"vireo:" + ESC + r" timebase (\d+) Hz", s.child.before)
+            if m:
+                TIMEBASE_HZ = int(m.group(1))
+            if marks[i][0] == "prompt":
+                break
+        out["boot_s"] = out["phases"]["prompt"]
+        if mode == "vireo":
+            out["sstc"] = re.search(r"Sstc:" + ESC + r" present", text) is not None
+        if idle and mode == "vireo":
+            time.sleep(IDLE_SETTLE_S)
+            first = read_stats(s, "linux")
+            time.sleep(IDLE_WINDOW_S)
+            second = read_stats(s, "linux")
+            secs = (second["time"] - first["time"]) / TIMEBASE_HZ
+            out["idle"] = {k: (second[k] - first.get(k, 0)) / secs
+                           for k in second if k != "time"}
+            for k in first:
+                out["idle"].setdefault(k, 0.0)
+            out["idle_window_s"] = secs
+        if use_disk:
+            out["read_MBps"], out["write_MBps"] = [], []
+            for _ in range(DD_REPEAT):
+                out["read_MBps"].append(run_dd(s, "dd if=/dev/vda of=/dev/null bs=1M "
+                                               "count=%d iflag=direct" % DD_MIB))
+                out["write_MBps"].append(run_dd(s, "dd if=/dev/zero of=/dev/vda bs=1M "
+                                                "count=%d oflag=direct conv=fsync" % DD_MIB))
+        elif disk is not None:
+            out["disk_skip"] = "the host tool has no --disk"
+    finally:
+        s.close(poweroff=True)
+    return out
+
+
+def bench_linux(tool, features, runs, runs_idle, store):
+    with tempfile.TemporaryDirectory(prefix="vireo-bench-") as tmp:
+        disk = make_disk(tmp)
+        for r in range(runs):
+            # Alternate which side goes first, so that a slow patch of the host hits both.
+            order = ("bare", "vireo") if r % 2 == 0 else ("vireo", "bare")
+            for mode in order:
+                idle = mode == "vireo" and r < runs_idle
+                what = "linux %s run %d/%d" % (mode, r + 1, runs)
+                try:
+                    out = attempt(store, what, "linux-%s-%d" % (mode, r + 1), linux_session,
+                                  tool, features, mode, disk, idle, r)
+                except Skip as e:
+                    log("  %s: skipped: %s" % (what, e))
+                    store.setdefault(("linux-skip", mode), str(e))
+                    continue
+                parts = ["boot %.2f s" % out["boot_s"]]
+                store.setdefault(("phases", mode), []).append(out["phases"])
+                store.setdefault(("boot", mode), []).append(out["boot_s"])
+                for key in ("read_MBps", "write_MBps"):
+                    if key in out:
+                        store.setdefault((key, mode), []).extend(out[key])
+                        store.setdefault((key, mode, "first"), []).append(out[key][0])
+                        store.setdefault((key, mode, "later"), []).extend(out[key][1:])
+                        parts.append("%s %s MB/s" % (key.split("_")[0], "/".join(
+                            "%.0f" % x for x in out[key])))
+                if "disk_skip" in out:
+                    store[("disk-skip", mode)] = out["disk_skip"]
+                if "sstc" in out:
+                    store["sstc"] = out["sstc"]
+                if "idle" in out:
+                    store.setdefault("idle", []).append(out["idle"])
+                    parts.append("idle %.2f exits/s" % out["idle"].get("exits", 0))
+                log("  %s: %s" % (what, ", ".join(parts)))
+
+
+# ---------------------------------------------------------------- scaling
+
+
+def scale_session(tool, nvms, run):
+    image, initrd = path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")
+    specs = ["name=vm%d,kernel=%s,initrd=%s,memory=256M,vcpus=1,bootargs=console=ttyS0"
+             % (i, image, initrd) for i in range(nvms)]
+    s = Session(vireo_argv(tool, specs, smp=4, mem="2G"), "scale-%d-%d" % (nvms, run + 1),
+                BOOT_TIMEOUT_S)
+    seen = set()
+    try:
+        while len(seen) < nvms:
+            if nvms == 1:
+                s.expect_exact(PROMPT)
+                seen.add("vm0")
+            else:
+                # With several VMs, Vireo tags each console line with "[name] ".
+                s.expect(r"\[(vm\d+)\]" + ESC + r" vireo#", what="every VM's prompt")
+                seen.add(s.child.match.group(1))
+        return s.elapsed()
+    except Skip as e:
+        # For the log: what the VMs that never got there are doing.
+        missing = sorted({"vm%d" % i for i in range(nvms)} - seen)
+        try:
+            s.child.send(HOTKEY_STATS)
+            s.child.expect(pexpect.TIMEOUT, timeout=3)
+        except (pexpect.EOF, OSError):
+            pass
+        raise Skip("%s (no prompt from %s)" % (e, ", ".join(missing))) from None
+    finally:
+        s.close()
+
+
+def bare_one_cpu_session(run):
+    image, initrd = path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")
+    s = Session(bare_argv(image, smp=1, initrd=initrd, append="console=ttyS0"),
+                "scale-bare-%d" % (run + 1), BOOT_TIMEOUT_S)
+    try:
+        s.expect_exact(PROMPT)
+        return s.elapsed()
+    finally:
+        s.close()
+
+
+def bench_scale(tool, runs, store):
+    for r in range(runs):
+        try:
+            t = attempt(store, "scaling bare run %d" % (r + 1), "scale-bare-%d" % (r + 1),
+                        bare_one_cpu_session, r)
+            store.setdefault(("scale", 0), []).append(t)
+            log("  scaling bare 1 CPU run %d/%d: %.2f s" % (r + 1, runs, t))
+        except Skip as e:
+            log("  scaling bare run %d/%d: skipped: %s" % (r + 1, runs, e))
+        for n in (1, 2, 4):
+            try:
+                t = attempt(store, "scaling %d VMs run %d" % (n, r + 1),
+                            "scale-%d-%d" % (n, r + 1), scale_session, tool, n, r)
+            except Skip as e:
+                log("  scaling %d VMs run %d/%d: skipped: %s" % (n, r + 1, runs, e))
+                store.setdefault(("scale-skip", n), str(e))
+                continue
+            store.setdefault(("scale", n), []).append(t)
+            log("  scaling %d VM(s) run %d/%d: all prompts after %.2f s" % (n, r + 1, runs, t))
+
+
+# ---------------------------------------------------------------- the table
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def spread(xs, fmt):
+    if not xs:
+        return ""
+    return "%s (%s..%s, n=%d)" % (fmt(med(xs)), fmt(min(xs)), fmt(max(xs)), len(xs))
+
+
+def fmt_s(x):
+    return "%.2f s" % x
+
+
+def fmt_insn(x):
+    return "%.0f insn" % x if x >= 10 else "%.2f insn" % x
+
+
+def fmt_ns(x):
+    return "%.2f µs" % (x / 1000) if x >= 10000 else "%.0f ns" % x
+
+
+def fmt_mbps(x):
+    return "%.0f MB/s" % x
+
+
+def fmt_rate(x):
+    return "%.2f /s" % x
+
+
+class Row:
+    def __init__(self, name, vireo=None, bare=None, fmt=None, target=None, met=None,
+                 ratio=None, note=None, vireo_samples=(), bare_samples=()):
+        self.name, self.vireo, self.bare, self.fmt = name, vireo, bare, fmt
+        self.target, self.met, self.note = target, met, note
+        self.vireo_samples, self.bare_samples = list(vireo_samples), list(bare_samples)
+        if ratio is None and vireo is not None and bare:
+            ratio = vireo / bare
+        self.ratio = ratio
+
+    def cells(self, short=False):
+        if self.note and self.vireo is None:
+            return [self.name, "skipped (below)" if short else self.note, "", "",
+                    self.target or "", "—"]
+        v = self.fmt(self.vireo) if self.vireo is not None else "—"
+        b = self.fmt(self.bare) if self.bare is not None else "—"
+        r = "%.2f×" % self.ratio if self.ratio is not None else "—"
+        met = {True: "yes", False: "**no**", None: "—"}[self.met]
+        return [self.name, v, b, r, self.target or "", met]
+
+
+def build_rows(store):
+    rows = []
+
+    def pair(key_v, key_b):
+        return store.get(key_v, []), store.get(key_b, [])
+
+    # Linux boot
+    v, b = pair(("boot", "vireo"), ("boot", "bare"))
+    if v and b:
+        ratio = med(v) / med(b)
+        rows.append(Row("Linux boot to `vireo# ` (wall, 2 vCPUs)", med(v), med(b), fmt_s,
+                        "≤ 1.15× bare", ratio <= 1.15, vireo_samples=v, bare_samples=b))
+    else:
+        rows.append(Row("Linux boot to `vireo# ` (wall, 2 vCPUs)", target="≤ 1.15× bare",
+                        note="skipped: " + str(store.get(("linux-skip", "vireo"))
+                                               or store.get(("linux-skip", "bare")))))
+    rows.append(Row("Linux boot, total instructions (-icount)",
+                    note="skipped: under -icount QEMU 7.2 never runs hart 1 while hart 0 "
+                         "spins, so Vireo comes up with 1 hart (bench/README.md)"))
+    # Disk
+    for key, label in (("read_MBps", "disk read, dd %d MiB O_DIRECT" % DD_MIB),
+                       ("write_MBps", "disk write, dd %d MiB O_DIRECT+fsync" % DD_MIB)):
+        v, b = pair((key, "vireo"), (key, "bare"))
+        if v and b:
+            ratio = med(v) / med(b)
+            rows.append(Row(label, med(v), med(b), fmt_mbps, "≥ 0.8× bare", ratio >= 0.8,
+                            vireo_samples=v, bare_samples=b))
+        else:
+            why = store.get(("disk-skip", "vireo")) or store.get(("linux-skip", "vireo")) \
+                or "no result"
+            rows.append(Row(label, target="≥ 0.8× bare", note="skipped: " + why))
+    # Idle exits
+    idle = store.get("idle", [])
+    if idle:
+        total = [x.get("exits", 0.0) for x in idle]
+        sstc = store.get("sstc")
+        rows.append(Row("idle Linux, exits/s (%s)" % ("Sstc" if sstc else "no Sstc!"),
+                        med(total), None, fmt_rate, "< 10 /s (with Sstc)",
+                        (med(total) < 10) if sstc else None, vireo_samples=total))
+    else:
+        rows.append(Row("idle Linux, exits/s (Sstc)", target="< 10 /s",
+                        note="skipped: " + str(store.get(("linux-skip", "vireo"), "no result"))))
+    # Micro
+    labels = {
+        "sbi_null": "null SBI call (get_spec_version)",
+        "mmio_lsr": "MMIO read, UART LSR",
+        "timer_sbi": "timer: SBI set_timer → interrupt",
+        "timer_sstc": "timer: stimecmp write → interrupt",
+        "ipi": "IPI round trip, 2 harts",
+    }
+    for name in ("sbi_null", "mmio_lsr", "timer_sbi", "timer_sstc", "ipi"):
+        for kind, fmt, unit in (("insn", fmt_insn, "instructions, -icount"),
+                                ("ns", fmt_ns, "wall")):
+            label = "%s (%s)" % (labels[name], unit)
+            v, b = pair((name, "vireo", kind), (name, "bare", kind))
+            target, met = None, None
+            if name == "sbi_null" and kind == "insn":
+                target = "< bare (OpenSBI)"
+                met = (med(v) < med(b)) if v and b else None
+            if v and b:
+                rows.append(Row(label, med(v), med(b), fmt, target, met,
+                                vireo_samples=v, bare_samples=b))
+            else:
+                why = (store.get((name, "vireo", "skip-icount" if kind == "insn" else "skip"))
+                       or store.get((name, "bare", "skip-icount" if kind == "insn" else "skip"))
+                       or store.get(("micro-skip", "vireo", kind == "insn"))
+                       or "no result")
+                if name == "ipi" and kind == "insn":
+                    why = "under -icount QEMU 7.2 does not run a second hart (bench/README.md)"
+                rows.append(Row(label, target=target, note="skipped: " + why))
+    # Scaling
+    bare1 = store.get(("scale", 0), [])
+    one = store.get(("scale", 1), [])
+    for n in (1, 2, 4):
+        v = store.get(("scale", n), [])
+        label = "scaling: %d Linux VM%s × 1 vCPU, -smp 4, all prompts" % (n, "s" if n > 1 else "")
+        if v:
+            note = None
+            if one and n > 1:
+                note = "%.2f× the 1-VM time" % (med(v) / med(one))
+            row = Row(label, med(v), med(bare1) if bare1 else None, fmt_s,
+                      vireo_samples=v, bare_samples=bare1)
+            row.extra = note
+            rows.append(row)
+        else:
+            rows.append(Row(label, note="skipped: " + str(store.get(("scale-skip", n),
+                                                                   "not run"))))
+    return rows
+
+
+def boot_breakdown(store):
+    """Where the boot time goes, from the console milestones (medians, seconds)."""
+    def phase_med(mode, a, b):
+        xs = [p[b] - (p[a] if a else 0.0) for p in store.get(("phases", mode), [])
+              if b in p and (a is None or a in p)]
+        return med(xs)
+
+    parts = []
+    v = [("QEMU start → Vireo's banner", None, "hypervisor"),
+         ("banner → all harts online", "hypervisor", "harts"),
+         ("harts online → VM loaded (RAM allocated and zeroed, G-stage built, kernel copied)",
+          "harts", "vm_create"),
+         ("VM loaded → VM started", "vm_create", "vm_start"),
+         ("VM started → `vireo# `", "vm_start", "prompt")]
+    got = [(label, phase_med("vireo", a, b)) for label, a, b in v]
+    if all(x is not None for _, x in got):
+        parts.append("- Boot breakdown under Vireo (medians): " + "; ".join(
+            "%s %.2f s" % (label, x) for label, x in got) + ".")
+    b = [("QEMU start → OpenSBI's banner", None, "firmware"),
+         ("banner → `vireo# `", "firmware", "prompt")]
+    got = [(label, phase_med("bare", a, c)) for label, a, c in b]
+    if all(x is not None for _, x in got):
+        parts.append("- Boot breakdown bare (medians): " + "; ".join(
+            "%s %.2f s" % (label, x) for label, x in got) + ".")
+    return parts
+
+
+def table_text(rows):
+    head = ["benchmark", "Vireo", "bare", "ratio", "target", "met?"]
+    cells = [r.cells(short=True) for r in rows]
+    widths = [max(len(head[i]), *(len(c[i]) for c in cells)) for i in range(len(head))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths)),
+           "  ".join("-" * w for w in widths)]
+    for c in cells:
+        out.append("  ".join(x.ljust(w) for x, w in zip(c, widths)).rstrip())
+    skipped = [r for r in rows if r.note and r.vireo is None]
+    if skipped:
+        out.append("")
+        out += ["%s: %s" % (r.name, r.note) for r in skipped]
+    return "\n".join(out)
+
+
+def table_md(rows):
+    out = ["| benchmark | Vireo | bare | ratio | target | met? |",
+           "|---|---:|---:|---:|---|---|"]
+    for r in rows:
+        c = r.cells()
+        out.append("| " + " | ".join(x.replace("|", "\\|") for x in c) + " |")
+    return "\n".join(out)
+
+
+def idle_md(store):
+    idle = store.get("idle", [])
+    if not idle:
+        return []
+    keys = sorted({k for x in idle for k in x}, key=lambda k: (k != "exits", k))
+    out = ["", "### Idle Linux under Vireo: exits per second by cause",
+           "",
+           "Boot, %d s idle at the prompt, `Ctrl-] d`, %d s idle, `Ctrl-] d`; the rates are the "
+           "differences of the two `vireo-stats` lines over the window (medians of %d runs). "
+           "`interrupt` counts host interrupts taken while the guest ran; the others are the "
+           "guest's own exits (`virtual_insn` is mostly `wfi`)." % (
+               IDLE_SETTLE_S, IDLE_WINDOW_S, len(idle)),
+           "", "| cause | exits/s | runs |", "|---|---:|---|"]
+    for k in keys:
+        xs = [x.get(k, 0.0) for x in idle]
+        out.append("| %s | %.2f | %s |" % (k, med(xs), ", ".join("%.2f" % x for x in xs)))
+    return out
+
+
+def samples_md(rows):
+    out = ["", "### Every figure: median (min..max, number of runs)", "",
+           "| benchmark | Vireo | bare |", "|---|---|---|"]
+    for r in rows:
+        if not r.vireo_samples and not r.bare_samples:
+            continue
+        out.append("| %s | %s | %s |" % (r.name, spread(r.vireo_samples, r.fmt),
+                                         spread(r.bare_samples, r.fmt)))
+    return out
+
+
+def plot(rows, png):
+    """A bar per ratio, log scale; green: target met, red: missed, blue: no target."""
+    if not shutil.which("gnuplot"):
+        return "gnuplot not found (scripts/deps.sh installs gnuplot-nox): no plot"
+    data = [r for r in rows if r.ratio]
+    if not data:
+        return "no ratios to plot"
+    colours = {True: 0x3a9a4a, False: 0xc8423a, None: 0x4878a8}
+    with tempfile.TemporaryDirectory(prefix="vireo-plot-") as tmp:
+        dat = os.path.join(tmp, "ratios.dat")
+        with open(dat, "w") as f:
+            for i, r in enumerate(data):
+                label = re.sub(r"[`\"]", "", r.name)
+                f.write('%d "%s" %.6g %d\n' % (i, label, r.ratio, colours[r.met]))
+        lo = min(0.1, min(r.ratio for r in data) / 2)
+        hi = max(10, max(r.ratio for r in data) * 4)
+        script = os.path.join(tmp, "plot.gp")
+        with open(script, "w") as f:
+            f.write("""set terminal pngcairo size 1200,%d font "sans,10" noenhanced
+set output "%s"
+set title "Vireo / bare QEMU, medians (1 = no overhead; log scale)\\n\\
+green: target met, red: target missed, blue: no target"
+set style fill solid 0.85 border -1
+set logscale x 10
+set xrange [%g:%g]
+set xlabel "ratio Vireo / bare"
+set yrange [%g:-0.7]
+set ytics nomirror
+set grid xtics
+set key off
+set arrow from 1, graph 0 to 1, graph 1 nohead dt 2 lw 2 lc rgb "black" front
+plot "%s" using ($3):1:(%g):($3):($1-0.35):($1+0.35):($4):yticlabels(2) \\
+     with boxxyerror lc rgb variable, \\
+     "" using ($3):1:(sprintf(" %%.2fx", $3)) with labels left offset 0.5,0
+""" % (170 + 30 * len(data), png, lo, hi, len(data) - 0.3, dat, lo))
+        res = subprocess.run(["gnuplot", script], capture_output=True, text=True)
+        if res.returncode != 0:
+            return "gnuplot failed: " + res.stderr.strip()[-300:]
+    return None
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="one run of everything (a smoke test)")
+    ap.add_argument("--only", default="micro,linux,scale",
+                    help="comma-separated subset of micro,linux,scale")
+    ap.add_argument("--runs-micro", type=int, default=7, help="wall-clock micro runs per side")
+    ap.add_argument("--runs-icount", type=int, default=3, help="-icount micro runs per side")
+    ap.add_argument("--runs-boot", type=int, default=7, help="Linux boots per side")
+    ap.add_argument("--runs-idle", type=int, default=3, help="of those, how many measure idle")
+    ap.add_argument("--runs-scale", type=int, default=5, help="runs of each scaling point")
+    ap.add_argument("--out", default=path("bench", "results"), help="where latest.md goes")
+    args = ap.parse_args()
+    if args.quick:
+        args.runs_micro = args.runs_icount = args.runs_boot = args.runs_idle = 1
+        args.runs_scale = 1
+    only = set(args.only.split(","))
+
+    tool = find_tool()
+    features = tool_features(tool)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.monotonic()
+    load = os.getloadavg()[0]
+    log("bench: host tool %s (disk: %s, --qemu-arg: %s); %s" % (
+        " ".join(os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in tool),
+        "yes" if features["disk"] else "no", "yes" if features["qemu_arg"] else "no",
+        qemu_version()))
+    for need in ([path(BUILD, "bench", "micro.bin")] if "micro" in only else []) + \
+            ([path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")]
+             if only & {"linux", "scale"} else []):
+        if not os.path.isfile(need):
+            raise SystemExit("bench: %s is missing; run make bench" % os.path.relpath(need, ROOT))
+
+    logs = path(BUILD, "bench", "logs")
+    if os.path.isdir(logs):
+        for name in os.listdir(logs):
+            if name.endswith(".log"):
+                os.remove(os.path.join(logs, name))
+    store = {}
+    if "micro" in only:
+        log("bench: micro-benchmarks (%d wall-clock runs and %d -icount runs per side)"
+            % (args.runs_micro, args.runs_icount))
+        bench_micro(tool, features, args.runs_micro, args.runs_icount, store)
+    if "linux" in only:
+        log("bench: Linux boot, disk and idle exits (%d runs per side, idle in %d)"
+            % (args.runs_boot, min(args.runs_idle, args.runs_boot)))
+        bench_linux(tool, features, args.runs_boot, args.runs_idle, store)
+    if "scale" in only:
+        log("bench: scaling, 1/2/4 Linux VMs on -smp 4 (%d runs each)" % args.runs_scale)
+        bench_scale(tool, args.runs_scale, store)
+
+    rows = build_rows(store)
+    ok, check_lines = icount_check(store.get("icount-checks", []))
+    duration = time.monotonic() - t0
+
+    text = table_text(rows)
+    print()
+    print(text)
+    print()
+    for line in check_lines:
+        print("icount check: " + line)
+
+    harts = store.get(("icount-harts-online", "vireo"))
+    notes = []
+    if check_lines:
+        notes.append("- The instruction figures come from runs with `-icount shift=0`, where "
+                     "QEMU charges 1 ns of virtual time per instruction executed in any mode "
+                     "(M, HS, VS): they are whole-machine instruction counts, firmware and "
+                     "hypervisor included. Check of that claim in this run: %s. %s"
+                     % ("**passed**" if ok else "**FAILED**", " ".join(
+                         c[0].upper() + c[1:] + "." for c in check_lines)))
+    if harts is not None:
+        notes.append("- Under `-icount`, Vireo had %d hart(s) online of 2: QEMU 7.2's "
+                     "round-robin scheduler does not run hart 1 while hart 0 spins, and "
+                     "Vireo waits for its harts by spinning. The single-hart micro-benchmarks "
+                     "are unaffected; IPI and Linux instruction counts are left out." % harts)
+    notes.append("- The wall-clock figures come from normal runs (multi-threaded TCG), "
+                 "timed by the guest's `time` CSR (micro) or by the host (boots). The host "
+                 "has %d CPUs shared with other work; the load average at the start was %.2f."
+                 % (os.cpu_count() or 0, load))
+    notes += boot_breakdown(store)
+    firsts = []
+    for key, what in (("read_MBps", "reads"), ("write_MBps", "writes")):
+        f = {m: med(store.get((key, m, "first"), [])) for m in ("vireo", "bare")}
+        later = {m: med(store.get((key, m, "later"), [])) for m in ("vireo", "bare")}
+        if all(f.values()) and all(later.values()):
+            firsts.append("%s: first of the boot %.0f MB/s under Vireo, %.0f bare; later "
+                          "ones %.0f and %.0f" % (what, f["vireo"], f["bare"], later["vireo"],
+                                                  later["bare"]))
+    if firsts:
+        notes.append("- Disk, by position in the boot (medians): " + "; ".join(firsts) + ".")
+    if store.get("failures"):
+        notes.append("- Runs that failed and were retried once (logs in build/bench/logs/): "
+                     + "; ".join(store["failures"]) + ".")
+    scale_notes = [r for r in rows if getattr(r, "extra", None)]
+    if scale_notes:
+        notes.append("- Scaling: each VM has 1 vCPU and 256 MiB, on a 4-hart, 2 GiB machine; "
+                     "the bare column is one Linux on plain QEMU with `-smp 1`. " + "; ".join(
+                         "%s: %s" % (r.name.split(",")[0], r.extra) for r in scale_notes) +
+                     ". With 4 harts on a 2-CPU host, the 4-VM point is bounded by host CPUs.")
+    md = ["<!-- SPDX-License-Identifier: BSD-2-Clause -->",
+          "# Vireo benchmarks: latest results", "",
+          "Generated by `make bench` (bench/run.py); the method is in "
+          "[bench/README.md](../README.md).", "",
+          "- Date: %s" % started.strftime("%Y-%m-%d %H:%M UTC"),
+          "- Commit: %s" % git_commit(),
+          "- QEMU: %s" % qemu_version(),
+          "- Host: %s, %d CPUs" % (host_cpu(), os.cpu_count() or 0),
+          "- Runs: micro %d wall-clock + %d `-icount` runs per side; Linux %d boots per side "
+          "(idle exits in %d of them); scaling %d runs per point. **Every value is the median "
+          "of its runs**; the ratio is Vireo / bare." % (
+              args.runs_micro, args.runs_icount, args.runs_boot,
+              min(args.runs_idle, args.runs_boot), args.runs_scale),
+          "- Whole `make bench` run: %.0f s." % duration,
+          "", table_md(rows), "", "![Vireo / bare ratios](latest.png)", "", "### Notes", ""]
+    md += notes
+    md += idle_md(store)
+    md += samples_md(rows)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    err = plot(rows, os.path.join(args.out, "latest.png"))
+    if err:
+        log("bench: " + err)
+    log("bench: wrote %s and latest.png in %.0f s" % (
+        os.path.relpath(os.path.join(args.out, "latest.md"), ROOT), duration))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
