@@ -19,20 +19,27 @@ static uint8_t *guest_buffer(struct sbi_call *call)
 	return vm_gpa_to_hva(call->vcpu->vm, call->args[1], call->args[0]);
 }
 
-static void dbcn_write(struct sbi_call *call)
+/* The buffer of a write or read: NULL (with the call answered) if there is nothing to do. */
+static uint8_t *checked_buffer(struct sbi_call *call)
 {
 	uint8_t *buf;
 
-	if (call->args[0] == 0) {
-		call->error = SBI_SUCCESS;
-		call->value = 0;
-		return;
-	}
+	call->error = SBI_SUCCESS;
+	call->value = 0;
+	if (call->args[0] == 0)
+		return NULL;
 	buf = guest_buffer(call);
-	if (!buf) {
+	if (!buf)
 		call->error = SBI_ERR_INVALID_PARAM;
+	return buf;
+}
+
+static void dbcn_write(struct sbi_call *call)
+{
+	uint8_t *buf = checked_buffer(call);
+
+	if (!buf)
 		return;
-	}
 	vm_console_write(&call->vcpu->vm->console, buf, call->args[0]);
 	call->error = SBI_SUCCESS;
 	call->value = call->args[0];
@@ -40,19 +47,11 @@ static void dbcn_write(struct sbi_call *call)
 
 static void dbcn_read(struct sbi_call *call)
 {
-	uint8_t *buf;
+	uint8_t *buf = checked_buffer(call);
 	unsigned long n = 0;
 
-	if (call->args[0] == 0) {
-		call->error = SBI_SUCCESS;
-		call->value = 0;
+	if (!buf)
 		return;
-	}
-	buf = guest_buffer(call);
-	if (!buf) {
-		call->error = SBI_ERR_INVALID_PARAM;
-		return;
-	}
 	while (n < call->args[0]) {
 		int c = sbi_console_getchar(call->vcpu->vm);
 		if (c < 0)

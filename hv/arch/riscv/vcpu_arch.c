@@ -195,31 +195,37 @@ static void hlvx_probe(void *arg)
 	p->value = v;
 }
 
-/* Read one halfword of guest instruction memory as the guest at its privilege would. */
-static int fetch_half(struct vcpu_arch *a, unsigned long va, uint16_t *half)
+/*
+ * Run a hypervisor load-as-guest (hlv/hlvx) probe at the guest's privilege: the
+ * privilege comes from hstatus.SPVP, which on an exit says what the guest was in.
+ * A fault (the guest's page tables say no) is caught by the trap guard.
+ */
+static int guest_access(struct vcpu_arch *a, void (*probe)(void *arg), unsigned long va,
+			unsigned long *value)
 {
 	struct fetch_probe p = {.addr = va, .value = 0};
 	unsigned long saved = csr_read(hstatus);
 	long cause;
 
 	csr_write(hstatus, (saved & ~HSTATUS_SPVP) | (a->gprs.hstatus & HSTATUS_SPVP));
-	cause = hart_guarded_probe(hlvx_probe, &p);
+	cause = hart_guarded_probe(probe, &p);
 	csr_write(hstatus, saved);
 	if (cause != -1)
 		return -VIREO_EFAULT;
-	*half = (uint16_t)p.value;
+	*value = p.value;
 	return 0;
 }
 
 int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn)
 {
-	uint16_t lo, hi = 0;
+	unsigned long lo, hi = 0;
 
-	if (fetch_half(a, guest_va, &lo))
+	/* Two halfwords: a 16-bit instruction may end a page whose successor is unmapped. */
+	if (guest_access(a, hlvx_probe, guest_va, &lo))
 		return -VIREO_EFAULT;
-	if ((lo & 3) == 3 && fetch_half(a, guest_va + 2, &hi))
+	if ((lo & 3) == 3 && guest_access(a, hlvx_probe, guest_va + 2, &hi))
 		return -VIREO_EFAULT;
-	*insn = lo | ((uint32_t)hi << 16);
+	*insn = (uint16_t)lo | ((uint32_t)(uint16_t)hi << 16);
 	return 0;
 }
 
@@ -237,18 +243,13 @@ static void hlv_d_probe(void *arg)
 
 int vcpu_arch_read_guest_u64(struct vcpu_arch *a, unsigned long guest_va, uint64_t *value)
 {
-	struct fetch_probe p = {.addr = guest_va, .value = 0};
-	unsigned long saved = csr_read(hstatus);
-	long cause;
+	unsigned long v;
 
 	if (guest_va & 7)
 		return -VIREO_EFAULT;
-	csr_write(hstatus, (saved & ~HSTATUS_SPVP) | (a->gprs.hstatus & HSTATUS_SPVP));
-	cause = hart_guarded_probe(hlv_d_probe, &p);
-	csr_write(hstatus, saved);
-	if (cause != -1)
+	if (guest_access(a, hlv_d_probe, guest_va, &v))
 		return -VIREO_EFAULT;
-	*value = p.value;
+	*value = v;
 	return 0;
 }
 
