@@ -11,7 +11,7 @@
 const char guest_name[] = "ramcheck";
 
 #define SBI_SRST_TYPE_WARM_REBOOT 2
-#define DTB_SPAN                  (64 * 1024) /* Vireo puts the DTB in the last 64 KiB */
+#define DTB_SPAN		  (64 * 1024) /* Vireo puts the DTB in the last 64 KiB */
 
 extern char __image_start[], __image_end[];
 

@@ -46,11 +46,11 @@ struct vcpu {
 	bool waiting;	      /* in wfi / retentive suspend */
 	bool resume_nonretentive;
 
-	uint64_t timer_deadline;   /* SBI set_timer without Sstc; UINT64_MAX = none */
-	bool timer_pending;	   /* that deadline passed: VSTIP is up until the next set_timer */
-	bool ext_applied, timer_applied; /* the levels last written to hvip */
-	unsigned long ext_irq;	   /* VSEIP level from the virtual PLIC */
-	unsigned long posted_ssip; /* a virtual IPI waiting to be injected */
+	uint64_t timer_deadline; /* SBI set_timer without Sstc; UINT64_MAX = none */
+	bool timer_pending;	 /* that deadline passed: VSTIP is up until the next set_timer */
+	bool ext_applied, timer_applied;	      /* the levels last written to hvip */
+	unsigned long ext_irq;			      /* VSEIP level from the virtual PLIC */
+	unsigned long posted_ssip;		      /* a virtual IPI waiting to be injected */
 	uint32_t fence_i_pending, vvma_flush_pending; /* 32-bit: RV64 has no byte AMOs */
 	bool in_guest; /* between entry and exit right now (remote fences wait on it) */
 
