@@ -288,6 +288,7 @@ static int virtio_blk_init(struct virtio_blk *d)
 	if (err)
 		goto fail;
 	d->backend.read_only = (d->features & BIT(VIRTIO_BLK_F_RO)) != 0;
+	d->backend.max_segments = d->seg_max;
 	virtio_blk_set_status(d, VIRTIO_STATUS_DRIVER_OK);
 	return 0;
 fail:

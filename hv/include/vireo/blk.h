@@ -13,7 +13,9 @@
 #include <vireo/types.h>
 
 #define BLK_SECTOR_SIZE	 512
-#define BLK_MAX_SEGMENTS 64
+/* 126: what a 128-entry virtqueue carries (plus header and status); QEMU's default
+ * 256-entry queue takes it whole, so a 512 KiB request goes down in one piece. */
+#define BLK_MAX_SEGMENTS 126
 
 enum blk_op { BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH };
 
@@ -38,6 +40,7 @@ struct blk_backend {
 	const char *name;
 	uint64_t capacity; /* sectors */
 	bool read_only;
+	unsigned max_segments; /* segments one request may have (<= BLK_MAX_SEGMENTS) */
 	/* 0 if accepted (done will be called exactly once), -VIREO_EBUSY when the
 	 * backend has no room now (retry after a completion), -VIREO_EINVAL if bad. */
 	int (*submit)(struct blk_backend *b, struct blk_request *req);

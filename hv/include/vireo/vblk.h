@@ -50,7 +50,7 @@
 #include <vireo/virtio.h>
 
 #define VBLK_VENDOR_ID 0x4f524956 /* "VIRO", little-endian */
-#define VBLK_QUEUE_MAX 128	  /* QueueNumMax, and the size of the in-flight table */
+#define VBLK_QUEUE_MAX 256	  /* QueueNumMax, and the size of the in-flight table */
 /* Non-empty buffers one chain may have: header, BLK_MAX_SEGMENTS data, status. */
 #define VBLK_CHAIN_MAX (BLK_MAX_SEGMENTS + 2)
 
