@@ -198,7 +198,9 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 	uint64_t next = slicing ? sh->slice_end : UINT64_MAX;
 
 	/* A VM's partial console line (a prompt) must not wait for the next interrupt. */
-	next = MIN(next, vm_console_next_flush());
+	uint64_t console_due = vm_console_next_flush(); /* not inside MIN: it would run twice */
+
+	next = MIN(next, console_due);
 
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
 		next = MIN(next, v->timer_deadline);
@@ -206,8 +208,10 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 		 * running guest gets its timer from the hardware, and a runnable one gets
 		 * it when its turn comes. (Counting those would storm: a guest with
 		 * interrupts off keeps its past deadline pending.) */
-		if (v->waiting)
-			next = MIN(next, vcpu_arch_sstc_deadline(&v->arch, vcpu_loaded(v)));
+		if (v->waiting) {
+			uint64_t due = vcpu_arch_sstc_deadline(&v->arch, vcpu_loaded(v));
+			next = MIN(next, due);
+		}
 	}
 	return next;
 }

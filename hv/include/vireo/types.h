@@ -14,6 +14,7 @@ typedef uint64_t gpa_t;	  /* guest-physical address */
 #define ALIGN_UP(x, a)			(((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
 #define ALIGN_DOWN(x, a)		((x) & ~((__typeof__(x))(a)-1))
 #define IS_ALIGNED(x, a)		(((x) & ((__typeof__(x))(a)-1)) == 0)
+/* MIN and MAX evaluate an argument twice: no function calls in them. */
 #define MIN(a, b)			((a) < (b) ? (a) : (b))
 #define MAX(a, b)			((a) > (b) ? (a) : (b))
 #define BIT(n)				(1UL << (n))
