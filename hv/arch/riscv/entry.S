@@ -9,7 +9,16 @@
 	.section .text.entry, "ax"
 	.global _start
 _start:
-	/* a0 = boot hart id, a1 = physical address of the device tree */
+	/*
+	 * a0 = hart id, a1 = physical address of the device tree. OpenSBI normally
+	 * sends one hart here, but now and then a second arrives too (seen about once
+	 * in twenty -smp 4 boots): a lottery picks the boot hart, and the others wait
+	 * for the boot hart to hand them their struct hart (see hart.c).
+	 */
+	lla	t0, boot_lottery
+	li	t1, 1
+	amoswap.w.aq t1, t1, (t0)
+	bnez	t1, lottery_loser
 	csrw	sie, zero
 	csrci	sstatus, 2		/* SIE off: the hypervisor polls interrupts */
 	lla	t0, host_trap_vector
@@ -32,6 +41,30 @@ _start:
 	call	vireo_main
 3:	wfi
 	j	3b
+
+	/* A hart that lost the lottery: wait, touching nothing but .data, until the
+	 * boot hart posts this hart id in the mailbox with its struct hart. */
+lottery_loser:
+	csrw	sie, zero
+	csrci	sstatus, 2
+1:	lla	t0, late_hart_mailbox_id
+	ld	t1, 0(t0)
+	bne	t1, a0, 1b
+	fence	r, r		/* the id is posted after the struct pointer */
+	lla	t0, late_hart_mailbox_hart
+	ld	a1, 0(t0)
+	j	secondary_entry
+
+	.data
+	.align 3
+boot_lottery:
+	.word 0
+	.align 3
+	.global late_hart_mailbox_id, late_hart_mailbox_hart
+late_hart_mailbox_id:
+	.dword -1
+late_hart_mailbox_hart:
+	.dword 0
 
 	/* a0 = hart id, a1 = opaque = this hart's struct hart */
 	.global secondary_entry

@@ -15,6 +15,24 @@ static unsigned registered_harts;
 static void (*secondary_main)(struct hart *);
 
 extern char secondary_entry[];
+/* entry.S: where a hart that entered _start after the boot hart waits for its struct. */
+extern volatile unsigned long late_hart_mailbox_id;
+extern struct hart *volatile late_hart_mailbox_hart;
+
+#define SBI_ERR_ALREADY_AVAILABLE (-6)
+
+/* The hart is already running (it entered _start and lost the lottery): release it. */
+static void release_late_hart(struct hart *h)
+{
+	late_hart_mailbox_hart = h;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	late_hart_mailbox_id = h->hartid;
+	for (unsigned long spin = 0; spin < 100000000UL; spin++)
+		if (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE))
+			break;
+	late_hart_mailbox_id = (unsigned long)-1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
 
 unsigned hart_count(void)
 {
@@ -79,7 +97,9 @@ void hart_start_secondaries(void (*entry)(struct hart *))
 			continue;
 		long err = sbi_host_hart_start(h->hartid, (unsigned long)secondary_entry,
 					       (unsigned long)h);
-		if (err)
+		if (err == SBI_ERR_ALREADY_AVAILABLE)
+			release_late_hart(h);
+		else if (err)
 			log_warn("hart %lu did not start (SBI error %ld)", h->hartid, err);
 	}
 	/* Wait a bounded time for them: a hart that never comes is reported, not waited on. */
