@@ -443,7 +443,8 @@ def linux_session(tool, features, mode, disk, idle, run):
             out["idle"] = {k: (second[k] - first.get(k, 0)) / secs
                            for k in second if k != "time"}
             for k in first:
-                out["idle"].setdefault(k, 0.0)
+                if k != "time":
+                    out["idle"].setdefault(k, 0.0)
             out["idle_window_s"] = secs
         if use_disk:
             out["read_MBps"], out["write_MBps"] = [], []
@@ -550,10 +551,10 @@ def bench_scale(tool, runs, store):
             log("  scaling bare run %d/%d: skipped: %s" % (r + 1, runs, e))
         for n in (1, 2, 4):
             try:
-                t = attempt(store, "scaling %d VMs run %d" % (n, r + 1),
+                t = attempt(store, "scaling %d VM(s) run %d" % (n, r + 1),
                             "scale-%d-%d" % (n, r + 1), scale_session, tool, n, r)
             except Skip as e:
-                log("  scaling %d VMs run %d/%d: skipped: %s" % (n, r + 1, runs, e))
+                log("  scaling %d VM(s) run %d/%d: skipped: %s" % (n, r + 1, runs, e))
                 store.setdefault(("scale-skip", n), str(e))
                 continue
             store.setdefault(("scale", n), []).append(t)
