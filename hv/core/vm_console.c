@@ -34,6 +34,7 @@ void vm_console_init(struct vm_console *c, const char *name, unsigned number, bo
 	c->lock = (spinlock_t)SPINLOCK_INIT;
 	c->len = 0;
 	c->flush_at = UINT64_MAX;
+	c->tracked = false;
 }
 
 static void write_tag(const struct vm_console *c)
@@ -70,16 +71,21 @@ static void emit(struct vm_console *c)
 	c->flush_at = UINT64_MAX;
 }
 
+/* Each console is on the list at most once (c->tracked): a console whose line was
+ * completed stays listed with no deadline and is not added again. */
 static void track_waiting(struct vm_console *c, bool add)
 {
 	spin_lock(&waiting_lock);
-	for (unsigned i = 0; i < MAX_CONSOLES; i++) {
-		if (add && !waiting[i]) {
-			waiting[i] = c;
-			break;
+	if (add != c->tracked) {
+		for (unsigned i = 0; i < MAX_CONSOLES; i++) {
+			if (add && !waiting[i]) {
+				waiting[i] = c;
+				break;
+			}
+			if (!add && waiting[i] == c)
+				waiting[i] = NULL;
 		}
-		if (!add && waiting[i] == c)
-			waiting[i] = NULL;
+		c->tracked = add;
 	}
 	spin_unlock(&waiting_lock);
 }
@@ -167,6 +173,7 @@ void vm_console_tick(uint64_t now)
 		if (!c || c->flush_at > now || !spin_trylock(&c->lock))
 			continue;
 		waiting[i] = NULL;
+		c->tracked = false;
 		emit(c);
 		spin_unlock(&c->lock);
 	}

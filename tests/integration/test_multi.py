@@ -136,3 +136,16 @@ def test_a_vm_never_sees_memory_another_vm_left_behind():
             vm.expect("VM 'ramcheck': rebooting")
     finally:
         vm.close()
+
+
+def test_four_linux_vms_all_show_their_prompt():
+    # Each VM's prompt is a partial line: it must go out after its quiet time even
+    # when four consoles keep starting and finishing lines at once.
+    vms = [linux_spec(name=f"vm{i}", vcpus=1) for i in range(4)]
+    vm = LinuxVM(smp=4, mem="2G", vms=vms, log_name="four-vms")
+    try:
+        vm.wait_prompts([f"vm{i}" for i in range(4)], timeout=120)
+        for i in range(4):
+            assert f"answer-{i}" in vm.run_in(i + 1, f"vm{i}", f"echo answer-{i}")
+    finally:
+        vm.close()
