@@ -65,14 +65,11 @@ class Skip(Exception):
 
 
 def find_tool():
-    """The host tool: build/vireo (C) if built, else tools/vireo (Python)."""
+    """The host tool, build/vireo (make builds it from tools/vireo.c)."""
     built = path(BUILD, "vireo")
     if os.path.isfile(built) and os.access(built, os.X_OK):
         return [built]
-    script = path("tools", "vireo")
-    if os.path.isfile(script):
-        return [sys.executable, script]
-    raise SystemExit("bench: no host tool (build/vireo or tools/vireo); run make first")
+    raise SystemExit("bench: no host tool (build/vireo); run make first")
 
 
 def tool_features(tool):

@@ -3,7 +3,7 @@
  * Unit tests of the boot bundle parser (hv/core/bundle.c).
  *
  * Most bundles are made here in memory, one defect each. One is written by
- * the host packer, tools/vireo, at build time (see bundle.mk): parsing it
+ * the host packer, build/vireo (tools/vireo.c), at build time (see bundle.mk): parsing it
  * checks that the packer and the parser agree on the layout, field by field.
  */
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #include <vireo/bundle.h>
 
 #ifndef SAMPLE_BUNDLE
-#error "SAMPLE_BUNDLE must name the bundle that tools/vireo packs (see bundle.mk)"
+#error "SAMPLE_BUNDLE must name the bundle that build/vireo packs (see bundle.mk)"
 #endif
 #ifndef SAMPLE_DIR
 #error "SAMPLE_DIR must name the directory of the files packed into SAMPLE_BUNDLE"
@@ -358,7 +358,7 @@ static void check_zero(const void *p, size_t n)
 }
 
 /*
- * tools/vireo pack -o bundle-sample.bin
+ * build/vireo pack -o bundle-sample.bin
  *   --vm name=a,kernel=kernel-a.bin,initrd=initrd-a.bin,memory=8M,vcpus=2,harts=1-2,
  *        testdev=1,bootargs=x=1,y
  *   --vm name=second.vm-2,kernel=kernel-b.bin,memory=4M,vcpus=16

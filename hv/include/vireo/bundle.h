@@ -2,7 +2,7 @@
 /*
  * The boot bundle: what the host tools pack and QEMU hands to Vireo as its
  * initrd. A header, a table of fixed-size VM entries, then the images they
- * point to. All integers little-endian. The host packer is tools/vireo;
+ * point to. All integers little-endian. The host packer is build/vireo (tools/vireo.c);
  * the parser is host-testable and trusts nothing it reads.
  */
 #ifndef VIREO_BUNDLE_H
