@@ -51,7 +51,7 @@ $(LIBFDT_STAMP): | $(DEPS_STAMP)
 # ---------------------------------------------------------------- hypervisor
 HV_ARCH_FLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 HV_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g $(HV_ARCH_FLAGS) \
-	-ffreestanding -fno-pie -fno-stack-protector -fno-common -fno-omit-frame-pointer \
+	-ffreestanding -fno-pie -fno-stack-protector -fno-common -fomit-frame-pointer \
 	-fno-strict-aliasing -fno-tree-loop-distribute-patterns -nostdinc -isystem $(shell $(CROSS)gcc -print-file-name=include) \
 	-Ihv/include -Ihv/include/libc -I$(LIBFDT_DIR) -Ihv/arch/riscv -I$(BUILD)/gen \
 	-DVIREO_VERSION=\"$(VERSION)\" -MMD -MP
