@@ -558,7 +558,7 @@ static void dump_vcpu(const struct vcpu *v)
 /* Machine-readable totals per VM for tools: "vireo-stats: vm=NAME exits=N cause=count ..." */
 static void dump_vm_totals(const struct vm *vm)
 {
-	uint64_t causes[VCPU_EXIT_CAUSES] = {0}, exits = 0, irqs = 0;
+	uint64_t causes[VCPU_EXIT_CAUSES] = {0}, exits = 0, irqs = 0, other = 0;
 
 	for (unsigned j = 0; j < vm->nvcpus; j++) {
 		exits += vm->vcpus[j]->exits;
@@ -568,9 +568,15 @@ static void dump_vm_totals(const struct vm *vm)
 	}
 	printk("vireo-stats: vm=%s time=%lu exits=%lu interrupt=%lu", vm->name,
 	       (unsigned long)hart_time(), (unsigned long)exits, (unsigned long)irqs);
-	for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++)
-		if (causes[c])
+	for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++) {
+		/* Causes without an id of their own add up to one "other", not one each. */
+		if (strcmp(vcpu_exit_cause_id(c), "other") == 0)
+			other += causes[c];
+		else if (causes[c])
 			printk(" %s=%lu", vcpu_exit_cause_id(c), (unsigned long)causes[c]);
+	}
+	if (other)
+		printk(" other=%lu", (unsigned long)other);
 	printk("\n");
 }
 

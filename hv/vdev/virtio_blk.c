@@ -557,8 +557,8 @@ int vblk_init(struct vblk *d, struct blk_backend *backend, uint64_t first_sector
 	d->config.capacity = nsectors;
 	/* Never offer more segments than the host disk takes in one request. */
 	d->config.seg_max = backend->max_segments && backend->max_segments < BLK_MAX_SEGMENTS
-				    ? backend->max_segments
-				    : BLK_MAX_SEGMENTS;
+				? backend->max_segments
+				: BLK_MAX_SEGMENTS;
 	d->config.blk_size = BLK_SECTOR_SIZE;
 	d->device_features = VBLK_FEATURE(VIRTIO_F_VERSION_1) | VBLK_FEATURE(VIRTIO_BLK_F_SEG_MAX) |
 			     VBLK_FEATURE(VIRTIO_BLK_F_BLK_SIZE) | VBLK_FEATURE(VIRTIO_BLK_F_FLUSH);

@@ -78,6 +78,12 @@ class LinuxVM:
         self.child.send("\x1d" + str(number))
         self.expect(f"console input goes to VM {number} '{name}'")
 
+    def poweroff_in(self, number, name):
+        """Power VM `number` off from its shell and wait until Vireo reports it ended."""
+        self.focus(number, name)
+        self.child.sendline("poweroff")
+        self.expect(re.escape(f"VM '{name}': shutdown, exit status 0"))
+
     def run_in(self, number, name, command, timeout=60):
         """Run a command in VM `number` (its console tag is `name`); return its output."""
         self.focus(number, name)

@@ -169,11 +169,8 @@ def test_two_vms_on_two_ranges_of_one_disk_cannot_reach_each_other(tmp_path):
         # Each reads back only its own data.
         assert "disk-of-left" in vm.run_in(1, "left", "dd if=/dev/vda bs=512 count=1")
         assert "disk-of-right" in vm.run_in(2, "right", "dd if=/dev/vda bs=512 count=1")
-        vm.focus(1, "left")
-        vm.child.sendline("poweroff")
-        vm.expect("VM 'left': shutdown, exit status 0")
-        vm.focus(2, "right")
-        vm.child.sendline("poweroff")
+        vm.poweroff_in(1, "left")
+        vm.poweroff_in(2, "right")
         assert vm.exit_status() == 0
     finally:
         vm.close()

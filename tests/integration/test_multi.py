@@ -33,10 +33,8 @@ def test_more_vcpus_than_harts_two_smp_linux_vms_on_two_harts():
             assert "smp: Brought up 1 node, 2 CPUs" in vm.run_in(number, name, "dmesg")
             out = vm.run_in(number, name, "memstress -p 2 -m 4 -s 3", timeout=120)
             assert re.search(r"memstress: 2 processes, [1-9]\d* passes, 0 errors", out), out
-        for number, name in ((1, "one"), (2, "two")):
-            vm.focus(number, name)
-            vm.child.sendline("poweroff")
-            vm.expect(f"VM '{name}': shutdown, exit status 0")
+        vm.poweroff_in(1, "one")
+        vm.poweroff_in(2, "two")
         assert vm.exit_status() == 0
     finally:
         vm.close()
@@ -57,10 +55,8 @@ def test_two_linux_vms_side_by_side_from_the_shipped_config():
         log = open(vm.log_path).read()
         assert re.search(r"^\[alpha\] ", log, re.M) and re.search(r"^\[beta\] ", log, re.M)
         assert re.search(r"^vireo: VM 'beta': starting", log, re.M)
-        for number, name in ((1, "alpha"), (2, "beta")):
-            vm.focus(number, name)
-            vm.child.sendline("poweroff")
-            vm.expect(f"VM '{name}': shutdown, exit status 0")
+        vm.poweroff_in(1, "alpha")
+        vm.poweroff_in(2, "beta")
         assert vm.exit_status() == 0
     finally:
         vm.close()
@@ -93,8 +89,7 @@ def test_hostile_guest_does_not_keep_linux_from_answering():
         vm.expect("VM 'hostile': shutdown, exit status 0", timeout=30)
         # Linux is still fine after it, and ends the machine as the last VM.
         assert "after-hostile" in vm.run_in(1, "linux", "echo after-hostile")
-        vm.focus(1, "linux")
-        vm.child.sendline("poweroff")
+        vm.poweroff_in(1, "linux")
         assert vm.exit_status() == 0
         assert "PANIC" not in open(vm.log_path).read()
     finally:
@@ -108,8 +103,7 @@ def test_a_faulting_vm_leaves_linux_running_and_its_status_is_reported():
         vm.expect("VM 'unmapped': access to unmapped guest-physical address, exit status 3")
         vm.wait_prompts(["linux"])
         assert "alive" in vm.run_in(1, "linux", "echo alive")
-        vm.focus(1, "linux")
-        vm.child.sendline("poweroff")
+        vm.poweroff_in(1, "linux")
         vm.expect(re.escape("all VMs have ended; powering off (status 3)"))
         assert vm.exit_status() == 3
     finally:

@@ -12,7 +12,7 @@
 
 #include <vireo/types.h>
 
-#define BLK_SECTOR_SIZE	 512
+#define BLK_SECTOR_SIZE 512
 /* 126: what a 128-entry virtqueue carries (plus header and status); QEMU's default
  * 256-entry queue takes it whole, so a 512 KiB request goes down in one piece. */
 #define BLK_MAX_SEGMENTS 126

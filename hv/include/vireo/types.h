@@ -10,10 +10,10 @@
 typedef uint64_t paddr_t; /* host-physical address */
 typedef uint64_t gpa_t;	  /* guest-physical address */
 
-#define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a)			(((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
-#define ALIGN_DOWN(x, a)		((x) & ~((__typeof__(x))(a)-1))
-#define IS_ALIGNED(x, a)		(((x) & ((__typeof__(x))(a)-1)) == 0)
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	 (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
 /* MIN and MAX evaluate an argument twice: no function calls in them. */
 #define MIN(a, b)			((a) < (b) ? (a) : (b))
 #define MAX(a, b)			((a) > (b) ? (a) : (b))

@@ -27,7 +27,7 @@ struct vm_console {
 	char line[VM_CONSOLE_LINE_MAX];
 	size_t len;
 	uint64_t flush_at; /* when a partial line goes out; UINT64_MAX: none waiting */
-	bool tracked;      /* on the list of consoles the quiet-time flush looks at */
+	bool tracked;	   /* on the list of consoles the quiet-time flush looks at */
 };
 
 void vm_console_init(struct vm_console *c, const char *name, unsigned number, bool muted);
