@@ -8,6 +8,7 @@
 #include <vireo/log.h>
 #include <vireo/mm.h>
 #include <vireo/power.h>
+#include <vireo/printf.h>
 #include <vireo/sbi.h>
 #include <vireo/sched.h>
 #include <vireo/string.h>
@@ -559,6 +560,8 @@ static void dump_vcpu(const struct vcpu *v)
 static void dump_vm_totals(const struct vm *vm)
 {
 	uint64_t causes[VCPU_EXIT_CAUSES] = {0}, exits = 0, irqs = 0, other = 0;
+	char line[256];
+	int n;
 
 	for (unsigned j = 0; j < vm->nvcpus; j++) {
 		exits += vm->vcpus[j]->exits;
@@ -566,18 +569,22 @@ static void dump_vm_totals(const struct vm *vm)
 		for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++)
 			causes[c] += vm->vcpus[j]->exit_causes[c];
 	}
-	printk("vireo-stats: vm=%s time=%lu exits=%lu interrupt=%lu", vm->name,
-	       (unsigned long)hart_time(), (unsigned long)exits, (unsigned long)irqs);
-	for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++) {
+	/* Built whole and written once, so a reader never sees half a line. */
+	n = vireo_snprintf(line, sizeof(line),
+			   "vireo-stats: vm=%s time=%lu exits=%lu interrupt=%lu", vm->name,
+			   (unsigned long)hart_time(), (unsigned long)exits, (unsigned long)irqs);
+	for (unsigned c = 0; c < VCPU_EXIT_CAUSES && n < (int)sizeof(line); c++) {
 		/* Causes without an id of their own add up to one "other", not one each. */
 		if (strcmp(vcpu_exit_cause_id(c), "other") == 0)
 			other += causes[c];
 		else if (causes[c])
-			printk(" %s=%lu", vcpu_exit_cause_id(c), (unsigned long)causes[c]);
+			n += vireo_snprintf(line + n, sizeof(line) - (size_t)n, " %s=%lu",
+					    vcpu_exit_cause_id(c), (unsigned long)causes[c]);
 	}
-	if (other)
-		printk(" other=%lu", (unsigned long)other);
-	printk("\n");
+	if (other && n < (int)sizeof(line))
+		n += vireo_snprintf(line + n, sizeof(line) - (size_t)n, " other=%lu",
+				    (unsigned long)other);
+	printk("%s\n", line);
 }
 
 void vm_dump_all(void)
