@@ -150,14 +150,14 @@ static void set_irq(void *controller, unsigned source, bool level)
 
 static void mmio_write(uint64_t off, uint32_t value)
 {
-	FUZZ_CHECK(vblk_mmio_ops.write(&dev, off, 4, value) == 0);
+	FUZZ_CHECK(virtio_dev_mmio_ops.write(&dev.vdev, off, 4, value) == 0);
 }
 
 static uint32_t mmio_read(uint64_t off)
 {
 	uint64_t v;
 
-	FUZZ_CHECK(vblk_mmio_ops.read(&dev, off, 4, &v) == 0);
+	FUZZ_CHECK(virtio_dev_mmio_ops.read(&dev.vdev, off, 4, &v) == 0);
 	return (uint32_t)v;
 }
 
@@ -287,9 +287,9 @@ static void mmio_any(struct input *in)
 
 	off = MIN(off, VM_VIRTIO_STRIDE - width);
 	if (v & 1)
-		FUZZ_CHECK(vblk_mmio_ops.read(&dev, off, width, &v) == 0);
+		FUZZ_CHECK(virtio_dev_mmio_ops.read(&dev.vdev, off, width, &v) == 0);
 	else
-		FUZZ_CHECK(vblk_mmio_ops.write(&dev, off, width, v >> 1) == 0);
+		FUZZ_CHECK(virtio_dev_mmio_ops.write(&dev.vdev, off, width, v >> 1) == 0);
 }
 
 static void step(struct input *in)
@@ -341,12 +341,12 @@ static void step(struct input *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = {data, size};
-	struct vblk_guest_mem mem;
+	struct guest_mem mem;
 	struct irq_line line = {.set_level = set_irq, .source = 1};
 
 	if (!ram)
 		ram = aligned_alloc(4096, RAM_SIZE);
-	mem = (struct vblk_guest_mem){.host = ram, .gpa_base = RAM_GPA, .size = RAM_SIZE};
+	mem = (struct guest_mem){1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = ram}}};
 	mode = FAKE_SYNC;
 	irq_level = false;
 	FUZZ_CHECK(vblk_init(&dev, &backend, FIRST_SECTOR, VM_SECTORS, take(&in, 1) & 1, &mem,

@@ -194,7 +194,7 @@ static void record_irq(void *controller, unsigned source, bool level)
 
 static int dev_init(struct fixture *f, uint64_t first, uint64_t n, bool ro, const char *serial)
 {
-	struct vblk_guest_mem mem = {.host = f->ram, .gpa_base = RAM_GPA, .size = RAM_SIZE};
+	struct guest_mem mem = {1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = f->ram}}};
 	struct irq_line line = {.set_level = record_irq, .controller = f, .source = IRQ_SOURCE};
 
 	f->disk.lo = first;
@@ -254,7 +254,7 @@ static uint64_t rd(struct fixture *f, uint64_t off, unsigned width)
 {
 	uint64_t v = 0xdeadbeef;
 
-	assert_int_equal(vblk_mmio_ops.read(f->dev, off, width, &v), 0);
+	assert_int_equal(virtio_dev_mmio_ops.read(&f->dev->vdev, off, width, &v), 0);
 	return v;
 }
 
@@ -268,7 +268,7 @@ static uint32_t rd32(struct fixture *f, uint64_t off)
 
 static void wr(struct fixture *f, uint64_t off, unsigned width, uint64_t v)
 {
-	assert_int_equal(vblk_mmio_ops.write(f->dev, off, width, v), 0);
+	assert_int_equal(virtio_dev_mmio_ops.write(&f->dev->vdev, off, width, v), 0);
 }
 
 static void wr32(struct fixture *f, uint64_t off, uint32_t v)
@@ -499,7 +499,7 @@ static void test_identity_registers(void **state)
 	assert_int_equal(rd32(f, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
 	assert_int_equal(rd32(f, VIRTIO_MMIO_VERSION), 2);
 	assert_int_equal(rd32(f, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
-	assert_int_equal(rd32(f, VIRTIO_MMIO_VENDOR_ID), VBLK_VENDOR_ID);
+	assert_int_equal(rd32(f, VIRTIO_MMIO_VENDOR_ID), VIRTIO_DEV_VENDOR_ID);
 	assert_int_equal(rd32(f, VIRTIO_MMIO_QUEUE_NUM_MAX), VBLK_QUEUE_MAX);
 	assert_int_equal(rd32(f, VIRTIO_MMIO_QUEUE_READY), 0);
 	assert_int_equal(rd32(f, VIRTIO_MMIO_STATUS), 0);
@@ -648,7 +648,7 @@ static void test_config_space(void **state)
 static void test_init_errors(void **state)
 {
 	struct fixture *f = *state;
-	struct vblk_guest_mem mem = {.host = f->ram, .gpa_base = RAM_GPA, .size = RAM_SIZE};
+	struct guest_mem mem = {1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = f->ram}}};
 	struct blk_backend nosubmit = {.capacity = DISK_SECTORS};
 
 	assert_int_equal(vblk_init(f->dev, NULL, 0, 1, false, &mem, NULL, NULL), -VIREO_EINVAL);
@@ -665,14 +665,14 @@ static void test_init_errors(void **state)
 	    -VIREO_EINVAL);
 	assert_int_equal(vblk_init(f->dev, &f->disk.b, 2, UINT64_MAX, false, &mem, NULL, NULL),
 			 -VIREO_EINVAL);
-	mem.gpa_base = UINT64_MAX - RAM_SIZE + 2; /* wraps past 2^64 */
+	mem.runs[0].gpa = UINT64_MAX - RAM_SIZE + 2; /* wraps past 2^64 */
 	assert_int_equal(vblk_init(f->dev, &f->disk.b, 0, 1, false, &mem, NULL, NULL),
 			 -VIREO_EINVAL);
-	mem.gpa_base = RAM_GPA + 8; /* host and guest addresses disagree on alignment */
+	mem.runs[0].gpa = RAM_GPA + 8; /* host and guest addresses disagree on alignment */
 	assert_int_equal(vblk_init(f->dev, &f->disk.b, 0, 1, false, &mem, NULL, NULL),
 			 -VIREO_EINVAL);
 	/* The whole disk, and a NULL irq line and serial, are fine. */
-	mem.gpa_base = RAM_GPA;
+	mem.runs[0].gpa = RAM_GPA;
 	assert_int_equal(vblk_init(f->dev, &f->disk.b, 0, DISK_SECTORS, false, &mem, NULL, NULL),
 			 0);
 	assert_int_equal(dev_init(f, FIRST_SECTOR, VM_SECTORS, false, NULL), 0);
