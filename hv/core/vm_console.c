@@ -5,7 +5,7 @@
 #include <vireo/printf.h>
 #include <vireo/sched.h>
 #include <vireo/string.h>
-#include <vireo/vireo.h>
+#include <vireo/time.h>
 #include <vireo/vm_console.h>
 
 #define MAX_CONSOLES 16
@@ -99,8 +99,7 @@ static void gather(struct vm_console *c, uint8_t byte)
 		return;
 	}
 	if (c->flush_at == UINT64_MAX) {
-		c->flush_at =
-		    hart_time() + vireo_platform()->timebase_hz / 1000000 * VM_CONSOLE_QUIET_US;
+		c->flush_at = hart_time() + time_us_to_ticks(VM_CONSOLE_QUIET_US);
 		track_waiting(c, true);
 		sched_timer_changed();
 	}
