@@ -81,10 +81,8 @@ static void console_rx(void *opaque)
 	}
 }
 
-static void init_console_input(void)
+static void init_console_input(const struct platform *plat)
 {
-	const struct platform *plat = vireo_platform();
-
 	if (!plat->plic.present || !plat->uart.present || !plat->uart.irq)
 		return;
 	if (host_irq_register(plat->uart.irq, 0, console_rx, NULL) == 0)
@@ -106,9 +104,8 @@ static void init_host_irqs(const struct platform *plat)
 	host_irq_init(plat->plic.base, plat->plic_ndev, ctx_by_index, hart_count());
 }
 
-void vireo_start_vms(void)
+void vireo_start_vms(const struct platform *plat)
 {
-	const struct platform *plat = vireo_platform();
 	struct vm *vms[BUNDLE_MAX_VMS];
 	unsigned created = 0;
 	struct bundle b;
@@ -129,7 +126,7 @@ void vireo_start_vms(void)
 	/* Host device interrupts (disks now, console input later) go through the PLIC. */
 	if (plat->plic.present)
 		init_host_irqs(plat);
-	blk_host_probe();
+	blk_host_probe(plat);
 	vm_console_configure(b.header->vm_count > 1,
 			     (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {
@@ -144,7 +141,7 @@ void vireo_start_vms(void)
 		log_error("no VM could be created");
 		power_off(1);
 	}
-	init_console_input();
+	init_console_input(plat);
 	for (unsigned i = 0; i < created; i++)
 		vm_start(vms[i]);
 }

@@ -9,17 +9,13 @@
 #include <vireo/panic.h>
 #include <vireo/platform.h>
 #include <vireo/power.h>
+#include <vireo/time.h>
 #include <vireo/trap.h>
 #include <vireo/vireo.h>
 
 extern char __image_start[], __image_end[];
 
 static struct platform host_platform;
-
-const struct platform *vireo_platform(void)
-{
-	return &host_platform;
-}
 
 static void print_banner(unsigned long boot_hartid)
 {
@@ -80,10 +76,12 @@ void vireo_main(unsigned long boot_hartid, const void *fdt)
 	const char *why;
 
 	hart_boot_init(boot_hartid);
+	console_attach_log();
 	trap_init_hart();
 	if (platform_parse(fdt, &host_platform, &why) != 0)
 		panic("cannot use the device tree at %p: %s", fdt, why);
 	init_console();
+	time_init(host_platform.timebase_hz);
 	cpu_probe(host_platform.isa);
 	if (!cpu_features.h) {
 		printk("vireo: this CPU has no H extension (QEMU: -cpu rv64,h=true)\n");
@@ -99,6 +97,6 @@ void vireo_main(unsigned long boot_hartid, const void *fdt)
 	init_memory(fdt);
 	hart_start_secondaries(secondary_main);
 	log_info("%u harts online", vireo_online_harts());
-	vireo_start_vms();
+	vireo_start_vms(&host_platform);
 	vireo_hart_loop();
 }

@@ -20,12 +20,6 @@ bool panic_in_progress(void)
 	return __atomic_load_n(&panicking, __ATOMIC_RELAXED) != 0;
 }
 
-void hart_halt(void)
-{
-	for (;;)
-		__asm__ volatile("wfi");
-}
-
 static void stop_other_harts(void)
 {
 	struct hart *self = this_hart();

@@ -7,6 +7,7 @@
 #include <vireo/power.h>
 #include <vireo/sched.h>
 #include <vireo/spinlock.h>
+#include <vireo/time.h>
 #include <vireo/vcpu.h>
 #include <vireo/vireo.h>
 #include <vireo/vm_console.h>
@@ -80,11 +81,6 @@ void sched_timer_changed(void)
 	this_sched()->timer_dirty = true;
 }
 
-static bool vcpu_loaded(const struct vcpu *v)
-{
-	return this_hart()->current == v;
-}
-
 static void unload_current(void)
 {
 	struct hart *h = this_hart();
@@ -123,7 +119,7 @@ static void reap_stopped(struct sched_hart *sh)
 		__atomic_fetch_sub(&sh->assigned, 1, __ATOMIC_RELAXED);
 		if (sh->cursor == v)
 			sh->cursor = NULL;
-		if (vcpu_loaded(v))
+		if (vcpu_is_loaded(v))
 			unload_current();
 		spin_unlock(&sh->lock);
 		vm_vcpu_detached(v); /* may free v and its VM */
@@ -133,15 +129,11 @@ static void reap_stopped(struct sched_hart *sh)
 	spin_unlock(&sh->lock);
 }
 
-/* Software timer deadline (no Sstc) that has passed: raise the guest's timer line. */
+/* Software timer deadlines (no Sstc) that have passed raise the guests' timer lines. */
 static void expire_timers(struct sched_hart *sh, uint64_t now)
 {
-	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
-		if (v->timer_deadline <= now) {
-			v->timer_deadline = UINT64_MAX;
-			v->timer_pending = true;
-		}
-	}
+	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart)
+		vcpu_timer_expire(v, now);
 }
 
 static bool vcpu_runnable(struct vcpu *v)
@@ -154,7 +146,7 @@ static bool vcpu_runnable(struct vcpu *v)
 		return false;
 	if (!v->waiting)
 		return true;
-	if (vcpu_has_wakeup_irq(v, vcpu_loaded(v))) {
+	if (vcpu_has_wakeup_irq(v, vcpu_is_loaded(v))) {
 		vcpu_wake(v);
 		return true;
 	}
@@ -203,15 +195,8 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 	next = MIN(next, console_due);
 
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
-		next = MIN(next, v->timer_deadline);
-		/* An Sstc deadline needs the host timer only to wake a vCPU from wfi: a
-		 * running guest gets its timer from the hardware, and a runnable one gets
-		 * it when its turn comes. (Counting those would storm: a guest with
-		 * interrupts off keeps its past deadline pending.) */
-		if (v->waiting) {
-			uint64_t due = vcpu_arch_sstc_deadline(&v->arch, vcpu_loaded(v));
-			next = MIN(next, due);
-		}
+		uint64_t due = vcpu_timer_next_event(v, vcpu_is_loaded(v));
+		next = MIN(next, due);
 	}
 	return next;
 }
@@ -266,7 +251,7 @@ static bool may_run_on(const struct vcpu *v, const struct hart *h)
 static struct vcpu *movable_vcpu(struct sched_hart *sh, const struct hart *to)
 {
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart)
-		if (!vcpu_loaded(v) && may_run_on(v, to) && v->vm->state == VM_RUNNING &&
+		if (!vcpu_is_loaded(v) && may_run_on(v, to) && v->vm->state == VM_RUNNING &&
 		    v->hsm == VCPU_STARTED && !v->waiting)
 			return v;
 	return NULL;
@@ -338,45 +323,58 @@ static void push_work(struct sched_hart *sh, unsigned runnable)
 		hart_request(best, HART_REQ_RESCHED);
 }
 
-void vireo_hart_loop(void)
+static void sleep_until_work(struct sched_hart *sh)
+{
+	hart_set_timer(next_event(sh, false));
+	sh->timer_dirty = false;
+	sh->slicing = false;
+	__atomic_store_n(&sh->idle, true, __ATOMIC_RELEASE);
+	hart_wait_for_interrupt();
+	__atomic_store_n(&sh->idle, false, __ATOMIC_RELEASE);
+}
+
+/* A new slice when another vCPU gets the hart, when the last one is used up, or
+ * when slicing starts: a vCPU that ran alone until now has no slice timer armed,
+ * and a guest spinning on memory would never give the hart back. */
+static void update_slice(struct sched_hart *sh, const struct vcpu *v, bool slicing)
+{
+	if (slicing &&
+	    (this_hart()->current != v || !sh->slicing || hart_time() >= sh->slice_end)) {
+		sh->slice_end = hart_time() + time_us_to_ticks(SCHED_SLICE_US);
+		sh->timer_dirty = true;
+	}
+	if (slicing != sh->slicing)
+		sh->timer_dirty = true;
+	sh->slicing = slicing;
+}
+
+void sched_step(void)
 {
 	struct sched_hart *sh = this_sched();
+	unsigned runnable;
+	struct vcpu *v;
 
-	sh->timer_dirty = true;
-	for (;;) {
-		unsigned runnable;
-		handle_host_irqs(sh);
-		reap_stopped(sh);
-		struct vcpu *v = pick_next(sh, &runnable);
-		if (!v) {
-			hart_set_timer(next_event(sh, false));
-			sh->timer_dirty = false;
-			sh->slicing = false;
-			__atomic_store_n(&sh->idle, true, __ATOMIC_RELEASE);
-			hart_wait_for_interrupt();
-			__atomic_store_n(&sh->idle, false, __ATOMIC_RELEASE);
-			continue;
-		}
-		if (runnable > 1) {
-			push_work(sh, runnable);
-			/* If the pick itself went away, choose again (without skipping anyone). */
-			if (v->hart != this_hart())
-				continue;
-		}
-		bool slicing = runnable > 1;
-		/* A new slice when another vCPU gets the hart, when the last one is used up,
-		 * or when slicing starts: a vCPU that ran alone until now has no slice timer
-		 * armed, and a guest spinning on memory would never give the hart back. */
-		if (slicing &&
-		    (this_hart()->current != v || !sh->slicing || hart_time() >= sh->slice_end)) {
-			sh->slice_end =
-			    hart_time() + vireo_platform()->timebase_hz / 1000000 * SCHED_SLICE_US;
-			sh->timer_dirty = true;
-		}
-		if (slicing != sh->slicing)
-			sh->timer_dirty = true;
-		sh->slicing = slicing;
-		load(v);
-		run(sh, v, slicing);
+	handle_host_irqs(sh);
+	reap_stopped(sh);
+	v = pick_next(sh, &runnable);
+	if (!v) {
+		sleep_until_work(sh);
+		return;
 	}
+	if (runnable > 1) {
+		push_work(sh, runnable);
+		/* If the pick itself went away, choose again (without skipping anyone). */
+		if (v->hart != this_hart())
+			return;
+	}
+	update_slice(sh, v, runnable > 1);
+	load(v);
+	run(sh, v, runnable > 1);
+}
+
+void vireo_hart_loop(void)
+{
+	this_sched()->timer_dirty = true;
+	for (;;)
+		sched_step();
 }

@@ -1,19 +1,36 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* vCPU life: entering the guest, interrupts to inject, kicks, HSM start. */
+/* vCPU life: entering the guest, requests and interrupts to inject, kicks, HSM start. */
 #include <vireo/cpu.h>
+#include <vireo/exit.h>
 #include <vireo/hart.h>
 #include <vireo/log.h>
-#include <vireo/sched.h>
-#include <vireo/string.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm.h>
+
+bool vcpu_is_loaded(const struct vcpu *v)
+{
+	return this_hart()->current == v;
+}
 
 void vcpu_kick(struct vcpu *v)
 {
 	/* On our own hart this only flags the request (no IPI): the running vCPU's loop
 	 * returns to the scheduler, which then sees the change. */
-	if (v->hart)
-		hart_request(v->hart, HART_REQ_KICK);
+	struct hart *h = __atomic_load_n(&v->hart, __ATOMIC_ACQUIRE);
+
+	if (h)
+		hart_request(h, HART_REQ_KICK);
+}
+
+void vcpu_make_request(struct vcpu *v, unsigned long requests)
+{
+	__atomic_fetch_or(&v->requests, requests, __ATOMIC_SEQ_CST);
+	vcpu_kick(v);
+}
+
+unsigned long vcpu_pending_requests(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
 }
 
 void vcpu_set_ext_irq(struct vcpu *v, bool level)
@@ -24,19 +41,19 @@ void vcpu_set_ext_irq(struct vcpu *v, bool level)
 
 void vcpu_post_ipi(struct vcpu *v)
 {
-	__atomic_store_n(&v->posted_ssip, 1, __ATOMIC_SEQ_CST);
-	vcpu_kick(v);
+	vcpu_make_request(v, VCPU_REQ_IPI);
 }
 
+/* Interrupt lines that are up in software but not yet in the guest's CSRs. */
 static unsigned long software_pending(struct vcpu *v)
 {
 	unsigned long extra = 0;
 
 	if (__atomic_load_n(&v->ext_irq, __ATOMIC_ACQUIRE))
 		extra |= BIT(VCPU_IRQ_EXT);
-	if (__atomic_load_n(&v->posted_ssip, __ATOMIC_ACQUIRE))
+	if (vcpu_pending_requests(v) & VCPU_REQ_IPI)
 		extra |= BIT(VCPU_IRQ_SOFT);
-	if (v->timer_pending)
+	if (vcpu_timer_line(v))
 		extra |= BIT(VCPU_IRQ_TIMER);
 	return extra;
 }
@@ -61,17 +78,15 @@ void vcpu_wake(struct vcpu *v)
 
 void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned long a1)
 {
-	bool loaded = this_hart()->current == v;
+	bool loaded = vcpu_is_loaded(v);
 
 	vcpu_arch_reset(&v->arch, entry, a0, a1, v->vm->hgatp, cpu_features.sstc);
-	v->timer_deadline = UINT64_MAX;
-	v->timer_pending = false;
+	vcpu_timer_reset(v, cpu_features.sstc);
 	v->waiting = false;
-	/* The reset cleared hvip: nothing is applied any more. */
+	/* The reset cleared the guest's interrupt lines: nothing is applied any more. */
 	v->ext_applied = false;
-	v->timer_applied = false;
 	/* A (re)started hart begins with no interrupt pending, as after a real reset. */
-	__atomic_store_n(&v->posted_ssip, 0, __ATOMIC_SEQ_CST);
+	__atomic_fetch_and(&v->requests, ~VCPU_REQ_IPI, __ATOMIC_SEQ_CST);
 	if (loaded) {
 		/* Make the fresh CSR state live now. */
 		this_hart()->current = NULL;
@@ -90,10 +105,10 @@ void vcpu_complete_start(struct vcpu *v)
 	spin_unlock(&v->lock);
 }
 
-/* Bring the guest's interrupt lines up to date on the (loaded) vCPU. */
-/* Lines are written to hvip only when they change: most exits change none, and
- * this runs on every entry. hvip travels with the vCPU (saved on put, restored
- * on load), so what was applied stays applied wherever it runs next. */
+/* Bring the guest's interrupt lines up to date on the (loaded) vCPU. Lines are
+ * written only when they change: most exits change none, and this runs on every
+ * entry. The lines travel with the vCPU (saved on put, restored on load), so
+ * what was applied stays applied wherever it runs next. */
 static void apply_irqs(struct vcpu *v)
 {
 	bool ext = __atomic_load_n(&v->ext_irq, __ATOMIC_ACQUIRE) != 0;
@@ -102,37 +117,36 @@ static void apply_irqs(struct vcpu *v)
 		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_EXT, ext);
 		v->ext_applied = ext;
 	}
-	if (!cpu_features.sstc && v->timer_pending != v->timer_applied) {
-		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_TIMER, v->timer_pending);
-		v->timer_applied = v->timer_pending;
-	}
-	/* An IPI is an edge: once in hvip it stays until the guest clears it. */
-	if (__atomic_load_n(&v->posted_ssip, __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&v->posted_ssip, 0, __ATOMIC_ACQ_REL))
-		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_SOFT, true);
+	vcpu_timer_apply(v);
 }
 
-/* Remote fences posted for this vCPU (taken only if there are any). */
-static void apply_fences(struct vcpu *v)
+/* Take the posted requests (only if there are any: the exchange is not free). */
+static void take_requests(struct vcpu *v)
 {
-	if (!__atomic_load_n(&v->fence_i_pending, __ATOMIC_ACQUIRE) &&
-	    !__atomic_load_n(&v->vvma_flush_pending, __ATOMIC_ACQUIRE))
+	unsigned long req;
+
+	if (!__atomic_load_n(&v->requests, __ATOMIC_RELAXED))
 		return;
-	vcpu_arch_apply_fences(&v->arch,
-			       __atomic_exchange_n(&v->fence_i_pending, 0, __ATOMIC_ACQ_REL),
-			       __atomic_exchange_n(&v->vvma_flush_pending, 0, __ATOMIC_ACQ_REL));
+	req = __atomic_exchange_n(&v->requests, 0, __ATOMIC_ACQ_REL);
+	/* An IPI is an edge: once raised it stays until the guest clears it. */
+	if (req & VCPU_REQ_IPI)
+		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_SOFT, true);
+	if (req & VCPU_REQ_FENCES)
+		vcpu_arch_apply_fences(&v->arch, req & VCPU_REQ_FENCE_I,
+				       req & VCPU_REQ_HFENCE_VVMA);
 }
 
 enum vcpu_action vcpu_run_once(struct vcpu *v)
 {
 	apply_irqs(v);
-	/* Announce first, then take the pending fences: a remote fence requested after
-	 * this point sees in_guest and waits for the kick to bring us out. */
+	/* Announce first, then take the requests: a remote fence requested after this
+	 * point sees in_guest and waits for the kick to bring us out. */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
-	apply_fences(v);
+	take_requests(v);
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
 	v->exits++;
+	vcpu_arch_classify_exit(&v->arch, &v->exit);
 	return vcpu_handle_exit(v);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* VM lifecycle: create (RAM, G-stage, devices, kernel, DTB, vCPUs), stop, free. */
-#include <vireo/cpu.h>
 #include <vireo/blk.h>
+#include <vireo/cpu.h>
+#include <vireo/exit.h>
 #include <vireo/hart.h>
 #include <vireo/host_irq.h>
 #include <vireo/loader.h>
@@ -12,6 +13,7 @@
 #include <vireo/sbi.h>
 #include <vireo/sched.h>
 #include <vireo/string.h>
+#include <vireo/time.h>
 #include <vireo/vireo.h>
 #include <vireo/vm.h>
 #include <vireo/vm_fdt.h>
@@ -42,9 +44,7 @@ static void gstage_free(void *ctx, void *p, size_t npages)
 
 void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len)
 {
-	if (gpa < vm->ram_base || len > vm->ram_size || gpa - vm->ram_base > vm->ram_size - len)
-		return NULL;
-	return vm->ram + (gpa - vm->ram_base);
+	return guest_mem_ptr(&vm->mem, gpa, len);
 }
 
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
@@ -95,13 +95,12 @@ static int init_disk(struct vm *vm)
 	vm->disk = kzalloc(sizeof(*vm->disk));
 	if (!vm->disk)
 		return -VIREO_ENOMEM;
-	struct vblk_guest_mem mem = {vm->ram, vm->ram_base, vm->ram_size};
 	struct irq_line irq = {vplic_set_level, &vm->plic, VM_VIRTIO_IRQ_BASE};
-	int err = vblk_init(vm->disk, host, c->disk_first_sector, n, c->disk_read_only, &mem, &irq,
-			    vm->name);
+	int err = vblk_init(vm->disk, host, c->disk_first_sector, n, c->disk_read_only, &vm->mem,
+			    &irq, vm->name);
 	if (!err)
-		err = mmio_bus_register(&vm->bus, VM_VIRTIO_BASE, VM_VIRTIO_STRIDE, &vblk_mmio_ops,
-					vm->disk, "virtio-blk");
+		err = mmio_bus_register(&vm->bus, VM_VIRTIO_BASE, VM_VIRTIO_STRIDE,
+					&virtio_dev_mmio_ops, &vm->disk->vdev, "virtio-blk");
 	if (err)
 		return err;
 	log_info("VM '%s': disk = host disk %u sectors %lu..%lu (%lu MiB)%s", vm->name,
@@ -147,7 +146,9 @@ static int init_memory(struct vm *vm)
 			  (unsigned long)(vm->ram_size / MIB));
 		return -VIREO_ENOMEM;
 	}
-	err = gstage_init(&vm->gstage, mode, gstage_alloc, gstage_free, NULL);
+	err = guest_mem_add_run(&vm->mem, vm->ram_base, vm->ram_size, vm->ram);
+	if (!err)
+		err = gstage_init(&vm->gstage, mode, gstage_alloc, gstage_free, NULL);
 	if (!err)
 		err = gstage_map(&vm->gstage, vm->ram_base, (uintptr_t)vm->ram, vm->ram_size,
 				 GSTAGE_PERM_RWX);
@@ -202,7 +203,7 @@ static int load_images(struct vm *vm)
 	    .nvcpus = vm->nvcpus,
 	    .isa = isa,
 	    .mmu_type = host_mmu_type(),
-	    .timebase_hz = vireo_platform()->timebase_hz,
+	    .timebase_hz = time_timebase_hz(),
 	    .ram_base = vm->ram_base,
 	    .ram_size = vm->ram_size,
 	    .bootargs = vm->config.bootargs,
@@ -235,7 +236,7 @@ static int create_vcpus(struct vm *vm)
 		v->id = i;
 		v->lock = (spinlock_t)SPINLOCK_INIT;
 		v->hsm = VCPU_STOPPED;
-		v->timer_deadline = UINT64_MAX;
+		vcpu_timer_reset(v, cpu_features.sstc);
 		v->hart = sched_pick_hart(vm->config.hart_affinity);
 		if (!v->hart) {
 			log_error("VM '%s': no online hart matches its hart affinity", vm->name);
@@ -547,43 +548,32 @@ static void dump_vcpu(const struct vcpu *v)
 	       v->hart->hartid, hsm_names[v->hsm], v->waiting ? ", waiting" : "",
 	       v->in_guest ? ", in guest" : "", v->arch.gprs.sepc, (unsigned long)v->migrations,
 	       v->ext_irq);
-	printk("    exits %lu: interrupt %lu", (unsigned long)v->exits,
-	       (unsigned long)v->irq_exits);
-	for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++)
-		if (v->exit_causes[c])
-			printk(", %s %lu", vcpu_exit_cause_name(c),
-			       (unsigned long)v->exit_causes[c]);
+	printk("    exits %lu", (unsigned long)v->exits);
+	for (unsigned k = 0; k < VCPU_EXIT_KINDS; k++)
+		if (v->exit_kinds[k])
+			printk(", %s %lu", vcpu_exit_kind_name(k), (unsigned long)v->exit_kinds[k]);
 	printk("\n");
 }
 
 /* Machine-readable totals per VM for tools: "vireo-stats: vm=NAME exits=N cause=count ..." */
 static void dump_vm_totals(const struct vm *vm)
 {
-	uint64_t causes[VCPU_EXIT_CAUSES] = {0}, exits = 0, irqs = 0, other = 0;
-	char line[256];
+	uint64_t kinds[VCPU_EXIT_KINDS] = {0}, exits = 0;
+	char line[320];
 	int n;
 
 	for (unsigned j = 0; j < vm->nvcpus; j++) {
 		exits += vm->vcpus[j]->exits;
-		irqs += vm->vcpus[j]->irq_exits;
-		for (unsigned c = 0; c < VCPU_EXIT_CAUSES; c++)
-			causes[c] += vm->vcpus[j]->exit_causes[c];
+		for (unsigned k = 0; k < VCPU_EXIT_KINDS; k++)
+			kinds[k] += vm->vcpus[j]->exit_kinds[k];
 	}
 	/* Built whole and written once, so a reader never sees half a line. */
-	n = vireo_snprintf(line, sizeof(line),
-			   "vireo-stats: vm=%s time=%lu exits=%lu interrupt=%lu", vm->name,
-			   (unsigned long)hart_time(), (unsigned long)exits, (unsigned long)irqs);
-	for (unsigned c = 0; c < VCPU_EXIT_CAUSES && n < (int)sizeof(line); c++) {
-		/* Causes without an id of their own add up to one "other", not one each. */
-		if (strcmp(vcpu_exit_cause_id(c), "other") == 0)
-			other += causes[c];
-		else if (causes[c])
+	n = vireo_snprintf(line, sizeof(line), "vireo-stats: vm=%s time=%lu exits=%lu", vm->name,
+			   (unsigned long)hart_time(), (unsigned long)exits);
+	for (unsigned k = 0; k < VCPU_EXIT_KINDS && n < (int)sizeof(line); k++)
+		if (kinds[k] || k == VCPU_EXIT_INTERRUPT)
 			n += vireo_snprintf(line + n, sizeof(line) - (size_t)n, " %s=%lu",
-					    vcpu_exit_cause_id(c), (unsigned long)causes[c]);
-	}
-	if (other && n < (int)sizeof(line))
-		n += vireo_snprintf(line + n, sizeof(line) - (size_t)n, " other=%lu",
-				    (unsigned long)other);
+					    vcpu_exit_kind_id(k), (unsigned long)kinds[k]);
 	printk("%s\n", line);
 }
 

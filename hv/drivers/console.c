@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The hypervisor console on the host UART, shared by every hart. */
 #include <vireo/console.h>
+#include <vireo/log.h>
 #include <vireo/sbi_host.h>
 #include <vireo/spinlock.h>
 #include <vireo/uart.h>
@@ -10,6 +11,16 @@ static const void *line_owner; /* who has an unfinished line; NULL = none */
 static bool colour;
 static bool console_ready;
 static spinlock_t console_spin = SPINLOCK_INIT;
+
+static const struct log_output console_log_output = {
+    .write = console_write,
+    .colour = console_colour_enabled,
+};
+
+void console_attach_log(void)
+{
+	log_set_output(&console_log_output);
+}
 
 void console_init(uintptr_t uart_base, unsigned reg_shift, unsigned io_width)
 {

@@ -13,7 +13,7 @@
 #include <vireo/mm.h>
 #include <vireo/printf.h>
 #include <vireo/spinlock.h>
-#include <vireo/vireo.h>
+#include <vireo/platform.h>
 #include <vireo/virtio.h>
 
 #define VIRTIO_BLK_MAX_DISKS  4
@@ -629,10 +629,8 @@ static void virtio_blk_probe_slot(const struct platform_mmio *m)
 	virtio_blk_log_disk(d);
 }
 
-void blk_host_probe(void)
+void blk_host_probe(const struct platform *plat)
 {
-	const struct platform *plat = vireo_platform();
-
 	for (unsigned i = 0; i < plat->nvirtio && i < PLATFORM_MAX_VIRTIO; i++)
 		if (plat->virtio[i].present)
 			virtio_blk_probe_slot(&plat->virtio[i]);

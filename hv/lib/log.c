@@ -1,12 +1,32 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Leveled "vireo: ..." log lines; each line is written as one unit. */
-#include <vireo/console.h>
+/*
+ * Leveled "vireo: ..." log lines; each line is written as one unit. lib
+ * depends on nothing above it: where the lines go (the console) is
+ * registered at boot with log_set_output().
+ */
 #include <vireo/log.h>
 #include <vireo/printf.h>
 
 #define LOG_LINE_MAX 256
 
 static enum log_level current_level = LOG_INFO;
+static const struct log_output *output;
+
+void log_set_output(const struct log_output *out)
+{
+	output = out;
+}
+
+static void out_write(const char *s, size_t len)
+{
+	if (output)
+		output->write(s, len);
+}
+
+static bool out_colour(void)
+{
+	return output && output->colour && output->colour();
+}
 
 void log_set_level(enum log_level level)
 {
@@ -40,15 +60,14 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	if (level > current_level)
 		return;
 	/* Vireo's own lines stand out from the guests' (bold when there are colours). */
-	n = vireo_snprintf(line, sizeof(line), "%svireo:%s %s",
-			   console_colour_enabled() ? "\033[1m" : "",
-			   console_colour_enabled() ? "\033[0m" : "", level_tag(level));
+	n = vireo_snprintf(line, sizeof(line), "%svireo:%s %s", out_colour() ? "\033[1m" : "",
+			   out_colour() ? "\033[0m" : "", level_tag(level));
 	if (n < (int)sizeof(line))
 		n += vireo_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (n >= (int)sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	console_write(line, (size_t)n);
+	out_write(line, (size_t)n);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -60,10 +79,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void console_sink(void *ctx, char c)
+static void char_sink(void *ctx, char c)
 {
 	(void)ctx;
-	console_putc(c);
+	out_write(&c, 1);
 }
 
 int printk(const char *fmt, ...)
@@ -76,12 +95,12 @@ int printk(const char *fmt, ...)
 	n = vireo_vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n < (int)sizeof(buf)) {
-		console_write(buf, (size_t)n);
+		out_write(buf, (size_t)n);
 		return n;
 	}
 	/* Too long for one buffer: stream it (may interleave with other harts). */
 	va_start(ap, fmt);
-	n = vireo_vformat(console_sink, NULL, fmt, ap);
+	n = vireo_vformat(char_sink, NULL, fmt, ap);
 	va_end(ap);
 	return n;
 }

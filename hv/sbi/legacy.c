@@ -54,7 +54,7 @@ static void legacy_handler(struct sbi_call *call)
 	call->error = SBI_SUCCESS;
 	switch (call->eid) {
 	case LEGACY_SET_TIMER:
-		sbi_time_set_timer(v, call->args[0]);
+		vcpu_timer_set(v, call->args[0]);
 		break;
 	case LEGACY_CONSOLE_PUTCHAR:
 		vm_console_putc(&v->vm->console, (uint8_t)call->args[0]);

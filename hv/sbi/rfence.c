@@ -15,11 +15,7 @@
 
 void sbi_rfence_request(struct vcpu *target, bool fence_i)
 {
-	if (fence_i)
-		__atomic_store_n(&target->fence_i_pending, 1, __ATOMIC_SEQ_CST);
-	else
-		__atomic_store_n(&target->vvma_flush_pending, 1, __ATOMIC_SEQ_CST);
-	vcpu_kick(target);
+	vcpu_make_request(target, fence_i ? VCPU_REQ_FENCE_I : VCPU_REQ_HFENCE_VVMA);
 }
 
 static void request_fence_i(struct vcpu *target, void *ctx)
@@ -42,8 +38,7 @@ static void wait_done(struct vcpu *target, void *ctx)
 		return;
 	/* It applies the fence on its way back into the guest; once out, it is safe. */
 	while (__atomic_load_n(&target->in_guest, __ATOMIC_ACQUIRE) &&
-	       (__atomic_load_n(&target->fence_i_pending, __ATOMIC_ACQUIRE) ||
-		__atomic_load_n(&target->vvma_flush_pending, __ATOMIC_ACQUIRE)))
+	       (vcpu_pending_requests(target) & VCPU_REQ_FENCES))
 		;
 }
 

@@ -20,28 +20,28 @@ const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned 
 
 enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 {
-	unsigned long *x = v->arch.gprs.x;
+	struct vcpu_arch *a = &v->arch;
 	struct sbi_call call = {
 	    .vcpu = v,
-	    .eid = x[REG_A7],
-	    .fid = x[REG_A6],
-	    .args = {x[10], x[11], x[12], x[13], x[14], x[15]},
+	    .eid = vcpu_arch_get_reg(a, REG_A7),
+	    .fid = vcpu_arch_get_reg(a, REG_A6),
 	    .error = SBI_ERR_NOT_SUPPORTED,
 	    .action = VCPU_CONTINUE,
 	};
-	const struct sbi_ext *ext = sbi_find_ext(sbi_extensions, sbi_extension_count, call.eid);
+	const struct sbi_ext *ext;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(call.args); i++)
+		call.args[i] = vcpu_arch_get_reg(a, REG_A0 + i);
+	ext = sbi_find_ext(sbi_extensions, sbi_extension_count, call.eid);
 
 	if (ext)
 		ext->handler(&call);
 	if (call.no_return)
 		return call.action;
-	v->arch.gprs.sepc += 4; /* ecall has no compressed form */
-	if (call.legacy) {
-		x[REG_A0] = (unsigned long)call.error;
-	} else {
-		x[REG_A0] = (unsigned long)call.error;
-		x[REG_A1] = call.value;
-	}
+	vcpu_arch_skip_insn(a, 4); /* ecall has no compressed form */
+	vcpu_arch_set_reg(a, REG_A0, (unsigned long)call.error);
+	if (!call.legacy)
+		vcpu_arch_set_reg(a, REG_A1, call.value);
 	return call.action;
 }
 

@@ -40,7 +40,7 @@ void fake_reset(unsigned n)
 		v->vm = &fake_vm;
 		v->id = i;
 		v->hsm = i == 0 ? VCPU_STARTED : VCPU_STOPPED;
-		v->timer_deadline = UINT64_MAX;
+		v->timer = (struct vcpu_timer){.deadline = UINT64_MAX};
 		fake_vm.vcpus[i] = v;
 	}
 }
@@ -118,6 +118,17 @@ void vcpu_post_ipi(struct vcpu *v)
 	fake.ipis[v->id]++;
 }
 
+void vcpu_make_request(struct vcpu *v, unsigned long requests)
+{
+	v->requests |= requests;
+	vcpu_kick(v);
+}
+
+unsigned long vcpu_pending_requests(const struct vcpu *v)
+{
+	return v->requests;
+}
+
 /* ---- core/sched.c */
 
 void sched_timer_changed(void)
@@ -140,6 +151,12 @@ void vcpu_arch_set_vstimecmp(struct vcpu_arch *a, uint64_t deadline)
 	a->vs.vstimecmp = deadline;
 	fake.vstimecmp_writes++;
 	fake.vstimecmp = deadline;
+}
+
+uint64_t vcpu_arch_sstc_deadline(struct vcpu_arch *a, bool loaded)
+{
+	(void)loaded;
+	return a->vs.vstimecmp;
 }
 
 uint64_t vcpu_arch_guest_time(const struct vcpu_arch *a)

@@ -95,6 +95,10 @@ static unsigned total(const unsigned counts[VM_MAX_VCPUS])
 	return n;
 }
 
+/* Remote fences a vCPU has been asked for (vCPU requests). */
+#define FENCE_I(v) (((v)->requests & VCPU_REQ_FENCE_I) != 0)
+#define VVMA(v)	   (((v)->requests & VCPU_REQ_HFENCE_VVMA) != 0)
+
 /* ---------------------------------------------------------------- dispatch */
 
 static void dummy_handler(struct sbi_call *call)
@@ -333,19 +337,19 @@ static void test_rfence(void **state)
 	(void)state;
 	ECALL(fake_vcpu(0), SBI_EXT_RFENCE, 0, 0x2, 1); /* fence.i on hart 2 */
 	assert_returned(0, 0);
-	assert_int_equal(fake_vcpu(2)->fence_i_pending, 1);
-	assert_int_equal(fake_vcpu(2)->vvma_flush_pending, 0);
+	assert_int_equal(FENCE_I(fake_vcpu(2)), 1);
+	assert_int_equal(VVMA(fake_vcpu(2)), 0);
 	assert_int_equal(fake.kicks[2], 1);
 	for (unsigned long fid = 1; fid <= 2; fid++) { /* sfence.vma, sfence.vma.asid */
 		ECALL(fake_vcpu(0), SBI_EXT_RFENCE, fid, 0x8, 0, 0, 0x1000, 7);
 		assert_returned(0, 0);
-		assert_int_equal(fake_vcpu(3)->vvma_flush_pending, 1);
-		fake_vcpu(3)->vvma_flush_pending = 0;
+		assert_int_equal(VVMA(fake_vcpu(3)), 1);
+		fake_vcpu(3)->requests &= ~VCPU_REQ_HFENCE_VVMA;
 	}
 	ECALL(fake_vcpu(0), SBI_EXT_RFENCE, 1, 0, -1UL, 0, -1UL);
 	assert_returned(0, 0);
 	for (unsigned i = 0; i < NVCPUS; i++)
-		assert_int_equal(fake_vcpu(i)->vvma_flush_pending, 1);
+		assert_int_equal(VVMA(fake_vcpu(i)), 1);
 }
 
 static void test_rfence_invalid(void **state)
@@ -358,8 +362,8 @@ static void test_rfence_invalid(void **state)
 		assert_returned(0, ERR_INVALID_PARAM);
 	}
 	for (unsigned i = 0; i < NVCPUS; i++) {
-		assert_int_equal(fake_vcpu(i)->fence_i_pending, 0);
-		assert_int_equal(fake_vcpu(i)->vvma_flush_pending, 0);
+		assert_int_equal(FENCE_I(fake_vcpu(i)), 0);
+		assert_int_equal(VVMA(fake_vcpu(i)), 0);
 	}
 	assert_int_equal(total(fake.kicks), 0);
 }
@@ -369,13 +373,13 @@ static void test_rfence_invalid(void **state)
 static void test_time_sstc(void **state)
 {
 	(void)state;
-	cpu_features.sstc = true;
+	fake_vcpu(0)->timer.hw = true;
 	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, 5000, A1_MARK);
 	assert_returned(0, 0);
 	assert_int_equal(fake.vstimecmp_writes, 1);
 	assert_int_equal(fake.vstimecmp, 5000);
 	assert_int_equal(fake.timer_changes, 1);
-	assert_false(fake_vcpu(0)->timer_pending);
+	assert_false(fake_vcpu(0)->timer.pending);
 	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, UINT64_MAX);
 	assert_int_equal(fake.vstimecmp, UINT64_MAX);
 }
@@ -389,21 +393,21 @@ static void test_time_software(void **state)
 	ECALL(v, SBI_EXT_TIME, 0, 5000);
 	assert_returned(0, 0);
 	assert_int_equal(fake.vstimecmp_writes, 0);
-	assert_int_equal(v->timer_deadline, 5000);
-	assert_false(v->timer_pending);
+	assert_int_equal(v->timer.deadline, 5000);
+	assert_false(v->timer.pending);
 	assert_int_equal(fake.timer_changes, 1);
 	/* A deadline that has passed is pending at once... */
 	ECALL(v, SBI_EXT_TIME, 0, 1000);
-	assert_true(v->timer_pending);
-	assert_int_equal(v->timer_deadline, UINT64_MAX);
+	assert_true(v->timer.pending);
+	assert_int_equal(v->timer.deadline, UINT64_MAX);
 	/* ...and the next set_timer withdraws it. */
 	ECALL(v, SBI_EXT_TIME, 0, 2000);
-	assert_false(v->timer_pending);
-	assert_int_equal(v->timer_deadline, 2000);
-	v->timer_pending = true; /* as if the scheduler had expired it */
+	assert_false(v->timer.pending);
+	assert_int_equal(v->timer.deadline, 2000);
+	v->timer.pending = true; /* as if the scheduler had expired it */
 	ECALL(v, SBI_EXT_TIME, 0, UINT64_MAX);
-	assert_false(v->timer_pending);
-	assert_int_equal(v->timer_deadline, UINT64_MAX);
+	assert_false(v->timer.pending);
+	assert_int_equal(v->timer.deadline, UINT64_MAX);
 }
 
 /* ---------------------------------------------------------------- HSM */
@@ -701,7 +705,7 @@ static void test_legacy_timer_and_clear_ipi(void **state)
 {
 	(void)state;
 	legacy(1, 0x00, 5000, 0);
-	assert_int_equal(fake_vcpu(1)->timer_deadline, 5000);
+	assert_int_equal(fake_vcpu(1)->timer.deadline, 5000);
 	legacy(2, 0x03, 0, 0);
 	assert_int_equal(fake.irq_line_calls, 1);
 	assert_int_equal(fake.irq_line_vcpu, 2);
@@ -736,13 +740,13 @@ static void test_legacy_fences(void **state)
 	(void)state;
 	memcpy(fake_ram + 0x408, &mask, sizeof(mask));
 	legacy(0, 0x05, FAKE_RAM_BASE + 0x408, 0);
-	assert_int_equal(fake_vcpu(2)->fence_i_pending, 1);
+	assert_int_equal(FENCE_I(fake_vcpu(2)), 1);
 	legacy(0, 0x06, FAKE_RAM_BASE + 0x408, 0);
-	assert_int_equal(fake_vcpu(2)->vvma_flush_pending, 1);
-	fake_vcpu(2)->vvma_flush_pending = 0;
+	assert_int_equal(VVMA(fake_vcpu(2)), 1);
+	fake_vcpu(2)->requests &= ~VCPU_REQ_HFENCE_VVMA;
 	legacy(0, 0x07, FAKE_RAM_BASE + 0x408, 0);
-	assert_int_equal(fake_vcpu(2)->vvma_flush_pending, 1);
-	assert_int_equal(fake_vcpu(1)->fence_i_pending + fake_vcpu(1)->vvma_flush_pending, 0);
+	assert_int_equal(VVMA(fake_vcpu(2)), 1);
+	assert_int_equal(FENCE_I(fake_vcpu(1)) + VVMA(fake_vcpu(1)), 0);
 }
 
 static void test_legacy_shutdown_and_unknown(void **state)

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Why did the guest leave? Dispatch on scause: ecalls to SBI, guest page
- * faults to the MMIO bus, virtual instructions (wfi) to the scheduler. What
- * Vireo cannot handle stops that VM, never the hypervisor.
+ * Classifying an exit: read what the trap CSRs say (saved by the exit vector
+ * in a->exit), decode the instruction where it matters, and describe it in a
+ * struct vcpu_exit. What to do about it is core's business (core/exit.c);
+ * nothing here knows what a VM is made of.
+ *
+ * QEMU 7.2 leaves htinst 0 on many guest-page faults and stval stale after
+ * hlv/hsv traps, so the trapping instruction is read from guest memory at
+ * sepc (hlvx) whenever htinst does not describe it.
  */
 #include <vireo/insn.h>
-#include <vireo/log.h>
-#include <vireo/sbi.h>
-#include <vireo/vcpu.h>
-#include <vireo/vm.h>
+#include <vireo/printf.h>
+#include <vireo/vcpu_arch.h>
+#include <vireo/vcpu_exit.h>
 #include "csr.h"
 
 #define INSN_WFI 0x10500073u
 
-const char *vcpu_exit_cause_name(unsigned long cause)
+const char *vcpu_arch_cause_name(unsigned long cause)
 {
 	static const char *const names[] = {
 	    [EXC_INST_MISALIGNED] = "instruction address misaligned",
@@ -36,121 +40,115 @@ const char *vcpu_exit_cause_name(unsigned long cause)
 	    [EXC_STORE_GUEST_PAGE_FAULT] = "store guest-page fault",
 	};
 
+	if (cause & CAUSE_INTERRUPT)
+		return "interrupt";
 	if (cause < ARRAY_SIZE(names) && names[cause])
 		return names[cause];
 	return "unknown exception";
 }
 
-/* Short identifiers for statistics lines (no spaces). */
-const char *vcpu_exit_cause_id(unsigned long cause)
+void vcpu_arch_describe_exit(const struct vcpu_arch *a, char *buf, size_t size)
 {
-	switch (cause) {
-	case EXC_ECALL_VS:
-		return "sbi";
-	case EXC_LOAD_GUEST_PAGE_FAULT:
-		return "mmio_load";
-	case EXC_STORE_GUEST_PAGE_FAULT:
-		return "mmio_store";
-	case EXC_INST_GUEST_PAGE_FAULT:
-		return "fetch_fault";
-	case EXC_VIRTUAL_INSTRUCTION:
-		return "virtual_insn";
-	default:
-		return "other";
-	}
+	const struct vcpu_exit_info *e = &a->exit;
+
+	vireo_snprintf(
+	    buf, size,
+	    "%s, scause %lu) at sepc %#lx, stval %#lx, GPA %#lx, htval %#lx, htinst %#lx",
+	    vcpu_arch_cause_name(e->scause), e->scause, a->gprs.sepc, e->stval,
+	    (e->htval << 2) | (e->stval & 3), e->htval, e->htinst);
 }
 
-/* Stop the VM with a diagnostic naming everything needed to debug the guest. */
-static enum vcpu_action vm_fault(struct vcpu *v, const char *what, unsigned long gpa)
+/* The guest was in VU-mode: on an exit to HS, hstatus.SPVP holds the guest's privilege. */
+static bool from_user(const struct vcpu_arch *a)
 {
-	const struct vcpu_exit_info *e = &v->arch.exit;
-
-	printk("vireo: VM '%s' vCPU %u: %s (%s, scause %lu) at sepc %#lx, stval %#lx, "
-	       "GPA %#lx, htval %#lx, htinst %#lx; stopping the VM\n",
-	       v->vm->name, v->id, what, vcpu_exit_cause_name(e->scause), e->scause,
-	       v->arch.gprs.sepc, e->stval, gpa, e->htval, e->htinst);
-	vcpu_dump(v);
-	vm_stop(v->vm, VM_STATUS_FAULT, what);
-	return VCPU_VM_ENDED;
+	return !(a->gprs.hstatus & HSTATUS_SPVP);
 }
 
-static int decode_access(struct vcpu *v, struct insn_mmio *acc)
+/* Privileged spec, "Trap value registers": the faulting GPA is htval << 2 | stval[1:0]. */
+static uint64_t fault_gpa(const struct vcpu_arch *a)
+{
+	return (a->exit.htval << 2) | (a->exit.stval & 3);
+}
+
+/* The access of a load/store guest-page fault, from htinst or from guest memory. */
+static bool decode_access(struct vcpu_arch *a, struct insn_mmio *acc)
 {
 	uint32_t insn;
 
-	if (insn_decode_htinst(v->arch.exit.htinst, acc) == 0)
-		return 0;
-	/* htinst is often 0 in QEMU: read the instruction the way the guest sees it. */
-	if (vcpu_arch_fetch_insn(&v->arch, v->arch.gprs.sepc, &insn) != 0)
-		return -VIREO_EFAULT;
-	return insn_decode_mmio(insn, acc);
+	if (insn_decode_htinst(a->exit.htinst, acc) == 0)
+		return true;
+	if (vcpu_arch_fetch_insn(a, a->gprs.sepc, &insn) != 0)
+		return false;
+	return insn_decode_mmio(insn, acc) == 0;
 }
 
-static enum vcpu_action handle_guest_page_fault(struct vcpu *v, bool is_store)
+static void classify_guest_page_fault(struct vcpu_arch *a, struct vcpu_exit *e, bool is_store)
 {
-	const struct vcpu_exit_info *e = &v->arch.exit;
-	unsigned long gpa = (e->htval << 2) | (e->stval & 3);
-	struct insn_mmio acc;
-	uint64_t value = 0;
+	unsigned long htinst = a->exit.htinst;
 
-	if (!mmio_bus_find(&v->vm->bus, gpa, 1))
-		return vm_fault(v, "access to unmapped guest-physical address", gpa);
-	if (decode_access(v, &acc) != 0 || acc.is_store != is_store)
-		return vm_fault(v, "MMIO access by an instruction Vireo cannot decode", gpa);
-	if (is_store) {
-		value = acc.reg ? v->arch.gprs.x[acc.reg] : 0;
-		if (mmio_bus_write(&v->vm->bus, gpa, acc.width, insn_load_extend(&acc, value)))
-			return vm_fault(v, "MMIO store rejected by the device", gpa);
-	} else {
-		if (mmio_bus_read(&v->vm->bus, gpa, acc.width, &value))
-			return vm_fault(v, "MMIO load rejected by the device", gpa);
-		if (acc.reg)
-			v->arch.gprs.x[acc.reg] = insn_load_extend(&acc, value);
+	e->gpa = fault_gpa(a);
+	e->gva = a->exit.stval;
+	e->access_type = is_store ? VCPU_ACCESS_STORE : VCPU_ACCESS_LOAD;
+	/* Pseudo-instructions: the fault is the guest's own page-table walk (an implicit
+	 * access), not the instruction at sepc, which must never be emulated as it. */
+	if (htinst == INSN_HTINST_PT_WALK_READ || htinst == INSN_HTINST_PT_WALK_WRITE) {
+		e->kind = VCPU_EXIT_PT_WALK;
+		return;
 	}
-	v->arch.gprs.sepc += acc.length;
-	return VCPU_CONTINUE;
+	e->kind = VCPU_EXIT_GUEST_ACCESS;
+	e->is_store = is_store;
+	e->decoded = decode_access(a, &e->access) && e->access.is_store == is_store;
 }
 
-static enum vcpu_action handle_virtual_insn(struct vcpu *v)
+static void classify_fetch_fault(struct vcpu_arch *a, struct vcpu_exit *e)
 {
-	uint32_t insn = (uint32_t)v->arch.exit.stval;
+	unsigned long htinst = a->exit.htinst;
 
-	if (insn == 0 && vcpu_arch_fetch_insn(&v->arch, v->arch.gprs.sepc, &insn) != 0)
-		return vm_fault(v, "cannot read the trapping instruction", 0);
-	if (insn == INSN_WFI) {
-		v->arch.gprs.sepc += 4;
-		v->waiting = true;
-		return VCPU_BLOCK;
+	e->gpa = fault_gpa(a);
+	e->gva = a->exit.stval;
+	e->access_type = VCPU_ACCESS_FETCH;
+	e->kind = htinst == INSN_HTINST_PT_WALK_READ || htinst == INSN_HTINST_PT_WALK_WRITE
+		      ? VCPU_EXIT_PT_WALK
+		      : VCPU_EXIT_FETCH;
+}
+
+/* stval is not proof of the instruction on QEMU 7.2 (stale after hlv/hsv): read it at sepc. */
+static void classify_virtual_insn(struct vcpu_arch *a, struct vcpu_exit *e)
+{
+	if (vcpu_arch_fetch_insn(a, a->gprs.sepc, &e->insn) != 0) {
+		e->kind = VCPU_EXIT_UNREADABLE;
+		return;
 	}
-	/* Anything else VS-mode may not do is, to the guest, an illegal instruction. */
-	vcpu_arch_inject_exception(&v->arch, EXC_ILLEGAL_INSN, insn);
-	return VCPU_CONTINUE;
+	e->kind = e->insn == INSN_WFI ? VCPU_EXIT_WFI : VCPU_EXIT_ILLEGAL;
 }
 
-enum vcpu_action vcpu_handle_exit(struct vcpu *v)
+void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit *e)
 {
-	unsigned long cause = v->arch.exit.scause;
+	unsigned long cause = a->exit.scause;
 
+	*e = (struct vcpu_exit){.cause = cause, .from_user = from_user(a)};
 	if (cause & CAUSE_INTERRUPT) {
-		/* A host interrupt: the hart loop services it before re-entering. */
-		v->irq_exits++;
-		return VCPU_CONTINUE;
+		e->kind = VCPU_EXIT_INTERRUPT;
+		return;
 	}
-	if (cause < VCPU_EXIT_CAUSES)
-		v->exit_causes[cause]++;
 	switch (cause) {
 	case EXC_ECALL_VS:
-		return sbi_handle_ecall(v);
+		e->kind = VCPU_EXIT_ECALL;
+		break;
 	case EXC_LOAD_GUEST_PAGE_FAULT:
-		return handle_guest_page_fault(v, false);
+		classify_guest_page_fault(a, e, false);
+		break;
 	case EXC_STORE_GUEST_PAGE_FAULT:
-		return handle_guest_page_fault(v, true);
-	case EXC_VIRTUAL_INSTRUCTION:
-		return handle_virtual_insn(v);
+		classify_guest_page_fault(a, e, true);
+		break;
 	case EXC_INST_GUEST_PAGE_FAULT:
-		return vm_fault(v, "instruction fetch from outside guest RAM",
-				(v->arch.exit.htval << 2) | (v->arch.exit.stval & 3));
+		classify_fetch_fault(a, e);
+		break;
+	case EXC_VIRTUAL_INSTRUCTION:
+		classify_virtual_insn(a, e);
+		break;
 	default:
-		return vm_fault(v, "unexpected exception from the guest", 0);
+		e->kind = VCPU_EXIT_UNKNOWN;
+		break;
 	}
 }

@@ -176,6 +176,12 @@ void hart_wait_for_interrupt(void)
 		wfi();
 }
 
+void hart_halt(void)
+{
+	for (;;)
+		wfi();
+}
+
 void hart_flush_gstage_tlb(void)
 {
 	hfence_gvma_all();

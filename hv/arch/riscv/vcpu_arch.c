@@ -156,9 +156,24 @@ uint64_t vcpu_arch_host_time(void)
 	return csr_read(time);
 }
 
-/* Emulate a trap into the guest's own handler, as the hart would have done it. */
-void vcpu_arch_inject_exception(struct vcpu_arch *a, unsigned long cause, unsigned long tval)
+static unsigned long exception_cause(enum vcpu_exception exc)
 {
+	switch (exc) {
+	case VCPU_EXC_FETCH_ACCESS:
+		return EXC_INST_ACCESS;
+	case VCPU_EXC_LOAD_ACCESS:
+		return EXC_LOAD_ACCESS;
+	case VCPU_EXC_STORE_ACCESS:
+		return EXC_STORE_ACCESS;
+	default:
+		return EXC_ILLEGAL_INSN;
+	}
+}
+
+/* Emulate a trap into the guest's own handler, as the hart would have done it. */
+void vcpu_arch_inject_exception(struct vcpu_arch *a, enum vcpu_exception exc, unsigned long tval)
+{
+	unsigned long cause = exception_cause(exc);
 	unsigned long vsstatus = csr_read(vsstatus);
 	bool from_s = (a->gprs.hstatus & HSTATUS_SPVP) != 0;
 

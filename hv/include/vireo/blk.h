@@ -50,7 +50,8 @@ struct blk_backend {
 /* Host disks found at boot (virtio-blk on QEMU's virtio-mmio slots). */
 unsigned blk_host_count(void);
 struct blk_backend *blk_host(unsigned index);
+struct platform;
 /* Probe the host's virtio-mmio slots for block devices (boot hart). */
-void blk_host_probe(void);
+void blk_host_probe(const struct platform *plat);
 
 #endif

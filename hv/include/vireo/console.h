@@ -8,7 +8,10 @@
 
 #include <vireo/types.h>
 
+/* Until console_init, output goes through the firmware (SBI legacy putchar). */
 void console_init(uintptr_t uart_base, unsigned reg_shift, unsigned io_width);
+/* Send log lines and printk here (vireo/log.h). */
+void console_attach_log(void);
 void console_putc(char c);
 void console_write(const char *s, size_t len);
 /* Non-blocking: -1 when no byte is waiting. */

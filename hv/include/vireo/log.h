@@ -8,6 +8,16 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+/* Where lines go: `write` takes a whole line (or a piece of a long printk);
+ * `colour` (may be NULL) says whether Vireo's tag may be bold. */
+struct log_output {
+	void (*write)(const char *s, size_t len);
+	bool (*colour)(void);
+};
+
+/* Until this is called, log lines and printk go nowhere. */
+void log_set_output(const struct log_output *out);
+
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);

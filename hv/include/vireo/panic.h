@@ -11,8 +11,6 @@ NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Panic with the registers of a trap taken in HS-mode. */
 NORETURN void panic_with_frame(const struct trap_frame *frame, const char *fmt, ...)
     PRINTF_LIKE(2, 3);
-/* Stop this hart for good (used by panic and by halt requests). */
-NORETURN void hart_halt(void);
 /* True once any hart has panicked. */
 bool panic_in_progress(void);
 

@@ -75,7 +75,6 @@ extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfe
     sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy;
 
 /* Operations the extensions share with the legacy calls. */
-void sbi_time_set_timer(struct vcpu *v, uint64_t deadline);
 void sbi_rfence_request(struct vcpu *target, bool fence_i);
 void sbi_srst_reset(struct sbi_call *call, unsigned long type, unsigned long reason);
 int sbi_console_getchar(struct vm *vm);

@@ -20,5 +20,8 @@ struct hart *sched_pick_hart(unsigned long affinity);
 void sched_attach(struct vcpu *v);
 /* Timer deadlines of a vCPU on this hart changed: recompute the host timer. */
 void sched_timer_changed(void);
+/* One round of this hart's loop: host interrupts, reaping, picking and running a
+ * vCPU until it blocks or something needs the hart (or sleeping when none can run). */
+void sched_step(void);
 
 #endif

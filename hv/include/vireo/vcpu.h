@@ -6,6 +6,8 @@
 #include <vireo/spinlock.h>
 #include <vireo/types.h>
 #include <vireo/vcpu_arch.h>
+#include <vireo/vcpu_exit.h>
+#include <vireo/vcpu_timer.h>
 
 struct vm;
 struct hart;
@@ -30,33 +32,38 @@ enum vcpu_action {
 	VCPU_VM_ENDED,	  /* the VM is going away */
 };
 
-#define VCPU_EXIT_CAUSES 32
+/*
+ * Requests other harts (or this one) post to a vCPU, taken in one atomic
+ * exchange on its way into the guest (the shape of KVM's vcpu requests).
+ * Posting kicks the vCPU's hart so a running guest comes out to take them.
+ */
+#define VCPU_REQ_IPI	     BIT(0) /* raise the guest's software interrupt (an edge) */
+#define VCPU_REQ_FENCE_I     BIT(1) /* SBI remote fence.i */
+#define VCPU_REQ_HFENCE_VVMA BIT(2) /* SBI remote sfence.vma: flush the VS-stage TLB */
+#define VCPU_REQ_FENCES	     (VCPU_REQ_FENCE_I | VCPU_REQ_HFENCE_VVMA)
 
 struct vcpu {
 	struct vcpu_arch arch; /* first: the world switch is handed &vcpu->arch */
 	struct vm *vm;
 	unsigned id;	   /* the guest's hart id */
-	struct hart *hart; /* the physical hart this vCPU is pinned to */
+	struct hart *hart; /* the physical hart this vCPU is on */
 	struct vcpu *next_on_hart;
 
 	spinlock_t lock; /* HSM state and start parameters */
 	enum vcpu_hsm_state hsm;
 	unsigned long start_addr, start_opaque;
-	bool start_requested; /* hart_start posted by another vCPU */
-	bool waiting;	      /* in wfi / retentive suspend */
+	bool waiting; /* in wfi / retentive suspend */
 	bool resume_nonretentive;
 
-	uint64_t timer_deadline; /* SBI set_timer without Sstc; UINT64_MAX = none */
-	bool timer_pending;	 /* that deadline passed: VSTIP is up until the next set_timer */
-	bool ext_applied, timer_applied;	      /* the levels last written to hvip */
-	unsigned long ext_irq;			      /* VSEIP level from the virtual PLIC */
-	unsigned long posted_ssip;		      /* a virtual IPI waiting to be injected */
-	uint32_t fence_i_pending, vvma_flush_pending; /* 32-bit: RV64 has no byte AMOs */
-	bool in_guest; /* between entry and exit right now (remote fences wait on it) */
+	struct vcpu_timer timer;
+	unsigned long requests; /* VCPU_REQ_*, atomically */
+	unsigned long ext_irq;	/* VSEIP level from the virtual PLIC */
+	bool ext_applied;	/* the level last written to the guest's interrupt lines */
+	bool in_guest;		/* between entry and exit right now (remote fences wait on it) */
 
+	struct vcpu_exit exit; /* the last exit, classified */
 	uint64_t exits;
-	uint64_t exit_causes[VCPU_EXIT_CAUSES];
-	uint64_t irq_exits;
+	uint64_t exit_kinds[VCPU_EXIT_KINDS];
 	uint64_t migrations; /* times it moved to another hart */
 };
 
@@ -68,19 +75,21 @@ void vcpu_complete_start(struct vcpu *v);
 void vcpu_wake(struct vcpu *v);
 /* Kick the hart running or hosting this vCPU so it notices new state. */
 void vcpu_kick(struct vcpu *v);
-/* Post a virtual interrupt (IRQ_VS_*) / withdraw a level one. */
+/* Post VCPU_REQ_* bits and kick the vCPU. */
+void vcpu_make_request(struct vcpu *v, unsigned long requests);
+/* Requests posted and not yet taken. */
+unsigned long vcpu_pending_requests(const struct vcpu *v);
+/* The virtual interrupt controller's output for this vCPU (a level). */
 void vcpu_set_ext_irq(struct vcpu *v, bool level);
+/* A virtual IPI (an edge: it stays pending until the guest clears it). */
 void vcpu_post_ipi(struct vcpu *v);
 /* True if the vCPU has an interrupt pending that its vsie enables (wfi wake-up). */
 bool vcpu_has_wakeup_irq(struct vcpu *v, bool loaded);
-/* Handle the exit recorded in v->arch.exit. */
-enum vcpu_action vcpu_handle_exit(struct vcpu *v);
 /* Reset to the boot state at `entry` with a0/a1. */
 void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned long a1);
-/* A short name for an exception cause number (for diagnostics and statistics). */
-const char *vcpu_exit_cause_name(unsigned long cause);
-const char *vcpu_exit_cause_id(unsigned long cause);
-/* Print a diagnostic of this vCPU (exit CSRs, GPRs). */
+/* Print a diagnostic of this vCPU (exit, GPRs). */
 void vcpu_dump(const struct vcpu *v);
+/* True while this vCPU's state is live on the hart we run on. */
+bool vcpu_is_loaded(const struct vcpu *v);
 
 #endif

@@ -9,6 +9,8 @@
 
 #include <vireo/types.h>
 
+struct vcpu_exit;
+
 /* Guest registers the world switch saves and restores on every exit. */
 struct vcpu_gprs {
 	unsigned long x[32]; /* x[0] is never used */
@@ -61,11 +63,50 @@ struct vcpu_arch {
 	struct vcpu_fp_state fp;
 };
 
-/* Register numbers in gprs.x[] used by SBI and the exit path. */
 /* VS interrupt numbers, as hvip bit positions. */
 enum { VCPU_IRQ_SOFT = 2, VCPU_IRQ_TIMER = 6, VCPU_IRQ_EXT = 10 };
 
+/* Register numbers (x0..x31) used by SBI and the exit path. */
 enum { REG_RA = 1, REG_SP = 2, REG_A0 = 10, REG_A1 = 11, REG_A6 = 16, REG_A7 = 17 };
+
+/* Exceptions core may hand to the guest's own trap handler. */
+enum vcpu_exception {
+	VCPU_EXC_ILLEGAL_INSN,
+	VCPU_EXC_FETCH_ACCESS,
+	VCPU_EXC_LOAD_ACCESS,
+	VCPU_EXC_STORE_ACCESS,
+};
+
+/* The guest's integer registers; x0 reads 0 and ignores writes. */
+static inline unsigned long vcpu_arch_get_reg(const struct vcpu_arch *a, unsigned reg)
+{
+	return reg && reg < 32 ? a->gprs.x[reg] : 0;
+}
+
+static inline void vcpu_arch_set_reg(struct vcpu_arch *a, unsigned reg, unsigned long value)
+{
+	if (reg && reg < 32)
+		a->gprs.x[reg] = value;
+}
+
+/* Where the guest resumes; skipping moves past the trapping instruction. */
+static inline unsigned long vcpu_arch_pc(const struct vcpu_arch *a)
+{
+	return a->gprs.sepc;
+}
+
+static inline void vcpu_arch_skip_insn(struct vcpu_arch *a, unsigned length)
+{
+	a->gprs.sepc += length;
+}
+
+/* Describe the exit in a->exit for core (see vireo/vcpu_exit.h). */
+void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit *e);
+/* Words for an architectural cause number (diagnostics). */
+const char *vcpu_arch_cause_name(unsigned long cause);
+/* The trap CSRs of the last exit in words, for a diagnostic line:
+ * "<cause>, scause N) at sepc X, stval X, GPA X, htval X, htinst X". */
+void vcpu_arch_describe_exit(const struct vcpu_arch *a, char *buf, size_t size);
 
 /* Reset to the boot state: VS-mode, a0 = hartid, a1 = dtb, pc = entry. */
 void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0, unsigned long a1,
@@ -91,8 +132,8 @@ void vcpu_arch_set_vstimecmp(struct vcpu_arch *a, uint64_t deadline);
 /* Run fence.i / flush the VS-stage TLB of the loaded vCPU (remote fences). */
 void vcpu_arch_apply_fences(struct vcpu_arch *a, bool fence_i, bool vvma);
 
-/* Inject a synchronous exception into the guest's own trap handler. */
-void vcpu_arch_inject_exception(struct vcpu_arch *a, unsigned long cause, unsigned long tval);
+/* Inject a synchronous exception into the guest's own trap handler (a loaded vCPU). */
+void vcpu_arch_inject_exception(struct vcpu_arch *a, enum vcpu_exception exc, unsigned long tval);
 
 /* Guest time (time CSR + htimedelta), and the host's. */
 uint64_t vcpu_arch_guest_time(const struct vcpu_arch *a);

@@ -5,10 +5,9 @@
 
 #include <vireo/platform.h>
 
-const struct platform *vireo_platform(void);
 unsigned vireo_online_harts(void);
 /* Create and start the VMs of the boot bundle (boot hart). */
-void vireo_start_vms(void);
+void vireo_start_vms(const struct platform *plat);
 /* Every hart ends up here: run vCPUs, or wait for work. Never returns. */
 NORETURN void vireo_hart_loop(void);
 

@@ -4,6 +4,7 @@
 #define VIREO_VM_H
 
 #include <vireo/gstage.h>
+#include <vireo/guest_mem.h>
 #include <vireo/mmio_bus.h>
 #include <vireo/spinlock.h>
 #include <vireo/testdev.h>
@@ -55,7 +56,8 @@ struct vm {
 
 	gpa_t ram_base;
 	uint64_t ram_size;
-	uint8_t *ram; /* host address of guest RAM (contiguous) */
+	uint8_t *ram;	      /* host address of guest RAM (contiguous) */
+	struct guest_mem mem; /* the same, as devices see it */
 	struct gstage gstage;
 	uint64_t hgatp;
 
@@ -90,7 +92,7 @@ void vm_start(struct vm *vm);
 void vm_stop(struct vm *vm, int status, const char *why);
 /* Called by a hart when a vCPU of a stopping VM leaves it for good. */
 void vm_vcpu_detached(struct vcpu *v);
-/* Host pointer to [gpa, gpa + len) if it lies wholly in guest RAM, else NULL. */
+/* Host pointer to [gpa, gpa + len) if it lies wholly in guest RAM, else NULL (also len 0). */
 void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
 /* How many VMs are alive; the exit status to report when none are. */
