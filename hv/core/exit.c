@@ -39,8 +39,7 @@ static enum vcpu_action vm_fault(struct vcpu *v, const char *what)
 	char trap[160];
 
 	vcpu_arch_describe_exit(&v->arch, trap, sizeof(trap));
-	printk("vireo: VM '%s' vCPU %u: %s (%s; stopping the VM\n", v->vm->name, v->id, what,
-	       trap);
+	printk("vireo: VM '%s' vCPU %u: %s (%s; stopping the VM\n", v->vm->name, v->id, what, trap);
 	vcpu_dump(v);
 	vm_stop(v->vm, VM_STATUS_FAULT, what);
 	return VCPU_VM_ENDED;

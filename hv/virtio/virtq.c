@@ -86,8 +86,7 @@ static void add_buf(const struct virtq *q, struct virtq_chain *c, const struct v
  * An indirect descriptor (2.7.5.3): its table replaces the rest of the chain.
  * False when the table cannot be walked (then nothing after it can be found).
  */
-static bool enter_indirect(const struct virtq *q, const struct virtq_desc *d,
-			   struct desc_table *t)
+static bool enter_indirect(const struct virtq *q, const struct virtq_desc *d, struct desc_table *t)
 {
 	if ((d->flags & VIRTQ_DESC_F_NEXT) || !d->len || d->len % sizeof(struct virtq_desc) ||
 	    d->len / sizeof(struct virtq_desc) > VIRTQ_MAX_SIZE)

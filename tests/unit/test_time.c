@@ -18,9 +18,9 @@ static void test_us_to_ticks(void **state)
 	static const struct {
 		uint64_t hz, us, ticks;
 	} cases[] = {
-	    {32768, 10000, 328},	    /* 327.68 rounds up */
-	    {32768, 20000, 656},	    /* 655.36 */
-	    {32768, 1, 1},		    /* never 0 for a real wait */
+	    {32768, 10000, 328}, /* 327.68 rounds up */
+	    {32768, 20000, 656}, /* 655.36 */
+	    {32768, 1, 1},	 /* never 0 for a real wait */
 	    {32768, 0, 0},
 	    {32768, 1000000, 32768},
 	    {1000000, 10000, 10000},

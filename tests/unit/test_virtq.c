@@ -40,7 +40,8 @@ struct fixture {
 
 static uint8_t *guard_map(uint8_t **run)
 {
-	uint8_t *m = mmap(NULL, RUN_SIZE + 2 * GUARD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *m =
+	    mmap(NULL, RUN_SIZE + 2 * GUARD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	assert_true(m != MAP_FAILED);
 	*run = m + GUARD;
@@ -54,8 +55,8 @@ static int setup(void **state)
 
 	for (unsigned i = 0; i < 2; i++) {
 		f->map[i] = guard_map(&f->run[i]);
-		assert_int_equal(guest_mem_add_run(&f->mem, RAM_GPA + i * RUN_SIZE, RUN_SIZE, f->run[i]),
-				 0);
+		assert_int_equal(
+		    guest_mem_add_run(&f->mem, RAM_GPA + i * RUN_SIZE, RUN_SIZE, f->run[i]), 0);
 	}
 	virtq_reset(&f->q, QSIZE);
 	f->q.desc_gpa = DESC_GPA;
@@ -139,8 +140,7 @@ static void test_mem_runs(void **state)
 	assert_int_equal(guest_mem_add_run(&m, RAM_GPA - 0x100, 0x100, f->run[1]), -VIREO_EINVAL);
 	for (unsigned i = 1; i < GUEST_MEM_MAX_RUNS; i++)
 		assert_int_equal(guest_mem_add_run(&m, RAM_GPA + i * 0x100, 0x100, f->run[1]), 0);
-	assert_int_equal(guest_mem_add_run(&m, RAM_GPA + 0x10000, 0x100, f->run[1]),
-			 -VIREO_ENOMEM);
+	assert_int_equal(guest_mem_add_run(&m, RAM_GPA + 0x10000, 0x100, f->run[1]), -VIREO_ENOMEM);
 	assert_int_equal(guest_mem_size(&m), GUEST_MEM_MAX_RUNS * 0x100);
 	assert_int_equal(guest_mem_size(&f->mem), 2 * RUN_SIZE);
 	assert_false(guest_mem_read(&m, RAM_GPA - 1, &byte, 1));
@@ -221,9 +221,9 @@ static void test_enable_checks(void **state)
 		uint64_t desc, avail, used;
 	} bad[] = {
 	    {0, DESC_GPA, AVAIL_GPA, USED_GPA},
-	    {12, DESC_GPA, AVAIL_GPA, USED_GPA},	   /* not a power of two */
-	    {32, DESC_GPA, AVAIL_GPA, USED_GPA},	   /* more than QueueNumMax */
-	    {QSIZE, DESC_GPA + 8, AVAIL_GPA, USED_GPA},  /* misaligned */
+	    {12, DESC_GPA, AVAIL_GPA, USED_GPA},	/* not a power of two */
+	    {32, DESC_GPA, AVAIL_GPA, USED_GPA},	/* more than QueueNumMax */
+	    {QSIZE, DESC_GPA + 8, AVAIL_GPA, USED_GPA}, /* misaligned */
 	    {QSIZE, DESC_GPA, AVAIL_GPA + 1, USED_GPA},
 	    {QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA + 2},
 	    {QSIZE, RAM_END - 16, AVAIL_GPA, USED_GPA}, /* past RAM */

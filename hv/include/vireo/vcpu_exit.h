@@ -21,11 +21,11 @@ enum vcpu_exit_kind {
 	/* The guest's own page-table walk (an implicit access of a load, store or fetch)
 	 * touched an unmapped guest-physical address: never an access to emulate. */
 	VCPU_EXIT_PT_WALK,
-	VCPU_EXIT_FETCH,     /* instruction fetch from an unmapped guest-physical address */
-	VCPU_EXIT_WFI,	     /* wfi; `from_user` when the guest ran it in VU-mode */
-	VCPU_EXIT_ILLEGAL,   /* another instruction the guest may not run here: `insn` */
+	VCPU_EXIT_FETCH,      /* instruction fetch from an unmapped guest-physical address */
+	VCPU_EXIT_WFI,	      /* wfi; `from_user` when the guest ran it in VU-mode */
+	VCPU_EXIT_ILLEGAL,    /* another instruction the guest may not run here: `insn` */
 	VCPU_EXIT_UNREADABLE, /* a trapping instruction Vireo could not read from the guest */
-	VCPU_EXIT_UNKNOWN,   /* an exception Vireo does not expect: a diagnostic, no action */
+	VCPU_EXIT_UNKNOWN,    /* an exception Vireo does not expect: a diagnostic, no action */
 	VCPU_EXIT_KINDS
 };
 

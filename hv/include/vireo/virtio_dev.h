@@ -43,7 +43,8 @@ struct virtio_dev_ops {
 	void (*notify)(struct virtio_dev *d, int queue);
 	/* Back to the power-on state of the device's own part (status 0 was written). */
 	void (*reset)(struct virtio_dev *d);
-	/* A queue was disabled (QueueReady = 0): its chains in flight are forgotten. May be NULL. */
+	/* A queue was disabled (QueueReady = 0): its chains in flight are forgotten. May be NULL.
+	 */
 	void (*queue_stop)(struct virtio_dev *d, unsigned queue);
 	/* A write to the configuration space (offset from 0x100). May be NULL (read-only). */
 	void (*config_write)(struct virtio_dev *d, uint64_t offset, unsigned width, uint64_t value);
