@@ -39,6 +39,10 @@ struct hart {
 	volatile unsigned long guard_cause;
 };
 
+#ifdef VIREO_HOST_TEST
+/* Host unit tests say which hart "we" are. */
+struct hart *this_hart(void);
+#else
 static inline struct hart *this_hart(void)
 {
 	struct hart *h;
@@ -46,6 +50,7 @@ static inline struct hart *this_hart(void)
 	__asm__("mv %0, tp" : "=r"(h));
 	return h;
 }
+#endif
 
 /* Registered by the boot code; 0 .. count-1 in DT order. */
 unsigned hart_count(void);
