@@ -6,6 +6,7 @@
 #   make test    unit tests on the host, then integration tests in QEMU
 #   make bench   benchmarks against plain QEMU
 #   make format / make lint
+#   make fuzz    every fuzzer for a bounded time (FUZZ_SECONDS each)
 
 VERSION := 0.1.0
 # No implicit rules: they would try to "make" the included .d files.
@@ -50,7 +51,11 @@ $(LIBFDT_STAMP): | $(DEPS_STAMP)
 
 # ---------------------------------------------------------------- hypervisor
 HV_ARCH_FLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
-HV_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g $(HV_ARCH_FLAGS) \
+# Stricter than -Wall -Wextra wherever the code holds to it (and it does, everywhere).
+WARN_STRICT := -Wmissing-prototypes -Wstrict-prototypes -Wold-style-definition -Wshadow -Wundef \
+	-Wvla -Wcast-qual -Wformat=2 -Wpointer-arith -Wwrite-strings -Wredundant-decls \
+	-Wnull-dereference -Wimplicit-fallthrough -Wduplicated-cond -Wlogical-op
+HV_CFLAGS := -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 -g $(HV_ARCH_FLAGS) \
 	-ffreestanding -fno-pie -fno-stack-protector -fno-common -fomit-frame-pointer \
 	-fno-strict-aliasing -fno-tree-loop-distribute-patterns -nostdinc -isystem $(shell $(CROSS)gcc -print-file-name=include) \
 	-Ihv/include -Ihv/include/libc -I$(LIBFDT_DIR) -Ihv/arch/riscv -I$(BUILD)/gen \
@@ -122,7 +127,7 @@ $(BUILD)/scratch.img: | $(DEPS_STAMP)
 # ---------------------------------------------------------------- tests
 UNIT_TESTS :=
 include $(wildcard tests/unit/*.mk)
-UNIT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ihv/include -I$(LIBFDT_DIR) \
+UNIT_CFLAGS := -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O1 -g -Ihv/include -I$(LIBFDT_DIR) \
 	-DVIREO_HOST_TEST -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
 
@@ -136,9 +141,15 @@ unit: $(DEPS_STAMP) $(UNIT_BINS)
 integration: $(DEPS_STAMP) all linux
 	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
 
+# What keeps the house clean runs with the tests: style and static checks, the unit
+# tests, every fuzzer for a bounded time, then the tests that boot QEMU.
 test: $(DEPS_STAMP)
+	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) integration
+
+-include tests/fuzz/fuzz.mk
 
 
 # ---------------------------------------------------------------- style
@@ -147,8 +158,9 @@ format:
 	clang-format -i $(FORMAT_FILES)
 
 lint: $(BUILD)/gen/asm_offsets.h
-	clang-format --dry-run --Werror $(FORMAT_FILES)
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	@echo "  LINT    clang-format ($(words $(FORMAT_FILES)) files), cppcheck"
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--std=c11 -Ihv/include --suppress=missingIncludeSystem \
 		hv tools guests/tests tests/unit
 

@@ -15,6 +15,7 @@ PACKAGES=(
 	bc bison flex libssl-dev libelf-dev cpio xz-utils  # guest kernel build
 	e2fsprogs                           # mke2fs -d / debugfs for disk tests
 	clang-format cppcheck               # make format / make lint
+	clang libclang-rt-14-dev            # make fuzz: libFuzzer
 	gnuplot-nox                         # make bench: the plot of the ratios
 )
 

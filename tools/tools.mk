@@ -6,7 +6,7 @@ VIREO_TOOL := $(BUILD)/vireo
 VIREO_TOOL_SRCS := tools/vireo.c tools/vm_config.c tools/bundle_write.c tools/qemu_run.c
 VIREO_TOOL_HDRS := tools/vm_config.h tools/bundle_write.h tools/qemu_run.h \
 	hv/include/vireo/bundle.h hv/include/vireo/types.h
-VIREO_TOOL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -Ihv/include -Itools
+VIREO_TOOL_CFLAGS := -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 -Ihv/include -Itools
 
 all: $(VIREO_TOOL)
 

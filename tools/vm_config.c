@@ -162,7 +162,8 @@ static char *trim(char *s)
 {
 	size_t n;
 
-	s = (char *)skip_space(s);
+	while (isspace((unsigned char)*s))
+		s++;
 	n = strlen(s);
 	while (n && isspace((unsigned char)s[n - 1]))
 		s[--n] = '\0';
@@ -795,7 +796,8 @@ static void split_spec(const char *spec, struct spec_item **out, size_t *nout)
 	while (*rest) {
 		const char *start = skip_space(rest);
 		size_t len = strcspn(start, ",");
-		char *item, *eq, *key, *value;
+		char *item, *eq, *key;
+		const char *value;
 
 		if (strncmp(start, "bootargs", 8) == 0 && *skip_space(start + 8) == '=')
 			len = strlen(start);

@@ -19,7 +19,7 @@ GUEST_OUT := $(BUILD)/guests
 GUEST_LDS := $(GUEST_DIR)/lib/guest.ld
 
 GUEST_CC := $(CROSS)gcc
-GUEST_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g \
+GUEST_CFLAGS := -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 -g \
 	-march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
 	-ffreestanding -fno-pie -fno-stack-protector -fno-common -fno-strict-aliasing \
 	-fno-tree-loop-distribute-patterns -ffunction-sections -fdata-sections \

@@ -59,7 +59,7 @@ void *memchr(const void *s, int c, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		if (p[i] == (uint8_t)c)
-			return (void *)(p + i);
+			return (void *)(uintptr_t)(p + i); /* the C library's signature */
 	return NULL;
 }
 
@@ -103,7 +103,7 @@ char *strchr(const char *s, int c)
 {
 	for (;; s++) {
 		if (*s == (char)c)
-			return (char *)s;
+			return (char *)(uintptr_t)s;
 		if (!*s)
 			return NULL;
 	}
@@ -117,7 +117,7 @@ char *strrchr(const char *s, int c)
 		if (*s == (char)c)
 			last = s;
 		if (!*s)
-			return (char *)last;
+			return (char *)(uintptr_t)last;
 	}
 }
 

@@ -37,14 +37,16 @@ bool virtio_drv_probe(uintptr_t base, uint64_t size, uint32_t device_id)
 {
 	uint32_t version;
 
-	if (size < VIRTIO_DRV_MMIO_MIN || peek(base, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC ||
+	if (size < VIRTIO_DRV_MMIO_MIN ||
+	    peek(base, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC ||
 	    peek(base, VIRTIO_MMIO_DEVICE_ID) != device_id)
 		return false; /* an empty slot (device ID 0) or another kind of device */
 	version = peek(base, VIRTIO_MMIO_VERSION);
 	if (version != VIRTIO_MMIO_VERSION_MODERN) {
-		log_warn("virtio device %u at %#lx: virtio-mmio version %u; only the modern "
-			 "interface (2) is supported (QEMU: -global virtio-mmio.force-legacy=false)",
-			 device_id, (unsigned long)base, version);
+		log_warn(
+		    "virtio device %u at %#lx: virtio-mmio version %u; only the modern "
+		    "interface (2) is supported (QEMU: -global virtio-mmio.force-legacy=false)",
+		    device_id, (unsigned long)base, version);
 		return false;
 	}
 	return true;
@@ -105,8 +107,8 @@ bool virtio_drv_has(const struct virtio_drv *d, unsigned bit)
 	return bit < 64 && (d->features & BIT(bit));
 }
 
-int virtio_drv_setup_queue(struct virtio_drv *d, unsigned index, struct virtq_drv *q,
-			   uint16_t max, uint16_t min)
+int virtio_drv_setup_queue(struct virtio_drv *d, unsigned index, struct virtq_drv *q, uint16_t max,
+			   uint16_t min)
 {
 	uint32_t dev_max;
 	uint16_t size = max;

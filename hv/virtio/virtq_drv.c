@@ -80,8 +80,7 @@ static bool chain_ok(const struct virtq_drv_buf *bufs, unsigned n)
 	return n > 0;
 }
 
-int virtq_drv_add(struct virtq_drv *q, const struct virtq_drv_buf *bufs, unsigned n,
-		  void *cookie)
+int virtq_drv_add(struct virtq_drv *q, const struct virtq_drv_buf *bufs, unsigned n, void *cookie)
 {
 	uint16_t head, cur;
 
@@ -124,8 +123,9 @@ bool virtq_drv_publish(struct virtq_drv *q, uint16_t head)
 	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELAXED);
 	virtio_mb(); /* the new index before the device's flags, and before the notify */
 	if (q->event_idx)
-		return need_event(__atomic_load_n((le16 *)&q->used->ring[q->size], __ATOMIC_RELAXED),
-				  q->avail_idx, old);
+		return need_event(
+		    __atomic_load_n((le16 *)&q->used->ring[q->size], __ATOMIC_RELAXED),
+		    q->avail_idx, old);
 	return !(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VIRTQ_USED_F_NO_NOTIFY);
 }
 

@@ -54,8 +54,9 @@ char *strstr(const char *haystack, const char *needle)
 {
 	size_t n = strlen(needle);
 
+	/* The C library's signature gives back a non-const pointer into a const string. */
 	for (; *haystack; haystack++)
 		if (memcmp(haystack, needle, n) == 0)
-			return (char *)haystack;
-	return n == 0 ? (char *)haystack : NULL;
+			return (char *)(uintptr_t)haystack;
+	return n == 0 ? (char *)(uintptr_t)haystack : NULL;
 }

@@ -96,12 +96,13 @@ static uint64_t *walk_create(struct gstage *gs, gpa_t gpa, unsigned level)
 }
 
 /* The slot that maps gpa, at whatever level the mapping is, or NULL. */
-static const uint64_t *walk_find(const struct gstage *gs, gpa_t gpa, unsigned *level_out)
+/* The tables belong to gs even when gs is const to the caller: the PTE is writable. */
+static uint64_t *walk_find(const struct gstage *gs, gpa_t gpa, unsigned *level_out)
 {
-	const uint64_t *table = gs->root;
+	uint64_t *table = gs->root;
 
 	for (unsigned l = gs->levels - 1;; l--) {
-		const uint64_t *pte = &table[pte_index(gs, gpa, l)];
+		uint64_t *pte = &table[pte_index(gs, gpa, l)];
 		if (!(*pte & PTE_V))
 			return NULL;
 		if ((*pte & PTE_LEAF_MASK) || l == 0) {
@@ -158,7 +159,7 @@ static void unmap_range(struct gstage *gs, gpa_t gpa, uint64_t size)
 
 	while (off < size) {
 		unsigned level;
-		uint64_t *pte = (uint64_t *)walk_find(gs, gpa + off, &level);
+		uint64_t *pte = walk_find(gs, gpa + off, &level);
 		uint64_t step = PAGE_SIZE;
 		if (pte && (*pte & PTE_LEAF_MASK)) {
 			*pte = 0;

@@ -31,8 +31,8 @@ bool virtio_drv_probe(uintptr_t base, uint64_t size, uint32_t device_id);
 int virtio_drv_start(struct virtio_drv *d, uint64_t wanted, uint64_t required);
 /* Set up queue `index` with a fresh virtq_drv of at most `max` entries (at least
  * `min`), as large as the device allows. */
-int virtio_drv_setup_queue(struct virtio_drv *d, unsigned index, struct virtq_drv *q,
-			   uint16_t max, uint16_t min);
+int virtio_drv_setup_queue(struct virtio_drv *d, unsigned index, struct virtq_drv *q, uint16_t max,
+			   uint16_t min);
 /* DRIVER_OK: the device may run. */
 void virtio_drv_ready(struct virtio_drv *d);
 /* Reset and mark FAILED (after an error during set-up). */

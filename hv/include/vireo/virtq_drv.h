@@ -49,7 +49,7 @@ struct virtq_drv {
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
-	uint16_t *next;		       /* our own links of each chain, and the free list */
+	uint16_t *next;			/* our own links of each chain, and the free list */
 	struct virtq_drv_chain *chains; /* by head descriptor */
 	uint16_t free_head, nfree;
 	uint16_t avail_idx, last_used;
@@ -77,8 +77,7 @@ int virtq_drv_next_head(const struct virtq_drv *q);
  * free, or -VIREO_EINVAL (n is 0, a buffer is empty, a readable one follows a
  * writable one, or cookie is NULL).
  */
-int virtq_drv_add(struct virtq_drv *q, const struct virtq_drv_buf *bufs, unsigned n,
-		  void *cookie);
+int virtq_drv_add(struct virtq_drv *q, const struct virtq_drv_buf *bufs, unsigned n, void *cookie);
 /* Make the chain at head available; true when the device wants a notification. */
 bool virtq_drv_publish(struct virtq_drv *q, uint16_t head);
 /* Take the next used chain: its head, cookie and the length the device wrote. */

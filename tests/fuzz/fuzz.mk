@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# libFuzzer harnesses for everything that parses untrusted input. `make fuzz`
+# builds each with clang (-fsanitize=fuzzer,address,undefined) and runs it for
+# FUZZ_SECONDS from its committed seed corpus (tests/fuzz/corpus/NAME); new
+# inputs go to build/fuzz/corpus/NAME, never into the source tree. A crash
+# fails the build and leaves the input in build/fuzz/.
+#   make fuzz FUZZ_SECONDS=600          a longer run
+#   make fuzz-merge                     fold new inputs into the committed corpus
+
+FUZZ_SECONDS ?= 10
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Ihv/include -DVIREO_HOST_TEST -Wall -Wextra -Werror
+
+FUZZERS := insn vblk virtq
+FUZZ_SRCS_insn := hv/arch/riscv/insn.c
+FUZZ_SRCS_vblk := hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
+FUZZ_SRCS_virtq := hv/virtio/virtq.c hv/core/guest_mem.c
+
+FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard hv/include/vireo/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< -o $@
+
+.PHONY: fuzz fuzz-merge
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZERS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
+		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)"; \
+		(cd $(BUILD)/fuzz && ./fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=0 corpus/$$f $(abspath tests/fuzz/corpus)/$$f \
+			> fuzz_$$f.log 2>&1) || { tail -40 $(BUILD)/fuzz/fuzz_$$f.log; exit 1; }; \
+		grep -h "Done [0-9]* runs" $(BUILD)/fuzz/fuzz_$$f.log | sed 's/^/          /'; \
+	done
+
+fuzz-merge: $(FUZZ_BINS)
+	@for f in $(FUZZERS); do \
+		$(BUILD)/fuzz/fuzz_$$f -merge=1 tests/fuzz/corpus/$$f $(BUILD)/fuzz/corpus/$$f; \
+	done
