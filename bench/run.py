@@ -763,7 +763,7 @@ def idle_md(store):
            "Boot, %d s idle at the prompt, `Ctrl-] d`, %d s idle, `Ctrl-] d`; the rates are the "
            "differences of the two `vireo-stats` lines over the window (medians of %d runs). "
            "`interrupt` counts host interrupts taken while the guest ran; the others are the "
-           "guest's own exits (`virtual_insn` is mostly `wfi`)." % (
+           "guest's own exits by kind (`wfi`, `sbi`, `mmio`, ...)." % (
                IDLE_SETTLE_S, IDLE_WINDOW_S, len(idle)),
            "", "| cause | exits/s | runs |", "|---|---:|---|"]
     for k in keys:

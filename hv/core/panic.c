@@ -7,6 +7,7 @@
 #include <vireo/panic.h>
 #include <vireo/power.h>
 #include <vireo/printf.h>
+#include <vireo/spinlock.h>
 #include <vireo/trap.h>
 
 void trap_capture_registers(struct trap_frame *frame);
@@ -64,6 +65,12 @@ void panic(const char *fmt, ...)
 	vireo_vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	panic_finish(&frame, reason);
+}
+
+void spin_assert_failed(const spinlock_t *lock, const char *file, int line)
+{
+	panic("lock %p is not held by this hart at %s:%d (holder %#lx)", (const void *)lock, file,
+	      line, (unsigned long)lock->owner);
 }
 
 void panic_with_frame(const struct trap_frame *frame, const char *fmt, ...)

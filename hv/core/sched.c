@@ -257,11 +257,12 @@ static struct vcpu *movable_vcpu(struct sched_hart *sh, const struct hart *to)
 	return NULL;
 }
 
-static void move_vcpu(struct sched_hart *from, struct vcpu *v, struct hart *to)
+/* Take v off this hart's list (its lock held). */
+static void unlink_vcpu(struct sched_hart *from, struct vcpu *v)
 {
-	struct sched_hart *dest = &sched_harts[to->index];
 	struct vcpu **link;
 
+	spin_assert_held(&from->lock);
 	for (link = &from->vcpus; *link != v; link = &(*link)->next_on_hart)
 		;
 	*link = v->next_on_hart;
@@ -269,6 +270,14 @@ static void move_vcpu(struct sched_hart *from, struct vcpu *v, struct hart *to)
 	if (from->cursor == v)
 		from->cursor = NULL;
 	__atomic_fetch_sub(&from->assigned, 1, __ATOMIC_RELAXED);
+}
+
+/* Put v on another hart's list. The two harts' locks are never held together: two
+ * harts pushing to each other at once cannot deadlock. */
+static void link_vcpu(struct vcpu *v, struct hart *to)
+{
+	struct sched_hart *dest = &sched_harts[to->index];
+
 	spin_lock(&dest->lock);
 	v->next_on_hart = dest->vcpus;
 	dest->vcpus = v;
@@ -313,14 +322,15 @@ static void push_work(struct sched_hart *sh, unsigned runnable)
 		return;
 	spin_lock(&sh->lock);
 	struct vcpu *v = movable_vcpu(sh, best);
-	if (v) {
-		sched_harts[best->index].idle = false;
-		__atomic_fetch_add(&sched_harts[best->index].nr_runnable, 1, __ATOMIC_RELAXED);
-		move_vcpu(sh, v, best);
-	}
-	spin_unlock(&sh->lock);
 	if (v)
-		hart_request(best, HART_REQ_RESCHED);
+		unlink_vcpu(sh, v);
+	spin_unlock(&sh->lock);
+	if (!v)
+		return;
+	sched_harts[best->index].idle = false;
+	__atomic_fetch_add(&sched_harts[best->index].nr_runnable, 1, __ATOMIC_RELAXED);
+	link_vcpu(v, best);
+	hart_request(best, HART_REQ_RESCHED);
 }
 
 static void sleep_until_work(struct sched_hart *sh)

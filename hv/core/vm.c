@@ -434,6 +434,7 @@ static struct vm *focus_locked(void)
 {
 	struct vm *focus = NULL;
 
+	spin_assert_held(&vm_table_lock);
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_table[i];
 		if (!takes_input(vm))
@@ -487,6 +488,7 @@ bool vm_console_set_focus(unsigned number)
 /* Move waiting input into the UART FIFO while it has room (vm->lock held). */
 static void drain_backlog(struct vm *vm)
 {
+	spin_assert_held(&vm->lock);
 	while (
 	    vm->backlog_tail != vm->backlog_head &&
 	    vuart_receive(&vm->uart, vm->uart_backlog[vm->backlog_tail % sizeof(vm->uart_backlog)]))

@@ -56,6 +56,7 @@ static void emit(struct vm_console *c)
 {
 	bool complete = c->len && c->line[c->len - 1] == '\n';
 
+	spin_assert_held(&c->lock);
 	if (!c->len)
 		return;
 	console_lock();

@@ -272,6 +272,7 @@ static enum blk_status virtio_blk_status(uint8_t status, bool len_ok)
 /* Stop a misbehaving device; its requests fail from now on. Lock held. */
 static void virtio_blk_break(struct virtio_blk *d, const char *why)
 {
+	spin_assert_held(&d->lock);
 	if (d->broken)
 		return;
 	log_error("disk %u: %s; resetting it, its requests fail from now on", d->index, why);
@@ -297,6 +298,7 @@ static unsigned virtio_blk_collect(struct virtio_blk *d, struct virtio_blk_done 
 {
 	unsigned n = 0;
 
+	spin_assert_held(&d->lock);
 	while (n < max && !d->broken) {
 		uint16_t head;
 		uint32_t len;

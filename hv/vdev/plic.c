@@ -62,6 +62,7 @@ static unsigned vplic_best(const struct vplic *p, unsigned context)
 /* Called with the lock held after any state change. */
 static void vplic_update(struct vplic *p)
 {
+	spin_assert_held(&p->lock);
 	for (unsigned i = 0; i < p->num_contexts; i++) {
 		bool out = vplic_best(p, i) != 0;
 

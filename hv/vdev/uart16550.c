@@ -76,6 +76,7 @@ static void vuart_update_irq(struct vuart *u)
 {
 	bool level = vuart_iir_source(u) != VUART_IIR_NO_INT;
 
+	spin_assert_held(&u->lock);
 	if (level == u->irq_level)
 		return;
 	u->irq_level = level;

@@ -233,6 +233,7 @@ static enum vblk_verdict vblk_parse(struct vblk *d, struct vblk_slot *s)
  */
 static struct vblk_slot *vblk_take(struct vblk *d)
 {
+	spin_assert_held(&d->vdev.lock);
 	while (virtio_dev_queue_live(&d->vdev, VBLK_QUEUE) && virtq_has_avail(&d->q)) {
 		struct vblk_slot *s = vblk_slot_alloc(d);
 		enum vblk_verdict v;

@@ -15,6 +15,7 @@ static void update_irq(struct virtio_dev *d)
 {
 	bool level = d->isr != 0;
 
+	spin_assert_held(&d->lock);
 	if (level == d->irq_level)
 		return;
 	d->irq_level = level;
@@ -29,6 +30,7 @@ void virtio_dev_interrupt(struct virtio_dev *d, bool config_change)
 
 void virtio_dev_complete(struct virtio_dev *d, unsigned q, uint16_t head, uint32_t len)
 {
+	spin_assert_held(&d->lock);
 	virtq_push(&d->queues[q], head, len);
 	if (virtq_should_notify(&d->queues[q]))
 		virtio_dev_interrupt(d, false);
@@ -36,6 +38,7 @@ void virtio_dev_complete(struct virtio_dev *d, unsigned q, uint16_t head, uint32
 
 void virtio_dev_needs_reset(struct virtio_dev *d)
 {
+	spin_assert_held(&d->lock);
 	d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	if (d->status & VIRTIO_STATUS_DRIVER_OK)
 		virtio_dev_interrupt(d, true);
