@@ -7,6 +7,7 @@
 #   make bench   benchmarks against plain QEMU
 #   make format / make lint
 #   make fuzz    every fuzzer for a bounded time (FUZZ_SECONDS each)
+#   make DEBUG=1 a hypervisor that also checks which hart holds each lock (BUILD=build/debug)
 
 VERSION := 0.1.0
 # No implicit rules: they would try to "make" the included .d files.
@@ -55,11 +56,14 @@ HV_ARCH_FLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 WARN_STRICT := -Wmissing-prototypes -Wstrict-prototypes -Wold-style-definition -Wshadow -Wundef \
 	-Wvla -Wcast-qual -Wformat=2 -Wpointer-arith -Wwrite-strings -Wredundant-decls \
 	-Wnull-dereference -Wimplicit-fallthrough -Wduplicated-cond -Wlogical-op
+# Link-time optimisation: the exit path crosses arch, core and sbi in a handful of small
+# functions; inlining across those files saves a fifth of the instructions per exit.
+HV_LTO ?= -flto=auto
 HV_CFLAGS := -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 -g $(HV_ARCH_FLAGS) \
 	-ffreestanding -fno-pie -fno-stack-protector -fno-common -fomit-frame-pointer \
-	-fno-strict-aliasing -fno-tree-loop-distribute-patterns -nostdinc -isystem $(shell $(CROSS)gcc -print-file-name=include) \
+	-fno-strict-aliasing -fno-tree-loop-distribute-patterns $(HV_LTO) -nostdinc -isystem $(shell $(CROSS)gcc -print-file-name=include) \
 	-Ihv/include -Ihv/include/libc -I$(LIBFDT_DIR) -Ihv/arch/riscv -I$(BUILD)/gen \
-	-DVIREO_VERSION=\"$(VERSION)\" -MMD -MP
+	-DVIREO_VERSION=\"$(VERSION)\" $(if $(DEBUG),-DVIREO_DEBUG) -MMD -MP
 HV_LDFLAGS := -nostdlib -no-pie -static -Wl,--gc-sections -Wl,-T,hv/arch/riscv/vireo.ld \
 	-Wl,--no-warn-rwx-segments -Wl,--build-id=none
 
@@ -68,17 +72,17 @@ HV_S_SRCS := $(wildcard hv/arch/riscv/*.S)
 HV_OBJS := $(HV_C_SRCS:%.c=$(BUILD)/%.o) $(HV_S_SRCS:%.S=$(BUILD)/%.o) \
 	$(LIBFDT_NAMES:%=$(BUILD)/libfdt-obj/%.o)
 
-$(BUILD)/hv/%.o: hv/%.c $(BUILD)/gen/asm_offsets.h $(LIBFDT_STAMP)
+$(BUILD)/hv/%.o: hv/%.c $(BUILD)/gen/asm_offsets.h $(LIBFDT_STAMP) Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CROSS)gcc $(HV_CFLAGS) -c $< -o $@
 
-$(BUILD)/hv/%.o: hv/%.S $(BUILD)/gen/asm_offsets.h
+$(BUILD)/hv/%.o: hv/%.S $(BUILD)/gen/asm_offsets.h Makefile
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(CROSS)gcc $(HV_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
-$(BUILD)/libfdt-obj/%.o: $(LIBFDT_STAMP)
+$(BUILD)/libfdt-obj/%.o: $(LIBFDT_STAMP) Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      libfdt/$*.c"
 	$(Q)$(CROSS)gcc $(filter-out -Werror -MMD -MP,$(HV_CFLAGS)) -Wno-sign-compare -c $(LIBFDT_DIR)/$*.c -o $@
@@ -87,7 +91,7 @@ $(BUILD)/libfdt-obj/%.o: $(LIBFDT_STAMP)
 $(BUILD)/gen/asm_offsets.h: hv/arch/riscv/asm_offsets.c $(wildcard hv/include/vireo/*.h) $(LIBFDT_STAMP)
 	@mkdir -p $(dir $@) $(BUILD)/gen
 	@echo "  GEN     $@"
-	$(Q)$(CROSS)gcc $(filter-out -MMD -MP,$(HV_CFLAGS)) -S $< -o $(BUILD)/gen/asm_offsets.s
+	$(Q)$(CROSS)gcc $(filter-out -MMD -MP $(HV_LTO),$(HV_CFLAGS)) -S $< -o $(BUILD)/gen/asm_offsets.s
 	@sed -n 's/.*@@OFFSET \([A-Z0-9_]*\) [$$#]\{0,1\}\(-\{0,1\}[0-9]*\).*/#define \1 \2/p' \
 		$(BUILD)/gen/asm_offsets.s > $@.tmp && mv $@.tmp $@
 

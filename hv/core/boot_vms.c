@@ -108,7 +108,7 @@ void vireo_start_vms(const struct platform *plat)
 {
 	struct vm *vms[BUNDLE_MAX_VMS];
 	unsigned created = 0;
-	struct bundle b;
+	struct bundle b = {0};
 	char why[160];
 
 	sbi_base_init(sbi_host_mvendorid(), sbi_host_marchid(), sbi_host_mimpid());

@@ -49,19 +49,23 @@ static enum vcpu_action handle_guest_access(struct vcpu *v)
 {
 	const struct vcpu_exit *e = &v->exit;
 	const struct insn_mmio *acc = &e->access;
+	const struct mmio_region *dev;
 	struct vcpu_arch *a = &v->arch;
-	uint64_t value = 0;
+	uint64_t offset, value = 0;
 
-	if (!mmio_bus_find(&v->vm->bus, e->gpa, 1))
+	dev = mmio_bus_find(&v->vm->bus, e->gpa, e->decoded ? acc->width : 1);
+	if (!dev)
 		return vm_fault(v, "access to unmapped guest-physical address");
 	if (!e->decoded)
 		return vm_fault(v, "MMIO access by an instruction Vireo cannot decode");
+	/* The bus found the device once; call it directly (mmio_bus_read would look again). */
+	offset = e->gpa - dev->base;
 	if (e->is_store) {
 		value = insn_load_extend(acc, vcpu_arch_get_reg(a, acc->reg));
-		if (mmio_bus_write(&v->vm->bus, e->gpa, acc->width, value))
+		if (dev->ops->write(dev->opaque, offset, acc->width, value))
 			return vm_fault(v, "MMIO store rejected by the device");
 	} else {
-		if (mmio_bus_read(&v->vm->bus, e->gpa, acc->width, &value))
+		if (dev->ops->read(dev->opaque, offset, acc->width, &value))
 			return vm_fault(v, "MMIO load rejected by the device");
 		vcpu_arch_set_reg(a, acc->reg, insn_load_extend(acc, value));
 	}

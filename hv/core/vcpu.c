@@ -117,7 +117,9 @@ static void apply_irqs(struct vcpu *v)
 		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_EXT, ext);
 		v->ext_applied = ext;
 	}
-	vcpu_timer_apply(v);
+	/* Only the software timer has a line to drive (and the Sstc one never differs). */
+	if (v->timer.pending != v->timer.applied)
+		vcpu_timer_apply(v);
 }
 
 /* Take the posted requests (only if there are any: the exchange is not free). */

@@ -30,8 +30,12 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 	};
 	const struct sbi_ext *ext;
 
-	for (unsigned i = 0; i < ARRAY_SIZE(call.args); i++)
-		call.args[i] = vcpu_arch_get_reg(a, REG_A0 + i);
+	call.args[0] = vcpu_arch_get_reg(a, REG_A0);
+	call.args[1] = vcpu_arch_get_reg(a, REG_A0 + 1);
+	call.args[2] = vcpu_arch_get_reg(a, REG_A0 + 2);
+	call.args[3] = vcpu_arch_get_reg(a, REG_A0 + 3);
+	call.args[4] = vcpu_arch_get_reg(a, REG_A0 + 4);
+	call.args[5] = vcpu_arch_get_reg(a, REG_A0 + 5);
 	ext = sbi_find_ext(sbi_extensions, sbi_extension_count, call.eid);
 
 	if (ext)

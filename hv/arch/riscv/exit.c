@@ -122,11 +122,15 @@ static void classify_virtual_insn(struct vcpu_arch *a, struct vcpu_exit *e)
 	e->kind = e->insn == INSN_WFI ? VCPU_EXIT_WFI : VCPU_EXIT_ILLEGAL;
 }
 
-void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit *e)
+_Static_assert(VCPU_ARCH_CAUSE_ECALL_VS == EXC_ECALL_VS, "the fast path's ecall cause");
+
+void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e)
 {
 	unsigned long cause = a->exit.scause;
 
-	*e = (struct vcpu_exit){.cause = cause, .from_user = from_user(a)};
+	/* Only the fields of the kind found are set: core reads no others. */
+	e->cause = cause;
+	e->from_user = from_user(a);
 	if (cause & CAUSE_INTERRUPT) {
 		e->kind = VCPU_EXIT_INTERRUPT;
 		return;

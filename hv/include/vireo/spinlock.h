@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A test-and-test-and-set spinlock on compiler atomics: works on the target
- * and the host. In the hypervisor each lock records the hart that holds it,
- * so a function that must run with a lock held can say so and be checked
- * (spin_assert_held: a panic naming the place). The order in which locks
- * nest is written down once, in docs/architecture.md ("Locks").
+ * and the host. A function that must run with a lock held says so with
+ * spin_assert_held (a panic naming the place): in every build the lock must
+ * be held; in debug builds (make DEBUG=1, VIREO_DEBUG) each lock also
+ * records the hart that holds it, and it must be this one. The order in
+ * which locks nest is written down once, in docs/architecture.md ("Locks").
  */
 #ifndef VIREO_SPINLOCK_H
 #define VIREO_SPINLOCK_H
@@ -13,7 +14,7 @@
 
 typedef struct {
 	uint32_t locked;
-	uintptr_t owner; /* the holder's struct hart (tp); unused on the host */
+	uintptr_t owner; /* debug builds: the holder's struct hart (tp) */
 } spinlock_t;
 
 #define SPINLOCK_INIT                                                                              \
@@ -24,13 +25,23 @@ typedef struct {
 /* Who we are, for ownership: the per-hart pointer in tp (see vireo/hart.h). */
 static inline uintptr_t spin_self(void)
 {
-#ifdef VIREO_HOST_TEST
-	return 0;
-#else
+#if defined(VIREO_DEBUG) && !defined(VIREO_HOST_TEST)
 	uintptr_t tp;
 
 	__asm__("mv %0, tp" : "=r"(tp));
 	return tp;
+#else
+	return 0;
+#endif
+}
+
+static inline void spin_set_owner(spinlock_t *lock, uintptr_t owner)
+{
+#ifdef VIREO_DEBUG
+	lock->owner = owner;
+#else
+	(void)lock;
+	(void)owner;
 #endif
 }
 
@@ -39,20 +50,20 @@ static inline void spin_lock(spinlock_t *lock)
 	while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
 			;
-	lock->owner = spin_self();
+	spin_set_owner(lock, spin_self());
 }
 
 static inline bool spin_trylock(spinlock_t *lock)
 {
 	if (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
 		return false;
-	lock->owner = spin_self();
+	spin_set_owner(lock, spin_self());
 	return true;
 }
 
 static inline void spin_unlock(spinlock_t *lock)
 {
-	lock->owner = 0;
+	spin_set_owner(lock, 0);
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
 }
 
@@ -69,8 +80,8 @@ static inline NORETURN void spin_assert_failed(const spinlock_t *lock, const cha
 NORETURN void spin_assert_failed(const spinlock_t *lock, const char *file, int line);
 #endif
 
-#ifdef VIREO_HOST_TEST
-/* Host tests run several threads on one "hart": check only that it is held. */
+#if !defined(VIREO_DEBUG) || defined(VIREO_HOST_TEST)
+/* Release builds, and host tests (several threads on one "hart"): held by someone. */
 #define spin_held(lock) (__atomic_load_n(&(lock)->locked, __ATOMIC_RELAXED) != 0)
 #else
 #define spin_held(lock)                                                                            \

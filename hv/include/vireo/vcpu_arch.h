@@ -8,8 +8,7 @@
 #define VIREO_VCPU_ARCH_H
 
 #include <vireo/types.h>
-
-struct vcpu_exit;
+#include <vireo/vcpu_exit.h>
 
 /* Guest registers the world switch saves and restores on every exit. */
 struct vcpu_gprs {
@@ -100,8 +99,26 @@ static inline void vcpu_arch_skip_insn(struct vcpu_arch *a, unsigned length)
 	a->gprs.sepc += length;
 }
 
-/* Describe the exit in a->exit for core (see vireo/vcpu_exit.h). */
-void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit *e);
+/* The exits that are not the two hot ones (below). */
+void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e);
+
+#define VCPU_ARCH_CAUSE_ECALL_VS 10 /* scause of an ecall from VS-mode */
+
+/* Describe the exit in a->exit for core (see vireo/vcpu_exit.h). An SBI call and a
+ * host interrupt, the exits that come by the thousand, take a few instructions;
+ * only the fields their kind defines are set. */
+static inline void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit *e)
+{
+	unsigned long cause = a->exit.scause;
+
+	e->cause = cause;
+	if (cause == VCPU_ARCH_CAUSE_ECALL_VS)
+		e->kind = VCPU_EXIT_ECALL;
+	else if ((long)cause < 0)
+		e->kind = VCPU_EXIT_INTERRUPT;
+	else
+		vcpu_arch_classify_slow(a, e);
+}
 /* Words for an architectural cause number (diagnostics). */
 const char *vcpu_arch_cause_name(unsigned long cause);
 /* The trap CSRs of the last exit in words, for a diagnostic line:

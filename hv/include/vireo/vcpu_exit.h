@@ -32,6 +32,7 @@ enum vcpu_exit_kind {
 /* What the original access of a guest-page fault was (for the fault injected back). */
 enum vcpu_access { VCPU_ACCESS_LOAD, VCPU_ACCESS_STORE, VCPU_ACCESS_FETCH };
 
+/* Only the fields its kind names are defined (the classification sets no others). */
 struct vcpu_exit {
 	enum vcpu_exit_kind kind;
 	unsigned long cause; /* the architecture's cause number: diagnostics only */
