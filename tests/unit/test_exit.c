@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Unit tests of the exit dispatch (hv/core/exit.c, vcpu_handle_exit) with
+ * hand-made exits, as arch/riscv would classify them. The VM's MMIO bus is
+ * the real one (hv/core/mmio_bus.c) with a fake device on it, and the load
+ * extension is the real insn_load_extend; SBI, vm_stop, the diagnostics and
+ * exception injection are recording fakes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <vireo/exit.h>
+#include <vireo/log.h>
+#include <vireo/sbi.h>
+#include <vireo/vm.h>
+
+#define DEV_BASE 0x10000000UL
+#define DEV_SIZE 0x1000UL
+#define PC	 0x80001000UL
+#define REG_T0	 5
+#define REG_A3	 13
+#define REG_S11	 27
+#define GARBAGE	 0x5a5a5a5a5a5a5a5aUL /* what a register holds before a load */
+
+/* ---------------------------------------------------------------- fakes */
+
+static struct {
+	/* sbi_handle_ecall */
+	unsigned ecalls;
+	struct vcpu *ecall_vcpu;
+	enum vcpu_action ecall_action; /* scripted answer */
+	/* vm_stop */
+	unsigned stops;
+	struct vm *stop_vm;
+	int stop_status;
+	const char *stop_why;
+	/* vcpu_dump, printk, vcpu_arch_describe_exit */
+	unsigned dumps;
+	unsigned printks;
+	char printk_line[512];
+	unsigned describes;
+	/* vcpu_arch_inject_exception */
+	unsigned injections;
+	enum vcpu_exception inject_exc;
+	unsigned long inject_tval;
+} fake;
+
+/* The device: records every access and answers from its script. */
+static struct {
+	unsigned reads, writes;
+	uint64_t offset;
+	unsigned width;
+	uint64_t written;
+	uint64_t read_value; /* what a read returns */
+	int error;	     /* what every access returns */
+} dev;
+
+enum vcpu_action sbi_handle_ecall(struct vcpu *v)
+{
+	fake.ecalls++;
+	fake.ecall_vcpu = v;
+	return fake.ecall_action;
+}
+
+void vm_stop(struct vm *vm, int status, const char *why)
+{
+	fake.stops++;
+	fake.stop_vm = vm;
+	fake.stop_status = status;
+	fake.stop_why = why;
+	vm->state = VM_STOPPING;
+}
+
+void vcpu_dump(const struct vcpu *v)
+{
+	(void)v;
+	fake.dumps++;
+}
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	fake.printks++;
+	va_start(ap, fmt);
+	n = vsnprintf(fake.printk_line, sizeof(fake.printk_line), fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+#define DESCRIPTION "fake cause, scause 99) at sepc X"
+
+void vcpu_arch_describe_exit(const struct vcpu_arch *a, char *buf, size_t size)
+{
+	(void)a;
+	fake.describes++;
+	snprintf(buf, size, "%s", DESCRIPTION);
+}
+
+const char *vcpu_arch_cause_name(unsigned long cause)
+{
+	(void)cause;
+	return "fake cause";
+}
+
+void vcpu_arch_inject_exception(struct vcpu_arch *a, enum vcpu_exception exc, unsigned long tval)
+{
+	(void)a;
+	fake.injections++;
+	fake.inject_exc = exc;
+	fake.inject_tval = tval;
+}
+
+static int dev_read(void *opaque, uint64_t offset, unsigned width, uint64_t *value)
+{
+	assert_ptr_equal(opaque, &dev);
+	dev.reads++;
+	dev.offset = offset;
+	dev.width = width;
+	*value = dev.read_value;
+	return dev.error;
+}
+
+static int dev_write(void *opaque, uint64_t offset, unsigned width, uint64_t value)
+{
+	assert_ptr_equal(opaque, &dev);
+	dev.writes++;
+	dev.offset = offset;
+	dev.width = width;
+	dev.written = value;
+	return dev.error;
+}
+
+static const struct mmio_ops dev_ops = {.read = dev_read, .write = dev_write};
+
+/* ---------------------------------------------------------------- fixture */
+
+static struct vm vm;
+static struct vcpu vcpu;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fake, 0, sizeof(fake));
+	memset(&dev, 0, sizeof(dev));
+	memset(&vm, 0, sizeof(vm));
+	memset(&vcpu, 0, sizeof(vcpu));
+	strcpy(vm.name, "guest");
+	vm.state = VM_RUNNING;
+	vm.nvcpus = 1;
+	vm.vcpus[0] = &vcpu;
+	mmio_bus_init(&vm.bus);
+	assert_int_equal(mmio_bus_register(&vm.bus, DEV_BASE, DEV_SIZE, &dev_ops, &dev, "dev"), 0);
+	vcpu.vm = &vm;
+	vcpu.id = 0;
+	vcpu.hsm = VCPU_STARTED;
+	vcpu.arch.gprs.sepc = PC;
+	for (unsigned i = 1; i < 32; i++)
+		vcpu.arch.gprs.x[i] = 0x1000 + i;
+	return 0;
+}
+
+static unsigned long reg(unsigned r)
+{
+	return vcpu.arch.gprs.x[r];
+}
+
+static unsigned long pc(void)
+{
+	return vcpu.arch.gprs.sepc;
+}
+
+static enum vcpu_action handle(struct vcpu_exit e)
+{
+	vcpu.exit = e;
+	return vcpu_handle_exit(&vcpu);
+}
+
+static struct vcpu_exit mmio_exit(uint64_t gpa, bool store, unsigned width, bool sign, unsigned r,
+				  unsigned length)
+{
+	return (struct vcpu_exit){
+	    .kind = VCPU_EXIT_GUEST_ACCESS,
+	    .gpa = gpa,
+	    .gva = 0xffffffc000000000UL + gpa,
+	    .access_type = store ? VCPU_ACCESS_STORE : VCPU_ACCESS_LOAD,
+	    .is_store = store,
+	    .decoded = true,
+	    .access = {.is_store = store,
+		       .sign_extend = sign,
+		       .width = (uint8_t)width,
+		       .reg = (uint8_t)r,
+		       .length = (uint8_t)length},
+	};
+}
+
+/* The VM was stopped as faulted, with a diagnostic, and the guest's state left alone. */
+static void assert_vm_faulted(enum vcpu_action action, unsigned long expected_pc)
+{
+	assert_int_equal(action, VCPU_VM_ENDED);
+	assert_int_equal(fake.stops, 1);
+	assert_ptr_equal(fake.stop_vm, &vm);
+	assert_int_equal(fake.stop_status, VM_STATUS_FAULT);
+	assert_non_null(fake.stop_why);
+	assert_int_equal(vm.state, VM_STOPPING);
+	/* The diagnostic names the VM, the vCPU and the trap... */
+	assert_int_equal(fake.dumps, 1);
+	assert_int_equal(fake.describes, 1);
+	assert_true(fake.printks >= 1);
+	assert_non_null(strstr(fake.printk_line, "'guest'"));
+	assert_non_null(strstr(fake.printk_line, DESCRIPTION));
+	assert_non_null(strstr(fake.printk_line, fake.stop_why));
+	/* ...and the guest gets nothing: no exception, no step past the instruction. */
+	assert_int_equal(fake.injections, 0);
+	assert_int_equal(pc(), expected_pc);
+}
+
+/* ---------------------------------------------------------------- SBI, interrupts */
+
+static void test_ecall_goes_to_sbi(void **state)
+{
+	static const enum vcpu_action actions[] = {VCPU_CONTINUE, VCPU_BLOCK, VCPU_YIELD,
+						   VCPU_STOPPED_NOW, VCPU_VM_ENDED};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(actions); i++) {
+		fake.ecall_action = actions[i];
+		assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ECALL}), actions[i]);
+		assert_int_equal(fake.ecalls, i + 1);
+		assert_ptr_equal(fake.ecall_vcpu, &vcpu);
+	}
+	/* SBI moves pc itself: the dispatch does not. */
+	assert_int_equal(pc(), PC);
+	assert_int_equal(dev.reads + dev.writes, 0);
+	assert_int_equal(fake.stops, 0);
+	assert_int_equal(fake.injections, 0);
+}
+
+static void test_interrupt_does_nothing(void **state)
+{
+	(void)state;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_INTERRUPT}), VCPU_CONTINUE);
+	assert_int_equal(pc(), PC);
+	assert_int_equal(fake.ecalls + fake.stops + fake.injections, 0);
+	assert_int_equal(dev.reads + dev.writes, 0);
+}
+
+/* ---------------------------------------------------------------- MMIO */
+
+static void test_mmio_load_extends(void **state)
+{
+	static const struct {
+		unsigned width;
+		bool sign;
+		uint64_t device; /* what the device returns (bits above the width included) */
+		uint64_t expect; /* what the register must hold */
+	} cases[] = {
+	    {1, true, 0x80, 0xffffffffffffff80UL},	 /* lb */
+	    {1, true, 0x7f, 0x7f},			 /* lb, positive */
+	    {1, false, 0x80, 0x80},			 /* lbu */
+	    {1, false, 0xffffff81, 0x81},		 /* lbu: only the low byte counts */
+	    {2, true, 0x8001, 0xffffffffffff8001UL},	 /* lh */
+	    {2, false, 0x8001, 0x8001},			 /* lhu */
+	    {2, true, 0x12347ffe, 0x7ffe},		 /* lh, positive, junk above */
+	    {4, true, 0x80000001, 0xffffffff80000001UL}, /* lw / c.lw */
+	    {4, false, 0x80000001, 0x80000001},		 /* lwu */
+	    {4, true, 0xabcd00007fffffffUL, 0x7fffffff}, /* lw, positive, junk above */
+	    {8, false, 0x8000000000000001UL, 0x8000000000000001UL}, /* ld */
+	};
+	static const unsigned lengths[] = {4, 2};
+
+	(void)state;
+	for (unsigned l = 0; l < ARRAY_SIZE(lengths); l++) {
+		for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+			uint64_t offset = 0x40 + 8 * i;
+			unsigned reads = dev.reads;
+
+			vcpu.arch.gprs.sepc = PC;
+			vcpu.arch.gprs.x[REG_A3] = GARBAGE;
+			dev.read_value = cases[i].device;
+			assert_int_equal(handle(mmio_exit(DEV_BASE + offset, false, cases[i].width,
+							  cases[i].sign, REG_A3, lengths[l])),
+					 VCPU_CONTINUE);
+			assert_int_equal(dev.reads, reads + 1);
+			assert_int_equal(dev.offset, offset);
+			assert_int_equal(dev.width, cases[i].width);
+			assert_int_equal(reg(REG_A3), cases[i].expect);
+			assert_int_equal(pc(), PC + lengths[l]);
+		}
+	}
+	assert_int_equal(dev.writes, 0);
+	assert_int_equal(fake.stops, 0);
+	assert_int_equal(fake.injections, 0);
+}
+
+/* The load goes to the register the instruction names, and no other changes. */
+static void test_mmio_load_right_register(void **state)
+{
+	static const unsigned regs[] = {1, REG_T0, REG_A0, REG_S11, 31};
+	struct vcpu_gprs before;
+
+	(void)state;
+	dev.read_value = 0xc0ffee;
+	for (unsigned i = 0; i < ARRAY_SIZE(regs); i++) {
+		before = vcpu.arch.gprs;
+		assert_int_equal(handle(mmio_exit(DEV_BASE, false, 4, false, regs[i], 4)),
+				 VCPU_CONTINUE);
+		for (unsigned r = 0; r < 32; r++)
+			assert_int_equal(reg(r), r == regs[i] ? 0xc0ffee : before.x[r]);
+		assert_int_equal(pc(), before.sepc + 4);
+	}
+}
+
+static void test_mmio_load_into_x0(void **state)
+{
+	struct vcpu_gprs before;
+
+	(void)state;
+	dev.read_value = 0xffffffffffffffffUL;
+	before = vcpu.arch.gprs;
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 8, false, 8, false, 0, 2)), VCPU_CONTINUE);
+	/* The device still sees the read (it may have side effects)... */
+	assert_int_equal(dev.reads, 1);
+	assert_int_equal(dev.offset, 8);
+	/* ...but no register changes, and the guest moves on. */
+	assert_memory_equal(vcpu.arch.gprs.x, before.x, sizeof(before.x));
+	assert_int_equal(pc(), PC + 2);
+}
+
+static void test_mmio_store(void **state)
+{
+	static const struct {
+		unsigned width;
+		uint64_t expect;
+	} cases[] = {
+	    {1, 0x0d},
+	    {2, 0xf00d},
+	    {4, 0xcafef00d},
+	    {8, 0xdeadbeefcafef00dUL},
+	};
+	struct vcpu_gprs before;
+
+	(void)state;
+	vcpu.arch.gprs.x[REG_S11] = 0xdeadbeefcafef00dUL;
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		before = vcpu.arch.gprs;
+		assert_int_equal(handle(mmio_exit(DEV_BASE + 0x100, true, cases[i].width, false,
+						  REG_S11, i % 2 ? 2 : 4)),
+				 VCPU_CONTINUE);
+		assert_int_equal(dev.writes, i + 1);
+		assert_int_equal(dev.offset, 0x100);
+		assert_int_equal(dev.width, cases[i].width);
+		assert_int_equal(dev.written, cases[i].expect);
+		/* A store changes no register. */
+		assert_memory_equal(vcpu.arch.gprs.x, before.x, sizeof(before.x));
+		assert_int_equal(pc(), before.sepc + (i % 2 ? 2 : 4));
+	}
+	assert_int_equal(dev.reads, 0);
+}
+
+/* A store from x0 writes 0, whatever the unused slot x[0] holds. */
+static void test_mmio_store_x0(void **state)
+{
+	(void)state;
+	vcpu.arch.gprs.x[0] = GARBAGE;
+	assert_int_equal(handle(mmio_exit(DEV_BASE, true, 8, false, 0, 4)), VCPU_CONTINUE);
+	assert_int_equal(dev.writes, 1);
+	assert_int_equal(dev.written, 0);
+}
+
+static void test_mmio_unmapped_stops_vm(void **state)
+{
+	static const uint64_t gpas[] = {DEV_BASE - 1, DEV_BASE + DEV_SIZE, 0, 0x80000000UL};
+
+	(void)state;
+	for (unsigned i = 0; i < 2 * ARRAY_SIZE(gpas); i++) {
+		bool store = i >= ARRAY_SIZE(gpas);
+		const char *why;
+
+		setup(NULL);
+		vcpu.arch.gprs.x[REG_A3] = GARBAGE;
+		assert_vm_faulted(
+		    handle(mmio_exit(gpas[i % ARRAY_SIZE(gpas)], store, 4, !store, REG_A3, 4)), PC);
+		assert_int_equal(reg(REG_A3), GARBAGE);
+		assert_int_equal(dev.reads + dev.writes, 0);
+		assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_GUEST_ACCESS], 1);
+		why = fake.stop_why;
+		/* The diagnostic says it was nobody's address, not a device's refusal. */
+		setup(NULL);
+		dev.error = -VIREO_EINVAL;
+		assert_vm_faulted(handle(mmio_exit(DEV_BASE, store, 4, !store, REG_A3, 4)), PC);
+		assert_string_not_equal(fake.stop_why, why);
+	}
+}
+
+static void test_mmio_undecodable_stops_vm(void **state)
+{
+	struct vcpu_exit e = mmio_exit(DEV_BASE, false, 4, true, REG_A3, 4);
+
+	(void)state;
+	e.decoded = false;
+	vcpu.arch.gprs.x[REG_A3] = GARBAGE;
+	assert_vm_faulted(handle(e), PC);
+	assert_int_equal(reg(REG_A3), GARBAGE);
+	/* Without knowing the width or the register, the device must not be touched. */
+	assert_int_equal(dev.reads + dev.writes, 0);
+
+	setup(NULL);
+	e = mmio_exit(DEV_BASE, true, 4, false, REG_A3, 4);
+	e.decoded = false;
+	assert_vm_faulted(handle(e), PC);
+	assert_int_equal(dev.reads + dev.writes, 0);
+}
+
+static void test_mmio_device_error_stops_vm(void **state)
+{
+	(void)state;
+	dev.error = -VIREO_EINVAL;
+	dev.read_value = 0x1234;
+	vcpu.arch.gprs.x[REG_A3] = GARBAGE;
+	assert_vm_faulted(handle(mmio_exit(DEV_BASE + 4, false, 4, false, REG_A3, 4)), PC);
+	assert_int_equal(dev.reads, 1);
+	/* A failed load leaves the register alone. */
+	assert_int_equal(reg(REG_A3), GARBAGE);
+
+	setup(NULL);
+	dev.error = -VIREO_EINVAL;
+	assert_vm_faulted(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 2)), PC);
+	assert_int_equal(dev.writes, 1);
+}
+
+/* An access that starts in the device's range and runs past its end. */
+static void test_mmio_straddling_end_stops_vm(void **state)
+{
+	(void)state;
+	assert_vm_faulted(handle(mmio_exit(DEV_BASE + DEV_SIZE - 2, false, 4, false, REG_A3, 4)),
+			  PC);
+	assert_int_equal(dev.reads + dev.writes, 0);
+}
+
+/* ---------------------------------------------------------------- page-table walks */
+
+static void test_pt_walk_injects_access_fault(void **state)
+{
+	static const struct {
+		enum vcpu_access type;
+		enum vcpu_exception exc;
+	} cases[] = {
+	    {VCPU_ACCESS_LOAD, VCPU_EXC_LOAD_ACCESS},
+	    {VCPU_ACCESS_STORE, VCPU_EXC_STORE_ACCESS},
+	    {VCPU_ACCESS_FETCH, VCPU_EXC_FETCH_ACCESS},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		/* The walk hit the device's range: it must not be read or written. */
+		struct vcpu_exit e = mmio_exit(DEV_BASE + 0x10, cases[i].type == VCPU_ACCESS_STORE,
+					       8, false, REG_A3, 4);
+		unsigned long gva = 0xffffffd000001000UL + i * 0x1000;
+
+		e.kind = VCPU_EXIT_PT_WALK;
+		e.gva = gva;
+		e.access_type = cases[i].type;
+		vcpu.arch.gprs.x[REG_A3] = GARBAGE;
+		assert_int_equal(handle(e), VCPU_CONTINUE);
+		assert_int_equal(fake.injections, i + 1);
+		assert_int_equal(fake.inject_exc, cases[i].exc);
+		assert_int_equal(fake.inject_tval, gva);
+		assert_int_equal(pc(), PC);
+		assert_int_equal(reg(REG_A3), GARBAGE);
+	}
+	assert_int_equal(dev.reads + dev.writes, 0);
+	assert_int_equal(fake.stops, 0);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_PT_WALK], 3);
+}
+
+/* ---------------------------------------------------------------- wfi, illegal */
+
+#define INSN_WFI 0x10500073u
+
+static void test_wfi_vs_mode_blocks(void **state)
+{
+	(void)state;
+	assert_false(vcpu.waiting);
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_WFI, .insn = INSN_WFI}),
+			 VCPU_BLOCK);
+	assert_true(vcpu.waiting);
+	assert_int_equal(pc(), PC + 4);
+	assert_int_equal(fake.injections, 0);
+	assert_int_equal(fake.stops, 0);
+}
+
+static void test_wfi_vu_mode_is_illegal(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    handle((struct vcpu_exit){.kind = VCPU_EXIT_WFI, .insn = INSN_WFI, .from_user = true}),
+	    VCPU_CONTINUE);
+	assert_int_equal(fake.injections, 1);
+	assert_int_equal(fake.inject_exc, VCPU_EXC_ILLEGAL_INSN);
+	assert_int_equal(fake.inject_tval, INSN_WFI);
+	assert_false(vcpu.waiting);
+	assert_int_equal(pc(), PC);
+	assert_int_equal(fake.stops, 0);
+}
+
+static void test_illegal_injects(void **state)
+{
+	static const uint32_t insns[] = {0x14002573u /* csrr a0, sscratch */, 0x12000073u,
+					 0xffffffffu};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(insns); i++) {
+		assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL,
+							   .insn = insns[i],
+							   .from_user = i == 1}),
+				 VCPU_CONTINUE);
+		assert_int_equal(fake.injections, i + 1);
+		assert_int_equal(fake.inject_exc, VCPU_EXC_ILLEGAL_INSN);
+		assert_int_equal(fake.inject_tval, insns[i]);
+		assert_int_equal(pc(), PC);
+	}
+	assert_int_equal(fake.stops, 0);
+	assert_false(vcpu.waiting);
+}
+
+/* ---------------------------------------------------------------- fatal exits */
+
+static void test_fatal_kinds_stop_vm(void **state)
+{
+	static const enum vcpu_exit_kind kinds[] = {VCPU_EXIT_FETCH, VCPU_EXIT_UNREADABLE,
+						    VCPU_EXIT_UNKNOWN};
+	const char *whys[ARRAY_SIZE(kinds)];
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(kinds); i++) {
+		setup(NULL);
+		assert_vm_faulted(
+		    handle((struct vcpu_exit){.kind = kinds[i], .gpa = DEV_BASE, .insn = INSN_WFI}),
+		    PC);
+		assert_int_equal(dev.reads + dev.writes, 0);
+		assert_int_equal(fake.ecalls, 0);
+		assert_int_equal(vcpu.exit_kinds[kinds[i]], 1);
+		whys[i] = fake.stop_why;
+	}
+	/* Each says what went wrong in its own words. */
+	assert_string_not_equal(whys[0], whys[1]);
+	assert_string_not_equal(whys[1], whys[2]);
+	assert_string_not_equal(whys[0], whys[2]);
+}
+
+/* A kind arch never produces is not counted out of bounds, and stops the VM. */
+static void test_out_of_range_kind(void **state)
+{
+	uint64_t exits_before;
+
+	(void)state;
+	vcpu.exits = 7;
+	vcpu.migrations = 9;
+	exits_before = vcpu.exits;
+	assert_vm_faulted(handle((struct vcpu_exit){.kind = (enum vcpu_exit_kind)VCPU_EXIT_KINDS}),
+			  PC);
+	for (unsigned k = 0; k < VCPU_EXIT_KINDS; k++)
+		assert_int_equal(vcpu.exit_kinds[k], 0);
+	assert_int_equal(vcpu.exits, exits_before);
+	assert_int_equal(vcpu.migrations, 9);
+}
+
+/* ---------------------------------------------------------------- statistics */
+
+static void test_exit_kinds_counted(void **state)
+{
+	static const struct {
+		enum vcpu_exit_kind kind;
+		unsigned times;
+	} plan[] = {
+	    {VCPU_EXIT_INTERRUPT, 5}, {VCPU_EXIT_ECALL, 3}, {VCPU_EXIT_GUEST_ACCESS, 4},
+	    {VCPU_EXIT_PT_WALK, 2},   {VCPU_EXIT_WFI, 6},   {VCPU_EXIT_ILLEGAL, 1},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(plan); i++) {
+		for (unsigned n = 0; n < plan[i].times; n++) {
+			struct vcpu_exit e = mmio_exit(DEV_BASE, false, 4, false, REG_A3, 4);
+
+			e.kind = plan[i].kind;
+			handle(e);
+		}
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(plan); i++)
+		assert_int_equal(vcpu.exit_kinds[plan[i].kind], plan[i].times);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_FETCH], 0);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_UNREADABLE], 0);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_UNKNOWN], 0);
+	assert_int_equal(fake.ecalls, 3);
+	assert_int_equal(dev.reads, 4);
+	assert_int_equal(fake.stops, 0);
+}
+
+static void test_kind_names(void **state)
+{
+	(void)state;
+	for (unsigned k = 0; k < VCPU_EXIT_KINDS; k++) {
+		const char *id = vcpu_exit_kind_id((enum vcpu_exit_kind)k);
+		const char *name = vcpu_exit_kind_name((enum vcpu_exit_kind)k);
+
+		assert_non_null(id);
+		assert_non_null(name);
+		/* Identifiers go into statistics lines: one word each, all different. */
+		assert_null(strchr(id, ' '));
+		for (unsigned j = 0; j < k; j++)
+			assert_string_not_equal(id, vcpu_exit_kind_id((enum vcpu_exit_kind)j));
+	}
+	assert_string_equal(vcpu_exit_kind_id(VCPU_EXIT_ECALL), "sbi");
+	assert_string_equal(vcpu_exit_kind_id(VCPU_EXIT_GUEST_ACCESS), "mmio");
+	assert_string_equal(vcpu_exit_kind_id((enum vcpu_exit_kind)(VCPU_EXIT_KINDS + 5)), "other");
+	assert_non_null(vcpu_exit_kind_name((enum vcpu_exit_kind)(VCPU_EXIT_KINDS + 5)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_ecall_goes_to_sbi, setup),
+	    cmocka_unit_test_setup(test_interrupt_does_nothing, setup),
+	    cmocka_unit_test_setup(test_mmio_load_extends, setup),
+	    cmocka_unit_test_setup(test_mmio_load_right_register, setup),
+	    cmocka_unit_test_setup(test_mmio_load_into_x0, setup),
+	    cmocka_unit_test_setup(test_mmio_store, setup),
+	    cmocka_unit_test_setup(test_mmio_store_x0, setup),
+	    cmocka_unit_test_setup(test_mmio_unmapped_stops_vm, setup),
+	    cmocka_unit_test_setup(test_mmio_undecodable_stops_vm, setup),
+	    cmocka_unit_test_setup(test_mmio_device_error_stops_vm, setup),
+	    cmocka_unit_test_setup(test_mmio_straddling_end_stops_vm, setup),
+	    cmocka_unit_test_setup(test_pt_walk_injects_access_fault, setup),
+	    cmocka_unit_test_setup(test_wfi_vs_mode_blocks, setup),
+	    cmocka_unit_test_setup(test_wfi_vu_mode_is_illegal, setup),
+	    cmocka_unit_test_setup(test_illegal_injects, setup),
+	    cmocka_unit_test_setup(test_fatal_kinds_stop_vm, setup),
+	    cmocka_unit_test_setup(test_out_of_range_kind, setup),
+	    cmocka_unit_test_setup(test_exit_kinds_counted, setup),
+	    cmocka_unit_test_setup(test_kind_names, setup),
+	};
+
+	return cmocka_run_group_tests_name("exit", tests, NULL, NULL);
+}
