@@ -72,6 +72,7 @@ void sched_attach(struct vcpu *v)
 	v->next_on_hart = sh->vcpus;
 	sh->vcpus = v;
 	sh->count++;
+	__atomic_store_n(&sh->timer_dirty, true, __ATOMIC_RELEASE);
 	spin_unlock(&sh->lock);
 	vcpu_kick(v);
 }
@@ -284,6 +285,9 @@ static void link_vcpu(struct vcpu *v, struct hart *to)
 	dest->count++;
 	__atomic_fetch_add(&dest->assigned, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->hart, to, __ATOMIC_SEQ_CST);
+	/* Its timer deadlines are the new hart's to program now (it may be asleep with
+	 * its timer off). */
+	__atomic_store_n(&dest->timer_dirty, true, __ATOMIC_RELEASE);
 	spin_unlock(&dest->lock);
 	v->migrations++;
 }
@@ -308,20 +312,26 @@ static void push_work(struct sched_hart *sh, unsigned runnable)
 {
 	struct hart *self = this_hart();
 	struct hart *best = NULL;
+	struct vcpu *v = NULL;
 	unsigned best_load = runnable;
 
+	/* The least loaded hart that one of our vCPUs may go to: a hart no vCPU of ours
+	 * is allowed on does not count, however idle it is. */
+	spin_lock(&sh->lock);
 	for (unsigned i = 0; i < hart_count(); i++) {
 		struct hart *to = hart_by_index(i);
 		unsigned load = hart_load(i);
-		if (to != self && to->online && load + 1 < best_load) {
+		struct vcpu *candidate;
+
+		if (to == self || !to->online || load + 1 >= best_load)
+			continue;
+		candidate = movable_vcpu(sh, to);
+		if (candidate) {
 			best = to;
 			best_load = load;
+			v = candidate;
 		}
 	}
-	if (!best)
-		return;
-	spin_lock(&sh->lock);
-	struct vcpu *v = movable_vcpu(sh, best);
 	if (v)
 		unlink_vcpu(sh, v);
 	spin_unlock(&sh->lock);

@@ -814,12 +814,7 @@ static void test_push_to_allowed_idle_hart(void **state)
 		assert_ptr_not_equal(vcpus[i].hart, &harts[1]);
 	assert_int_equal(harts[1].requests, 0);
 
-	/* BUG: push_work() chooses the least loaded online hart first and only then
-	 * looks for a vCPU that may go there. Hart 1 (idle, not allowed) wins over
-	 * hart 2 (idle, allowed) as the first one found, no vCPU may go to hart 1, and
-	 * nothing moves: three vCPUs share hart 0 for good while hart 2, which they
-	 * may use, sleeps. Expected: one of them moves to hart 2. */
-	skip();
+	/* Hart 1 is idle but not allowed; hart 2, which they may use, gets one. */
 	assert_int_equal(vcpus[0].migrations + vcpus[1].migrations + vcpus[2].migrations, 1);
 	assert_true(harts[2].requests & HART_REQ_RESCHED);
 }
@@ -845,19 +840,16 @@ static void test_pushed_vcpu_keeps_its_timer(void **state)
 			moved = &vcpus[i];
 	assert_non_null(moved);
 
-	/* BUG: sched.c does not recompute the host timer of a hart that receives a
-	 * vCPU while it sleeps. Hart 1 went to sleep with its timer off; the pushed
-	 * vCPU (software timer, no Sstc) then runs there with the timer still off, so
-	 * its deadline 3 ms ahead never fires while it keeps running: its timer
-	 * interrupt is lost until it happens to block or something else interrupts
-	 * the hart. Expected: hart 1's timer at or before the deadline on entry. */
-	skip();
+	/* Hart 1 went to sleep with its timer off; the pushed vCPU's deadline must be
+	 * on its host timer before the vCPU runs there. */
 	assert_int_equal(step_who(1), (int)idx(moved));
 	assert_true(vs[idx(moved)].timer_at_first_run <= T0 + MS(3));
 	/* So a guest that keeps running gets its timer interrupt at the deadline. */
 	vs[idx(moved)].action = VCPU_CONTINUE;
 	assert_int_equal(step_who(1), (int)idx(moved));
 	assert_true(now <= T0 + MS(4));
+	/* Next time in, the guest sees its timer line up (and gives the hart back). */
+	vs[idx(moved)].action = VCPU_YIELD;
 	assert_int_equal(step_who(1), (int)idx(moved));
 	assert_true(vs[idx(moved)].line_at_run);
 }
