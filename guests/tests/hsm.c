@@ -8,6 +8,7 @@
  * once more. Every wait has a timeout on `time`, so a bug is a FAIL line.
  */
 #include "fdt.h"
+#include "fdt_isa.h"
 #include "guest.h"
 #include "sbi_v2.h"
 
@@ -36,7 +37,12 @@ struct slot {
 	volatile unsigned long seen_hartid;
 	void *volatile seen_arg;
 	volatile bool release; /* the boot hart lets it go on */
+	/* Non-retentive resume keeps the wake-up: sip as found at the resume address,
+	 * and the Sstc deadline armed before the suspend and found after it. */
+	volatile unsigned long resume_sip, armed_stimecmp, resume_stimecmp;
 };
+
+static bool has_sstc;
 
 static struct fdt_cpus cpus;
 static unsigned long boot_hartid;
@@ -72,7 +78,10 @@ static void resumed_main(unsigned long hartid, void *arg)
 
 	s->seen_hartid = hartid;
 	s->seen_arg = arg;
-	csr_clear(sip, SIP_SSIP); /* the waking IPI, if it is still pending */
+	s->resume_sip = csr_read(sip);
+	if (has_sstc)
+		s->resume_stimecmp = csr_read(stimecmp);
+	csr_clear(sip, SIP_SSIP); /* the waking IPI: still pending, as on OpenSBI */
 	set_phase(s, PH_NONRET_RESUMED);
 	wait_release(s);
 	/* Returning stops the hart. */
@@ -94,6 +103,11 @@ static void secondary_main(unsigned long hartid, void *arg)
 	csr_clear(sip, SIP_SSIP);
 	set_phase(s, PH_RET_RESUMED);
 	wait_release(s);
+	/* A deadline far ahead (its interrupt stays masked): it must survive the suspend. */
+	if (has_sstc) {
+		s->armed_stimecmp = csr_read(time) + ms_to_ticks(100000);
+		csr_write(stimecmp, s->armed_stimecmp);
+	}
 	ret = sbi_hart_suspend(SBI_HSM_SUSPEND_NON_RETENTIVE, (unsigned long)_secondary_start,
 			       (unsigned long)&s->resume);
 	/* Only a failed non-retentive suspend comes back here. */
@@ -268,6 +282,14 @@ static const char *step_nonretentive(struct slot *s, unsigned i)
 		why = test_why("hart %lu resumed with a0 = %lu", s->hartid, s->seen_hartid);
 	if (!why && s->seen_arg != s)
 		why = test_why("hart %lu resumed with the wrong opaque value", s->hartid);
+	/* The spec defines only a0, a1, satp and SIE at resume, but a kernel relies on
+	 * the interrupt that woke it being delivered, and on its timer. */
+	if (!why && !(s->resume_sip & SIP_SSIP))
+		why = test_why("hart %lu resumed with sip 0x%lx: the waking IPI is gone", s->hartid,
+			       s->resume_sip);
+	if (!why && has_sstc && s->resume_stimecmp != s->armed_stimecmp)
+		why = test_why("hart %lu resumed with stimecmp 0x%lx, armed 0x%lx", s->hartid,
+			       s->resume_stimecmp, s->armed_stimecmp);
 	if (!why)
 		why = expect_status(s, SBI_HSM_STARTED);
 	return why;
@@ -314,7 +336,10 @@ static const char *check_again(void)
 
 int guest_main(unsigned long hartid, unsigned long dtb)
 {
+	char isa[256];
+
 	boot_hartid = hartid;
+	has_sstc = fdt_read_isa(dtb, isa, sizeof(isa)) == 0 && isa_has_ext(isa, "sstc");
 	if (fdt_read_cpus(dtb, &cpus) < 0) {
 		test_report("hsm", test_why("no valid DTB at 0x%lx", dtb));
 		return GUEST_STATUS_FAIL;

@@ -82,7 +82,7 @@ void vireo_main(unsigned long boot_hartid, const void *fdt)
 		panic("cannot use the device tree at %p: %s", fdt, why);
 	init_console();
 	time_init(host_platform.timebase_hz);
-	cpu_probe(host_platform.isa);
+	cpu_probe(host_platform.isa, host_platform.cbom_block_size, host_platform.cboz_block_size);
 	if (!cpu_features.h) {
 		printk("vireo: this CPU has no H extension (QEMU: -cpu rv64,h=true)\n");
 		power_off(1);

@@ -113,6 +113,8 @@ static int parse_cpus(const void *fdt, struct platform *plat, const char **why)
 		if (plat->nharts == 0) {
 			const char *isa = fdt_getprop(fdt, node, "riscv,isa", NULL);
 			strlcpy(plat->isa, isa ? isa : "", sizeof(plat->isa));
+			plat->cbom_block_size = prop_u32(fdt, node, "riscv,cbom-block-size", 0);
+			plat->cboz_block_size = prop_u32(fdt, node, "riscv,cboz-block-size", 0);
 		}
 		if (plat->nharts == VIREO_MAX_HARTS) {
 			plat->harts_skipped++;

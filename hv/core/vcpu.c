@@ -67,10 +67,12 @@ void vcpu_wake(struct vcpu *v)
 {
 	v->waiting = false;
 	if (v->hsm == VCPU_SUSPENDED) {
-		/* Resuming from a suspend: non-retentive ones restart at their resume address. */
+		/* Resuming from a suspend: non-retentive ones restart at their resume address,
+		 * with the interrupt that woke them still pending and their timer armed. */
 		if (v->resume_nonretentive) {
 			v->resume_nonretentive = false;
-			vcpu_reset(v, v->start_addr, v->id, v->start_opaque);
+			vcpu_arch_resume_at(&v->arch, vcpu_is_loaded(v), v->start_addr, v->id,
+					    v->start_opaque);
 		}
 		v->hsm = VCPU_STARTED;
 	}

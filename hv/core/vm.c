@@ -171,7 +171,6 @@ static int load_images(struct vm *vm)
 	struct guest_ram ram = {vm->ram, vm->ram_base, vm->ram_size};
 	struct loaded_kernel k;
 	const char *why;
-	char isa[128];
 	uint64_t dtb_off = vm->ram_size - VM_DTB_MAX;
 
 	if (loader_load_kernel(&ram, vm->config.kernel, vm->config.kernel_size, &k, &why)) {
@@ -197,11 +196,12 @@ static int load_images(struct vm *vm)
 		log_error("VM '%s': kernel overlaps the device tree at the top of RAM", vm->name);
 		return -VIREO_EINVAL;
 	}
-	vm_fdt_guest_isa(cpu_features.isa, cpu_features.sstc, isa, sizeof(isa));
 	struct vm_fdt_params p = {
 	    .name = vm->name,
 	    .nvcpus = vm->nvcpus,
-	    .isa = isa,
+	    .isa = cpu_guest.isa,
+	    .cbom_block_size = cpu_guest.cbom_block_size,
+	    .cboz_block_size = cpu_guest.cboz_block_size,
 	    .mmu_type = host_mmu_type(),
 	    .timebase_hz = time_timebase_hz(),
 	    .ram_base = vm->ram_base,
@@ -232,6 +232,8 @@ static int create_vcpus(struct vm *vm)
 		if (!v)
 			return -VIREO_ENOMEM;
 		vm->vcpus[i] = v;
+		if (vcpu_arch_init(&v->arch))
+			return -VIREO_ENOMEM;
 		v->vm = vm;
 		v->id = i;
 		v->lock = (spinlock_t)SPINLOCK_INIT;
@@ -271,9 +273,12 @@ static void vm_free(struct vm *vm)
 	drain_disk(vm);
 	/* Last words, and off the list of consoles with a partial line waiting. */
 	vm_console_flush(&vm->console);
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpus[i])
-			kfree(vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (!vm->vcpus[i])
+			continue;
+		vcpu_arch_destroy(&vm->vcpus[i]->arch);
+		kfree(vm->vcpus[i]);
+	}
 	if (vm->gstage.root)
 		gstage_destroy(&vm->gstage);
 	if (vm->ram)

@@ -60,6 +60,10 @@ static int write_cpus(void *fdt, const struct vm_fdt_params *p)
 		TRY(fdt_property_string(fdt, "compatible", "riscv"));
 		TRY(fdt_property_string(fdt, "riscv,isa", p->isa));
 		TRY(fdt_property_string(fdt, "mmu-type", p->mmu_type));
+		if (p->cbom_block_size)
+			TRY(fdt_property_u32(fdt, "riscv,cbom-block-size", p->cbom_block_size));
+		if (p->cboz_block_size)
+			TRY(fdt_property_u32(fdt, "riscv,cboz-block-size", p->cboz_block_size));
 		TRY(fdt_begin_node(fdt, "interrupt-controller"));
 		TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
 		TRY(prop_empty(fdt, "interrupt-controller"));
@@ -176,47 +180,4 @@ int vm_fdt_build(void *buf, size_t size, const struct vm_fdt_params *p)
 	TRY(fdt_end_node(buf));
 	TRY(fdt_finish(buf));
 	return (int)fdt_totalsize(buf);
-}
-
-/* Multi-letter extensions a guest may be told about (the rest it does not get). */
-static const char *const guest_extensions[] = {
-    "zicsr", "zifencei", "zihintpause", "zicbom", "zicboz", "zba", "zbb", "zbc", "zbs",
-};
-
-static bool allowed_extension(const char *ext, size_t len, bool sstc)
-{
-	if (len == 4 && strncmp(ext, "sstc", 4) == 0)
-		return sstc;
-	for (unsigned i = 0; i < ARRAY_SIZE(guest_extensions); i++)
-		if (strlen(guest_extensions[i]) == len &&
-		    strncmp(ext, guest_extensions[i], len) == 0)
-			return true;
-	return false;
-}
-
-void vm_fdt_guest_isa(const char *host_isa, bool sstc, char *out, size_t size)
-{
-	size_t n = 0;
-	const char *p = host_isa;
-
-	if (size == 0)
-		return;
-	/* Base and single letters, without 'h': a guest gets no nested virtualisation. */
-	while (*p && *p != '_' && n + 1 < size) {
-		if (*p != 'h' || p - host_isa < 4)
-			out[n++] = *p;
-		p++;
-	}
-	while (*p == '_') {
-		const char *ext = ++p;
-		while (*p && *p != '_')
-			p++;
-		size_t len = (size_t)(p - ext);
-		if (allowed_extension(ext, len, sstc) && n + len + 1 < size) {
-			out[n++] = '_';
-			memcpy(out + n, ext, len);
-			n += len;
-		}
-	}
-	out[n] = '\0';
 }

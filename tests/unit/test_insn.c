@@ -542,6 +542,37 @@ static void test_insn_length(void **state)
 	assert_int_equal(insn_length(0xffff0001), 2);
 }
 
+/* Read or write, for any memory instruction (the page-table-walk exit needs it). */
+static void test_access_kind(void **state)
+{
+	static const struct {
+		uint32_t insn;
+		int kind;
+	} cases[] = {
+	    {0x0005b503, 0},  /* ld a0,0(a1) */
+	    {0x00a5b023, 1},  /* sd a0,0(a1) */
+	    {0x0005b507, 0},  /* fld fa0,0(a1) */
+	    {0x00a5b027, 1},  /* fsd fa0,0(a1) */
+	    {0x00b5302f, 1},  /* amoadd.d zero,a1,(a0) */
+	    {0x1005b52f, 0},  /* lr.d a0,(a1) */
+	    {0x18b5352f, 1},  /* sc.d a0,a1,(a0) */
+	    {0x6188, 0},      /* c.ld a0,0(a1) */
+	    {0xe188, 1},      /* c.sd a0,0(a1) */
+	    {0x4502, 0},      /* c.lwsp a0,0(sp) */
+	    {0xc02a, 1},      /* c.swsp a0,0(sp) */
+	    {0xa02a, 1},      /* c.fsdsp fa0,0(sp) */
+	    {0x2188, 0},      /* c.fld fa0,0(a1) */
+	    {0x0028, -1},     /* c.addi4spn */
+	    {0x0505, -1},     /* c.addi (quadrant 1) */
+	    {0x00b50533, -1}, /* add a0,a0,a1 */
+	    {0x10500073, -1}, /* wfi */
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(insn_access_kind(cases[i].insn), cases[i].kind);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -557,6 +588,7 @@ int main(void)
 	    cmocka_unit_test(test_load_extend),
 	    cmocka_unit_test(test_decode_then_extend),
 	    cmocka_unit_test(test_insn_length),
+	    cmocka_unit_test(test_access_kind),
 	};
 
 	return cmocka_run_group_tests_name("insn", tests, NULL, NULL);

@@ -449,111 +449,12 @@ static void test_dtc_accepts(void **state)
 	rmdir(dir);
 }
 
-/* ---------------------------------------------------------------- guest ISA */
-
-#define HOST_ISA "rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc"
-
-static void expect_isa(const char *host, bool sstc, const char *want)
-{
-	char out[256];
-
-	memset(out, 'Q', sizeof(out));
-	vm_fdt_guest_isa(host, sstc, out, sizeof(out));
-	assert_string_equal(out, want);
-}
-
-static void test_isa_filter(void **state)
-{
-	(void)state;
-	expect_isa(HOST_ISA, true, "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc");
-	expect_isa(HOST_ISA, false, "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs");
-	/* Unknown extensions are dropped, known ones kept in order. */
-	expect_isa("rv64imafdch_svinval_zicsr_xfoo_sstc_zicbom_zicboz_svnapot", true,
-		   "rv64imafdc_zicsr_sstc_zicbom_zicboz");
-	expect_isa("rv64imafdch_svinval_zicsr_xfoo_sstc_zicbom", false, "rv64imafdc_zicsr_zicbom");
-	/* Whole names only: no prefixes or extensions of known names. */
-	expect_isa("rv64imac_zb_zbaa_sstcx_zicsrx_zics_sst_zifencei", true, "rv64imac_zifencei");
-	/* Single-letter base only, with and without h. */
-	expect_isa("rv64imafdch", true, "rv64imafdc");
-	expect_isa("rv64imafdc", true, "rv64imafdc");
-	expect_isa("rv64gch", false, "rv64gc");
-	/* h is dropped wherever it is among the single letters. */
-	expect_isa("rv64ihmac_zba", false, "rv64imac_zba");
-	/* Empty extension names (double or trailing underscores) are dropped. */
-	expect_isa("rv64imac__zba_", true, "rv64imac_zba");
-	expect_isa("", true, "");
-}
-
-/* Every output size: NUL-terminated, nothing written past it, a subsequence of the full result. */
-static void test_isa_truncation(void **state)
-{
-	static const char full[] = "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc";
-	char out[sizeof(full) + 32];
-
-	(void)state;
-	for (size_t size = 0; size <= sizeof(full) + 8; size++) {
-		size_t len;
-
-		memset(out, 'Q', sizeof(out));
-		vm_fdt_guest_isa(HOST_ISA, true, out, size);
-		for (size_t i = size; i < sizeof(out); i++)
-			assert_int_equal(out[i], 'Q');
-		if (size == 0)
-			continue;
-		len = strnlen(out, size);
-		assert_true(len < size);
-		if (size >= sizeof(full)) {
-			assert_string_equal(out, full); /* an exact fit is enough */
-			continue;
-		}
-		/* The base is cut short, or whole extensions are left out. */
-		if (len < 10) {
-			assert_memory_equal(out, full, len);
-		} else {
-			const char *f = full + 10, *o = out + 10;
-
-			assert_memory_equal(out, full, 10);
-			while (*o) {
-				size_t n = strcspn(o + 1, "_") + 1; /* "_ext" */
-
-				/* The same "_ext" (a whole one) further on in full. */
-				while (*f &&
-				       !(strncmp(f, o, n) == 0 && (f[n] == '_' || f[n] == '\0')))
-					f++;
-				if (!*f)
-					fail_msg("size %zu: '%s' is not part of '%s'", size, out,
-						 full);
-				f += n;
-				o += n;
-			}
-		}
-	}
-}
-
-/* The host string may be longer than anything: the output still stays in bounds. */
-static void test_isa_long_input(void **state)
-{
-	char host[4096], out[64];
-	size_t n = 0;
-
-	(void)state;
-	n += (size_t)snprintf(host + n, sizeof(host) - n, "rv64imafdch");
-	while (n + 16 < sizeof(host))
-		n += (size_t)snprintf(host + n, sizeof(host) - n, "_zba_xlong");
-	memset(out, 'Q', sizeof(out));
-	vm_fdt_guest_isa(host, true, out, sizeof(out));
-	assert_true(strlen(out) < sizeof(out));
-	assert_memory_equal(out, "rv64imafdc_zba_zba", 18);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_one_vcpu_minimal), cmocka_unit_test(test_four_vcpus_everything),
 	    cmocka_unit_test(test_shapes),	     cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_buffer_too_small), cmocka_unit_test(test_dtc_accepts),
-	    cmocka_unit_test(test_isa_filter),	     cmocka_unit_test(test_isa_truncation),
-	    cmocka_unit_test(test_isa_long_input),
 	};
 
 	return cmocka_run_group_tests_name("vm_fdt", tests, NULL, NULL);

@@ -28,9 +28,11 @@
 		__asm__ volatile("csrc " #csr ", %0" : : "rK"(__v) : "memory");                    \
 	})
 
-#define SSTATUS_SIE (1UL << 1)
-#define SSTATUS_SPP (1UL << 8)
-#define SSTATUS_SUM (1UL << 18)
+#define SSTATUS_SIE	   (1UL << 1)
+#define SSTATUS_SPP	   (1UL << 8)
+#define SSTATUS_SUM	   (1UL << 18)
+#define SSTATUS_VS_INITIAL (1UL << 9)
+#define SSTATUS_FS_INITIAL (1UL << 13)
 
 #define SATP_MODE_SV39 (8UL << 60)
 

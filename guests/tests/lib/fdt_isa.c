@@ -94,3 +94,14 @@ bool isa_has_ext(const char *isa, const char *ext)
 			return true;
 	}
 }
+
+bool isa_has_letter(const char *isa, char letter)
+{
+	/* Single letters follow "rv32"/"rv64" up to the first '_'. */
+	if (isa[0] != 'r' || isa[1] != 'v')
+		return false;
+	for (const char *p = isa + 4; *p && *p != '_'; p++)
+		if (*p == letter)
+			return true;
+	return false;
+}

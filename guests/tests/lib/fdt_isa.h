@@ -13,4 +13,7 @@ int fdt_read_isa(unsigned long dtb, char *buf, size_t size);
  * "rv64imac_zicsr_sstc"; case does not matter. */
 bool isa_has_ext(const char *isa, const char *ext);
 
+/* True if the single-letter extension is listed (before the first '_'). */
+bool isa_has_letter(const char *isa, char letter);
+
 #endif

@@ -45,4 +45,10 @@ void asm_offsets(void)
 
 	OFFSET(VCPU_FP_F, struct vcpu_arch, fp.f);
 	OFFSET(VCPU_FP_FCSR, struct vcpu_arch, fp.fcsr);
+
+	OFFSET(VCPU_V_VSTART, struct vcpu_arch, vec.vstart);
+	OFFSET(VCPU_V_VL, struct vcpu_arch, vec.vl);
+	OFFSET(VCPU_V_VTYPE, struct vcpu_arch, vec.vtype);
+	OFFSET(VCPU_V_VCSR, struct vcpu_arch, vec.vcsr);
+	OFFSET(VCPU_V_REGS, struct vcpu_arch, vec.regs);
 }

@@ -7,6 +7,7 @@
 #include "csr.h"
 
 struct cpu_features cpu_features;
+struct guest_cpu cpu_guest;
 
 bool cpu_isa_has_letter(const char *isa, char ext)
 {
@@ -70,20 +71,66 @@ static unsigned probe_vmid_bits(void)
 	return bits;
 }
 
-static bool probe_sstc(void)
+/* An henvcfg bit sticks only if M-mode lets it (menvcfg): try it. */
+static bool henvcfg_bit_sticks(unsigned long bit)
 {
 	bool ok;
 
-	if (!cpu_isa_has_ext(cpu_features.isa, "sstc"))
-		return false;
-	/* STCE only sticks in henvcfg if M-mode enabled it in menvcfg. */
-	csr_set(henvcfg, HENVCFG_STCE);
-	ok = (csr_read(henvcfg) & HENVCFG_STCE) != 0;
-	csr_clear(henvcfg, HENVCFG_STCE);
+	csr_set(henvcfg, bit);
+	ok = (csr_read(henvcfg) & bit) != 0;
+	csr_clear(henvcfg, bit);
 	return ok;
 }
 
-void cpu_probe(const char *isa)
+/* STCE only sticks in henvcfg if M-mode enabled it in menvcfg. */
+static bool probe_sstc(void)
+{
+	return cpu_isa_has_ext(cpu_features.isa, "sstc") && henvcfg_bit_sticks(HENVCFG_STCE);
+}
+
+static void probe_senvcfg(void *arg)
+{
+	*(unsigned long *)arg = csr_read(senvcfg);
+}
+
+static void probe_sstateen0(void *arg)
+{
+	*(unsigned long *)arg = csr_read_num(CSR_SSTATEEN0);
+}
+
+static void probe_vlenb(void *arg)
+{
+	__asm__ volatile(".option push\n.option arch, +v\ncsrr %0, vlenb\n.option pop"
+			 : "=r"(*(unsigned long *)arg));
+}
+
+/* V: the device tree says so, sstatus.VS is writable, and vlenb reads. */
+static void probe_vector(void)
+{
+	unsigned long vlenb = 0;
+
+	if (!cpu_isa_has_letter(cpu_features.isa, 'v'))
+		return;
+	csr_set(sstatus, SSTATUS_VS_INITIAL);
+	if ((csr_read(sstatus) & SSTATUS_VS) && hart_guarded_probe(probe_vlenb, &vlenb) == -1 &&
+	    vlenb) {
+		cpu_features.vector = true;
+		cpu_features.vlenb = vlenb;
+	}
+	csr_clear(sstatus, SSTATUS_VS);
+}
+
+/* The S-level CSRs a guest writes directly and that must be kept per vCPU. */
+static void probe_unbanked_csrs(void)
+{
+	unsigned long v;
+
+	cpu_features.senvcfg = hart_guarded_probe(probe_senvcfg, &v) == -1;
+	cpu_features.sstateen = cpu_isa_has_ext(cpu_features.isa, "smstateen") &&
+				hart_guarded_probe(probe_sstateen0, &v) == -1;
+}
+
+void cpu_probe(const char *isa, unsigned cbom_block_size, unsigned cboz_block_size)
 {
 	unsigned long hstatus = 0;
 
@@ -102,6 +149,14 @@ void cpu_probe(const char *isa)
 	cpu_features.sv57x4 = hgatp_mode_sticks(HGATP_MODE_SV57X4);
 	cpu_features.vmid_bits = probe_vmid_bits();
 	cpu_features.sstc = probe_sstc();
+	cpu_features.svpbmt = cpu_isa_has_ext(isa, "svpbmt") && henvcfg_bit_sticks(HENVCFG_PBMTE);
+	cpu_features.zicbom = cpu_isa_has_ext(isa, "zicbom") && henvcfg_bit_sticks(HENVCFG_CBCFE);
+	cpu_features.zicboz = cpu_isa_has_ext(isa, "zicboz") && henvcfg_bit_sticks(HENVCFG_CBZE);
+	cpu_features.cbom_block_size = cbom_block_size;
+	cpu_features.cboz_block_size = cboz_block_size;
+	probe_vector();
+	probe_unbanked_csrs();
+	cpu_guest_derive(cpu_features.isa, &cpu_features, &cpu_guest);
 }
 
 void cpu_init_hart(void)

@@ -8,6 +8,10 @@
 #define SSTATUS_SPIE	   (1UL << 5)
 #define SSTATUS_SPP	   (1UL << 8)
 #define SSTATUS_VS	   (3UL << 9)
+#define SSTATUS_VS_OFF	   (0UL << 9)
+#define SSTATUS_VS_INITIAL (1UL << 9)
+#define SSTATUS_VS_CLEAN   (2UL << 9)
+#define SSTATUS_VS_DIRTY   (3UL << 9)
 #define SSTATUS_FS	   (3UL << 13)
 #define SSTATUS_FS_OFF	   (0UL << 13)
 #define SSTATUS_FS_INITIAL (1UL << 13)
@@ -75,10 +79,14 @@
 #define HGATP_VMID_MASK	  (0x3fffUL << HGATP_VMID_SHIFT)
 #define HGATP_PPN_MASK	  ((1UL << 44) - 1)
 
-/* henvcfg */
-#define HENVCFG_FIOM  (1UL << 0)
-#define HENVCFG_STCE  (1UL << 63)
-#define HENVCFG_PBMTE (1UL << 62)
+/* henvcfg (and senvcfg, whose low bits are the same) */
+#define HENVCFG_FIOM	   (1UL << 0)
+#define HENVCFG_CBIE_INVAL (3UL << 4) /* cbo.inval invalidates (01 would make it a flush) */
+#define HENVCFG_CBCFE	   (1UL << 6)
+#define HENVCFG_CBZE	   (1UL << 7)
+#define HENVCFG_ADUE	   (1UL << 61)
+#define HENVCFG_STCE	   (1UL << 63)
+#define HENVCFG_PBMTE	   (1UL << 62)
 
 /* hcounteren */
 #define HCOUNTEREN_CY (1UL << 0)
@@ -102,6 +110,11 @@
 		__asm__ volatile("csrrw %0, " #csr ", %1" : "=r"(__v) : "rK"(__v) : "memory");     \
 		__v;                                                                               \
 	})
+/* For CSRs named by a macro (a number the assembler has no name for): expand first. */
+#define csr_read_num(num)	csr_read(num)
+#define csr_write_num(num, val) csr_write(num, val)
+#define CSR_SSTATEEN0		0x10c
+
 #define csr_set(csr, val)                                                                          \
 	({ __asm__ volatile("csrs " #csr ", %0" ::"rK"((unsigned long)(val)) : "memory"); })
 #define csr_clear(csr, val)                                                                        \

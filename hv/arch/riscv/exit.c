@@ -82,6 +82,34 @@ static bool decode_access(struct vcpu_arch *a, struct insn_mmio *acc)
 	return insn_decode_mmio(insn, acc) == 0;
 }
 
+/*
+ * The original access a page-table walk served. The spec gives it as the cause,
+ * but QEMU 7.2 reports a load guest-page fault whatever the walk was for: the
+ * instruction at sepc says what it really was (it is read, never emulated), and
+ * when that instruction cannot be read at the very address that faulted, the
+ * walk was for fetching it.
+ */
+static void walk_access_type(struct vcpu_arch *a, struct vcpu_exit *e)
+{
+	uint32_t insn;
+
+	if (vcpu_arch_fetch_insn(a, a->gprs.sepc, &insn) != 0) {
+		if (e->gva == a->gprs.sepc)
+			e->access_type = VCPU_ACCESS_FETCH;
+		return;
+	}
+	switch (insn_access_kind(insn)) {
+	case 0:
+		e->access_type = VCPU_ACCESS_LOAD;
+		break;
+	case 1:
+		e->access_type = VCPU_ACCESS_STORE;
+		break;
+	default:
+		break;
+	}
+}
+
 static void classify_guest_page_fault(struct vcpu_arch *a, struct vcpu_exit *e, bool is_store)
 {
 	unsigned long htinst = a->exit.htinst;
@@ -93,6 +121,7 @@ static void classify_guest_page_fault(struct vcpu_arch *a, struct vcpu_exit *e, 
 	 * access), not the instruction at sepc, which must never be emulated as it. */
 	if (htinst == INSN_HTINST_PT_WALK_READ || htinst == INSN_HTINST_PT_WALK_WRITE) {
 		e->kind = VCPU_EXIT_PT_WALK;
+		walk_access_type(a, e);
 		return;
 	}
 	e->kind = VCPU_EXIT_GUEST_ACCESS;

@@ -168,3 +168,37 @@ uint64_t insn_load_extend(const struct insn_mmio *access, uint64_t raw)
 	sign = UINT64_C(1) << (access->width * 8 - 1);
 	return (value ^ sign) - sign;
 }
+
+/* Major opcodes that write memory: integer and FP stores, AMOs (LR excepted). */
+#define INSN_OPCODE_STORE_FP 0x27
+#define INSN_OPCODE_AMO	     0x2f
+#define INSN_AMO_LR	     0x02 /* funct5 of LR.W/LR.D: a load */
+
+int insn_access_kind(uint32_t insn)
+{
+	if ((insn & 3) != 3) {
+		unsigned funct3 = insn_bits(insn, 13, 3);
+
+		/* Quadrants 0 and 2: funct3 4..7 are the stores (C.FSD C.SW C.SD and the SP
+		 * forms), 1..3 the loads; funct3 0 is neither (C.ADDI4SPN, C.SLLI). */
+		if ((insn & 3) == INSN_C_Q0 || (insn & 3) == INSN_C_Q2) {
+			if (funct3 >= 5)
+				return 1;
+			if (funct3 >= 1 && funct3 <= 3)
+				return 0;
+		}
+		return -1;
+	}
+	switch (insn & 0x7f) {
+	case INSN_OPCODE_STORE:
+	case INSN_OPCODE_STORE_FP:
+		return 1;
+	case INSN_OPCODE_AMO:
+		return insn_bits(insn, 27, 5) == INSN_AMO_LR ? 0 : 1;
+	case INSN_OPCODE_LOAD:
+	case 0x07: /* LOAD-FP */
+		return 0;
+	default:
+		return -1;
+	}
+}

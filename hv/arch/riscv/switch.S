@@ -239,3 +239,54 @@ vcpu_fp_restore:
 	fscsr	t0
 	ret
 	.option pop
+
+/*
+ * V save/restore, the same way as FP: the guest's vector registers stay live in
+ * the hart across exits (Vireo itself has no V code) and are saved only when
+ * another vCPU is about to run here. Whole registers, 8 at a time (e8, m8 covers
+ * 8 * vlenb bytes), then vl/vtype (vsetvl gives them back exactly), vstart, vcsr.
+ * sstatus.VS must be non-Off around these.
+ */
+	.option push
+	.option arch, +v
+	.global vcpu_vector_save
+vcpu_vector_save:
+	csrr	t0, vstart
+	sd	t0, VCPU_V_VSTART(a0)
+	csrr	t0, vl
+	sd	t0, VCPU_V_VL(a0)
+	csrr	t0, vtype
+	sd	t0, VCPU_V_VTYPE(a0)
+	csrr	t0, vcsr
+	sd	t0, VCPU_V_VCSR(a0)
+	ld	t1, VCPU_V_REGS(a0)
+	vsetvli	t2, zero, e8, m8, ta, ma
+	vse8.v	v0, (t1)
+	add	t1, t1, t2
+	vse8.v	v8, (t1)
+	add	t1, t1, t2
+	vse8.v	v16, (t1)
+	add	t1, t1, t2
+	vse8.v	v24, (t1)
+	ret
+
+	.global vcpu_vector_restore
+vcpu_vector_restore:
+	ld	t1, VCPU_V_REGS(a0)
+	vsetvli	t2, zero, e8, m8, ta, ma
+	vle8.v	v0, (t1)
+	add	t1, t1, t2
+	vle8.v	v8, (t1)
+	add	t1, t1, t2
+	vle8.v	v16, (t1)
+	add	t1, t1, t2
+	vle8.v	v24, (t1)
+	ld	t0, VCPU_V_VL(a0)
+	ld	t1, VCPU_V_VTYPE(a0)
+	vsetvl	zero, t0, t1
+	ld	t0, VCPU_V_VSTART(a0)
+	csrw	vstart, t0
+	ld	t0, VCPU_V_VCSR(a0)
+	csrw	vcsr, t0
+	ret
+	.option pop

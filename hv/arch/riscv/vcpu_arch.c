@@ -3,12 +3,36 @@
 #include <vireo/cpu.h>
 #include <vireo/hart.h>
 #include <vireo/log.h>
+#include <vireo/mm.h>
 #include <vireo/string.h>
 #include <vireo/vcpu_arch.h>
 #include "csr.h"
 
 void vcpu_fp_save(struct vcpu_arch *a);
 void vcpu_fp_restore(struct vcpu_arch *a);
+void vcpu_vector_save(struct vcpu_arch *a);
+void vcpu_vector_restore(struct vcpu_arch *a);
+
+static size_t vector_bytes(void)
+{
+	return 32 * cpu_features.vlenb;
+}
+
+int vcpu_arch_init(struct vcpu_arch *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!cpu_guest.vector)
+		return 0;
+	a->vec.regs = kzalloc(vector_bytes());
+	return a->vec.regs ? 0 : -VIREO_ENOMEM;
+}
+
+void vcpu_arch_destroy(struct vcpu_arch *a)
+{
+	if (a->vec.regs)
+		kfree(a->vec.regs);
+	a->vec.regs = NULL;
+}
 
 /* Exceptions the guest handles itself, without Vireo seeing them. */
 #define HEDELEG_GUEST                                                                              \
@@ -24,17 +48,24 @@ void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0,
 	memset(&a->gprs, 0, sizeof(a->gprs));
 	memset(&a->vs, 0, sizeof(a->vs));
 	memset(&a->fp, 0, sizeof(a->fp));
+	if (a->vec.regs)
+		memset(a->vec.regs, 0, vector_bytes());
+	a->vec.vstart = a->vec.vl = a->vec.vtype = a->vec.vcsr = 0;
 	a->gprs.x[10] = a0;
 	a->gprs.x[11] = a1;
 	a->gprs.sepc = entry;
-	/* sret lands in VS-mode (SPV=1, SPP=S); wfi traps so the hart can be reused (VTW). */
-	a->gprs.sstatus = SSTATUS_SPP | (cpu_features.isa_has_f ? SSTATUS_FS_INITIAL : 0);
+	/* sret lands in VS-mode (SPV=1, SPP=S); wfi traps so the hart can be reused (VTW).
+	 * FS and VS: the HS-level half of the two-level enable; the guest's vsstatus
+	 * decides its own half. */
+	a->gprs.sstatus = SSTATUS_SPP | (cpu_guest.fp ? SSTATUS_FS_INITIAL : 0) |
+			  (cpu_guest.vector ? SSTATUS_VS_INITIAL : 0);
 	a->gprs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | HSTATUS_VSXL_64;
 	a->vs.vstimecmp = UINT64_MAX;
 	a->hcfg.hedeleg = HEDELEG_GUEST;
 	a->hcfg.hideleg = HIDELEG_GUEST;
-	a->hcfg.hcounteren = HCOUNTEREN_CY | HCOUNTEREN_TM | HCOUNTEREN_IR;
-	a->hcfg.henvcfg = sstc ? HENVCFG_STCE : 0;
+	/* What the guest's riscv,isa lists is what these enable (see cpu_guest_derive). */
+	a->hcfg.hcounteren = cpu_guest.hcounteren;
+	a->hcfg.henvcfg = cpu_guest.henvcfg & (sstc ? ~0UL : ~HENVCFG_STCE);
 	a->hcfg.hgatp = hgatp;
 	/* Guest time is host time: one timebase for every VM, no offset to migrate. */
 	a->hcfg.htimedelta = 0;
@@ -50,6 +81,65 @@ static void fp_restore(struct vcpu_arch *a)
 	csr_clear(sstatus, SSTATUS_FS);
 	if ((a->gprs.sstatus & SSTATUS_FS) != SSTATUS_FS_OFF)
 		a->gprs.sstatus = (a->gprs.sstatus & ~SSTATUS_FS) | SSTATUS_FS_CLEAN;
+}
+
+void vcpu_arch_resume_at(struct vcpu_arch *a, bool loaded, unsigned long entry, unsigned long a0,
+			 unsigned long a1)
+{
+	a->gprs.sepc = entry;
+	a->gprs.x[REG_A0] = a0;
+	a->gprs.x[REG_A1] = a1;
+	a->gprs.sstatus |= SSTATUS_SPP;
+	a->gprs.hstatus |= HSTATUS_SPV | HSTATUS_SPVP;
+	if (!loaded) {
+		a->vs.vsatp = 0;
+		a->vs.vsstatus &= ~SSTATUS_SIE;
+		return;
+	}
+	csr_write(vsatp, 0);
+	csr_clear(vsstatus, SSTATUS_SIE);
+	hfence_vvma_all();
+}
+
+static void vector_restore(struct vcpu_arch *a)
+{
+	if (!a->vec.regs)
+		return;
+	/* Always (zeros the first time): another VM's vector values must not leak. */
+	csr_set(sstatus, SSTATUS_VS_INITIAL);
+	vcpu_vector_restore(a);
+	csr_clear(sstatus, SSTATUS_VS);
+	if ((a->gprs.sstatus & SSTATUS_VS) != SSTATUS_VS_OFF)
+		a->gprs.sstatus = (a->gprs.sstatus & ~SSTATUS_VS) | SSTATUS_VS_CLEAN;
+}
+
+static void vector_save(struct vcpu_arch *a)
+{
+	if (!a->vec.regs || (a->gprs.sstatus & SSTATUS_VS) != SSTATUS_VS_DIRTY)
+		return;
+	csr_set(sstatus, SSTATUS_VS_INITIAL);
+	vcpu_vector_save(a);
+	csr_clear(sstatus, SSTATUS_VS);
+	a->gprs.sstatus = (a->gprs.sstatus & ~SSTATUS_VS) | SSTATUS_VS_CLEAN;
+}
+
+/* The S-level CSRs the H extension does not bank: the guest writes the real ones. */
+static void unbanked_load(const struct vcpu_arch *a)
+{
+	csr_write(scounteren, a->vs.scounteren);
+	if (cpu_features.senvcfg)
+		csr_write(senvcfg, a->vs.senvcfg);
+	if (cpu_features.sstateen)
+		csr_write_num(CSR_SSTATEEN0, a->vs.sstateen0);
+}
+
+static void unbanked_put(struct vcpu_arch *a)
+{
+	a->vs.scounteren = csr_read(scounteren);
+	if (cpu_features.senvcfg)
+		a->vs.senvcfg = csr_read(senvcfg);
+	if (cpu_features.sstateen)
+		a->vs.sstateen0 = csr_read_num(CSR_SSTATEEN0);
 }
 
 static void fp_save(struct vcpu_arch *a)
@@ -82,10 +172,12 @@ void vcpu_arch_load(struct vcpu_arch *a)
 	if (cpu_features.sstc)
 		csr_write(vstimecmp, a->vs.vstimecmp);
 	csr_write(hvip, a->vs.hvip);
+	unbanked_load(a);
 	/* VS-stage TLB entries are tagged by VMID and ASID, not by vCPU: another vCPU
 	 * of this VM may have left entries here that this one must not see. */
 	hfence_vvma_all();
 	fp_restore(a);
+	vector_restore(a);
 }
 
 void vcpu_arch_put(struct vcpu_arch *a)
@@ -105,7 +197,9 @@ void vcpu_arch_put(struct vcpu_arch *a)
 	}
 	a->vs.hvip = csr_read(hvip);
 	csr_write(hvip, 0);
+	unbanked_put(a);
 	fp_save(a);
+	vector_save(a);
 	csr_write(hgatp, 0);
 }
 

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* What the harts of this machine can do, probed once at boot. */
+/*
+ * What the harts of this machine can do, probed once at boot, and what a
+ * guest's harts get from that (struct guest_cpu): the ISA string its device
+ * tree advertises is derived by the same code, from the same facts, as the
+ * CSR settings that make each advertised extension work in VS-mode, so the
+ * two cannot drift apart.
+ */
 #ifndef VIREO_CPU_H
 #define VIREO_CPU_H
 
 #include <vireo/types.h>
+
+#define CPU_ISA_MAX 256
 
 struct cpu_features {
 	bool h;	   /* H extension: everything else below needs it */
@@ -11,19 +19,46 @@ struct cpu_features {
 	bool sv39x4, sv48x4, sv57x4;
 	unsigned vmid_bits;
 	bool isa_has_f, isa_has_d, isa_has_c;
-	char isa[128]; /* riscv,isa of the boot hart, as the device tree says */
+	bool vector;	     /* V: sstatus.VS sticks and vlenb reads */
+	unsigned long vlenb; /* bytes in one vector register */
+	bool senvcfg;	     /* the senvcfg CSR exists (privileged spec 1.12) */
+	bool sstateen;	     /* Smstateen: sstateen0 exists */
+	bool svpbmt;	     /* henvcfg.PBMTE sticks */
+	bool zicbom, zicboz;
+	unsigned cbom_block_size, cboz_block_size; /* from the device tree; 0 = unknown */
+	char isa[CPU_ISA_MAX]; /* riscv,isa of the boot hart, as the device tree says */
 };
 
 extern struct cpu_features cpu_features;
+
+/* What a guest's hart is given. */
+struct guest_cpu {
+	char isa[CPU_ISA_MAX];	  /* its riscv,isa: only what works in VS-mode */
+	unsigned long henvcfg;	  /* enables for what it lists (STCE, PBMTE, CBIE/CBCFE/CBZE) */
+	unsigned long hcounteren; /* counters its VS/VU-mode may read */
+	bool fp, vector;	  /* state saved and restored per vCPU */
+	unsigned cbom_block_size, cboz_block_size;
+};
+
+extern struct guest_cpu cpu_guest;
 
 /* True if the single-letter extension `ext` appears in an ISA string like "rv64imafdch_zicsr". */
 bool cpu_isa_has_letter(const char *isa, char ext);
 /* True if the multi-letter extension (e.g. "sstc") appears in the ISA string. */
 bool cpu_isa_has_ext(const char *isa, const char *ext);
 
+/*
+ * Derive a guest's hart from the host's ISA string and probed features: an
+ * extension is advertised only if it works in VS-mode as Vireo sets it up
+ * (its enable bits are in g->henvcfg / g->hcounteren, its state is saved),
+ * and dropped otherwise (H itself, and whatever Vireo does not know). Pure.
+ */
+void cpu_guest_derive(const char *host_isa, const struct cpu_features *f, struct guest_cpu *g);
+
 /* Probe H (from the ISA string, confirmed by a guarded CSR read) and, if present,
- * the G-stage modes, VMID width and Sstc. Never touches an H CSR without H. */
-void cpu_probe(const char *isa);
+ * the G-stage modes, VMID width, Sstc, V, envcfg fields; then derive cpu_guest.
+ * Never touches an H CSR without H. */
+void cpu_probe(const char *isa, unsigned cbom_block_size, unsigned cboz_block_size);
 /* Per-hart H setup (hedeleg, hideleg, hcounteren, henvcfg defaults). */
 void cpu_init_hart(void);
 

@@ -44,6 +44,13 @@ static inline unsigned insn_length(uint32_t insn)
 	return (insn & 3) == 3 ? 4 : 2;
 }
 
+/*
+ * Does the instruction read (0) or write (1) memory, whatever its kind (integer,
+ * FP, vector excepted, AMO, compressed)? -1 when it is no memory access Vireo
+ * knows. Stores and AMOs write; LR reads.
+ */
+int insn_access_kind(uint32_t insn);
+
 /* Extend the raw value read from a device the way the load says. */
 uint64_t insn_load_extend(const struct insn_mmio *access, uint64_t raw);
 

@@ -13,7 +13,7 @@
 #define PLATFORM_MAX_RAM      8
 #define PLATFORM_MAX_RESERVED 16
 #define PLATFORM_MAX_VIRTIO   16
-#define PLATFORM_ISA_MAX      128
+#define PLATFORM_ISA_MAX      256
 
 struct platform_mmio {
 	uint64_t base, size;
@@ -31,6 +31,8 @@ struct platform {
 	unsigned nharts;
 	unsigned harts_skipped;	    /* enabled harts beyond VIREO_MAX_HARTS */
 	char isa[PLATFORM_ISA_MAX]; /* riscv,isa of the first hart */
+	unsigned cbom_block_size;   /* its riscv,cbom-block-size, 0 if none */
+	unsigned cboz_block_size;
 	uint64_t timebase_hz;
 
 	struct platform_mmio uart;

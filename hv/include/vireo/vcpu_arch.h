@@ -33,17 +33,26 @@ struct vcpu_exit_info {
 	unsigned long htinst;
 };
 
-/* VS-level CSRs, saved when another vCPU takes the hart. */
+/* VS-level CSRs, saved when another vCPU takes the hart. The H extension does not bank
+ * scounteren, senvcfg or sstateen0: VS-mode writes the real ones, so they are kept per
+ * vCPU like the vs* CSRs (else one guest's settings leak into another's). */
 struct vcpu_vs_csrs {
 	unsigned long vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
 	unsigned long vstimecmp;
 	unsigned long hvip;
+	unsigned long scounteren, senvcfg, sstateen0;
 };
 
 struct vcpu_fp_state {
 	uint64_t f[32];
 	uint32_t fcsr;
 	bool valid; /* f[] holds the guest's registers (saved at least once) */
+};
+
+/* V state, saved lazily like FP (only when the guest dirtied it). */
+struct vcpu_vector_state {
+	unsigned long vstart, vl, vtype, vcsr;
+	uint8_t *regs; /* v0..v31: 32 * vlenb bytes, from vcpu_arch_init; NULL without V */
 };
 
 /* Per-vCPU configuration of the H extension. */
@@ -60,6 +69,7 @@ struct vcpu_arch {
 	struct vcpu_vs_csrs vs;
 	struct vcpu_hcfg hcfg;
 	struct vcpu_fp_state fp;
+	struct vcpu_vector_state vec;
 };
 
 /* VS interrupt numbers, as hvip bit positions. */
@@ -125,9 +135,21 @@ const char *vcpu_arch_cause_name(unsigned long cause);
  * "<cause>, scause N) at sepc X, stval X, GPA X, htval X, htinst X". */
 void vcpu_arch_describe_exit(const struct vcpu_arch *a, char *buf, size_t size);
 
+/* Allocate what the vCPU's state needs beyond the struct (vector registers); 0 or
+ * -VIREO_ENOMEM. vcpu_arch_destroy frees it. */
+int vcpu_arch_init(struct vcpu_arch *a);
+void vcpu_arch_destroy(struct vcpu_arch *a);
 /* Reset to the boot state: VS-mode, a0 = hartid, a1 = dtb, pc = entry. */
 void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0, unsigned long a1,
 		     unsigned long hgatp, bool sstc);
+/*
+ * SBI HSM non-retentive resume (and SUSP): restart at entry with a0/a1 in VS-mode,
+ * with translation (vsatp) and interrupts (vsstatus.SIE) off, as the SBI spec
+ * defines; everything else stays, above all the pending interrupts that woke the
+ * vCPU and its timer. `loaded`: the vCPU's CSRs are live on this hart.
+ */
+void vcpu_arch_resume_at(struct vcpu_arch *a, bool loaded, unsigned long entry, unsigned long a0,
+			 unsigned long a1);
 /* Make this vCPU's VS CSRs, FP registers and H config live on this hart. */
 void vcpu_arch_load(struct vcpu_arch *a);
 /* Save them back before another vCPU takes the hart. */

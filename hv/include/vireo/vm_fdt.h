@@ -8,8 +8,9 @@
 struct vm_fdt_params {
 	const char *name;
 	unsigned nvcpus;
-	const char *isa;      /* what the guest's harts really offer (see vm_fdt_guest_isa) */
-	const char *mmu_type; /* e.g. "riscv,sv48" */
+	const char *isa; /* what the guest's harts really offer (cpu_guest_derive) */
+	unsigned cbom_block_size, cboz_block_size; /* 0: no such property */
+	const char *mmu_type;			   /* e.g. "riscv,sv48" */
 	uint64_t timebase_hz;
 	uint64_t ram_base, ram_size;
 	const char *bootargs;
@@ -21,8 +22,5 @@ struct vm_fdt_params {
 
 /* Build the DTB into buf. Returns its size, or a negative libfdt error. */
 int vm_fdt_build(void *buf, size_t size, const struct vm_fdt_params *p);
-/* The host ISA string minus what a guest does not get (H) or cannot use
- * (Sstc when the hypervisor could not enable it for guests). */
-void vm_fdt_guest_isa(const char *host_isa, bool sstc, char *out, size_t size);
 
 #endif
