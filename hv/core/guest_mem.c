@@ -100,6 +100,17 @@ bool guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf, u
 	return guest_mem_contains(m, gpa, len) && walk(m, gpa, len, copy_in, &c);
 }
 
+static void zero_piece(void *ctx, uint8_t *host, uint64_t n)
+{
+	(void)ctx;
+	memset(host, 0, n);
+}
+
+bool guest_mem_zero(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	return guest_mem_contains(m, gpa, len) && walk(m, gpa, len, zero_piece, NULL);
+}
+
 struct seg_list {
 	struct guest_mem_seg *segs;
 	unsigned n, max;

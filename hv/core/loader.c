@@ -82,7 +82,7 @@ static int load_linux(const struct guest_ram *ram, const uint8_t *img, size_t si
 		*why = "Linux Image does not fit in the VM's RAM (text_offset + image_size)";
 		return -VIREO_EINVAL;
 	}
-	memcpy(ram->host + text_offset, img, size);
+	guest_mem_write(ram->mem, ram->base + text_offset, img, size);
 	out->kind = KERNEL_LINUX_IMAGE;
 	out->entry = ram->base + text_offset;
 	out->start = out->entry;
@@ -128,8 +128,10 @@ static int load_elf_segment(const struct guest_ram *ram, const uint8_t *img, siz
 		*why = "ELF kernel has a segment outside the VM's RAM";
 		return -VIREO_EINVAL;
 	}
-	memcpy(ram->host + (paddr - ram->base), img + offset, filesz);
-	memset(ram->host + (paddr - ram->base) + filesz, 0, memsz - filesz);
+	if (filesz)
+		guest_mem_write(ram->mem, paddr, img + offset, filesz);
+	if (memsz > filesz)
+		guest_mem_zero(ram->mem, paddr + filesz, memsz - filesz);
 	out->start = MIN(out->start, paddr);
 	out->end = MAX(out->end, paddr + memsz);
 	return 0;
@@ -193,7 +195,7 @@ int loader_load_kernel(const struct guest_ram *ram, const void *image, size_t si
 		*why = "kernel image does not fit in the VM's RAM";
 		return -VIREO_EINVAL;
 	}
-	memcpy(ram->host + VM_KERNEL_OFFSET, img, size);
+	guest_mem_write(ram->mem, ram->base + VM_KERNEL_OFFSET, img, size);
 	out->kind = KERNEL_FLAT;
 	out->entry = ram->base + VM_KERNEL_OFFSET;
 	out->start = out->entry;

@@ -99,6 +99,15 @@ void *page_alloc(size_t npages, size_t align)
 	return p;
 }
 
+void *page_alloc_largest(size_t max_pages, size_t align, size_t *got)
+{
+	void *p = page_pool_alloc_largest(&host_pool, max_pages, align, got);
+
+	if (p)
+		zero_stale(p, *got);
+	return p;
+}
+
 void page_free(void *addr, size_t npages)
 {
 	if (page_pool_free(&host_pool, addr, npages) != 0)

@@ -115,6 +115,46 @@ void *page_pool_alloc(struct page_pool *pool, size_t npages, size_t align)
 	return ok ? (void *)(pool->base + first * PAGE_SIZE) : NULL;
 }
 
+/* With the lock held: the best aligned run (see page_pool_alloc_largest). */
+static size_t find_largest(const struct page_pool *pool, size_t max_pages, size_t align_pages,
+			   size_t *found)
+{
+	size_t pfn0 = pool->base / PAGE_SIZE, best = 0;
+	size_t i = ALIGN_UP(pfn0, align_pages) - pfn0;
+
+	while (i < pool->npages && best < max_pages) {
+		size_t run = free_run(pool, i, max_pages);
+		size_t usable = run - run % align_pages;
+
+		if (usable > best) {
+			best = usable;
+			*found = i;
+		}
+		i = ALIGN_UP(pfn0 + i + run + 1, align_pages) - pfn0;
+	}
+	return best;
+}
+
+void *page_pool_alloc_largest(struct page_pool *pool, size_t max_pages, size_t align,
+			      size_t *got)
+{
+	size_t align_pages = align > PAGE_SIZE ? align / PAGE_SIZE : 1;
+	size_t first = 0, n = 0;
+
+	*got = 0;
+	if (max_pages < align_pages || (align_pages & (align_pages - 1)) != 0)
+		return NULL;
+	spin_lock(&pool->lock);
+	n = find_largest(pool, max_pages, align_pages, &first);
+	if (n) {
+		mark_range(pool, first, n, true);
+		pool->free_pages -= n;
+	}
+	spin_unlock(&pool->lock);
+	*got = n;
+	return n ? (void *)(pool->base + first * PAGE_SIZE) : NULL;
+}
+
 int page_pool_free(struct page_pool *pool, void *addr, size_t npages)
 {
 	uintptr_t a = (uintptr_t)addr;

@@ -133,6 +133,51 @@ static int init_devices(struct vm *vm)
 	return err;
 }
 
+/*
+ * Guest RAM is one guest-physical range made of as few host runs as the free memory
+ * allows: the largest free 2 MiB-aligned run first (all of it, on an unfragmented
+ * host), then the next largest, up to GUEST_MEM_MAX_RUNS. The G-stage maps each run
+ * where it belongs, with superpages where the alignment allows.
+ */
+static int alloc_ram(struct vm *vm)
+{
+	uint64_t left = vm->ram_size;
+	gpa_t gpa = vm->ram_base;
+
+	while (left) {
+		size_t got;
+		uint8_t *run = vm->mem.nruns < GUEST_MEM_MAX_RUNS
+				   ? page_alloc_largest(left / PAGE_SIZE, VM_RAM_ALIGN, &got)
+				   : NULL;
+		int err;
+
+		if (!run) {
+			log_error("VM '%s': cannot allocate %lu MiB of RAM (%lu MiB short, in at "
+				  "most %u pieces of 2 MiB multiples)",
+				  vm->name, (unsigned long)(vm->ram_size / MIB),
+				  (unsigned long)(left / MIB), GUEST_MEM_MAX_RUNS);
+			return -VIREO_ENOMEM;
+		}
+		err = guest_mem_add_run(&vm->mem, gpa, got * PAGE_SIZE, run);
+		if (err) {
+			page_free(run, got);
+			return err;
+		}
+		/* From here the run is the VM's: vm_free gives it back. */
+		err = gstage_map(&vm->gstage, gpa, (uintptr_t)run, got * PAGE_SIZE,
+				 GSTAGE_PERM_RWX);
+		if (err) {
+			log_error("VM '%s': cannot map its RAM in the G-stage (%d)", vm->name, err);
+			return err;
+		}
+		gpa += got * PAGE_SIZE;
+		left -= got * PAGE_SIZE;
+	}
+	if (vm->mem.nruns > 1)
+		log_info("VM '%s': RAM in %u pieces of host memory", vm->name, vm->mem.nruns);
+	return 0;
+}
+
 static int init_memory(struct vm *vm)
 {
 	enum gstage_mode mode = cpu_features.sv48x4 ? GSTAGE_SV48X4 : GSTAGE_SV39X4;
@@ -140,22 +185,14 @@ static int init_memory(struct vm *vm)
 
 	vm->ram_base = VM_RAM_BASE;
 	vm->ram_size = ALIGN_UP(vm->config.ram_size, VM_RAM_ALIGN);
-	vm->ram = page_alloc(vm->ram_size / PAGE_SIZE, VM_RAM_ALIGN);
-	if (!vm->ram) {
-		log_error("VM '%s': cannot allocate %lu MiB of RAM", vm->name,
-			  (unsigned long)(vm->ram_size / MIB));
-		return -VIREO_ENOMEM;
-	}
-	err = guest_mem_add_run(&vm->mem, vm->ram_base, vm->ram_size, vm->ram);
-	if (!err)
-		err = gstage_init(&vm->gstage, mode, gstage_alloc, gstage_free, NULL);
-	if (!err)
-		err = gstage_map(&vm->gstage, vm->ram_base, (uintptr_t)vm->ram, vm->ram_size,
-				 GSTAGE_PERM_RWX);
+	err = gstage_init(&vm->gstage, mode, gstage_alloc, gstage_free, NULL);
 	if (err) {
 		log_error("VM '%s': cannot build the G-stage page tables (%d)", vm->name, err);
 		return err;
 	}
+	err = alloc_ram(vm);
+	if (err)
+		return err;
 	vm->hgatp = gstage_hgatp(&vm->gstage, vm->vmid);
 	return 0;
 }
@@ -168,7 +205,7 @@ static const char *host_mmu_type(void)
 /* Kernel at its place, DTB at the top of RAM, initrd just below it. */
 static int load_images(struct vm *vm)
 {
-	struct guest_ram ram = {vm->ram, vm->ram_base, vm->ram_size};
+	struct guest_ram ram = {&vm->mem, vm->ram_base, vm->ram_size};
 	struct loaded_kernel k;
 	const char *why;
 	uint64_t dtb_off = vm->ram_size - VM_DTB_MAX;
@@ -187,7 +224,8 @@ static int load_images(struct vm *vm)
 				  vm->name, (unsigned long)(vm->ram_size / MIB));
 			return -VIREO_EINVAL;
 		}
-		memcpy(vm->ram + at, vm->config.initrd, vm->config.initrd_size);
+		guest_mem_write(&vm->mem, vm->ram_base + at, vm->config.initrd,
+				vm->config.initrd_size);
 		vm->initrd_gpa = vm->ram_base + at;
 		vm->initrd_size = vm->config.initrd_size;
 		top = at;
@@ -213,10 +251,15 @@ static int load_images(struct vm *vm)
 	    .testdev = vm->config.testdev,
 	    .virtio_mask = vm->disk ? 1u : 0u,
 	};
-	int size = vm_fdt_build(vm->ram + dtb_off, VM_DTB_MAX, &p);
+	/* Built aside and copied in: the top of RAM may straddle two host runs. */
+	void *dtb = kmalloc(VM_DTB_MAX);
+	int size = dtb ? vm_fdt_build(dtb, VM_DTB_MAX, &p) : -VIREO_ENOMEM;
+	if (size > 0)
+		guest_mem_write(&vm->mem, vm->dtb_gpa, dtb, (uint64_t)size);
+	if (dtb)
+		kfree(dtb);
 	if (size < 0) {
-		log_error("VM '%s': cannot build its device tree (libfdt error %d)", vm->name,
-			  size);
+		log_error("VM '%s': cannot build its device tree (error %d)", vm->name, size);
 		return -VIREO_EINVAL;
 	}
 	log_info("VM '%s': %s kernel at %#lx, entry %#lx, DTB at %#lx%s", vm->name,
@@ -281,8 +324,8 @@ static void vm_free(struct vm *vm)
 	}
 	if (vm->gstage.root)
 		gstage_destroy(&vm->gstage);
-	if (vm->ram)
-		page_free(vm->ram, vm->ram_size / PAGE_SIZE);
+	for (unsigned i = 0; i < vm->mem.nruns; i++)
+		page_free(vm->mem.runs[i].host, vm->mem.runs[i].size / PAGE_SIZE);
 	if (vm->vmid)
 		vmid_free(vm->vmid);
 	kfree(vm);

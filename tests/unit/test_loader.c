@@ -25,7 +25,9 @@
 #define PATTERN	 0xa5
 
 struct fixture {
-	uint8_t *buf; /* GUARD + RAM_SIZE + GUARD */
+	uint8_t *buf;  /* GUARD + RAM_SIZE + GUARD */
+	uint8_t *host; /* guest RAM in it */
+	struct guest_mem mem;
 	struct guest_ram ram;
 	uint8_t *image;
 	size_t image_cap;
@@ -47,7 +49,10 @@ static int setup(void **state)
 		return -1;
 	}
 	memset(f->buf, PATTERN, GUARD + RAM_SIZE + GUARD);
-	f->ram.host = f->buf + GUARD;
+	f->host = f->buf + GUARD;
+	f->mem = (struct guest_mem){0};
+	guest_mem_add_run(&f->mem, RAM_BASE, RAM_SIZE, f->host);
+	f->ram.mem = &f->mem;
 	f->ram.base = RAM_BASE;
 	f->ram.size = RAM_SIZE;
 	*state = f;
@@ -160,7 +165,7 @@ static void test_linux_good(void **state)
 	assert_int_equal(k.entry, RAM_BASE + 0x200000);
 	assert_int_equal(k.start, RAM_BASE + 0x200000);
 	assert_int_equal(k.end, RAM_BASE + 0x200000 + 0xa00000);
-	assert_memory_equal(f->ram.host + 0x200000, f->image, LINUX_FILE_SIZE);
+	assert_memory_equal(f->host + 0x200000, f->image, LINUX_FILE_SIZE);
 	/* Only the file is written, not the rest of image_size (the kernel clears its bss). */
 	check_pattern_outside(f, 0x200000, LINUX_FILE_SIZE);
 	assert_string_equal(loader_kind_name(k.kind), "Linux Image");
@@ -178,7 +183,7 @@ static void test_linux_edges(void **state)
 	assert_int_equal(k.entry, RAM_BASE);
 	assert_int_equal(k.start, RAM_BASE);
 	assert_int_equal(k.end, RAM_BASE + LINUX_FILE_SIZE);
-	assert_memory_equal(f->ram.host, f->image, LINUX_FILE_SIZE);
+	assert_memory_equal(f->host, f->image, LINUX_FILE_SIZE);
 	check_pattern_outside(f, 0, LINUX_FILE_SIZE);
 
 	memset(f->buf, PATTERN, GUARD + RAM_SIZE + GUARD);
@@ -186,7 +191,7 @@ static void test_linux_edges(void **state)
 	assert_int_equal(loader_load_kernel(&f->ram, f->image, LINUX_FILE_SIZE, &k, &why), 0);
 	assert_int_equal(k.entry, RAM_BASE + RAM_SIZE - 2 * MIB);
 	assert_int_equal(k.end, RAM_BASE + RAM_SIZE);
-	assert_memory_equal(f->ram.host + RAM_SIZE - 2 * MIB, f->image, LINUX_FILE_SIZE);
+	assert_memory_equal(f->host + RAM_SIZE - 2 * MIB, f->image, LINUX_FILE_SIZE);
 	check_pattern_outside(f, RAM_SIZE - 2 * MIB, LINUX_FILE_SIZE);
 
 	/* Only the 64-byte header: still an Image. */
@@ -318,7 +323,7 @@ static void make_elf(struct fixture *f)
 
 static void check_elf_loaded(const struct fixture *f, const struct loaded_kernel *k)
 {
-	const uint8_t *ram = f->ram.host;
+	const uint8_t *ram = f->host;
 	const uint8_t *text = ram + (TEXT_PADDR - RAM_BASE);
 	const uint8_t *data = ram + (DATA_PADDR - RAM_BASE);
 
@@ -378,8 +383,8 @@ static void test_elf_edges(void **state)
 	assert_int_equal(loader_load_kernel(&f->ram, f->image, ELF_FILE_SIZE, &k, &why), 0);
 	assert_int_equal(k.start, RAM_BASE);
 	assert_int_equal(k.end, RAM_BASE + RAM_SIZE);
-	assert_memory_equal(f->ram.host, f->image + TEXT_OFF, TEXT_SIZE);
-	assert_memory_equal(f->ram.host + RAM_SIZE - DATA_MEMSZ, f->image + DATA_OFF, DATA_FILESZ);
+	assert_memory_equal(f->host, f->image + TEXT_OFF, TEXT_SIZE);
+	assert_memory_equal(f->host + RAM_SIZE - DATA_MEMSZ, f->image + DATA_OFF, DATA_FILESZ);
 	for (size_t i = 0; i < GUARD; i++)
 		assert_int_equal(f->buf[GUARD + RAM_SIZE + i], PATTERN);
 
@@ -524,9 +529,30 @@ static void test_flat(void **state)
 	assert_int_equal(k.start, RAM_BASE + 2 * MIB);
 	assert_int_equal(k.end, RAM_BASE + 2 * MIB + size);
 	assert_int_equal(VM_KERNEL_OFFSET, 2 * MIB);
-	assert_memory_equal(f->ram.host + 2 * MIB, f->image, size);
+	assert_memory_equal(f->host + 2 * MIB, f->image, size);
 	check_pattern_outside(f, 2 * MIB, size);
 	assert_string_equal(loader_kind_name(k.kind), "flat binary");
+}
+
+/* Guest RAM in two runs of host memory, far apart: an image that straddles the
+ * boundary lands in both, byte for byte. */
+static void test_flat_across_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct loaded_kernel k;
+	const char *why = NULL;
+	const size_t size = 0x3000;
+	const uint64_t split = 2 * MIB + 0x1000; /* the first run ends 4 KiB into the image */
+	uint8_t *second = f->host + RAM_SIZE / 2;
+
+	f->mem = (struct guest_mem){0};
+	assert_int_equal(guest_mem_add_run(&f->mem, RAM_BASE, split, f->host), 0);
+	assert_int_equal(guest_mem_add_run(&f->mem, RAM_BASE + split, RAM_SIZE / 2, second), 0);
+	f->ram.size = split + RAM_SIZE / 2;
+	fill_payload(f->image, size, 78);
+	assert_int_equal(loader_load_kernel(&f->ram, f->image, size, &k, &why), 0);
+	assert_memory_equal(f->host + 2 * MIB, f->image, 0x1000);
+	assert_memory_equal(second, f->image + 0x1000, size - 0x1000);
 }
 
 /* Tiny images: one instruction, and things that start like a header but are too short. */
@@ -554,7 +580,7 @@ static void test_flat_small(void **state)
 		assert_int_equal(loader_load_kernel(&f->ram, f->image, cases[i].len, &k, &why), 0);
 		assert_int_equal(k.kind, KERNEL_FLAT);
 		assert_int_equal(k.end - k.start, cases[i].len);
-		assert_memory_equal(f->ram.host + 2 * MIB, cases[i].bytes, cases[i].len);
+		assert_memory_equal(f->host + 2 * MIB, cases[i].bytes, cases[i].len);
 		check_pattern_outside(f, 2 * MIB, cases[i].len);
 	}
 }
@@ -569,7 +595,7 @@ static void test_flat_fits_exactly_and_too_big(void **state)
 	fill_payload(f->image, room + 1, 3);
 	assert_int_equal(loader_load_kernel(&f->ram, f->image, room, &k, &why), 0);
 	assert_int_equal(k.end, RAM_BASE + RAM_SIZE);
-	assert_memory_equal(f->ram.host + 2 * MIB, f->image, room);
+	assert_memory_equal(f->host + 2 * MIB, f->image, room);
 	check_pattern_outside(f, 2 * MIB, room);
 
 	memset(f->buf, PATTERN, GUARD + RAM_SIZE + GUARD);
@@ -607,6 +633,7 @@ int main(void)
 	    T(test_elf_segment_refusals),
 	    T(test_elf_entry_and_load_refusals),
 	    T(test_flat),
+	    T(test_flat_across_runs),
 	    T(test_flat_small),
 	    T(test_flat_fits_exactly_and_too_big),
 	    T(test_empty),

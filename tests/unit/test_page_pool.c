@@ -497,6 +497,39 @@ static void test_random_against_model(void **state)
 	run_random(77, 777, 3000);
 }
 
+/* The largest aligned run: what a VM's RAM is built from when no single block fits. */
+static void test_alloc_largest(void **state)
+{
+	struct page_pool pool;
+	size_t got;
+	uintptr_t a;
+
+	(void)state;
+	/* BASE is 3 pages past a 16 KiB boundary: the first aligned start is page 1. */
+	page_pool_init(&pool, BASE, 64, bitmap);
+	/* Used: 10..11 and 30. Aligned free runs: 1..8 (8), 13..28 (16), 33..60 (28). */
+	page_pool_reserve(&pool, page_addr(10), page_addr(12));
+	page_pool_reserve(&pool, page_addr(30), page_addr(31));
+	a = (uintptr_t)page_pool_alloc_largest(&pool, 64, 4 * PAGE_SIZE, &got);
+	assert_int_equal(a, page_addr(33));
+	assert_int_equal(got, 28); /* 33..60: 31 free pages, cut to a multiple of 4 */
+	assert_true(IS_ALIGNED(a, 4 * PAGE_SIZE));
+	/* Capped at what is asked for. */
+	a = (uintptr_t)page_pool_alloc_largest(&pool, 8, 4 * PAGE_SIZE, &got);
+	assert_int_equal(got, 8);
+	assert_true(IS_ALIGNED(a, 4 * PAGE_SIZE));
+	assert_int_equal(count_used_bits(&pool), 3 + 28 + 8);
+	assert_int_equal(page_pool_free_count(&pool), 64 - (3 + 28 + 8));
+	/* Less than one aligned unit: nothing. */
+	assert_null(page_pool_alloc_largest(&pool, 3, 4 * PAGE_SIZE, &got));
+	assert_int_equal(got, 0);
+	/* Until nothing of that alignment is left. */
+	while (page_pool_alloc_largest(&pool, 64, 4 * PAGE_SIZE, &got))
+		assert_true(got >= 4 && got % 4 == 0);
+	assert_int_equal(got, 0);
+	assert_true(page_pool_free_count(&pool) < 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +547,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_free_refused),
 	    cmocka_unit_test(test_reserve),
 	    cmocka_unit_test(test_random_against_model),
+	    cmocka_unit_test(test_alloc_largest),
 	};
 
 	return cmocka_run_group_tests_name("page_pool", tests, NULL, NULL);

@@ -42,6 +42,8 @@ void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* Copy out of / into guest RAM; false (and nothing copied) unless all of it is RAM. */
 bool guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf, uint64_t len);
 bool guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t len);
+/* Zero [gpa, gpa + len); false (and nothing zeroed) unless all of it is RAM. */
+bool guest_mem_zero(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 /*
  * The host segments of [gpa, gpa + len), one per run it touches, appended to
  * segs[*n..max). Returns false (with *n unchanged) if it is not all RAM or

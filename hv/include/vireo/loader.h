@@ -7,6 +7,7 @@
 #ifndef VIREO_LOADER_H
 #define VIREO_LOADER_H
 
+#include <vireo/guest_mem.h>
 #include <vireo/types.h>
 
 enum kernel_kind { KERNEL_LINUX_IMAGE, KERNEL_ELF, KERNEL_FLAT };
@@ -17,8 +18,9 @@ struct loaded_kernel {
 	gpa_t start, end; /* guest-physical range the kernel occupies, bss included */
 };
 
+/* Guest RAM: one guest-physical range [base, base + size), held in `mem`'s runs. */
 struct guest_ram {
-	uint8_t *host; /* where guest RAM is in the hypervisor */
+	const struct guest_mem *mem;
 	gpa_t base;
 	uint64_t size;
 };

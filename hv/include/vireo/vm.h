@@ -56,8 +56,7 @@ struct vm {
 
 	gpa_t ram_base;
 	uint64_t ram_size;
-	uint8_t *ram;	      /* host address of guest RAM (contiguous) */
-	struct guest_mem mem; /* the same, as devices see it */
+	struct guest_mem mem; /* guest RAM: host runs behind [ram_base, ram_base + ram_size) */
 	struct gstage gstage;
 	uint64_t hgatp;
 
