@@ -131,10 +131,20 @@ newest_cached() {
 status=0
 for pkg in "$@"; do
 	ver=""
-	if have_lists; then
+	# apt-cache cannot keep its cache here and takes a second to rebuild it:
+	# remember each candidate until the lists change.
+	memo="$root/candidates/$pkg"
+	if [ -s "$memo" ] && [ "$memo" -nt "$root/lists/updated" ] &&
+		[ "$memo" -nt "$root/etc/sources.list" ]; then
+		ver=$(cat "$memo")
+	elif have_lists; then
 		ver=$(apt-cache "${apt_opts[@]}" policy "$pkg" 2>/dev/null |
 			sed -n 's/^ *Candidate: *//p' | head -n 1)
 		[ "$ver" = "(none)" ] && ver=""
+		if [ -n "$ver" ]; then
+			mkdir -p "$root/candidates"
+			echo "$ver" >"$memo"
+		fi
 	fi
 	if [ -n "$ver" ]; then
 		# apt names files with the epoch's ':' as %3a; keep our own name simple.
@@ -162,7 +172,7 @@ for pkg in "$@"; do
 		say "using cached $(basename "$f") (could not get the current candidate)"
 		echo "$f"
 	else
-		say "$pkg: not in the $SUITE lists and not cached"
+		say "$pkg: cannot download it from $SUITE and none is cached"
 		status=1
 	fi
 done
