@@ -9,7 +9,8 @@ PACKAGES=(
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
 	qemu-system-misc                    # qemu-system-riscv64 with OpenSBI v1.1
 	device-tree-compiler libfdt-dev     # dtc for test DTBs
-	linux-source-6.1                    # libfdt source and the guest kernel
+	linux-source-6.1                    # libfdt source for the hypervisor
+	debian-archive-keyring              # debian-fetch.sh: trixie's kernel source and BusyBox
 	python3 python3-pytest python3-pexpect
 	libcmocka-dev                       # unit-test framework
 	bc bison flex libssl-dev libelf-dev cpio xz-utils  # guest kernel build

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# build-kernel.sh TARBALL FRAGMENT OUTDIR CROSS_COMPILE JOBS
+# build-kernel.sh SOURCE FRAGMENT OUTDIR CROSS_COMPILE JOBS
 #
-# Builds Linux for Vireo's guest from Debian's linux-source tarball: extracts
-# it, configures allnoconfig + FRAGMENT, checks that every line of FRAGMENT
-# took effect, builds Image, and leaves Image, vmlinux (for symbolising guest
+# Builds Linux for Vireo's guest from Debian's kernel source. SOURCE is a
+# linux-source-X.Y .deb (the tarball inside is streamed out, never stored) or
+# a linux-source tarball. It extracts it, configures allnoconfig + FRAGMENT,
+# checks that every line of FRAGMENT took effect, builds Image, and leaves Image, vmlinux (for symbolising guest
 # PCs), System.map and .config in OUTDIR. Everything happens in a scratch
 # directory that is renamed to OUTDIR only on success, so an interrupted build
 # never leaves a half-made cache entry behind. LINUX_KEEP_TREE=1 keeps the
@@ -13,10 +14,10 @@
 set -euo pipefail
 
 if [ $# -ne 5 ]; then
-	echo "usage: $0 TARBALL FRAGMENT OUTDIR CROSS_COMPILE JOBS" >&2
+	echo "usage: $0 SOURCE FRAGMENT OUTDIR CROSS_COMPILE JOBS" >&2
 	exit 2
 fi
-tarball=$1
+source=$1
 fragment=$(realpath "$2")
 out=$3
 cross=$4
@@ -28,8 +29,18 @@ trap 'rm -rf "$work"' EXIT
 rm -rf "$work"
 mkdir -p "$work/src" "$work/out"
 
-echo "  LINUX   extracting $(basename "$tarball") to $work"
-tar -xf "$tarball" -C "$work/src" --strip-components=1
+echo "  LINUX   extracting $(basename "$source") to $work"
+case $source in
+*.deb)
+	dpkg-deb --fsys-tarfile "$source" |
+		tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+		tar -xJ -C "$work/src" --strip-components=1
+	;;
+*)
+	tar -xf "$source" -C "$work/src" --strip-components=1
+	;;
+esac
+test -e "$work/src/Makefile" || { echo "build-kernel.sh: no kernel tree in $source" >&2; exit 1; }
 
 # A fixed identity makes `uname -v` and the Image the same on every machine.
 kmake() {

@@ -19,6 +19,12 @@ def linux_spec(name="linux", vcpus=2, memory="256M", extra=""):
             f"vcpus={vcpus}{extra},bootargs=console=ttyS0 earlycon=sbi")
 
 
+def check_width(command):
+    """BusyBox's line editor wraps its echo at 80 columns (the width of a tty
+    that does not know its size): a longer line would not match the echo."""
+    assert len(PROMPT) + len(command) < 80, f"command too long for one line: {command!r}"
+
+
 class LinuxVM:
     """A running Vireo with a Linux VM; the console is a pexpect child."""
 
@@ -52,6 +58,7 @@ class LinuxVM:
 
     def run(self, command, timeout=60):
         """Run a shell command; return what it printed (without the echo)."""
+        check_width(command)
         self.child.sendline(command)
         self.expect(re.escape(command) + r"\r*\n", timeout)
         self.expect(PROMPT, timeout)
@@ -86,6 +93,7 @@ class LinuxVM:
 
     def run_in(self, number, name, command, timeout=60):
         """Run a command in VM `number` (its console tag is `name`); return its output."""
+        check_width(command)
         self.focus(number, name)
         self.child.sendline(command)
         self.expect(re.escape(command) + r"\r*\n", timeout)

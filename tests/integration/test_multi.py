@@ -15,8 +15,8 @@ def test_linux_with_4_vcpus_brings_them_all_up_and_survives_a_parallel_workload(
     try:
         vm.wait_prompt()
         assert "smp: Brought up 1 node, 4 CPUs" in vm.run("dmesg")
-        out = vm.run("memstress -p 4 -m 8 -s 5", timeout=120)
-        m = re.search(r"memstress: 4 processes, (\d+) passes, (\d+) errors", out)
+        out = vm.run("vireo-memstress -p 4 -m 8 -s 5", timeout=120)
+        m = re.search(r"vireo-memstress: 4 processes, (\d+) passes, (\d+) errors", out)
         assert m and int(m.group(1)) > 0 and int(m.group(2)) == 0, out
         vm.child.sendline("poweroff")
         assert vm.exit_status() == 0
@@ -31,8 +31,8 @@ def test_more_vcpus_than_harts_two_smp_linux_vms_on_two_harts():
         vm.wait_prompts(["one", "two"])
         for number, name in ((1, "one"), (2, "two")):
             assert "smp: Brought up 1 node, 2 CPUs" in vm.run_in(number, name, "dmesg")
-            out = vm.run_in(number, name, "memstress -p 2 -m 4 -s 3", timeout=120)
-            assert re.search(r"memstress: 2 processes, [1-9]\d* passes, 0 errors", out), out
+            out = vm.run_in(number, name, "vireo-memstress -p 2 -m 4 -s 3", timeout=120)
+            assert re.search(r"vireo-memstress: 2 processes, [1-9]\d* passes, 0 errors", out), out
         vm.poweroff_in(1, "one")
         vm.poweroff_in(2, "two")
         assert vm.exit_status() == 0
@@ -83,8 +83,8 @@ def test_hostile_guest_does_not_keep_linux_from_answering():
             assert f"still-here-{i}" in out
             assert time.monotonic() - start < 15
             time.sleep(1)
-        out = vm.run_in(1, "linux", "memstress -p 2 -m 4 -s 3", timeout=120)
-        assert re.search(r"memstress: 2 processes, [1-9]\d* passes, 0 errors", out), out
+        out = vm.run_in(1, "linux", "vireo-memstress -p 2 -m 4 -s 3", timeout=120)
+        assert re.search(r"vireo-memstress: 2 processes, [1-9]\d* passes, 0 errors", out), out
         vm.expect(r"\[hostile\] hostile: done", timeout=120)
         vm.expect("VM 'hostile': shutdown, exit status 0", timeout=30)
         # Linux is still fine after it, and ends the machine as the last VM.

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * vireo-init, PID 1 of the Linux guest's initramfs. It mounts the pseudo
- * file systems, runs /bin/sh on the console and starts it again whenever it
- * exits, reaps every orphan, and on a request from poweroff, reboot or halt
- * (a signal, see initctl.h) stops the other processes, syncs and calls
- * reboot(2).
+ * file systems, installs BusyBox's applet links, runs BusyBox's ash as a
+ * login shell with job control on the console and starts it again whenever
+ * it exits, reaps every orphan, and on a request from BusyBox's poweroff,
+ * reboot or halt (a signal to PID 1, see below) stops the other processes,
+ * syncs and calls reboot(2).
  *
  * All signals init cares about stay blocked and are taken one at a time with
  * sigwaitinfo(), so there is no handler racing the main loop.
@@ -27,9 +28,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "initctl.h"
+/*
+ * How BusyBox's halt, poweroff and reboot (without -f) ask init to stop the
+ * machine: one signal to PID 1, the same as BusyBox's own init.
+ */
+#define INITCTL_HALT	 SIGUSR1
+#define INITCTL_POWEROFF SIGUSR2
+#define INITCTL_REBOOT	 SIGTERM
 
-#define SHELL_PATH "/bin/sh"
+#define BUSYBOX_PATH "/bin/busybox"
+#define SHELL_PATH   "/bin/sh"
+#define SHELL_PROMPT "vireo# "
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -44,21 +53,47 @@ static void say(const char *fmt, ...)
 	dprintf(2, "vireo-init: %s\n", line);
 }
 
-static void mount_one(const char *src, const char *dir, const char *type, unsigned long flags)
+static void mount_one(const char *src, const char *dir, const char *type, unsigned long flags,
+		      const char *data)
 {
 	mkdir(dir, 0755);
 	/* EBUSY: the kernel (DEVTMPFS_MOUNT) or a previous init already did it. */
-	if (mount(src, dir, type, flags, NULL) != 0 && errno != EBUSY)
+	if (mount(src, dir, type, flags, data) != 0 && errno != EBUSY)
 		say("mount %s on %s: %s", type, dir, strerror(errno));
 }
 
 static void mount_pseudo_fs(void)
 {
-	mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
-	mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC);
-	mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID);
-	mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV);
+	mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, NULL);
+	/* Pseudo-terminals: /dev/ptmx (from devtmpfs) opens the instance on /dev/pts. */
+	mount_one("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=620,ptmxmode=666");
+	mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, NULL);
 	mkdir("/mnt", 0755);
+}
+
+/*
+ * One symlink in /bin per BusyBox applet (the binary knows its own list, and
+ * the host cannot run it), made at every boot on the initramfs, which is
+ * writable. Names that already exist, /bin/sh among them, are left alone.
+ */
+static void install_applets(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, 1);
+		execl(BUSYBOX_PATH, "busybox", "--install", "-s", "/bin", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		say("%s --install -s /bin failed", BUSYBOX_PATH);
 }
 
 /*
@@ -87,7 +122,11 @@ static void console_device(char *path, size_t size)
 		snprintf(path, size, "/dev/%s", last);
 }
 
-/* In the child: new session, the console as controlling tty and stdio, then exec. */
+/*
+ * In the child: new session, the console as controlling tty and stdio, then
+ * exec ash as a login shell ("-sh"): interactive on a tty, it turns on job
+ * control, so ^C, ^Z, fg, bg and jobs work.
+ */
 static void exec_shell(const sigset_t *orig_mask)
 {
 	char tty[64];
@@ -109,7 +148,7 @@ static void exec_shell(const sigset_t *orig_mask)
 		if (fd > 2)
 			close(fd);
 	}
-	execl(SHELL_PATH, "sh", (char *)NULL);
+	execl(SHELL_PATH, "-sh", (char *)NULL);
 	say("cannot run %s: %s", SHELL_PATH, strerror(errno));
 	_exit(127);
 }
@@ -146,10 +185,16 @@ static bool reap(pid_t shell)
 	return shell_died;
 }
 
-/* Gives the other processes a chance to exit cleanly, then kills the rest. */
+/*
+ * Gives the other processes a chance to exit cleanly, then kills the rest.
+ * An interactive ash ignores SIGTERM but ends on SIGHUP; SIGCONT wakes
+ * stopped jobs so that they see the signals now.
+ */
 static void stop_everything(void)
 {
 	kill(-1, SIGTERM);
+	kill(-1, SIGHUP);
+	kill(-1, SIGCONT);
 	for (int i = 0; i < 20 && waitpid(-1, NULL, WNOHANG) >= 0; i++) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
 
@@ -220,11 +265,17 @@ int main(void)
 
 	setup_signals(&wanted, &orig);
 	mount_pseudo_fs();
+	install_applets();
 	sethostname("vireo", 5);
-	setenv("PATH", "/bin", 1);
-	setenv("HOME", "/", 1);
+	/* /sbin, /usr/bin and /usr/sbin are links to /bin in the initramfs. */
+	setenv("PATH", "/sbin:/usr/sbin:/bin:/usr/bin", 1);
+	setenv("HOME", "/root", 1);
+	setenv("SHELL", SHELL_PATH, 1);
+	setenv("USER", "root", 1);
+	setenv("LOGNAME", "root", 1);
 	setenv("TERM", "vt100", 0);
-	if (chdir("/") != 0)
+	setenv("PS1", SHELL_PROMPT, 1);
+	if (chdir("/root") != 0 && chdir("/") != 0)
 		say("chdir /: %s", strerror(errno));
 	hello();
 

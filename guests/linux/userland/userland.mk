@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# The guest's userland: static rv64 binaries (init, sh, toolbox) and the
-# initramfs that carries them. Included by ../linux.mk, which sets LINUX_DIR,
-# BUILD, CROSS, PYTHON and LINUX_INITRAMFS.
+# The guest's userland and the initramfs that carries it: Debian 13's static
+# BusyBox (busybox-static, riscv64) for the shell and the commands, and two
+# static programs of ours, init and vireo-memstress. Included by ../linux.mk,
+# which sets LINUX_DIR, LINUX_FETCH, BUILD, CROSS, PYTHON and LINUX_INITRAMFS.
 
 LU_SRC := $(LINUX_DIR)/userland
 LU_OUT := $(BUILD)/linux/userland
@@ -10,40 +11,59 @@ LU_CC := $(CROSS)gcc
 LU_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -MMD -MP
 LU_LDFLAGS := -static -s
 
-LU_INIT_OBJS := $(LU_OUT)/init.o
-LU_SH_OBJS := $(patsubst $(LU_SRC)/%.c,$(LU_OUT)/%.o,$(wildcard $(LU_SRC)/sh*.c))
-LU_TB_OBJS := $(patsubst $(LU_SRC)/%.c,$(LU_OUT)/%.o,$(LU_SRC)/toolbox.c $(wildcard $(LU_SRC)/tb_*.c))
-LU_BINS := $(LU_OUT)/init $(LU_OUT)/sh $(LU_OUT)/toolbox
-
-# toolbox_cmds.h is the one list of commands; each gets a /bin symlink.
-LU_TOOLBOX_CMDS := $(shell sed -n 's/^TB_CMD.\([a-z0-9_]*\),.*/\1/p' $(LU_SRC)/toolbox_cmds.h)
+LU_PROGS := init vireo-memstress
+LU_BINS := $(LU_PROGS:%=$(LU_OUT)/%)
+LU_BUSYBOX := $(LU_OUT)/busybox
 LU_LIST := $(BUILD)/linux/initramfs.list
 
 $(LU_OUT)/%.o: $(LU_SRC)/%.c
 	@mkdir -p $(dir $@)
 	$(LU_CC) $(LU_CFLAGS) -c $< -o $@
 
-$(LU_OUT)/init: $(LU_INIT_OBJS)
+$(LU_OUT)/init: $(LU_OUT)/init.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
-$(LU_OUT)/sh: $(LU_SH_OBJS)
+$(LU_OUT)/vireo-memstress: $(LU_OUT)/memstress.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
-$(LU_OUT)/toolbox: $(LU_TB_OBJS)
-	$(LU_CC) $(LU_LDFLAGS) $^ -o $@ -lm
+# BusyBox from the current busybox-static .deb (fetched and cached by
+# debian-fetch.sh). Runs every time; the file changes only with the package.
+$(LU_BUSYBOX): linux-force | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@deb=$$($(LINUX_FETCH) busybox-static | tail -n 1) && \
+	dpkg-deb --fsys-tarfile "$$deb" | tar -xO ./usr/bin/busybox > $@.new && \
+	test -s $@.new && chmod 755 $@.new && \
+	dpkg-deb -f "$$deb" Version > $@.version.new && \
+	if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; \
+		echo "  BUSYBOX $@ ($$(cat $@.version.new))"; fi && \
+	mv $@.version.new $@.version
 
 # The layout of the initramfs, in gen_init_cpio's list syntax (see mkcpio.py).
-$(LU_LIST): $(LU_SRC)/toolbox_cmds.h $(LU_SRC)/userland.mk
+# Applet links are made at boot by init (busybox --install -s /bin); /bin/sh
+# is here already, since init starts it.
+$(LU_LIST): $(LU_SRC)/userland.mk
 	@mkdir -p $(dir $@)
-	@{ for d in /bin /dev /proc /sys /tmp /mnt; do echo "dir $$d 0755 0 0"; done; \
+	@{ for d in /bin /dev /etc /proc /sys /tmp /mnt /root /usr; do echo "dir $$d 0755 0 0"; done; \
+	  echo "slink /sbin bin 0777 0 0"; \
+	  echo "slink /usr/bin ../bin 0777 0 0"; \
+	  echo "slink /usr/sbin ../bin 0777 0 0"; \
 	  echo "nod /dev/console 0600 0 0 c 5 1"; \
 	  echo "file /init $(LU_OUT)/init 0755 0 0"; \
-	  echo "file /bin/sh $(LU_OUT)/sh 0755 0 0"; \
-	  echo "file /bin/toolbox $(LU_OUT)/toolbox 0755 0 0"; \
-	  for c in $(LU_TOOLBOX_CMDS); do echo "slink /bin/$$c toolbox 0777 0 0"; done; \
+	  echo "file /bin/busybox $(LU_BUSYBOX) 0755 0 0"; \
+	  echo "slink /bin/sh busybox 0777 0 0"; \
+	  echo "file /bin/vireo-memstress $(LU_OUT)/vireo-memstress 0755 0 0"; \
+	  echo "file /etc/passwd $(LU_OUT)/etc/passwd 0644 0 0"; \
+	  echo "file /etc/group $(LU_OUT)/etc/group 0644 0 0"; \
 	} > $@.tmp && mv $@.tmp $@
 
-$(LINUX_INITRAMFS): $(LU_LIST) $(LU_BINS) $(LINUX_DIR)/mkcpio.py
+# Names for ls -l and ps: root, and the tty group that devpts gives terminals.
+$(LU_OUT)/etc/passwd $(LU_OUT)/etc/group: $(LU_SRC)/userland.mk
+	@mkdir -p $(dir $@)
+	@printf 'root:x:0:0:root:/root:/bin/sh\n' > $(LU_OUT)/etc/passwd
+	@printf 'root:x:0:\ntty:x:5:\n' > $(LU_OUT)/etc/group
+
+$(LINUX_INITRAMFS): $(LU_LIST) $(LU_BINS) $(LU_BUSYBOX) $(LU_OUT)/etc/passwd \
+		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py
 	$(PYTHON) $(LINUX_DIR)/mkcpio.py $(LU_LIST) $@
 
--include $(LU_INIT_OBJS:.o=.d) $(LU_SH_OBJS:.o=.d) $(LU_TB_OBJS:.o=.d)
+-include $(LU_OUT)/init.d $(LU_OUT)/memstress.d

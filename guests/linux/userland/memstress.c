@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * memstress [-p PROCS] [-m MIB] [-s SECONDS]: a parallel memory workload for
- * SMP guests. PROCS processes (default: the online CPUs) each map MIB MiB
- * (default 8) afresh every pass, fill every word with a pattern of their own
- * and of the pass, move to another CPU, check every word and unmap. The
- * mapping churn and the migrations make the kernel shoot down TLBs on other
- * harts (remote fences); the signals each process sends its neighbour and the
- * sched_yield calls make IPIs. Runs SECONDS seconds (default 5). Exit status
- * 0 iff every process saw its own pattern everywhere and ended normally.
+ * vireo-memstress [-p PROCS] [-m MIB] [-s SECONDS]: a parallel memory
+ * workload for SMP guests, a static program of its own in the initramfs.
+ * PROCS processes (default: the online CPUs) each map MIB MiB (default 8)
+ * afresh every pass, fill every word with a pattern of their own and of the
+ * pass, move to another CPU, check every word and unmap. The mapping churn
+ * and the migrations make the kernel shoot down TLBs on other harts (remote
+ * fences); the signals each process sends its neighbour and the sched_yield
+ * calls make IPIs. Runs SECONDS seconds (default 5). Exit status 0 iff every
+ * process saw its own pattern everywhere and ended normally.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "toolbox.h"
-
+#define MS_NAME		"vireo-memstress"
 #define MS_MAX_PROCS	256
 #define MS_MAX_MIB	4096
 #define MS_MAX_REPORTED 8 /* mismatches printed in full, per process */
@@ -44,6 +47,25 @@ struct ms_shared {
 };
 
 static volatile sig_atomic_t ms_signals;
+
+static int ms_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int ms_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, MS_NAME ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int ms_perror(const char *what)
+{
+	return ms_error("%s: %s", what, strerror(errno));
+}
 
 static void ms_on_signal(int sig)
 {
@@ -74,7 +96,7 @@ static long ms_number(const char *s, long max)
 
 static int ms_usage(void)
 {
-	return tb_error("usage: memstress [-p PROCS] [-m MIB] [-s SECONDS]");
+	return ms_error("usage: " MS_NAME " [-p PROCS] [-m MIB] [-s SECONDS]");
 }
 
 static bool ms_parse(int argc, char **argv, struct ms_opts *o)
@@ -97,7 +119,7 @@ static bool ms_parse(int argc, char **argv, struct ms_opts *o)
 		else
 			return false;
 		if (o->procs < 0 || o->mib < 0 || o->seconds < 0) {
-			tb_error("-%c %s: not a number in range", c, optarg);
+			ms_error("-%c %s: not a number in range", c, optarg);
 			return false;
 		}
 	}
@@ -133,8 +155,8 @@ static unsigned long ms_check(const volatile uint64_t *mem, size_t words, uint64
 			continue;
 		if (reported + errors++ < MS_MAX_REPORTED)
 			fprintf(stderr,
-				"memstress: process %d pass %lu: mismatch at %p: expected "
-				"0x%016llx, got 0x%016llx\n",
+				MS_NAME ": process %d pass %lu: mismatch at %p: expected "
+					"0x%016llx, got 0x%016llx\n",
 				idx, pass, (const void *)&mem[i], (unsigned long long)want,
 				(unsigned long long)got);
 	}
@@ -179,7 +201,7 @@ static int ms_worker(struct ms_shared *sh, int idx, const struct ms_opts *o, uin
 		    mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (mem == MAP_FAILED) {
-			fprintf(stderr, "memstress: process %d: mmap %ld MiB: %s\n", idx, o->mib,
+			fprintf(stderr, MS_NAME ": process %d: mmap %ld MiB: %s\n", idx, o->mib,
 				strerror(errno));
 			r->errors++;
 			break;
@@ -209,7 +231,7 @@ static long ms_spawn(struct ms_shared *sh, const struct ms_opts *o, uint64_t end
 			_exit(status);
 		}
 		if (pid < 0) {
-			tb_perror("fork");
+			ms_perror("fork");
 			return i;
 		}
 		sh->pids[i] = pid;
@@ -227,19 +249,19 @@ static bool ms_reap(struct ms_shared *sh, long started)
 
 		while (waitpid(sh->pids[i], &status, 0) < 0) {
 			if (errno != EINTR) {
-				tb_perror("waitpid");
+				ms_perror("waitpid");
 				return false;
 			}
 		}
 		if (WIFSIGNALED(status))
-			fprintf(stderr, "memstress: process %ld killed by signal %d\n", i,
+			fprintf(stderr, MS_NAME ": process %ld killed by signal %d\n", i,
 				WTERMSIG(status));
 		ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	}
 	return ok;
 }
 
-int tb_memstress(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	struct ms_opts o;
 	struct ms_shared *sh;
@@ -252,11 +274,11 @@ int tb_memstress(int argc, char **argv)
 		return ms_usage();
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
-		return tb_perror("mmap");
+		return ms_perror("mmap");
 	/* Installed before fork: a worker must never die of its neighbour's poke. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
-	printf("memstress: %ld processes x %ld MiB for %ld s\n", o.procs, o.mib, o.seconds);
+	printf(MS_NAME ": %ld processes x %ld MiB for %ld s\n", o.procs, o.mib, o.seconds);
 	fflush(stdout);
 	started = ms_spawn(sh, &o, ms_now_ns() + (uint64_t)o.seconds * 1000000000ULL);
 	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
@@ -266,7 +288,7 @@ int tb_memstress(int argc, char **argv)
 		errors += sh->res[i].errors;
 		signals += sh->res[i].signals;
 	}
-	printf("memstress: %lu signals between processes\n", signals);
-	printf("memstress: %ld processes, %lu passes, %lu errors\n", started, passes, errors);
+	printf(MS_NAME ": %lu signals between processes\n", signals);
+	printf(MS_NAME ": %ld processes, %lu passes, %lu errors\n", started, passes, errors);
 	return ok && errors == 0 ? 0 : 1;
 }
