@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vireo/vm_layout.h>
+
 #include "vm_config.h"
 
 #define MIB_BYTES (1ULL << 20)
@@ -986,11 +988,33 @@ static int resolve_vcpus(struct vm_config *cfg, struct vm_config_vm *vm)
 	return 0;
 }
 
+#define RAM_ALIGN (2ULL << 20) /* the hypervisor gives VMs RAM in 2 MiB multiples */
+
+static uint64_t file_bytes(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* What the machine's RAM holds besides the VMs' own RAM: Vireo and its reserve, each
+ * VM's page tables and vCPUs, and the boot bundle with every kernel and initrd (the
+ * same reckoning as vireo/vm_layout.h gives the hypervisor). */
+static uint64_t hypervisor_share(const struct vm_config *cfg)
+{
+	uint64_t bundle = 64 * 1024;
+
+	for (unsigned i = 0; i < cfg->nvms; i++)
+		bundle += file_bytes(cfg->vms[i].kernel) + file_bytes(cfg->vms[i].initrd);
+	return VM_HOST_RESERVE + cfg->nvms * VM_OVERHEAD_EACH +
+	       (bundle + RAM_ALIGN - 1) / RAM_ALIGN * RAM_ALIGN;
+}
+
 static int check_on_machine(struct vm_config *cfg)
 {
 	const struct vm_config_machine *m = &cfg->machine;
-	uint64_t total = 0;
-	char need[32], have[32];
+	uint64_t total = 0, vms, share;
+	char need[32], have[32], ours[32];
 
 	for (unsigned i = 0; i < cfg->nvms; i++) {
 		const struct vm_config_vm *vm = &cfg->vms[i];
@@ -1002,15 +1026,20 @@ static int check_on_machine(struct vm_config *cfg)
 			    "(0..%u)",
 			    vm->name, m->harts + (unsigned)__builtin_ctzll(outside), m->harts,
 			    m->harts == 1 ? "" : "s", m->harts - 1);
-		total += vm->memory;
+		total += vm->memory; /* a multiple of 2M already */
 	}
+	vms = total;
+	share = hypervisor_share(cfg);
+	total += share;
 	if (total > m->memory) {
-		vm_config_format_size(total, need, sizeof(need));
+		vm_config_format_size(vms, need, sizeof(need));
+		vm_config_format_size(share, ours, sizeof(ours));
 		vm_config_format_size(m->memory, have, sizeof(have));
-		return fail_at(cfg, NULL,
-			       "the VMs need %s of memory, more than the machine's %s "
-			       "([machine] memory or --mem)",
-			       need, have);
+		return fail_at(
+		    cfg, NULL,
+		    "the VMs need %s of memory and Vireo %s more (firmware, hypervisor, "
+		    "boot bundle), more than the machine's %s ([machine] memory or --mem)",
+		    need, ours, have);
 	}
 	return 0;
 }

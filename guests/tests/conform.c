@@ -15,9 +15,9 @@
 
 const char guest_name[] = "conform";
 
-#define WALK_VA	    0xc0000000UL /* root index 3: its table is put in the device */
-#define SATP_PPN    ((1UL << 44) - 1)
-#define PTE_PPN_SHIFT 10
+#define WALK_VA		 0xc0000000UL /* root index 3: its table is put in the device */
+#define SATP_PPN	 ((1UL << 44) - 1)
+#define PTE_PPN_SHIFT	 10
 #define EXC_INST_ACCESS	 1
 #define EXC_ILLEGAL	 2
 #define EXC_LOAD_ACCESS	 5

@@ -16,8 +16,8 @@
 
 const char guest_name[] = "cpustate";
 
-#define SPIN_TICKS  3000000UL /* 300 ms at QEMU virt's 10 MHz */
-#define SENVCFG_FIOM 1UL
+#define SPIN_TICKS    3000000UL /* 300 ms at QEMU virt's 10 MHz */
+#define SENVCFG_FIOM  1UL
 #define SCOUNTEREN_CY 1UL
 #define SCOUNTEREN_TM 2UL
 #define SCOUNTEREN_IR 4UL
@@ -136,8 +136,8 @@ static const char *check_user_counters(void)
 
 	user_run(read_time, 0, &r);
 	if (r.cause != USER_EXIT_ECALL)
-		return test_why("VU-mode rdtime trapped (scause %lu) with scounteren 0x%lx", r.cause,
-				csr_read(scounteren));
+		return test_why("VU-mode rdtime trapped (scause %lu) with scounteren 0x%lx",
+				r.cause, csr_read(scounteren));
 	user_run(read_cycle, 0, &r);
 	if ((pattern & 1) && r.cause != USER_EXIT_ECALL)
 		return test_why("VU-mode rdcycle trapped (scause %lu) with CY set", r.cause);

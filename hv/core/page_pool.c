@@ -135,8 +135,7 @@ static size_t find_largest(const struct page_pool *pool, size_t max_pages, size_
 	return best;
 }
 
-void *page_pool_alloc_largest(struct page_pool *pool, size_t max_pages, size_t align,
-			      size_t *got)
+void *page_pool_alloc_largest(struct page_pool *pool, size_t max_pages, size_t align, size_t *got)
 {
 	size_t align_pages = align > PAGE_SIZE ? align / PAGE_SIZE : 1;
 	size_t first = 0, n = 0;

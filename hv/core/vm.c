@@ -164,8 +164,8 @@ static int alloc_ram(struct vm *vm)
 			return err;
 		}
 		/* From here the run is the VM's: vm_free gives it back. */
-		err = gstage_map(&vm->gstage, gpa, (uintptr_t)run, got * PAGE_SIZE,
-				 GSTAGE_PERM_RWX);
+		err =
+		    gstage_map(&vm->gstage, gpa, (uintptr_t)run, got * PAGE_SIZE, GSTAGE_PERM_RWX);
 		if (err) {
 			log_error("VM '%s': cannot map its RAM in the G-stage (%d)", vm->name, err);
 			return err;

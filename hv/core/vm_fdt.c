@@ -43,6 +43,50 @@ static int node_name(char *buf, size_t size, const char *name, uint64_t addr)
 	return 0;
 }
 
+/*
+ * The same extensions in the newer binding (riscv,isa-base and the string list
+ * riscv,isa-extensions), which kernels prefer: they then take the list as it is
+ * instead of guessing from the older string (Linux 6.12 adds zihpm to what it
+ * parses out of riscv,isa, whether the guest may read those counters or not).
+ * "g" stands for imafd_zicsr_zifencei.
+ */
+static int write_isa_extensions(void *fdt, const char *isa)
+{
+	char list[512], base[8];
+	size_t n = 0;
+	const char *p = isa + 4;
+
+	if (strlen(isa) < 5 || strncmp(isa, "rv", 2) != 0)
+		return 0;
+	vireo_snprintf(base, sizeof(base), "%.4si", isa);
+	for (; *p && *p != '_' && n + 16 < sizeof(list); p++) {
+		const char *names = *p == 'g' ? "i\0m\0a\0f\0d\0zicsr\0zifencei" : NULL;
+		char one[3] = {*p, 0, 0}; /* a list of one name, ended by an empty one */
+
+		if (!names)
+			names = one;
+		for (const char *s = names; *s; s += strlen(s) + 1) {
+			memcpy(list + n, s, strlen(s) + 1);
+			n += strlen(s) + 1;
+		}
+	}
+	while (*p == '_') {
+		const char *ext = ++p;
+		size_t len;
+
+		while (*p && *p != '_')
+			p++;
+		len = (size_t)(p - ext);
+		if (!len || n + len + 1 > sizeof(list))
+			continue;
+		memcpy(list + n, ext, len);
+		list[n + len] = '\0';
+		n += len + 1;
+	}
+	TRY(fdt_property_string(fdt, "riscv,isa-base", base));
+	return fdt_property(fdt, "riscv,isa-extensions", list, (int)n);
+}
+
 static int write_cpus(void *fdt, const struct vm_fdt_params *p)
 {
 	char name[32];
@@ -59,6 +103,7 @@ static int write_cpus(void *fdt, const struct vm_fdt_params *p)
 		TRY(fdt_property_string(fdt, "status", "okay"));
 		TRY(fdt_property_string(fdt, "compatible", "riscv"));
 		TRY(fdt_property_string(fdt, "riscv,isa", p->isa));
+		TRY(write_isa_extensions(fdt, p->isa));
 		TRY(fdt_property_string(fdt, "mmu-type", p->mmu_type));
 		if (p->cbom_block_size)
 			TRY(fdt_property_u32(fdt, "riscv,cbom-block-size", p->cbom_block_size));

@@ -28,12 +28,15 @@ def check_width(command):
 class LinuxVM:
     """A running Vireo with a Linux VM; the console is a pexpect child."""
 
-    def __init__(self, smp=2, vms=None, log_name="linux", disks=(), mem="1G", config=None):
+    def __init__(self, smp=2, vms=None, log_name="linux", disks=(), mem="1G", config=None,
+                 cpu=None):
         if not os.path.exists(LINUX_IMAGE):
             pytest.fail(f"{LINUX_IMAGE} missing: run make linux")
         # A pty looks like a terminal: keep colour out of what the tests match.
         args = [VIREO, "run", "--color=never", "--smp", str(smp), "--mem", mem,
                 "--hypervisor", HYPERVISOR]
+        if cpu:
+            args += ["--cpu", cpu]
         for disk in disks:
             args += ["--disk", disk]
         if config:

@@ -135,8 +135,9 @@ static void test_enables(void **state)
 
 	(void)state;
 	cpu_guest_derive(ALL_ISA, &f, &g);
-	assert_string_equal(g.isa, "rv64imafdcv_zicsr_zifencei_zicbom_zicboz_zicbop_zba_zve64d_zvfh_"
-				   "svinval_svnapot_svpbmt_sstc");
+	assert_string_equal(g.isa,
+			    "rv64imafdcv_zicsr_zifencei_zicbom_zicboz_zicbop_zba_zve64d_zvfh_"
+			    "svinval_svnapot_svpbmt_sstc");
 	check_consistent(&g);
 	assert_int_equal(g.cbom_block_size, 64);
 	assert_int_equal(g.cboz_block_size, 64);
@@ -190,10 +191,8 @@ static void test_long_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_filter),
-	    cmocka_unit_test(test_vector),
-	    cmocka_unit_test(test_enables),
-	    cmocka_unit_test(test_every_feature_combination),
+	    cmocka_unit_test(test_filter),     cmocka_unit_test(test_vector),
+	    cmocka_unit_test(test_enables),    cmocka_unit_test(test_every_feature_combination),
 	    cmocka_unit_test(test_long_input),
 	};
 

@@ -662,12 +662,20 @@ static void test_memory_on_machine(void **state)
 {
 	struct vm_config *cfg = *state;
 
-	parse_ok(cfg, "[machine]\nmemory = 512M\n[vm a]\nkernel = Image\nmemory = 256M\n"
+	/* Vireo takes 16M, 2M per VM and the boot bundle (here 2M: no kernel file). */
+	parse_ok(cfg, "[machine]\nmemory = 534M\n[vm a]\nkernel = Image\nmemory = 256M\n"
 		      "[vm b]\nkernel = Image\nmemory = 256M\n");
 	finish_ok(cfg, true);
-	expect_finish_error("[vm a]\nkernel = Image\nmemory = 1G\n[vm b]\nkernel = Image\n", true,
-			    "the VMs need 1088M of memory, more than the machine's 1G ([machine] "
-			    "memory or --mem)");
+	expect_finish_error(
+	    "[machine]\nmemory = 533M\n[vm a]\nkernel = Image\nmemory = 256M\n"
+	    "[vm b]\nkernel = Image\nmemory = 256M\n",
+	    true,
+	    "the VMs need 512M of memory and Vireo 22M more (firmware, hypervisor, "
+	    "boot bundle), more than the machine's 533M ([machine] memory or --mem)");
+	expect_finish_error(
+	    "[vm a]\nkernel = Image\nmemory = 1G\n[vm b]\nkernel = Image\n", true,
+	    "the VMs need 1088M of memory and Vireo 22M more (firmware, hypervisor, "
+	    "boot bundle), more than the machine's 1G ([machine] memory or --mem)");
 }
 
 static void test_disk_hosts(void **state)

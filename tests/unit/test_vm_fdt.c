@@ -124,6 +124,33 @@ static int count_subnodes(const void *fdt, int node)
 
 /* ---------------------------------------------------------------- the whole tree */
 
+/* riscv,isa-base and riscv,isa-extensions say what riscv,isa says, name by name. */
+static void expect_isa_extensions(const void *fdt, int cpu, const char *isa)
+{
+	char want[512];
+	const char *list;
+	size_t n = 0;
+	int len;
+
+	expect_str_prop(fdt, cpu, "riscv,isa-base",
+			strncmp(isa, "rv64", 4) == 0 ? "rv64i" : "rv32i");
+	for (const char *p = isa + 4; *p && *p != '_'; p++) {
+		want[n++] = *p;
+		want[n++] = '\0';
+	}
+	for (const char *p = strchr(isa, '_'); p; p = strchr(p + 1, '_')) {
+		size_t l = strcspn(p + 1, "_");
+
+		memcpy(want + n, p + 1, l);
+		n += l;
+		want[n++] = '\0';
+	}
+	list = fdt_getprop(fdt, cpu, "riscv,isa-extensions", &len);
+	assert_non_null(list);
+	assert_int_equal(len, (int)n);
+	assert_memory_equal(list, want, n);
+}
+
 static void check_tree(const void *fdt, int size, const struct vm_fdt_params *p)
 {
 	char path[64];
@@ -170,6 +197,7 @@ static void check_tree(const void *fdt, int size, const struct vm_fdt_params *p)
 		expect_str_prop(fdt, cpu, "status", "okay");
 		expect_str_prop(fdt, cpu, "compatible", "riscv");
 		expect_str_prop(fdt, cpu, "riscv,isa", p->isa);
+		expect_isa_extensions(fdt, cpu, p->isa);
 		expect_str_prop(fdt, cpu, "mmu-type", p->mmu_type);
 		assert_int_equal(count_subnodes(fdt, cpu), 1);
 		snprintf(path, sizeof(path), "/cpus/cpu@%x/interrupt-controller", i);

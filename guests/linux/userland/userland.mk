@@ -11,7 +11,7 @@ LU_CC := $(CROSS)gcc
 LU_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -MMD -MP
 LU_LDFLAGS := -static -s
 
-LU_PROGS := init vireo-memstress
+LU_PROGS := init vireo-memstress vireo-vectest
 LU_BINS := $(LU_PROGS:%=$(LU_OUT)/%)
 LU_BUSYBOX := $(LU_OUT)/busybox
 LU_LIST := $(BUILD)/linux/initramfs.list
@@ -24,6 +24,9 @@ $(LU_OUT)/init: $(LU_OUT)/init.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 $(LU_OUT)/vireo-memstress: $(LU_OUT)/memstress.o
+	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
+
+$(LU_OUT)/vireo-vectest: $(LU_OUT)/vectest.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 # BusyBox from the current busybox-static .deb (fetched and cached by
@@ -52,6 +55,7 @@ $(LU_LIST): $(LU_SRC)/userland.mk
 	  echo "file /bin/busybox $(LU_BUSYBOX) 0755 0 0"; \
 	  echo "slink /bin/sh busybox 0777 0 0"; \
 	  echo "file /bin/vireo-memstress $(LU_OUT)/vireo-memstress 0755 0 0"; \
+	  echo "file /bin/vireo-vectest $(LU_OUT)/vireo-vectest 0755 0 0"; \
 	  echo "file /etc/passwd $(LU_OUT)/etc/passwd 0644 0 0"; \
 	  echo "file /etc/group $(LU_OUT)/etc/group 0644 0 0"; \
 	} > $@.tmp && mv $@.tmp $@
@@ -66,4 +70,4 @@ $(LINUX_INITRAMFS): $(LU_LIST) $(LU_BINS) $(LU_BUSYBOX) $(LU_OUT)/etc/passwd \
 		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py
 	$(PYTHON) $(LINUX_DIR)/mkcpio.py $(LU_LIST) $@
 
--include $(LU_OUT)/init.d $(LU_OUT)/memstress.d
+-include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d

@@ -43,20 +43,20 @@ static const struct {
 	const char *name;
 	enum need need;
 } extensions[] = {
-    {"zicsr", NEED_NOTHING},	   {"zifencei", NEED_NOTHING}, {"zihintpause", NEED_NOTHING},
-    {"zihintntl", NEED_NOTHING},   {"zicond", NEED_NOTHING},   {"zicntr", NEED_NOTHING},
-    {"zicbop", NEED_NOTHING},	   {"zicbom", NEED_CBOM},      {"zicboz", NEED_CBOZ},
-    {"zba", NEED_NOTHING},	   {"zbb", NEED_NOTHING},      {"zbc", NEED_NOTHING},
-    {"zbs", NEED_NOTHING},	   {"zbkb", NEED_NOTHING},     {"zbkc", NEED_NOTHING},
-    {"zbkx", NEED_NOTHING},	   {"zknd", NEED_NOTHING},     {"zkne", NEED_NOTHING},
-    {"zknh", NEED_NOTHING},	   {"zksed", NEED_NOTHING},    {"zksh", NEED_NOTHING},
-    {"zkt", NEED_NOTHING},	   {"zfh", NEED_NOTHING},      {"zfhmin", NEED_NOTHING},
-    {"zfa", NEED_NOTHING},	   {"zca", NEED_NOTHING},      {"zcb", NEED_NOTHING},
-    {"zcd", NEED_NOTHING},	   {"zve32x", NEED_VECTOR},    {"zve32f", NEED_VECTOR},
-    {"zve64x", NEED_VECTOR},	   {"zve64f", NEED_VECTOR},    {"zve64d", NEED_VECTOR},
-    {"zvfh", NEED_VECTOR},	   {"zvfhmin", NEED_VECTOR},   {"zvbb", NEED_VECTOR},
-    {"zvbc", NEED_VECTOR},	   {"zvkt", NEED_VECTOR},      {"svinval", NEED_NOTHING},
-    {"svnapot", NEED_NOTHING},	   {"svpbmt", NEED_PBMTE},     {"sstc", NEED_SSTC},
+    {"zicsr", NEED_NOTHING},	 {"zifencei", NEED_NOTHING}, {"zihintpause", NEED_NOTHING},
+    {"zihintntl", NEED_NOTHING}, {"zicond", NEED_NOTHING},   {"zicntr", NEED_NOTHING},
+    {"zicbop", NEED_NOTHING},	 {"zicbom", NEED_CBOM},	     {"zicboz", NEED_CBOZ},
+    {"zba", NEED_NOTHING},	 {"zbb", NEED_NOTHING},	     {"zbc", NEED_NOTHING},
+    {"zbs", NEED_NOTHING},	 {"zbkb", NEED_NOTHING},     {"zbkc", NEED_NOTHING},
+    {"zbkx", NEED_NOTHING},	 {"zknd", NEED_NOTHING},     {"zkne", NEED_NOTHING},
+    {"zknh", NEED_NOTHING},	 {"zksed", NEED_NOTHING},    {"zksh", NEED_NOTHING},
+    {"zkt", NEED_NOTHING},	 {"zfh", NEED_NOTHING},	     {"zfhmin", NEED_NOTHING},
+    {"zfa", NEED_NOTHING},	 {"zca", NEED_NOTHING},	     {"zcb", NEED_NOTHING},
+    {"zcd", NEED_NOTHING},	 {"zve32x", NEED_VECTOR},    {"zve32f", NEED_VECTOR},
+    {"zve64x", NEED_VECTOR},	 {"zve64f", NEED_VECTOR},    {"zve64d", NEED_VECTOR},
+    {"zvfh", NEED_VECTOR},	 {"zvfhmin", NEED_VECTOR},   {"zvbb", NEED_VECTOR},
+    {"zvbc", NEED_VECTOR},	 {"zvkt", NEED_VECTOR},	     {"svinval", NEED_NOTHING},
+    {"svnapot", NEED_NOTHING},	 {"svpbmt", NEED_PBMTE},     {"sstc", NEED_SSTC},
 };
 
 /* Whether the need can be met, and the enable bits that meet it. */

@@ -61,6 +61,10 @@ void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0,
 			  (cpu_guest.vector ? SSTATUS_VS_INITIAL : 0);
 	a->gprs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | HSTATUS_VSXL_64;
 	a->vs.vstimecmp = UINT64_MAX;
+	/* What firmware leaves a fresh hart with (OpenSBI opens every counter to U-mode):
+	 * Linux relies on it for the vDSO's rdtime and sets scounteren itself only in
+	 * its SBI PMU driver. The CSR keeps the bits it implements. */
+	a->vs.scounteren = UINT32_MAX;
 	a->hcfg.hedeleg = HEDELEG_GUEST;
 	a->hcfg.hideleg = HIDELEG_GUEST;
 	/* What the guest's riscv,isa lists is what these enable (see cpu_guest_derive). */

@@ -37,8 +37,7 @@ void *page_pool_alloc(struct page_pool *pool, size_t npages, size_t align);
 /* The longest free run of at most max_pages pages, starting at a multiple of align and
  * a multiple of align long (so what is left stays aligned too); *got is its length in
  * pages. NULL (and *got 0) when not even align is free. Not zeroed. */
-void *page_pool_alloc_largest(struct page_pool *pool, size_t max_pages, size_t align,
-			      size_t *got);
+void *page_pool_alloc_largest(struct page_pool *pool, size_t max_pages, size_t align, size_t *got);
 /* 0, or -VIREO_EINVAL for a range outside the pool, misaligned, or not fully
  * allocated (a double free): then nothing is changed. */
 int page_pool_free(struct page_pool *pool, void *addr, size_t npages);
@@ -72,7 +71,7 @@ void mm_init(const struct mem_range *ram, unsigned nram, const struct mem_range 
 void *page_alloc(size_t npages, size_t align); /* zeroed; NULL and a log on OOM */
 /* As page_pool_alloc_largest, zeroed; NULL (no log) when nothing is free. */
 void *page_alloc_largest(size_t max_pages, size_t align, size_t *got);
-void page_free(void *addr, size_t npages);     /* logs a double free */
+void page_free(void *addr, size_t npages); /* logs a double free */
 size_t mm_free_pages(void);
 size_t mm_total_pages(void);
 void *kmalloc(size_t size); /* NULL and a log on OOM */

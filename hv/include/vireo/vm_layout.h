@@ -39,6 +39,17 @@
 #define VM_KERNEL_OFFSET   0x200000UL /* flat images load at RAM base + 2 MiB */
 #define VM_DEFAULT_RAM_MIB 256
 
+/*
+ * What a machine's RAM must hold besides the VMs' RAM, for the host tool's
+ * admission check to promise what the hypervisor can deliver: the firmware,
+ * Vireo's image, stacks and heap, the host DTB and 2 MiB alignment slack
+ * (VM_HOST_RESERVE), each VM's G-stage tables and vCPU state
+ * (VM_OVERHEAD_EACH), and the boot bundle itself, rounded up to 2 MiB (it
+ * stays in RAM: the VMs' kernels and initrds are copied from it).
+ */
+#define VM_HOST_RESERVE	 (16UL << 20)
+#define VM_OVERHEAD_EACH (2UL << 20)
+
 /* SBI SRST reasons at or above this carry an exit status in their low byte. */
 #define VM_EXIT_REASON_STATUS_BASE 0xf0000000UL
 
