@@ -131,7 +131,8 @@ static void test_limits(void **state)
 	assert_int_equal(vx_parser_feed(&p, b, sizeof(b)), VX_HDR_SIZE);
 	assert_int_equal(p.error, VX_ERR_TOO_LONG);
 	assert_int_equal(s.datas, 0);
-	assert_string_equal(vx_error_text(VX_ERR_TOO_LONG), "frame longer than the protocol allows");
+	assert_string_equal(vx_error_text(VX_ERR_TOO_LONG),
+			    "frame longer than the protocol allows");
 }
 
 static void test_consumer_refuses(void **state)

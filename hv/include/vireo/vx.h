@@ -84,9 +84,9 @@ struct vx_hdr {
 /* What went wrong with the byte stream (the parser stops at the first). */
 enum vx_error {
 	VX_OK = 0,
-	VX_ERR_TOO_LONG,      /* a frame longer than VX_MAX_PAYLOAD */
-	VX_ERR_CONTROL_LONG,  /* a control message longer than VX_CONTROL_MAX */
-	VX_ERR_BY_CONSUMER,   /* a callback refused what it got */
+	VX_ERR_TOO_LONG,     /* a frame longer than VX_MAX_PAYLOAD */
+	VX_ERR_CONTROL_LONG, /* a control message longer than VX_CONTROL_MAX */
+	VX_ERR_BY_CONSUMER,  /* a callback refused what it got */
 };
 
 struct vx_parser;
