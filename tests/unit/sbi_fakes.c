@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include <vireo/cpu.h>
+#include <vireo/hart.h>
 #include <vireo/sched.h>
+#include <vireo/time.h>
 
 #include "sbi_fakes.h"
 
@@ -32,7 +34,7 @@ void fake_reset(unsigned n)
 	fake_vm.state = VM_RUNNING;
 	fake_vm.ram_base = FAKE_RAM_BASE;
 	fake_vm.ram_size = FAKE_RAM_SIZE;
-	fake_vm.ram = fake_ram;
+	fake_vm.mem = (struct guest_mem){1, {{FAKE_RAM_BASE, FAKE_RAM_SIZE, fake_ram}}};
 	fake_vm.nvcpus = n;
 	for (unsigned i = 0; i < n; i++) {
 		struct vcpu *v = &fake_vcpus[i];
@@ -63,11 +65,14 @@ static struct vcpu *vcpu_of(struct vcpu_arch *a)
 
 /* ---- core/vm.c */
 
+/* As core/vm.c: the whole range inside one run of guest RAM (the fake has one). */
 void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len)
 {
-	if (gpa < vm->ram_base || len > vm->ram_size || gpa - vm->ram_base > vm->ram_size - len)
+	const struct guest_mem_run *r = &vm->mem.runs[0];
+
+	if (!len || gpa < r->gpa || len > r->size || gpa - r->gpa > r->size - len)
 		return NULL;
-	return vm->ram + (gpa - vm->ram_base);
+	return r->host + (gpa - r->gpa);
 }
 
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
@@ -127,6 +132,22 @@ void vcpu_make_request(struct vcpu *v, unsigned long requests)
 unsigned long vcpu_pending_requests(const struct vcpu *v)
 {
 	return v->requests;
+}
+
+/* ---- arch/riscv/hart.c, lib/time.c */
+
+/* The other harts run meanwhile: every vCPU that was in its guest comes out. */
+void hart_pause(uint64_t ticks)
+{
+	(void)ticks;
+	fake.pauses++;
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		fake_vcpus[i].in_guest = false;
+}
+
+uint64_t time_us_to_ticks(uint64_t us)
+{
+	return us * 10;
 }
 
 /* ---- core/sched.c */
