@@ -5,6 +5,7 @@
  * What Vireo cannot handle stops that VM, never the hypervisor.
  */
 #include <vireo/exit.h>
+#include <vireo/hart.h>
 #include <vireo/log.h>
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
@@ -105,10 +106,41 @@ static enum vcpu_action handle_wfi(struct vcpu *v)
 	return VCPU_BLOCK;
 }
 
+/* Something for the scheduler to do before the guest goes back in. */
+static bool hart_has_work(const struct vcpu *v)
+{
+	return hart_pending_irqs() || __atomic_load_n(&this_hart()->requests, __ATOMIC_RELAXED) ||
+	       vcpu_pending_requests(v);
+}
+
+long vcpu_fast_ecall(struct vcpu_arch *a)
+{
+	struct vcpu *v = container_of(a, struct vcpu, arch);
+
+	if (!sbi_call_is_fast(vcpu_arch_get_reg(a, REG_A7), vcpu_arch_get_reg(a, REG_A6)) ||
+	    hart_has_work(v))
+		return 0;
+	v->exits++;
+	v->exit_kinds[VCPU_EXIT_ECALL]++;
+	sbi_handle_ecall(v);
+	/* It may have posted something for us (an IPI to ourselves): then the slow way,
+	 * with the call already answered. */
+	if (hart_has_work(v)) {
+		v->exit_answered = true;
+		return 0;
+	}
+	return 1;
+}
+
 enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 {
 	const struct vcpu_exit *e = &v->exit;
 
+	/* The fast path answered it already and only wants the scheduler to look. */
+	if (v->exit_answered) {
+		v->exit_answered = false;
+		return VCPU_CONTINUE;
+	}
 	if (e->kind < VCPU_EXIT_KINDS)
 		v->exit_kinds[e->kind]++;
 	switch (e->kind) {

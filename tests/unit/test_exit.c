@@ -17,6 +17,7 @@
 #include <vireo/exit.h>
 #include <vireo/log.h>
 #include <vireo/sbi.h>
+#include <vireo/hart.h>
 #include <vireo/vm.h>
 
 #define DEV_BASE 0x10000000UL
@@ -48,7 +49,35 @@ static struct {
 	unsigned injections;
 	enum vcpu_exception inject_exc;
 	unsigned long inject_tval;
+	/* what the fast path looks at */
+	unsigned pending_irqs;	    /* hart_pending_irqs */
+	bool fast_eid;		    /* sbi_call_is_fast */
+	unsigned long post_request; /* sbi_handle_ecall posts this to the vCPU */
 } fake;
+
+static struct hart the_hart;
+
+struct hart *this_hart(void)
+{
+	return &the_hart;
+}
+
+unsigned hart_pending_irqs(void)
+{
+	return fake.pending_irqs;
+}
+
+unsigned long vcpu_pending_requests(const struct vcpu *v)
+{
+	return v->requests;
+}
+
+bool sbi_call_is_fast(unsigned long eid, unsigned long fid)
+{
+	(void)eid;
+	(void)fid;
+	return fake.fast_eid;
+}
 
 /* The device: records every access and answers from its script. */
 static struct {
@@ -64,6 +93,7 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 {
 	fake.ecalls++;
 	fake.ecall_vcpu = v;
+	v->requests |= fake.post_request;
 	return fake.ecall_action;
 }
 
@@ -151,6 +181,7 @@ static int setup(void **state)
 	memset(&dev, 0, sizeof(dev));
 	memset(&vm, 0, sizeof(vm));
 	memset(&vcpu, 0, sizeof(vcpu));
+	memset(&the_hart, 0, sizeof(the_hart));
 	strcpy(vm.name, "guest");
 	vm.state = VM_RUNNING;
 	vm.nvcpus = 1;
@@ -623,6 +654,57 @@ static void test_kind_names(void **state)
 	assert_non_null(vcpu_exit_kind_name((enum vcpu_exit_kind)(VCPU_EXIT_KINDS + 5)));
 }
 
+/* ---------------------------------------------------------------- the fast path */
+
+static void test_fast_path_answers(void **state)
+{
+	(void)state;
+	fake.fast_eid = true;
+	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 1);
+	assert_int_equal(fake.ecalls, 1);
+	assert_ptr_equal(fake.ecall_vcpu, &vcpu);
+	assert_int_equal(vcpu.exits, 1);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_ECALL], 1);
+	assert_false(vcpu.exit_answered);
+}
+
+/* Not one of the fast calls, or the scheduler has work: the ordinary way, untouched. */
+static void test_fast_path_declines(void **state)
+{
+	(void)state;
+	fake.fast_eid = false;
+	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	fake.fast_eid = true;
+	fake.pending_irqs = HART_IRQ_TIMER;
+	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	fake.pending_irqs = 0;
+	the_hart.requests = HART_REQ_KICK;
+	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	the_hart.requests = 0;
+	vcpu.requests = VCPU_REQ_IPI;
+	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	assert_int_equal(fake.ecalls, 0);
+	assert_int_equal(vcpu.exits, 0);
+	assert_false(vcpu.exit_answered);
+}
+
+/* A call that posts something for this vCPU (an IPI to itself) is answered once, then
+ * the scheduler looks: the ordinary path does not call SBI again. */
+static void test_fast_path_answered_then_scheduler(void **state)
+{
+	(void)state;
+	fake.fast_eid = true;
+	fake.post_request = VCPU_REQ_IPI;
+	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	assert_true(vcpu.exit_answered);
+	assert_int_equal(fake.ecalls, 1);
+	vcpu.exit.kind = VCPU_EXIT_ECALL;
+	assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_CONTINUE);
+	assert_int_equal(fake.ecalls, 1);
+	assert_false(vcpu.exit_answered);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_ECALL], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +727,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_out_of_range_kind, setup),
 	    cmocka_unit_test_setup(test_exit_kinds_counted, setup),
 	    cmocka_unit_test_setup(test_kind_names, setup),
+	    cmocka_unit_test_setup(test_fast_path_answers, setup),
+	    cmocka_unit_test_setup(test_fast_path_declines, setup),
+	    cmocka_unit_test_setup(test_fast_path_answered_then_scheduler, setup),
 	};
 
 	return cmocka_run_group_tests_name("exit", tests, NULL, NULL);

@@ -15,6 +15,7 @@ void asm_offsets(void);
 void asm_offsets(void)
 {
 	DEFINE(HART_STACK_SIZE_ASM, HART_STACK_SIZE);
+	DEFINE(VCPU_ARCH_CAUSE_ECALL_VS_ASM, VCPU_ARCH_CAUSE_ECALL_VS);
 	OFFSET(HART_STACK_TOP, struct hart, stack_top);
 
 	DEFINE(TRAP_FRAME_SIZE, sizeof(struct trap_frame));

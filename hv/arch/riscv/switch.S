@@ -47,6 +47,7 @@ vcpu_arch_run:
 	ld	t0, VCPU_GPRS_SEPC(a0)
 	csrw	sepc, t0
 
+.Lenter_guest:
 	ld	x1, GX(1)(a0)
 	ld	x2, GX(2)(a0)
 	ld	x3, GX(3)(a0)
@@ -118,6 +119,36 @@ vcpu_exit_vector:
 
 	csrr	t0, sepc
 	sd	t0, VCPU_GPRS_SEPC(a0)
+
+	/*
+	 * The fast path: an SBI call core can answer with nothing else to do (no host
+	 * interrupt, no request; see vcpu_fast_ecall) goes straight back to the guest,
+	 * without restoring the host and going round the scheduler. The guest's sstatus
+	 * and hstatus stay live meanwhile (the C code touches neither FP nor hlv);
+	 * stvec is the host's, so a bug in it traps where bugs are reported.
+	 */
+	csrr	t1, scause
+	li	t2, VCPU_ARCH_CAUSE_ECALL_VS_ASM
+	bne	t1, t2, .Lslow
+	mv	s1, a0
+	ld	sp, VCPU_HOST_SP(a0)
+	ld	tp, VCPU_HOST_TP(a0)
+	ld	gp, VCPU_HOST_GP(a0)
+	ld	t0, VCPU_HOST_STVEC(a0)
+	csrw	stvec, t0
+	call	vcpu_fast_ecall
+	mv	t1, a0
+	mv	a0, s1
+	lla	t0, vcpu_exit_vector
+	csrw	stvec, t0
+	beqz	t1, .Lslow
+	/* Answered: back into the guest with the registers core left in ctx. */
+	ld	t0, VCPU_GPRS_SEPC(a0)
+	csrw	sepc, t0
+	csrw	sscratch, a0
+	j	.Lenter_guest
+
+.Lslow:
 	ld	t1, VCPU_HOST_SSTATUS(a0)
 	csrrw	t0, sstatus, t1
 	sd	t0, VCPU_GPRS_SSTATUS(a0)

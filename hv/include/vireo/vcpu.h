@@ -62,6 +62,7 @@ struct vcpu {
 	bool in_guest;		/* between entry and exit right now (remote fences wait on it) */
 
 	struct vcpu_exit exit; /* the last exit, classified */
+	bool exit_answered;    /* the fast path answered the last exit already */
 	uint64_t exits;
 	uint64_t exit_kinds[VCPU_EXIT_KINDS];
 	uint64_t migrations; /* times it moved to another hart */
