@@ -53,6 +53,7 @@ static struct {
 	unsigned pending_irqs;	    /* hart_pending_irqs */
 	bool fast_eid;		    /* sbi_call_is_fast */
 	unsigned long post_request; /* sbi_handle_ecall posts this to the vCPU */
+	unsigned classifies;	    /* vcpu_arch_classify_slow */
 } fake;
 
 static struct hart the_hart;
@@ -70,6 +71,16 @@ unsigned hart_pending_irqs(void)
 unsigned long vcpu_pending_requests(const struct vcpu *v)
 {
 	return v->requests;
+}
+
+/* What arch's classification says about a guest-page fault in the fast path. */
+static struct vcpu_exit scripted_exit;
+
+void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e)
+{
+	(void)a;
+	fake.classifies++;
+	*e = scripted_exit;
 }
 
 bool sbi_call_is_fast(unsigned long eid, unsigned long fid)
@@ -182,6 +193,7 @@ static int setup(void **state)
 	memset(&vm, 0, sizeof(vm));
 	memset(&vcpu, 0, sizeof(vcpu));
 	memset(&the_hart, 0, sizeof(the_hart));
+	memset(&scripted_exit, 0, sizeof(scripted_exit));
 	strcpy(vm.name, "guest");
 	vm.state = VM_RUNNING;
 	vm.nvcpus = 1;
@@ -659,8 +671,9 @@ static void test_kind_names(void **state)
 static void test_fast_path_answers(void **state)
 {
 	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
 	fake.fast_eid = true;
-	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 1);
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
 	assert_int_equal(fake.ecalls, 1);
 	assert_ptr_equal(fake.ecall_vcpu, &vcpu);
 	assert_int_equal(vcpu.exits, 1);
@@ -672,17 +685,18 @@ static void test_fast_path_answers(void **state)
 static void test_fast_path_declines(void **state)
 {
 	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
 	fake.fast_eid = false;
-	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
 	fake.fast_eid = true;
 	fake.pending_irqs = HART_IRQ_TIMER;
-	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
 	fake.pending_irqs = 0;
 	the_hart.requests = HART_REQ_KICK;
-	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
 	the_hart.requests = 0;
 	vcpu.requests = VCPU_REQ_IPI;
-	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
 	assert_int_equal(fake.ecalls, 0);
 	assert_int_equal(vcpu.exits, 0);
 	assert_false(vcpu.exit_answered);
@@ -693,9 +707,10 @@ static void test_fast_path_declines(void **state)
 static void test_fast_path_answered_then_scheduler(void **state)
 {
 	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
 	fake.fast_eid = true;
 	fake.post_request = VCPU_REQ_IPI;
-	assert_int_equal(vcpu_fast_ecall(&vcpu.arch), 0);
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
 	assert_true(vcpu.exit_answered);
 	assert_int_equal(fake.ecalls, 1);
 	vcpu.exit.kind = VCPU_EXIT_ECALL;
@@ -703,6 +718,54 @@ static void test_fast_path_answered_then_scheduler(void **state)
 	assert_int_equal(fake.ecalls, 1);
 	assert_false(vcpu.exit_answered);
 	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_ECALL], 1);
+}
+
+/* An MMIO load answered in the world switch: the device read, the register set, pc on. */
+static void test_fast_path_mmio(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = 21; /* a load guest-page fault */
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = DEV_BASE + 8,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	dev.read_value = 0x1234;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+	assert_int_equal(dev.reads, 1);
+	assert_int_equal(dev.offset, 8);
+	assert_int_equal(vcpu.arch.gprs.x[REG_A3], 0x1234);
+	assert_int_equal(vcpu.arch.gprs.sepc, PC + 4);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_GUEST_ACCESS], 1);
+	assert_false(vcpu.exit_classified || vcpu.exit_answered);
+}
+
+/* Not plain MMIO (a wild address, an undecodable access): classified once, and the
+ * ordinary way takes that classification without classifying again. */
+static void test_fast_path_mmio_declines_once_classified(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = 21;
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = 0x40000000,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_classified);
+	assert_int_equal(fake.classifies, 1);
+	assert_int_equal(dev.reads, 0);
+	/* A device that refuses stops the VM in the fast path; the answer is kept. */
+	setup(NULL);
+	vcpu.arch.exit.scause = 21;
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = DEV_BASE,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	dev.error = -1;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_answered);
+	assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_VM_ENDED);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(dev.reads, 1);
 }
 
 int main(void)
@@ -730,6 +793,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_fast_path_answers, setup),
 	    cmocka_unit_test_setup(test_fast_path_declines, setup),
 	    cmocka_unit_test_setup(test_fast_path_answered_then_scheduler, setup),
+	    cmocka_unit_test_setup(test_fast_path_mmio, setup),
+	    cmocka_unit_test_setup(test_fast_path_mmio_declines_once_classified, setup),
 	};
 
 	return cmocka_run_group_tests_name("exit", tests, NULL, NULL);
