@@ -74,15 +74,16 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 			fn(vm->vcpus[i], ctx);
 		return SBI_SUCCESS;
 	}
-	/* Validate the whole mask first: an invalid hart means nothing is done. */
-	for (unsigned bit = 0; bit < 64; bit++) {
-		if (!(mask & BIT(bit)))
-			continue;
-		if (base + bit < base || base + bit >= vm->nvcpus)
-			return SBI_ERR_INVALID_PARAM;
-	}
-	for (unsigned bit = 0; bit < 64; bit++)
-		if (mask & BIT(bit))
+	/* Validate the whole mask first: an invalid hart means nothing is done. The
+	 * loops stop at the highest set bit: most masks name one low hart. */
+	unsigned top = 0;
+
+	for (unsigned long rest = mask >> 1; rest; rest >>= 1)
+		top++;
+	if (mask && (base + top < base || base + top >= vm->nvcpus))
+		return SBI_ERR_INVALID_PARAM;
+	for (unsigned bit = 0; mask; bit++, mask >>= 1)
+		if (mask & 1)
 			fn(vm->vcpus[base + bit], ctx);
 	return SBI_SUCCESS;
 }
