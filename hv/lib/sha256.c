@@ -57,7 +57,8 @@ static void compress(uint32_t state[8], const uint8_t *block)
 		uint32_t t1 = v[7] + s1 + ch + k256[i] + w[i];
 		uint32_t s0 = ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22);
 		uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-		memmove(v + 1, v, 7 * sizeof(v[0]));
+		for (unsigned j = 7; j > 0; j--)
+			v[j] = v[j - 1];
 		v[4] += t1;
 		v[0] = t1 + s0 + maj;
 	}
