@@ -15,6 +15,7 @@ static void update_earliest(void)
 {
 	uint64_t e = DEVTIMER_NEVER;
 
+	spin_assert_held(&timers_lock);
 	for (struct devtimer *t = timers; t; t = t->next)
 		e = MIN(e, t->deadline);
 	__atomic_store_n(&earliest, e, __ATOMIC_RELEASE);

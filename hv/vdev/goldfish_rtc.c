@@ -32,6 +32,7 @@ static uint64_t guest_now(struct vrtc *r)
 
 static void update_line(struct vrtc *r)
 {
+	spin_assert_held(&r->lock);
 	irq_line_set(&r->irq, r->irq_pending && r->irq_enabled);
 }
 
@@ -40,6 +41,7 @@ static uint64_t check_locked(struct vrtc *r)
 {
 	uint64_t host, guest;
 
+	spin_assert_held(&r->lock);
 	if (!r->alarm_armed)
 		return VRTC_NEVER;
 	host = host_now(r);
