@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The per-hart loop: run vCPUs, take host interrupts, sleep when idle. */
+#include <vireo/devtimer.h>
 #include <vireo/hart.h>
 #include <vireo/host_irq.h>
 #include <vireo/log.h>
@@ -194,6 +195,8 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 	uint64_t console_due = vm_console_next_flush(); /* not inside MIN: it would run twice */
 
 	next = MIN(next, console_due);
+	uint64_t device_due = devtimer_next(); /* virtual devices' timers (RTC alarms) */
+	next = MIN(next, device_due);
 
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
 		uint64_t due = vcpu_timer_next_event(v, vcpu_is_loaded(v));
@@ -211,6 +214,7 @@ static void handle_host_irqs(struct sched_hart *sh)
 	if (irqs & HART_IRQ_TIMER) {
 		expire_timers(sh, hart_time());
 		vm_console_tick(hart_time());
+		devtimer_expire(hart_time());
 		hart_set_timer(UINT64_MAX);
 		sh->timer_dirty = true;
 	}

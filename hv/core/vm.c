@@ -19,6 +19,8 @@
 #include <vireo/vm_chan.h>
 #include <vireo/vm_fdt.h>
 #include <vireo/vm_layout.h>
+#include <vireo/vm_rtc.h>
+#include <vireo/vm_seed.h>
 #include <vireo/vmid.h>
 
 #define VM_MAX	     16
@@ -149,6 +151,8 @@ static int init_devices(struct vm *vm)
 		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
 					&testdev_mmio_ops, &vm->testdev, "testdev");
 	}
+	if (!err && !vm->config.no_rtc)
+		err = vm_rtc_create(vm);
 	return err;
 }
 
@@ -253,6 +257,9 @@ static int load_images(struct vm *vm)
 		log_error("VM '%s': kernel overlaps the device tree at the top of RAM", vm->name);
 		return -VIREO_EINVAL;
 	}
+	/* Fresh boot entropy for every boot of every VM (none if Vireo has no source). */
+	struct vm_seeds seeds;
+	bool seeded = vm_seed_derive(vm->name, vm->vmid, &seeds);
 	struct vm_fdt_params p = {
 	    .name = vm->name,
 	    .nvcpus = vm->nvcpus,
@@ -270,14 +277,23 @@ static int load_images(struct vm *vm)
 	    .testdev = vm->config.testdev,
 	    .virtio_mask = (vm->disk ? 1u << VM_VIRTIO_SLOT_BLK : 0u) |
 			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u),
+	    .rtc = vm->rtc != NULL,
+	    .rng_seed = seeded ? seeds.rng : NULL,
+	    .rng_seed_len = sizeof(seeds.rng),
+	    .kaslr_seed = seeded ? seeds.kaslr : NULL,
+	    .hypervisor_version = VIREO_VERSION,
 	};
 	/* Built aside and copied in: the top of RAM may straddle two host runs. */
 	void *dtb = kmalloc(VM_DTB_MAX);
 	int size = dtb ? vm_fdt_build(dtb, VM_DTB_MAX, &p) : -VIREO_ENOMEM;
 	if (size > 0)
 		guest_mem_write(&vm->mem, vm->dtb_gpa, dtb, (uint64_t)size);
-	if (dtb)
+	/* The seeds in the guest's DTB must be the only copy. */
+	vm_seed_wipe(&seeds);
+	if (dtb) {
+		secure_wipe(dtb, VM_DTB_MAX);
 		kfree(dtb);
+	}
 	if (size < 0) {
 		log_error("VM '%s': cannot build its device tree (error %d)", vm->name, size);
 		return -VIREO_EINVAL;
@@ -333,6 +349,8 @@ static void drain_disk(struct vm *vm)
 
 static void vm_free(struct vm *vm)
 {
+	/* First: a firing alarm reaches into the PLIC and the vCPUs. */
+	vm_rtc_destroy(vm);
 	drain_disk(vm);
 	if (vm->console_dev) {
 		/* Off the channel first: from then on nothing else touches the device. */
@@ -460,6 +478,8 @@ void vm_vcpu_detached(struct vcpu *v)
 	/* The last vCPU is off its hart: nothing references the VM any more. */
 	reboot = vm->reboot_requested;
 	cfg = vm->config;
+	/* Like a real RTC, the clock keeps the time the guest set across a reboot. */
+	cfg.rtc_offset_ns = vm_rtc_offset_ns(vm);
 	if (!reboot)
 		record_status(vm->exit_status);
 	table_remove(vm);

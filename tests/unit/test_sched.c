@@ -628,6 +628,41 @@ static void test_timer_deadline_raises_line(void **state)
 	assert_int_equal(vs[0].timer_at_first_run, T0 + MS(50));
 }
 
+/* A device timer (an RTC alarm) is one more deadline: an idle hart sleeps until it, and
+ * the timer interrupt runs it. */
+static unsigned devtimer_calls;
+static uint64_t devtimer_called_at;
+
+static uint64_t device_expired(struct devtimer *t, uint64_t at)
+{
+	(void)t;
+	devtimer_calls++;
+	devtimer_called_at = at;
+	return NEVER;
+}
+
+static void test_device_timer_wakes_an_idle_hart(void **state)
+{
+	struct devtimer t;
+
+	(void)state;
+	nharts = 1;
+	devtimer_calls = 0;
+	devtimer_init(&t, device_expired);
+	devtimer_arm(&t, T0 + MS(4));
+	console_due = now + MS(9);
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(hs[0].timer_at_wfi, T0 + MS(4));
+	assert_int_equal(devtimer_calls, 0);
+	now = T0 + MS(4);
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(devtimer_calls, 1);
+	assert_int_equal(devtimer_called_at, T0 + MS(4));
+	/* Done with: the hart sleeps until the next deadline there is. */
+	assert_int_equal(hs[0].timer_at_wfi, T0 + MS(9));
+	devtimer_remove(&t);
+}
+
 /* ---------------------------------------------------------------- host interrupts, requests */
 
 static void test_host_requests(void **state)
@@ -960,6 +995,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_waiting_vcpu_skipped_until_wakeup, setup),
 	    cmocka_unit_test_setup(test_idle_sleeps_until_earliest_deadline, setup),
 	    cmocka_unit_test_setup(test_timer_deadline_raises_line, setup),
+	    cmocka_unit_test_setup(test_device_timer_wakes_an_idle_hart, setup),
 	    cmocka_unit_test_setup(test_host_requests, setup),
 	    cmocka_unit_test_setup(test_start_pending_completes, setup),
 	    cmocka_unit_test_setup(test_push_to_idle_hart, setup),

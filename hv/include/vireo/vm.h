@@ -16,6 +16,8 @@
 #include <vireo/vplic.h>
 #include <vireo/vuart.h>
 
+struct vm_rtc;
+
 #define VM_MAX_VCPUS	VPLIC_MAX_HARTS
 #define VM_NAME_MAX	32
 #define VM_BOOTARGS_MAX 512
@@ -44,6 +46,8 @@ struct vm_config {
 	uint64_t disk_sectors;	 /* 0: to the end of the host disk */
 	unsigned console_number; /* 1-based position in the boot bundle: the input hotkey */
 	bool console_muted;	 /* console=off */
+	bool no_rtc;		 /* rtc=off: no real-time clock device */
+	int64_t rtc_offset_ns;	 /* the guest clock minus the host's (rtc_offset, localtime) */
 };
 
 struct vm {
@@ -67,6 +71,7 @@ struct vm {
 	struct testdev testdev;
 	struct vblk *disk;	  /* NULL without a disk */
 	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
+	struct vm_rtc *rtc;	  /* NULL without an RTC */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
 	uint8_t input[256];
