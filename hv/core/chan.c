@@ -293,8 +293,8 @@ int chan_port_attach(struct chan_link *l, unsigned id, const char *name, struct 
 		spin_unlock(&l->lock);
 		return -VIREO_EINVAL;
 	}
-	*p = (struct chan_port){.attached = true, .to_host = to_host, .from_host = from_host,
-				.move = move, .dev = dev};
+	*p = (struct chan_port){
+	    .attached = true, .to_host = to_host, .from_host = from_host, .move = move, .dev = dev};
 	strlcpy(p->name, name ? name : "", sizeof(p->name));
 	spin_unlock(&l->lock);
 	return 0;

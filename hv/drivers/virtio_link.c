@@ -261,9 +261,11 @@ static int link_setup(struct link_host *l)
 	int err = virtio_drv_start(&l->drv, 0, 0);
 
 	if (!err)
-		err = virtio_drv_setup_queue(&l->drv, LINK_RXQ, &l->rxq, LINK_QUEUE_SIZE, LINK_BUFS);
+		err =
+		    virtio_drv_setup_queue(&l->drv, LINK_RXQ, &l->rxq, LINK_QUEUE_SIZE, LINK_BUFS);
 	if (!err)
-		err = virtio_drv_setup_queue(&l->drv, LINK_TXQ, &l->txq, LINK_QUEUE_SIZE, LINK_BUFS);
+		err =
+		    virtio_drv_setup_queue(&l->drv, LINK_TXQ, &l->txq, LINK_QUEUE_SIZE, LINK_BUFS);
 	if (err)
 		return err;
 	l->rx_bufs = page_alloc(pages, PAGE_SIZE);
@@ -281,12 +283,14 @@ int link_host_probe(const struct platform *plat, struct chan_link *chan)
 		const struct platform_mmio *m = &plat->virtio[i];
 		struct link_host *l;
 
-		if (!m->present || !virtio_drv_probe((uintptr_t)m->base, m->size, VIRTIO_ID_CONSOLE))
+		if (!m->present ||
+		    !virtio_drv_probe((uintptr_t)m->base, m->size, VIRTIO_ID_CONSOLE))
 			continue;
 		l = kzalloc(sizeof(*l));
 		if (!l)
 			return -VIREO_ENOMEM;
-		l->drv = (struct virtio_drv){.base = (uintptr_t)m->base, .irq = m->irq, .what = l->what};
+		l->drv =
+		    (struct virtio_drv){.base = (uintptr_t)m->base, .irq = m->irq, .what = l->what};
 		l->lock = (spinlock_t)SPINLOCK_INIT;
 		l->tx_cur = -1;
 		l->chan = chan;

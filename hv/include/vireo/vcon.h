@@ -36,16 +36,16 @@
 #include <vireo/virtio_dev.h>
 #include <vireo/virtq.h>
 
-#define VCON_PORTS	    2
-#define VCON_QUEUES	    (2 * (VCON_PORTS + 1))
-#define VCON_QUEUE_MAX	    128
-#define VCON_RING_SIZE	    (64 * 1024) /* each way on the agent port: the channel's window */
-#define VCON_INPUT_SIZE	    4096	/* typed input waiting for the console port */
-#define VCON_CTRL_PENDING   16
-#define VCON_CHAIN_MAX	    16 /* buffers of one chain the device takes */
-#define VCON_PORT_CONSOLE   0
-#define VCON_PORT_AGENT	    1
-#define VCON_AGENT_NAME	    "org.vireo.agent"
+#define VCON_PORTS	  2
+#define VCON_QUEUES	  (2 * (VCON_PORTS + 1))
+#define VCON_QUEUE_MAX	  128
+#define VCON_RING_SIZE	  (64 * 1024) /* each way on the agent port: the channel's window */
+#define VCON_INPUT_SIZE	  4096	      /* typed input waiting for the console port */
+#define VCON_CTRL_PENDING 16
+#define VCON_CHAIN_MAX	  16 /* buffers of one chain the device takes */
+#define VCON_PORT_CONSOLE 0
+#define VCON_PORT_AGENT	  1
+#define VCON_AGENT_NAME	  "org.vireo.agent"
 
 struct vcon_ops {
 	/* Bytes the guest wrote on its console port (lock held). */
@@ -72,9 +72,9 @@ struct vcon {
 	const struct vcon_ops *ops;
 	void *ctx;
 
-	bool driver_ready;		 /* DEVICE_READY(1) seen */
-	bool port_ready[VCON_PORTS];	 /* PORT_READY(1) seen */
-	bool agent_open;		 /* the guest has its agent port open */
+	bool driver_ready;	     /* DEVICE_READY(1) seen */
+	bool port_ready[VCON_PORTS]; /* PORT_READY(1) seen */
+	bool agent_open;	     /* the guest has its agent port open */
 	struct vcon_ctrl_msg ctrl[VCON_CTRL_PENDING];
 	unsigned ctrl_head, ctrl_count;
 
