@@ -252,7 +252,7 @@ static const struct vx_parser_ops link_parser_ops = {on_control, on_data};
 void chan_link_receive(struct chan_link *l, const uint8_t *bytes, size_t n)
 {
 	spin_lock(&l->lock);
-	if (!l->dead && vx_parser_feed(&l->parser, bytes, n) < n) {
+	if (!l->dead && (vx_parser_feed(&l->parser, bytes, n) < n || l->parser.error)) {
 		/* A frame over the limit: the rest of the stream cannot be framed. */
 		l->dead = true;
 		host_error(l, LINK_ERR_TOO_LONG, 0);

@@ -1242,6 +1242,52 @@ static void test_frame_too_long(void **state)
 	host_frame(f, LINK_REQUEST, 0, "abcd", 4);
 	assert_int_equal(f->nfr, 0);
 	assert_int_equal(byte_ring_used(&port(f, 1)->from_host), 0);
+	/* A control message over its limit is a frame too long as well. */
+	fresh(f);
+	up(f);
+	vx_put_hdr(b, LINK_REQUEST, 0, VX_CONTROL_MAX + 1);
+	host_feed(f, b, VX_HDR_SIZE);
+	assert_int_equal(f->nfr, 1);
+	expect_error(f, 0, 0, LINK_ERR_TOO_LONG);
+	assert_true(f->link.dead);
+}
+
+/* The same when the bad header is the last thing in a piece: said at once, in every split. */
+static void test_frame_too_long_any_split(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t stream[256];
+	size_t n = 0, bad_end;
+
+	n += build(stream + n, LINK_CREDIT, 1, "\x05\0\0\0", 4);
+	n += build(stream + n, LINK_REQUEST, 0, "\x01\0\0\0", 4);
+	vx_put_hdr(stream + n, LINK_DATA, 1, VX_MAX_PAYLOAD + 1);
+	n += VX_HDR_SIZE;
+	bad_end = n;
+	n += build(stream + n, LINK_CREDIT, 1, "\x07\0\0\0", 4);
+	for (size_t k = 0; k <= n; k++) {
+		unsigned errors = 0, replies = 0;
+
+		fresh(f);
+		up(f);
+		open_chan(f, 1, 0);
+		host_feed(f, stream, k);
+		/* Once the whole bad header is in, the host is told, and nothing more is read. */
+		if (k >= bad_end) {
+			assert_true(f->link.dead);
+			assert_true(f->nfr >= 1);
+			expect_error(f, f->nfr - 1, 0, LINK_ERR_TOO_LONG);
+		}
+		host_feed(f, stream + k, n - k);
+		host_feed(f, stream, n);
+		for (unsigned i = 0; i < f->nfr; i++) {
+			errors += f->fr[i].type == LINK_ERROR;
+			replies += f->fr[i].type == LINK_REPLY;
+		}
+		assert_int_equal(errors, 1);
+		assert_int_equal(replies, 1);
+		assert_int_equal(f->link.ports[1].host_window, 5);
+	}
 }
 
 /* What the host gets back, per channel, whatever pieces its stream came in. */
@@ -1371,6 +1417,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unknown_channel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_frame_too_long, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_too_long_any_split, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_split_every_boundary, setup, teardown),
 	};
 
