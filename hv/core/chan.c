@@ -155,6 +155,10 @@ static void pump_locked(struct chan_link *l)
 		/* Drained some: the device may have more for the room we made. */
 		for (unsigned round = 0; round < 4 && pump_data(l, id, p); round++)
 			move_data(p);
+		/* After the host's CLOSE no credit or transport completion comes back to drain
+		 * what the device gave last: drop it now, so the guest finds room when it asks. */
+		if (p->host_closed)
+			pump_data(l, id, p);
 	}
 	l->ops->flush(l->ctx);
 }

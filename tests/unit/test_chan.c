@@ -1028,6 +1028,46 @@ static void test_close_by_guest(void **state)
 	expect_got(f, 1, 50);
 }
 
+/* After the host's CLOSE the guest's bytes go nowhere, but the guest is not blocked. */
+static void test_close_by_host(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_port *p;
+	unsigned kicks = 0;
+
+	up(f);
+	open_chan(f, 1, 0);
+	p = port(f, 1);
+	/* A guest that wrote a lot while the host granted nothing. */
+	guest_write(f, 1, 2 * 1024 * 1024);
+	assert_int_equal(byte_ring_used(&p->to_host), RING);
+	host_frame(f, LINK_CLOSE, 1, NULL, 0);
+	assert_int_equal(f->nfr, 0);
+	/* Each time the guest gets buffers back it notifies again: it all drains, and not one
+	 * byte reaches the host. */
+	while (p->tx_pos < p->tx_len && kicks < 1000) {
+		guest_kick(f, 1);
+		kicks++;
+	}
+	assert_int_equal(p->tx_pos, p->tx_len);
+	assert_int_equal(p->got_len, 0);
+	assert_int_equal(f->nfr, 0);
+	/* The other way still works: host bytes for the guest, and credit for them. */
+	host_data(f, 1, 100);
+	guest_read(f, 1, 100);
+	expect_rx(f, 1, 100);
+	expect_credit(f, 0, 1, 100);
+	/* The guest's own close is still said; the next session sends data again. */
+	clear(f);
+	guest_open(f, 1, false);
+	expect_frame(f, 0, LINK_CLOSE, 1, 0);
+	p->got_len = 0;
+	p->tx_pos = p->tx_len = 0;
+	open_chan(f, 1, 10);
+	guest_write(f, 1, 10);
+	expect_frame(f, 0, LINK_DATA, 1, 10);
+}
+
 /* ---------------------------------------------------------------- detach */
 
 static void test_detach(void **state)
@@ -1411,6 +1451,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_data_from_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_data_from_host_in_pieces, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_by_guest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_close_by_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_request_enosys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_data_beyond_window, setup, teardown),
