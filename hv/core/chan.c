@@ -51,9 +51,24 @@ static bool send_exit(struct chan_link *l, unsigned id, struct chan_port *p)
 	return send_frame(l, LINK_VM_EXIT, (uint16_t)id, b, sizeof(b));
 }
 
-/* Control messages of one port, in the order they happened; false if out of room. */
+/* A session of the guest ends: the host hears CLOSE, unless it never heard OPEN. */
+static void end_session(struct chan_port *p)
+{
+	if (p->say_open)
+		p->say_open = false;
+	else
+		p->say_close = true;
+}
+
+/* Control messages of one port, in the order they happened (a CLOSE pending is always of
+ * an earlier session than an OPEN pending); false if out of room. */
 static bool pump_control(struct chan_link *l, unsigned id, struct chan_port *p)
 {
+	if (p->say_close) {
+		if (!send_frame(l, LINK_CLOSE, (uint16_t)id, NULL, 0))
+			return false;
+		p->say_close = false;
+	}
 	if (p->say_open) {
 		if (!send_open(l, id, p))
 			return false;
@@ -66,11 +81,6 @@ static bool pump_control(struct chan_link *l, unsigned id, struct chan_port *p)
 			return false;
 		p->host_may += p->owed;
 		p->owed = 0;
-	}
-	if (p->say_close) {
-		if (!send_frame(l, LINK_CLOSE, (uint16_t)id, NULL, 0))
-			return false;
-		p->say_close = false;
 	}
 	if (p->say_exit) {
 		if (!send_exit(l, id, p))
@@ -313,7 +323,7 @@ void chan_port_detach(struct chan_link *l, unsigned id, int status)
 	spin_lock(&l->lock);
 	if (p->attached) {
 		if (p->guest_open)
-			p->say_close = true;
+			end_session(p);
 		p->say_exit = true;
 		p->exit_status = status;
 		p->attached = false;
@@ -344,7 +354,7 @@ void chan_port_open(struct chan_link *l, unsigned id, bool open)
 			p->host_may = 0;
 			p->owed = p->from_host->size - byte_ring_used(p->from_host);
 		} else {
-			p->say_close = true;
+			end_session(p);
 			p->host_may = 0;
 			p->owed = 0;
 			byte_ring_consume(p->to_host, byte_ring_used(p->to_host));

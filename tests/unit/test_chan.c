@@ -1068,6 +1068,51 @@ static void test_close_by_host(void **state)
 	expect_frame(f, 0, LINK_DATA, 1, 10);
 }
 
+/* Open and close while the transport has no room: the host hears them in order. */
+static void test_open_close_without_room(void **state)
+{
+	struct fixture *f = *state;
+
+	up(f);
+	open_chan(f, 1, 0);
+	/* Close and reopen while nothing can be sent. */
+	f->room = 0;
+	guest_open(f, 1, false);
+	guest_open(f, 1, true);
+	transport_drained(f, BIG_ROOM);
+	assert_int_equal(f->nfr, 3);
+	expect_frame(f, 0, LINK_CLOSE, 1, 0);
+	expect_frame(f, 1, LINK_OPEN, 1, 10);
+	expect_credit(f, 2, 1, RING);
+	assert_true(port(f, 1)->host_open);
+	/* Open and close again unseen: the host need not hear of that session at all. */
+	clear(f);
+	f->room = 0;
+	guest_open(f, 2, true);
+	guest_open(f, 2, false);
+	transport_drained(f, BIG_ROOM);
+	assert_false(port(f, 2)->host_open);
+	/* Close, open, close: the host ends up with the channel closed. */
+	clear(f);
+	f->room = 0;
+	guest_open(f, 1, false);
+	guest_open(f, 1, true);
+	guest_open(f, 1, false);
+	transport_drained(f, BIG_ROOM);
+	assert_false(port(f, 1)->host_open);
+	/* ...and a detach in the middle of it all ends with VM_EXIT after CLOSE. */
+	clear(f);
+	open_chan(f, 1, 0);
+	f->room = 0;
+	guest_open(f, 1, false);
+	guest_open(f, 1, true);
+	detach(f, 1, 3);
+	transport_drained(f, BIG_ROOM);
+	assert_false(port(f, 1)->host_open);
+	assert_true(port(f, 1)->exited);
+	assert_int_equal(port(f, 1)->exit_status, 3);
+}
+
 /* ---------------------------------------------------------------- detach */
 
 static void test_detach(void **state)
@@ -1452,6 +1497,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_data_from_host_in_pieces, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_by_guest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_by_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_close_without_room, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_request_enosys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_data_beyond_window, setup, teardown),
