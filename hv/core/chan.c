@@ -215,6 +215,8 @@ static bool on_control(void *ctx, const struct vx_hdr *h, const uint8_t *payload
 		else
 			p->host_closed = true;
 		break;
+	case LINK_ERROR:
+		break; /* the host says Vireo broke a rule: answering would only echo it */
 	case LINK_REQUEST: {
 		/* No requests yet (the machine mode adds them): every one is unknown. */
 		uint8_t b[8] = {0};

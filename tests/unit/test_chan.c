@@ -1298,6 +1298,11 @@ static void test_unknown_type(void **state)
 		assert_int_equal(f->nfr, 1);
 		expect_error(f, 0, 1, LINK_ERR_TYPE);
 	}
+	/* The host telling Vireo it broke a rule is no unknown type: nothing to answer. */
+	clear(f);
+	host_u32(f, LINK_ERROR, 0, LINK_ERR_WINDOW);
+	host_u32(f, LINK_ERROR, 1, LINK_ERR_TYPE);
+	assert_int_equal(f->nfr, 0);
 	/* The link keeps going. */
 	open_chan(f, 1, 4);
 	guest_write(f, 1, 4);
