@@ -32,7 +32,8 @@ void fake_reset(unsigned n)
 	fake_vm.state = VM_RUNNING;
 	fake_vm.ram_base = FAKE_RAM_BASE;
 	fake_vm.ram_size = FAKE_RAM_SIZE;
-	fake_vm.ram = fake_ram;
+	fake_vm.mem = (struct guest_mem){
+	    1, {{.gpa = FAKE_RAM_BASE, .size = FAKE_RAM_SIZE, .host = fake_ram}}};
 	fake_vm.nvcpus = n;
 	for (unsigned i = 0; i < n; i++) {
 		struct vcpu *v = &fake_vcpus[i];
@@ -67,7 +68,7 @@ void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len)
 {
 	if (gpa < vm->ram_base || len > vm->ram_size || gpa - vm->ram_base > vm->ram_size - len)
 		return NULL;
-	return vm->ram + (gpa - vm->ram_base);
+	return vm->mem.runs[0].host + (gpa - vm->ram_base);
 }
 
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
