@@ -51,9 +51,24 @@ static bool send_exit(struct chan_link *l, unsigned id, struct chan_port *p)
 	return send_frame(l, LINK_VM_EXIT, (uint16_t)id, b, sizeof(b));
 }
 
-/* Control messages of one port, in the order they happened; false if out of room. */
+/* A session of the guest ends: the host hears CLOSE, unless it never heard OPEN. */
+static void end_session(struct chan_port *p)
+{
+	if (p->say_open)
+		p->say_open = false;
+	else
+		p->say_close = true;
+}
+
+/* Control messages of one port, in the order they happened (a CLOSE pending is always of
+ * an earlier session than an OPEN pending); false if out of room. */
 static bool pump_control(struct chan_link *l, unsigned id, struct chan_port *p)
 {
+	if (p->say_close) {
+		if (!send_frame(l, LINK_CLOSE, (uint16_t)id, NULL, 0))
+			return false;
+		p->say_close = false;
+	}
 	if (p->say_open) {
 		if (!send_open(l, id, p))
 			return false;
@@ -66,11 +81,6 @@ static bool pump_control(struct chan_link *l, unsigned id, struct chan_port *p)
 			return false;
 		p->host_may += p->owed;
 		p->owed = 0;
-	}
-	if (p->say_close) {
-		if (!send_frame(l, LINK_CLOSE, (uint16_t)id, NULL, 0))
-			return false;
-		p->say_close = false;
 	}
 	if (p->say_exit) {
 		if (!send_exit(l, id, p))
@@ -155,6 +165,10 @@ static void pump_locked(struct chan_link *l)
 		/* Drained some: the device may have more for the room we made. */
 		for (unsigned round = 0; round < 4 && pump_data(l, id, p); round++)
 			move_data(p);
+		/* After the host's CLOSE no credit or transport completion comes back to drain
+		 * what the device gave last: drop it now, so the guest finds room when it asks. */
+		if (p->host_closed)
+			pump_data(l, id, p);
 	}
 	l->ops->flush(l->ctx);
 }
@@ -201,6 +215,8 @@ static bool on_control(void *ctx, const struct vx_hdr *h, const uint8_t *payload
 		else
 			p->host_closed = true;
 		break;
+	case LINK_ERROR:
+		break; /* the host says Vireo broke a rule: answering would only echo it */
 	case LINK_REQUEST: {
 		/* No requests yet (the machine mode adds them): every one is unknown. */
 		uint8_t b[8] = {0};
@@ -252,7 +268,7 @@ static const struct vx_parser_ops link_parser_ops = {on_control, on_data};
 void chan_link_receive(struct chan_link *l, const uint8_t *bytes, size_t n)
 {
 	spin_lock(&l->lock);
-	if (!l->dead && vx_parser_feed(&l->parser, bytes, n) < n) {
+	if (!l->dead && (vx_parser_feed(&l->parser, bytes, n) < n || l->parser.error)) {
 		/* A frame over the limit: the rest of the stream cannot be framed. */
 		l->dead = true;
 		host_error(l, LINK_ERR_TOO_LONG, 0);
@@ -309,7 +325,7 @@ void chan_port_detach(struct chan_link *l, unsigned id, int status)
 	spin_lock(&l->lock);
 	if (p->attached) {
 		if (p->guest_open)
-			p->say_close = true;
+			end_session(p);
 		p->say_exit = true;
 		p->exit_status = status;
 		p->attached = false;
@@ -340,7 +356,7 @@ void chan_port_open(struct chan_link *l, unsigned id, bool open)
 			p->host_may = 0;
 			p->owed = p->from_host->size - byte_ring_used(p->from_host);
 		} else {
-			p->say_close = true;
+			end_session(p);
 			p->host_may = 0;
 			p->owed = 0;
 			byte_ring_consume(p->to_host, byte_ring_used(p->to_host));
