@@ -8,6 +8,7 @@
 #include <vireo/hart.h>
 #include <vireo/log.h>
 #include <vireo/sbi.h>
+#include <vireo/sched.h>
 #include <vireo/vm.h>
 
 static const struct {
@@ -119,10 +120,12 @@ static enum vcpu_action handle_wfi(struct vcpu *v)
 }
 
 /* Something for the scheduler to do before the guest goes back in. */
+/* Anything the scheduler must see before the guest runs again: then no fast return.
+ * (A device that moved a deadline leaves the hart's timer to be reprogrammed.) */
 static bool hart_has_work(const struct vcpu *v)
 {
 	return hart_pending_irqs() || __atomic_load_n(&this_hart()->requests, __ATOMIC_RELAXED) ||
-	       vcpu_pending_requests(v);
+	       vcpu_pending_requests(v) || sched_timer_is_dirty();
 }
 
 /* An MMIO access, classified (the fetch of the instruction is the costly part: the

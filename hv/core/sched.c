@@ -83,6 +83,11 @@ void sched_timer_changed(void)
 	this_sched()->timer_dirty = true;
 }
 
+bool sched_timer_is_dirty(void)
+{
+	return __atomic_load_n(&this_sched()->timer_dirty, __ATOMIC_RELAXED);
+}
+
 static void unload_current(void)
 {
 	struct hart *h = this_hart();

@@ -30,11 +30,9 @@ static void alarm_due(void *ctx, uint64_t host_ns)
 		return; /* an armed timer finds nothing to do and goes idle */
 	if (!devtimer_arm(&rtc->alarm, host_rtc_ticks_at(host_ns)))
 		return;
-	/* This hart's timer must now come at least that early. An MMIO exit may be on
-	 * the fast path back to the guest, which skips the scheduler: a request to our
-	 * own hart sends it the ordinary way, past the timer update. */
+	/* This hart's timer must now come at least that early (an MMIO exit on the
+	 * fast path sees this and goes back through the scheduler). */
 	sched_timer_changed();
-	hart_request(this_hart(), HART_REQ_KICK);
 }
 
 static uint64_t alarm_expired(struct devtimer *t, uint64_t now)

@@ -17,6 +17,7 @@
 #include <vireo/exit.h>
 #include <vireo/log.h>
 #include <vireo/sbi.h>
+#include <vireo/sched.h>
 #include <vireo/hart.h>
 #include <vireo/vm.h>
 
@@ -54,6 +55,8 @@ static struct {
 	bool fast_eid;		    /* sbi_call_is_fast */
 	unsigned long post_request; /* sbi_handle_ecall posts this to the vCPU */
 	unsigned classifies;	    /* vcpu_arch_classify_slow */
+	bool timer_dirty;	    /* sched_timer_is_dirty */
+	bool read_moves_timer;	    /* dev_read calls sched_timer_changed */
 } fake;
 
 static struct hart the_hart;
@@ -66,6 +69,16 @@ struct hart *this_hart(void)
 unsigned hart_pending_irqs(void)
 {
 	return fake.pending_irqs;
+}
+
+void sched_timer_changed(void)
+{
+	fake.timer_dirty = true;
+}
+
+bool sched_timer_is_dirty(void)
+{
+	return fake.timer_dirty;
 }
 
 unsigned long vcpu_pending_requests(const struct vcpu *v)
@@ -165,6 +178,8 @@ static int dev_read(void *opaque, uint64_t offset, unsigned width, uint64_t *val
 	dev.offset = offset;
 	dev.width = width;
 	*value = dev.read_value;
+	if (fake.read_moves_timer)
+		sched_timer_changed();
 	return dev.error;
 }
 
@@ -697,6 +712,9 @@ static void test_fast_path_declines(void **state)
 	the_hart.requests = 0;
 	vcpu.requests = VCPU_REQ_IPI;
 	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	vcpu.requests = 0;
+	fake.timer_dirty = true; /* the hart's timer waits to be reprogrammed */
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
 	assert_int_equal(fake.ecalls, 0);
 	assert_int_equal(vcpu.exits, 0);
 	assert_false(vcpu.exit_answered);
@@ -737,6 +755,25 @@ static void test_fast_path_mmio(void **state)
 	assert_int_equal(vcpu.arch.gprs.sepc, PC + 4);
 	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_GUEST_ACCESS], 1);
 	assert_false(vcpu.exit_classified || vcpu.exit_answered);
+}
+
+/* A device that moves a deadline during a fast access (an RTC alarm): the access is
+ * answered, then the scheduler runs and reprograms the hart's timer. */
+static void test_fast_path_mmio_timer_moved(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = 21;
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = DEV_BASE,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	fake.read_moves_timer = true;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_answered);
+	assert_int_equal(dev.reads, 1);
+	assert_int_equal(vcpu.arch.gprs.sepc, PC + 4);
+	assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_CONTINUE);
+	assert_int_equal(dev.reads, 1);
 }
 
 /* Not plain MMIO (a wild address, an undecodable access): classified once, and the
@@ -795,6 +832,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_fast_path_answered_then_scheduler, setup),
 	    cmocka_unit_test_setup(test_fast_path_mmio, setup),
 	    cmocka_unit_test_setup(test_fast_path_mmio_declines_once_classified, setup),
+	    cmocka_unit_test_setup(test_fast_path_mmio_timer_moved, setup),
 	};
 
 	return cmocka_run_group_tests_name("exit", tests, NULL, NULL);

@@ -391,7 +391,9 @@ static void test_time_sstc(void **state)
 	assert_returned(0, 0);
 	assert_int_equal(fake.vstimecmp_writes, 1);
 	assert_int_equal(fake.vstimecmp, 5000);
-	assert_int_equal(fake.timer_changes, 1);
+	/* The hardware raises it: the hart's timer is not recomputed (it matters only
+	 * once the vCPU waits in wfi, and the scheduler computes it then). */
+	assert_int_equal(fake.timer_changes, 0);
 	assert_false(fake_vcpu(0)->timer.pending);
 	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, UINT64_MAX);
 	assert_int_equal(fake.vstimecmp, UINT64_MAX);
