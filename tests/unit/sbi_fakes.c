@@ -32,7 +32,7 @@ void fake_reset(unsigned n)
 	fake_vm.state = VM_RUNNING;
 	fake_vm.ram_base = FAKE_RAM_BASE;
 	fake_vm.ram_size = FAKE_RAM_SIZE;
-	fake_vm.ram = fake_ram;
+	guest_mem_add_run(&fake_vm.mem, FAKE_RAM_BASE, FAKE_RAM_SIZE, fake_ram);
 	fake_vm.nvcpus = n;
 	for (unsigned i = 0; i < n; i++) {
 		struct vcpu *v = &fake_vcpus[i];
@@ -65,9 +65,7 @@ static struct vcpu *vcpu_of(struct vcpu_arch *a)
 
 void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len)
 {
-	if (gpa < vm->ram_base || len > vm->ram_size || gpa - vm->ram_base > vm->ram_size - len)
-		return NULL;
-	return vm->ram + (gpa - vm->ram_base);
+	return guest_mem_ptr(&vm->mem, gpa, len);
 }
 
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
