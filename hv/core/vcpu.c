@@ -4,6 +4,7 @@
 #include <vireo/exit.h>
 #include <vireo/hart.h>
 #include <vireo/log.h>
+#include <vireo/sbi.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm.h>
 
@@ -73,9 +74,13 @@ void vcpu_wake(struct vcpu *v)
 			v->resume_nonretentive = false;
 			vcpu_arch_resume_at(&v->arch, vcpu_is_loaded(v), v->start_addr, v->id,
 					    v->start_opaque);
+			sbi_vcpu_resumed(v);
 		}
 		v->hsm = VCPU_STARTED;
 	}
+	/* Runnable from now; off its hart, it waits for it (SBI steal time). */
+	if (!vcpu_is_loaded(v))
+		sbi_vcpu_ready(v);
 }
 
 void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned long a1)
@@ -102,6 +107,7 @@ void vcpu_complete_start(struct vcpu *v)
 	spin_lock(&v->lock);
 	if (v->hsm == VCPU_START_PENDING) {
 		vcpu_reset(v, v->start_addr, v->id, v->start_opaque);
+		sbi_vcpu_hart_reset(v);
 		v->hsm = VCPU_STARTED;
 	}
 	spin_unlock(&v->lock);

@@ -2,11 +2,11 @@
 /* SBI dispatch: a7 selects the extension, a6 the function. */
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
+#include "sbi_ext.h"
 
-const struct sbi_ext *const sbi_extensions[] = {
-    &sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi,
-    &sbi_ext_rfence, &sbi_ext_hsm,  &sbi_ext_srst, &sbi_ext_dbcn,
-};
+const struct sbi_ext *const sbi_extensions[] = {&sbi_ext_legacy, &sbi_ext_base,	  &sbi_ext_time,
+						&sbi_ext_ipi,	 &sbi_ext_rfence, &sbi_ext_hsm,
+						&sbi_ext_srst,	 &sbi_ext_dbcn,	  &sbi_ext_sta};
 const unsigned sbi_extension_count = ARRAY_SIZE(sbi_extensions);
 
 const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned n,
@@ -68,4 +68,12 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 		if (mask & BIT(bit))
 			fn(vm->vcpus[base + bit], ctx);
 	return SBI_SUCCESS;
+}
+
+void *sbi_shmem(struct vcpu *v, unsigned long lo, unsigned long hi, uint64_t size)
+{
+	/* On RV64 the low half is the whole address: a high half puts it beyond 2^64. */
+	if (hi != 0)
+		return NULL;
+	return vm_gpa_to_hva(v->vm, lo, size);
 }

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Issue: SBI v2.0 for guests, virtual timers and interrupts."""
+"""Issues: SBI v2.0 for guests, virtual timers and interrupts; SBI beyond v2.0 (issue 12,
+item 6)."""
 import re
 
 import pytest
@@ -25,6 +26,24 @@ def test_every_sbi_function_and_error_code(smp):
         assert f"TEST sbi.{check}: PASS" in r.output, (check, r)
     assert "sbi: this line came through DBCN console_write" in r.output, r
     assert_passed(r, "sbi")
+
+
+@pytest.mark.parametrize("smp,expect", [(1, "contended"), (2, "alone")])
+def test_steal_time_when_vcpus_share_a_hart(smp, expect):
+    """Two vCPUs on one hart see each other's time as stolen; on a hart each, none."""
+    r = boot_vms([vm_spec("sta", vcpus=2) + f",bootargs={expect}"], smp=smp)
+    for check in ("errors", "zeroed", "shared", "disable", "alone"):
+        assert f"TEST sta.{check}: PASS" in r.output, (check, r)
+    m = re.search(r"sta: steal in (\d+) ms of spinning: hart 0 (\d+) ms, hart 1 (\d+) ms",
+                  r.output)
+    assert m, r
+    spin, steal0, steal1 = (int(g) for g in m.groups())
+    if expect == "contended":
+        # Round-robin on one hart: each vCPU waits about half the time.
+        assert spin // 5 <= steal0 <= spin and spin // 5 <= steal1 <= spin, r
+    else:
+        assert steal0 <= 5 and steal1 <= 5, r
+    assert_passed(r, "sta")
 
 
 @pytest.mark.parametrize("sstc", [True, False], ids=["sstc", "no-sstc"])

@@ -2,7 +2,9 @@
 /*
  * Unit tests of the SBI implementation (hv/sbi/) through sbi_handle_ecall,
  * as a guest would call it: dispatch, the return convention, and every error
- * path the SBI v2.0 specification defines. The rest of the hypervisor is
+ * path the SBI v3.0 specification defines, for every extension Vireo offers
+ * (the ones beyond v2.0 -- STA, SUSP, FWFT, DBTR, PMU, SSE -- included), and
+ * the hooks core calls at scheduling points. The rest of the hypervisor is
  * faked in sbi_fakes.c.
  */
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include <vireo/cpu.h>
+#include <vireo/vcpu_arch_sbi.h>
 #include <vireo/vm_layout.h>
 
 #include "sbi_fakes.h"
@@ -27,6 +30,14 @@
 #define ERR_INVALID_PARAM     ((unsigned long)SBI_ERR_INVALID_PARAM)
 #define ERR_INVALID_ADDRESS   ((unsigned long)SBI_ERR_INVALID_ADDRESS)
 #define ERR_ALREADY_AVAILABLE ((unsigned long)SBI_ERR_ALREADY_AVAILABLE)
+#define ERR_FAILED	      ((unsigned long)SBI_ERR_FAILED)
+#define ERR_DENIED	      ((unsigned long)SBI_ERR_DENIED)
+#define ERR_ALREADY_STARTED   ((unsigned long)SBI_ERR_ALREADY_STARTED)
+#define ERR_ALREADY_STOPPED   ((unsigned long)SBI_ERR_ALREADY_STOPPED)
+#define ERR_NO_SHMEM	      ((unsigned long)SBI_ERR_NO_SHMEM)
+#define ERR_INVALID_STATE     ((unsigned long)SBI_ERR_INVALID_STATE)
+#define ERR_BAD_RANGE	      ((unsigned long)SBI_ERR_BAD_RANGE)
+#define ERR_DENIED_LOCKED     ((unsigned long)SBI_ERR_DENIED_LOCKED)
 
 /* Function IDs, spelled out here so that the tests do not just echo the implementation. */
 enum {
@@ -40,6 +51,40 @@ enum {
 };
 enum { HSM_START, HSM_STOP, HSM_STATUS, HSM_SUSPEND };
 enum { DBCN_WRITE, DBCN_READ, DBCN_WRITE_BYTE };
+enum {
+	PMU_NUM_COUNTERS,
+	PMU_GET_INFO,
+	PMU_CFG_MATCH,
+	PMU_START,
+	PMU_STOP,
+	PMU_FW_READ,
+	PMU_FW_READ_HI,
+	PMU_SNAPSHOT_SET_SHMEM,
+	PMU_EVENT_GET_INFO
+};
+enum { FWFT_SET, FWFT_GET };
+enum {
+	DBTR_NUM_TRIGGERS,
+	DBTR_SET_SHMEM,
+	DBTR_READ,
+	DBTR_INSTALL,
+	DBTR_UPDATE,
+	DBTR_UNINSTALL,
+	DBTR_ENABLE,
+	DBTR_DISABLE
+};
+enum {
+	SSE_READ_ATTRS,
+	SSE_WRITE_ATTRS,
+	SSE_REGISTER,
+	SSE_UNREGISTER,
+	SSE_ENABLE,
+	SSE_DISABLE,
+	SSE_COMPLETE,
+	SSE_INJECT,
+	SSE_HART_UNMASK,
+	SSE_HART_MASK
+};
 
 static int setup(void **state)
 {
@@ -134,7 +179,8 @@ static void test_extension_table(void **state)
 	    {0x00, &sbi_ext_legacy},	   {0x08, &sbi_ext_legacy},	{0x0f, &sbi_ext_legacy},
 	    {0x10, &sbi_ext_base},	   {0x54494D45, &sbi_ext_time}, {0x735049, &sbi_ext_ipi},
 	    {0x52464E43, &sbi_ext_rfence}, {0x48534D, &sbi_ext_hsm},	{0x53525354, &sbi_ext_srst},
-	    {0x4442434E, &sbi_ext_dbcn},
+	    {0x4442434E, &sbi_ext_dbcn},   {0x535441, &sbi_ext_sta},
+
 	};
 
 	(void)state;
@@ -168,7 +214,8 @@ static void test_unknown_fid(void **state)
 	    {SBI_EXT_IPI, 1},	       {SBI_EXT_RFENCE, 3},  {SBI_EXT_RFENCE, 4},
 	    {SBI_EXT_RFENCE, 5},       {SBI_EXT_RFENCE, 6},  {SBI_EXT_RFENCE, 7},
 	    {SBI_EXT_HSM, 4},	       {SBI_EXT_SRST, 1},    {SBI_EXT_DBCN, 3},
-	    {SBI_EXT_DBCN, 1UL << 40},
+	    {SBI_EXT_DBCN, 1UL << 40}, {SBI_EXT_STA, 1},
+
 	};
 
 	(void)state;
@@ -221,11 +268,20 @@ static void test_base_probe(void **state)
 {
 	static const unsigned long present[] = {
 	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE,
-	    SBI_EXT_HSM,  SBI_EXT_SRST, SBI_EXT_DBCN,
+	    SBI_EXT_HSM,  SBI_EXT_SRST, SBI_EXT_DBCN, SBI_EXT_STA,
+
 	};
 	static const unsigned long absent[] = {
-	    0x09,	0x0f,	    0x11, 0x12345678, 0x504D55 /* PMU */, 0x535553 /* SUSP */,
-	    0x0A000000, 0x0FFFFFFF, ~0UL,
+	    0x09,
+	    0x0f,
+	    0x11,
+	    0x12345678,
+	    0x43505043 /* CPPC */,
+	    0x4E41434C /* NACL */,
+	    0x4D505859 /* MPXY */,
+	    0x0A000000,
+	    0x0FFFFFFF,
+	    ~0UL,
 	};
 
 	(void)state;
@@ -760,6 +816,153 @@ static void test_legacy_shutdown_and_unknown(void **state)
 	assert_int_equal(fake.stop_status, 0);
 }
 
+/* ---------------------------------------------------------------- STA */
+
+#define STA_REC	     0x500UL /* offset of a 64-byte aligned record in the fake RAM */
+#define SHMEM_OFF    (~0UL)
+#define TICKS_PER_MS 10000UL /* the default 10 MHz timebase */
+
+static uint32_t sta_sequence(void)
+{
+	uint32_t v;
+
+	memcpy(&v, fake_ram + STA_REC, 4);
+	return v;
+}
+
+static uint64_t sta_steal(void)
+{
+	uint64_t v;
+
+	memcpy(&v, fake_ram + STA_REC + 8, 8);
+	return v;
+}
+
+static void test_sta_set_shmem(void **state)
+{
+	struct vcpu *v = fake_vcpu(1);
+
+	(void)state;
+	memset(fake_ram + STA_REC, 0xa5, 128);
+	ECALL(v, SBI_EXT_STA, 0, FAKE_RAM_BASE + STA_REC, 0, 0, A1_MARK);
+	assert_returned(1, 0);
+	assert_int_equal(a1(1), 0);
+	for (unsigned i = 0; i < 64; i++) /* zeroed before returning */
+		assert_int_equal(fake_ram[STA_REC + i], 0);
+	assert_int_equal(fake_ram[STA_REC + 64], 0xa5); /* and no more */
+	assert_ptr_equal(v->sbi.sta.record, fake_ram + STA_REC);
+	/* All-ones in both halves stops the reporting. */
+	ECALL(v, SBI_EXT_STA, 0, SHMEM_OFF, SHMEM_OFF, 0);
+	assert_returned(1, 0);
+	assert_null(v->sbi.sta.record);
+	/* The last 64 bytes of RAM are fine. */
+	ECALL(v, SBI_EXT_STA, 0, RAM_END - 64, 0, 0);
+	assert_returned(1, 0);
+}
+
+static void test_sta_errors(void **state)
+{
+	static const struct {
+		unsigned long lo, hi, flags, error;
+	} bad[] = {
+	    {FAKE_RAM_BASE, 0, 1, ERR_INVALID_PARAM},		  /* flags must be 0 */
+	    {SHMEM_OFF, SHMEM_OFF, 1UL << 63, ERR_INVALID_PARAM}, /* also to disable */
+	    {FAKE_RAM_BASE + 32, 0, 0, ERR_INVALID_PARAM},	  /* not 64-byte aligned */
+	    {SHMEM_OFF, 0, 0, ERR_INVALID_PARAM},		  /* only one half all-ones */
+	    {0, SHMEM_OFF, 0, ERR_INVALID_ADDRESS},		  /* high half: beyond RAM */
+	    {FAKE_RAM_BASE, 1, 0, ERR_INVALID_ADDRESS},
+	    {BAD_ADDR, 0, 0, ERR_INVALID_ADDRESS},
+	    {FAKE_RAM_BASE - 64, 0, 0, ERR_INVALID_ADDRESS},
+	    {RAM_END, 0, 0, ERR_INVALID_ADDRESS},
+	    {-64UL, 0, 0, ERR_INVALID_ADDRESS},
+	};
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	ECALL(v, SBI_EXT_STA, 0, FAKE_RAM_BASE + STA_REC, 0, 0); /* a record in place */
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		ECALL(v, SBI_EXT_STA, 0, bad[i].lo, bad[i].hi, bad[i].flags, A1_MARK);
+		assert_returned(0, bad[i].error);
+		/* A failed call changes nothing. */
+		assert_ptr_equal(v->sbi.sta.record, fake_ram + STA_REC);
+	}
+}
+
+/* Steal: runnable and off the hart, from the moment it left (or woke) to the next load. */
+static void test_sta_steal_time(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	ECALL(v, SBI_EXT_STA, 0, FAKE_RAM_BASE + STA_REC, 0, 0);
+	world.host_time = 100 * TICKS_PER_MS;
+	sbi_vcpu_sched_in(v); /* nothing stolen yet; the record is written, sequence even */
+	assert_int_equal(sta_sequence(), 2);
+	assert_int_equal(sta_steal(), 0);
+	/* Preempted while runnable: preempted = 1, and the clock runs. */
+	sbi_vcpu_sched_out(v);
+	assert_int_equal(sta_sequence(), 4);
+	assert_int_equal(fake_ram[STA_REC + 16], 1);
+	world.host_time += 3 * TICKS_PER_MS;
+	sbi_vcpu_sched_in(v);
+	assert_int_equal(sta_sequence(), 6);
+	assert_int_equal(sta_steal(), 3000000); /* 3 ms in ns */
+	assert_int_equal(fake_ram[STA_REC + 16], 0);
+	assert_int_equal(fake_ram[STA_REC + 4], 0); /* flags stay 0 */
+	/* Leaving to wait (wfi) is idle time, not stolen; being woken off the hart is. */
+	v->waiting = true;
+	sbi_vcpu_sched_out(v);
+	assert_int_equal(sta_sequence(), 6); /* nothing to say */
+	world.host_time += 50 * TICKS_PER_MS;
+	v->waiting = false;
+	sbi_vcpu_ready(v);
+	world.host_time += 2 * TICKS_PER_MS;
+	sbi_vcpu_ready(v); /* a second wake-up does not move the start */
+	world.host_time += 1 * TICKS_PER_MS;
+	sbi_vcpu_sched_in(v);
+	assert_int_equal(sta_steal(), 6000000);
+	/* Stopped harts and ending VMs are not runnable either. */
+	v->hsm = VCPU_STOPPED;
+	sbi_vcpu_sched_out(v);
+	v->hsm = VCPU_STARTED;
+	fake_vm.state = VM_STOPPING;
+	sbi_vcpu_sched_out(v);
+	world.host_time += 10 * TICKS_PER_MS;
+	fake_vm.state = VM_RUNNING;
+	sbi_vcpu_sched_in(v);
+	assert_int_equal(sta_steal(), 6000000);
+	assert_int_equal(sta_sequence() % 2, 0);
+	/* Setting the record again starts from 0, as the zeroed record says. */
+	ECALL(v, SBI_EXT_STA, 0, FAKE_RAM_BASE + STA_REC, 0, 0);
+	sbi_vcpu_sched_out(v);
+	world.host_time += TICKS_PER_MS;
+	sbi_vcpu_sched_in(v);
+	assert_int_equal(sta_steal(), 1000000);
+}
+
+static void test_sta_off_and_reset(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	/* Without a record, nothing is written anywhere. */
+	sbi_vcpu_sched_out(v);
+	world.host_time += TICKS_PER_MS;
+	sbi_vcpu_sched_in(v);
+	for (unsigned i = 0; i < FAKE_RAM_SIZE; i++)
+		assert_int_equal(fake_ram[i], 0);
+	/* A hart reset (HSM hart_start) stops the reporting. */
+	ECALL(v, SBI_EXT_STA, 0, FAKE_RAM_BASE + STA_REC, 0, 0);
+	sbi_vcpu_hart_reset(v);
+	assert_null(v->sbi.sta.record);
+	sbi_vcpu_sched_in(v);
+	assert_int_equal(sta_sequence(), 0);
+	/* A non-retentive resume keeps it. */
+	ECALL(v, SBI_EXT_STA, 0, FAKE_RAM_BASE + STA_REC, 0, 0);
+	sbi_vcpu_resumed(v);
+	assert_non_null(v->sbi.sta.record);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -794,6 +997,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_legacy_send_ipi, setup),
 	    cmocka_unit_test_setup(test_legacy_fences, setup),
 	    cmocka_unit_test_setup(test_legacy_shutdown_and_unknown, setup),
+	    cmocka_unit_test_setup(test_sta_set_shmem, setup),
+	    cmocka_unit_test_setup(test_sta_errors, setup),
+	    cmocka_unit_test_setup(test_sta_steal_time, setup),
+	    cmocka_unit_test_setup(test_sta_off_and_reset, setup),
 	};
 
 	return cmocka_run_group_tests_name("sbi", tests, NULL, NULL);

@@ -21,6 +21,11 @@
 #define SBI_ERR_ALREADY_STARTED	  -7
 #define SBI_ERR_ALREADY_STOPPED	  -8
 #define SBI_ERR_NO_SHMEM	  -9
+#define SBI_ERR_INVALID_STATE	  -10
+#define SBI_ERR_BAD_RANGE	  -11
+#define SBI_ERR_TIMEOUT		  -12
+#define SBI_ERR_IO		  -13
+#define SBI_ERR_DENIED_LOCKED	  -14
 
 #define SBI_EXT_LEGACY_MIN 0x00
 #define SBI_EXT_LEGACY_MAX 0x0f
@@ -31,6 +36,12 @@
 #define SBI_EXT_HSM	   0x48534D
 #define SBI_EXT_SRST	   0x53525354
 #define SBI_EXT_DBCN	   0x4442434E
+#define SBI_EXT_PMU	   0x504D55
+#define SBI_EXT_SUSP	   0x53555350
+#define SBI_EXT_STA	   0x535441
+#define SBI_EXT_SSE	   0x535345
+#define SBI_EXT_FWFT	   0x46574654
+#define SBI_EXT_DBTR	   0x44425452
 
 #define SBI_SPEC_VERSION  ((2UL << 24) | 0) /* v2.0 */
 #define SBI_IMPL_ID_VIREO 0x5649524FUL	    /* "VIRO": not a registered id */
@@ -72,11 +83,27 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 void sbi_base_init(unsigned long mvendorid, unsigned long marchid, unsigned long mimpid);
 
 extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfence, sbi_ext_hsm,
-    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy;
+    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy, sbi_ext_sta;
 
 /* Operations the extensions share with the legacy calls. */
 void sbi_rfence_request(struct vcpu *target, bool fence_i);
 void sbi_srst_reset(struct sbi_call *call, unsigned long type, unsigned long reason);
 int sbi_console_getchar(struct vm *vm);
+
+/*
+ * Hooks core calls where the SBI extensions need to see a vCPU's life
+ * (sbi/hooks.c); each runs on the hart the vCPU is on.
+ */
+/* v's state was just loaded on this hart: it goes onto the hart (STA, PMU). */
+void sbi_vcpu_sched_in(struct vcpu *v);
+/* v's state is about to be saved: it leaves the hart, runnable or not (STA, PMU). */
+void sbi_vcpu_sched_out(struct vcpu *v);
+/* v, not loaded on any hart, has just become runnable (a wake-up): it waits from now. */
+void sbi_vcpu_ready(struct vcpu *v);
+/* HSM hart_start reset v: its per-hart SBI state goes back to the reset state. */
+void sbi_vcpu_hart_reset(struct vcpu *v);
+/* A non-retentive resume (HSM suspend or SUSP) reset v's registers: re-apply what the
+ * SBI state keeps across it (FWFT features, PMU counter access). */
+void sbi_vcpu_resumed(struct vcpu *v);
 
 #endif

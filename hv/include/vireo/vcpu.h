@@ -3,6 +3,7 @@
 #ifndef VIREO_VCPU_H
 #define VIREO_VCPU_H
 
+#include <vireo/sbi_state.h>
 #include <vireo/spinlock.h>
 #include <vireo/types.h>
 #include <vireo/vcpu_arch.h>
@@ -65,6 +66,8 @@ struct vcpu {
 	uint64_t exits;
 	uint64_t exit_kinds[VCPU_EXIT_KINDS];
 	uint64_t migrations; /* times it moved to another hart */
+
+	struct sbi_vcpu_state sbi; /* the SBI extensions' per-hart state (only hv/sbi/ uses it) */
 };
 
 /* One trip into the guest and the handling of the exit that ends it (on v's hart). */
