@@ -39,5 +39,5 @@ void sbi_vcpu_hart_reset(struct vcpu *v)
 
 void sbi_vcpu_resumed(struct vcpu *v)
 {
-	(void)v; /* nothing survives a non-retentive resume yet */
+	sbi_susp_resumed(v);
 }

@@ -20,4 +20,7 @@ void sbi_sta_sched_out(struct vcpu *v, uint64_t now, bool runnable);
 void sbi_sta_ready(struct vcpu *v, uint64_t now);
 void sbi_sta_reset(struct vcpu *v);
 
+/* SUSP (susp.c). */
+void sbi_susp_resumed(struct vcpu *v);
+
 #endif

@@ -47,6 +47,20 @@ def test_steal_time_when_vcpus_share_a_hart(smp, expect):
 
 
 @pytest.mark.parametrize("sstc", [True, False], ids=["sstc", "no-sstc"])
+@pytest.mark.parametrize("smp", [1, 2])
+def test_system_suspend_to_ram_and_resume(smp, sstc):
+    cpu = "rv64,h=true" if sstc else "rv64,h=true,sstc=false"
+    r = boot_vms([vm_spec("susp", vcpus=2)], smp=smp, cpu=cpu)
+    for check in ("bad-args", "denied", "suspend", "resume"):
+        assert f"TEST susp.{check}: PASS" in r.output, (check, r)
+    out = r.output
+    suspended = out.find("VM 'susp': suspended to RAM by vCPU 0")
+    resumed = out.find("VM 'susp': resumed from suspend to RAM")
+    assert 0 <= suspended < resumed < out.find("susp: resumed at the resume address"), r
+    assert_passed(r, "susp")
+
+
+@pytest.mark.parametrize("sstc", [True, False], ids=["sstc", "no-sstc"])
 @pytest.mark.parametrize("smp", SMPS)
 def test_timer_fires_after_the_deadline_not_before(smp, sstc):
     cpu = "rv64,h=true" if sstc else "rv64,h=true,sstc=false"

@@ -179,7 +179,7 @@ static void test_extension_table(void **state)
 	    {0x00, &sbi_ext_legacy},	   {0x08, &sbi_ext_legacy},	{0x0f, &sbi_ext_legacy},
 	    {0x10, &sbi_ext_base},	   {0x54494D45, &sbi_ext_time}, {0x735049, &sbi_ext_ipi},
 	    {0x52464E43, &sbi_ext_rfence}, {0x48534D, &sbi_ext_hsm},	{0x53525354, &sbi_ext_srst},
-	    {0x4442434E, &sbi_ext_dbcn},   {0x535441, &sbi_ext_sta},
+	    {0x4442434E, &sbi_ext_dbcn},   {0x53555350, &sbi_ext_susp}, {0x535441, &sbi_ext_sta},
 
 	};
 
@@ -214,7 +214,7 @@ static void test_unknown_fid(void **state)
 	    {SBI_EXT_IPI, 1},	       {SBI_EXT_RFENCE, 3},  {SBI_EXT_RFENCE, 4},
 	    {SBI_EXT_RFENCE, 5},       {SBI_EXT_RFENCE, 6},  {SBI_EXT_RFENCE, 7},
 	    {SBI_EXT_HSM, 4},	       {SBI_EXT_SRST, 1},    {SBI_EXT_DBCN, 3},
-	    {SBI_EXT_DBCN, 1UL << 40}, {SBI_EXT_STA, 1},
+	    {SBI_EXT_DBCN, 1UL << 40}, {SBI_EXT_SUSP, 1},    {SBI_EXT_STA, 1},
 
 	};
 
@@ -267,8 +267,8 @@ static unsigned long probe(unsigned long eid)
 static void test_base_probe(void **state)
 {
 	static const unsigned long present[] = {
-	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE,
-	    SBI_EXT_HSM,  SBI_EXT_SRST, SBI_EXT_DBCN, SBI_EXT_STA,
+	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM,
+	    SBI_EXT_SRST, SBI_EXT_DBCN, SBI_EXT_SUSP, SBI_EXT_STA,
 
 	};
 	static const unsigned long absent[] = {
@@ -963,6 +963,67 @@ static void test_sta_off_and_reset(void **state)
 	assert_non_null(v->sbi.sta.record);
 }
 
+/* ---------------------------------------------------------------- SUSP */
+
+static void test_susp_suspend_to_ram(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	/* sleep_type is 32 bits: 0x1_00000000 is SUSPEND_TO_RAM. */
+	assert_int_equal(ECALL(v, SBI_EXT_SUSP, 0, 1UL << 32, FAKE_RAM_BASE + 0x100, 0x55, A1_MARK),
+			 VCPU_BLOCK);
+	/* It does not return: it resumes at resume_addr. */
+	assert_int_equal(sepc(0), SEPC);
+	assert_int_equal(a1(0), FAKE_RAM_BASE + 0x100);
+	assert_int_equal(v->hsm, VCPU_SUSPENDED);
+	assert_true(v->waiting);
+	assert_true(v->resume_nonretentive);
+	assert_int_equal(v->start_addr, FAKE_RAM_BASE + 0x100);
+	assert_int_equal(v->start_opaque, 0x55);
+	assert_true(v->sbi.system_suspended);
+	assert_false(v->lock.locked);
+	assert_non_null(strstr(fake.log, "suspended to RAM"));
+	/* The wake-up (core/vcpu.c) resets it and calls the hook: a line, once. */
+	sbi_vcpu_resumed(v);
+	assert_false(v->sbi.system_suspended);
+	assert_non_null(strstr(fake.log, "resumed"));
+	unsigned logs = fake.logs;
+	sbi_vcpu_resumed(v); /* an HSM non-retentive resume: no line */
+	assert_int_equal(fake.logs, logs);
+}
+
+static void test_susp_errors(void **state)
+{
+	static const unsigned long bad_types[] = {1, 0x7fffffff, 0x80000000, 0xffffffff,
+						  0x100000001UL};
+	static const enum vcpu_hsm_state busy[] = {VCPU_STARTED, VCPU_START_PENDING, VCPU_SUSPENDED,
+						   VCPU_STOP_PENDING};
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(bad_types); i++) {
+		/* The type is checked first: a bad address does not change the answer. */
+		assert_int_equal(ECALL(v, SBI_EXT_SUSP, 0, bad_types[i], BAD_ADDR), VCPU_CONTINUE);
+		assert_returned(0, ERR_INVALID_PARAM);
+	}
+	ECALL(v, SBI_EXT_SUSP, 0, 0, BAD_ADDR);
+	assert_returned(0, ERR_INVALID_ADDRESS);
+	ECALL(v, SBI_EXT_SUSP, 0, 0, RAM_END - 2);
+	assert_returned(0, ERR_INVALID_ADDRESS);
+	/* Every other vCPU must be STOPPED; the address is checked before that. */
+	for (unsigned i = 0; i < ARRAY_SIZE(busy); i++) {
+		fake_vcpu(3)->hsm = busy[i];
+		ECALL(v, SBI_EXT_SUSP, 0, 0, BAD_ADDR);
+		assert_returned(0, ERR_INVALID_ADDRESS);
+		ECALL(v, SBI_EXT_SUSP, 0, 0, FAKE_RAM_BASE);
+		assert_returned(0, ERR_DENIED);
+	}
+	assert_int_equal(v->hsm, VCPU_STARTED);
+	assert_false(v->waiting || v->sbi.system_suspended);
+	assert_int_equal(fake.logs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1062,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_sta_errors, setup),
 	    cmocka_unit_test_setup(test_sta_steal_time, setup),
 	    cmocka_unit_test_setup(test_sta_off_and_reset, setup),
+	    cmocka_unit_test_setup(test_susp_suspend_to_ram, setup),
+	    cmocka_unit_test_setup(test_susp_errors, setup),
 	};
 
 	return cmocka_run_group_tests_name("sbi", tests, NULL, NULL);
