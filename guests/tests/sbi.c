@@ -4,10 +4,13 @@
  * hart with good and bad arguments: the results and error codes must be the
  * ones the SBI v2.0 specification defines. IPIs to itself must arrive as
  * supervisor software interrupts. The other harts of the VM stay stopped.
+ * FWFT and DBTR are checked here too: what a hart offers (on QEMU 7.2, no
+ * FWFT feature and no trigger) decides what their calls must answer. STA,
+ * SUSP, PMU and SSE have guests of their own.
  */
 #include "fdt.h"
 #include "guest.h"
-#include "sbi_v2.h"
+#include "sbi_v3.h"
 
 const char guest_name[] = "sbi";
 
@@ -60,9 +63,10 @@ static bool wait_soft_irqs(unsigned long want, uint64_t ms)
 /* ---------------------------------------------------------------- BASE */
 
 static const unsigned long implemented[] = {
-    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI, SBI_EXT_RFENCE, SBI_EXT_HSM, SBI_EXT_SRST,
-    SBI_EXT_DBCN, 0x00,		0x01,	     0x02,	     0x03,	  0x04,
-    0x05,	  0x06,		0x07,	     0x08,
+    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM,
+    SBI_EXT_SRST, SBI_EXT_DBCN, SBI_EXT_SUSP, SBI_EXT_STA,    SBI_EXT_FWFT,
+    SBI_EXT_DBTR, 0x00,		0x01,	      0x02,	      0x03,
+    0x04,	  0x05,		0x06,	      0x07,	      0x08,
 };
 
 static const char *check_base_ids(void)
@@ -112,7 +116,8 @@ static const char *check_unknown(void)
 	} bad[] = {
 	    {UNKNOWN_EID, 0},  {SBI_EXT_BASE, 7},    {SBI_EXT_BASE, 0x100}, {SBI_EXT_TIME, 1},
 	    {SBI_EXT_IPI, 1},  {SBI_EXT_RFENCE, 7},  {SBI_EXT_HSM, 4},	    {SBI_EXT_SRST, 1},
-	    {SBI_EXT_DBCN, 3}, {SBI_EXT_DBCN, ~0UL},
+	    {SBI_EXT_DBCN, 3}, {SBI_EXT_DBCN, ~0UL}, {SBI_EXT_SUSP, 1},	    {SBI_EXT_STA, 1},
+	    {SBI_EXT_FWFT, 2}, {SBI_EXT_DBTR, 8},
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -490,6 +495,108 @@ static const char *check_legacy_fences(void)
 	return NULL;
 }
 
+/* ---------------------------------------------------------------- FWFT */
+
+static struct sbiret fwft_get(unsigned long feature)
+{
+	return call(SBI_EXT_FWFT, SBI_FWFT_GET, feature, 0, 0);
+}
+
+static struct sbiret fwft_set(unsigned long feature, unsigned long value, unsigned long flags)
+{
+	return call(SBI_EXT_FWFT, SBI_FWFT_SET, feature, value, flags);
+}
+
+/* A feature the hart offers: its value can be read, set, locked. */
+static const char *fwft_offered(unsigned long feature, unsigned long value)
+{
+	struct sbiret ret;
+
+	printf("sbi: FWFT feature %lu offered, value %lu\n", feature, value);
+	if (feature == SBI_FWFT_MISALIGNED_EXC_DELEG)
+		return value == 1 ? NULL : test_why("misaligned delegation is %lu, want 1", value);
+	ret = fwft_set(feature, value, 1UL << 1);
+	if (ret.error != SBI_ERR_INVALID_PARAM)
+		return test_why("set(%lu) with a reserved flag returned %ld", feature, ret.error);
+	ret = fwft_set(feature, value, SBI_FWFT_SET_LOCK);
+	if (ret.error)
+		return test_why("set(%lu, %lu, LOCK) returned %ld", feature, value, ret.error);
+	ret = fwft_set(feature, value, 0);
+	if (ret.error != SBI_ERR_DENIED_LOCKED)
+		return test_why("set(%lu) after LOCK returned %ld, want %d", feature, ret.error,
+				SBI_ERR_DENIED_LOCKED);
+	return NULL;
+}
+
+static const char *check_fwft(void)
+{
+	static const unsigned long reserved[] = {6,	     0x3fffffff, 0x40000000, 0x7fffffff,
+						 0x80000000, 0xbfffffff, 0xc0000000, 0xffffffff};
+	const char *why;
+
+	for (unsigned long f = SBI_FWFT_MISALIGNED_EXC_DELEG; f <= SBI_FWFT_POINTER_MASKING_PMLEN;
+	     f++) {
+		struct sbiret get = fwft_get(f), set = fwft_set(f, 0, 0);
+
+		if (get.error == SBI_ERR_NOT_SUPPORTED) {
+			printf("sbi: FWFT feature %lu not supported\n", f);
+			if (set.error != SBI_ERR_NOT_SUPPORTED || get.value != 0)
+				return test_why("feature %lu: get says not supported, set %ld", f,
+						set.error);
+			continue;
+		}
+		if (get.error)
+			return test_why("get(%lu) returned %ld", f, get.error);
+		why = fwft_offered(f, (unsigned long)get.value);
+		if (why)
+			return why;
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(reserved); i++) {
+		if (fwft_get(reserved[i]).error != SBI_ERR_DENIED ||
+		    fwft_set(reserved[i], 0, 0).error != SBI_ERR_DENIED)
+			return test_why("feature 0x%lx is not DENIED", reserved[i]);
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- DBTR */
+
+static const char *check_dbtr(void)
+{
+	static unsigned long shmem[4];
+	struct sbiret ret = call(SBI_EXT_DBTR, SBI_DBTR_NUM_TRIGGERS, 0, 0, 0);
+	unsigned long area = (unsigned long)shmem;
+
+	if (ret.error || ret.value != 0)
+		return test_why("num_triggers = %ld/%ld, want 0/0 (M-mode owns them)", ret.error,
+				ret.value);
+	if (call(SBI_EXT_DBTR, SBI_DBTR_READ_TRIGGERS, 0, 1, 0).error != SBI_ERR_NO_SHMEM)
+		return test_why("read_triggers without shared memory is not NO_SHMEM");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, area + 4, 0, 0).error != SBI_ERR_INVALID_PARAM)
+		return test_why("a misaligned shared memory was not refused");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, area, 0, 1).error != SBI_ERR_INVALID_PARAM)
+		return test_why("flags 1 were not refused");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, OUTSIDE_RAM, 0, 0).error !=
+	    SBI_ERR_INVALID_ADDRESS)
+		return test_why("shared memory at 0x1000 was not refused");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, area, 0, 0).error)
+		return test_why("set_shmem failed");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_READ_TRIGGERS, 0, 1, 0).error != SBI_ERR_BAD_RANGE ||
+	    call(SBI_EXT_DBTR, SBI_DBTR_INSTALL_TRIGGERS, 1, 0, 0).error != SBI_ERR_BAD_RANGE ||
+	    call(SBI_EXT_DBTR, SBI_DBTR_UPDATE_TRIGGERS, 1, 0, 0).error != SBI_ERR_BAD_RANGE)
+		return test_why("with no triggers, read/install/update are not BAD_RANGE");
+	for (unsigned long fid = SBI_DBTR_UNINSTALL_TRIGGERS; fid <= SBI_DBTR_DISABLE_TRIGGERS;
+	     fid++) {
+		if (call(SBI_EXT_DBTR, fid, 0, 0, 0).error != 0)
+			return test_why("fid %lu on an empty set failed", fid);
+		if (call(SBI_EXT_DBTR, fid, 0, 1, 0).error != SBI_ERR_INVALID_PARAM)
+			return test_why("fid %lu on trigger 0 is not INVALID_PARAM", fid);
+	}
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, SBI_SHMEM_DISABLE, SBI_SHMEM_DISABLE, 0).error)
+		return test_why("disabling the shared memory failed");
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static const struct {
@@ -512,6 +619,8 @@ static const struct {
     {"sbi.legacy.console", check_legacy_console},
     {"sbi.legacy.ipi", check_legacy_ipi},
     {"sbi.legacy.fences", check_legacy_fences},
+    {"sbi.fwft", check_fwft},
+    {"sbi.dbtr", check_dbtr},
 };
 
 int guest_main(unsigned long hartid, unsigned long dtb)

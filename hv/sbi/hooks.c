@@ -35,9 +35,12 @@ void sbi_vcpu_ready(struct vcpu *v)
 void sbi_vcpu_hart_reset(struct vcpu *v)
 {
 	sbi_sta_reset(v);
+	sbi_fwft_reset(v);
+	sbi_dbtr_reset(v);
 }
 
 void sbi_vcpu_resumed(struct vcpu *v)
 {
+	sbi_fwft_resumed(v);
 	sbi_susp_resumed(v);
 }

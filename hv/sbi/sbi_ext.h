@@ -20,6 +20,13 @@ void sbi_sta_sched_out(struct vcpu *v, uint64_t now, bool runnable);
 void sbi_sta_ready(struct vcpu *v, uint64_t now);
 void sbi_sta_reset(struct vcpu *v);
 
+/* FWFT (fwft.c). */
+void sbi_fwft_reset(struct vcpu *v);
+void sbi_fwft_resumed(struct vcpu *v);
+
+/* DBTR (dbtr.c). */
+void sbi_dbtr_reset(struct vcpu *v);
+
 /* SUSP (susp.c). */
 void sbi_susp_resumed(struct vcpu *v);
 

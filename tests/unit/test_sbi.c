@@ -180,7 +180,7 @@ static void test_extension_table(void **state)
 	    {0x10, &sbi_ext_base},	   {0x54494D45, &sbi_ext_time}, {0x735049, &sbi_ext_ipi},
 	    {0x52464E43, &sbi_ext_rfence}, {0x48534D, &sbi_ext_hsm},	{0x53525354, &sbi_ext_srst},
 	    {0x4442434E, &sbi_ext_dbcn},   {0x53555350, &sbi_ext_susp}, {0x535441, &sbi_ext_sta},
-
+	    {0x46574654, &sbi_ext_fwft},   {0x44425452, &sbi_ext_dbtr},
 	};
 
 	(void)state;
@@ -215,7 +215,7 @@ static void test_unknown_fid(void **state)
 	    {SBI_EXT_RFENCE, 5},       {SBI_EXT_RFENCE, 6},  {SBI_EXT_RFENCE, 7},
 	    {SBI_EXT_HSM, 4},	       {SBI_EXT_SRST, 1},    {SBI_EXT_DBCN, 3},
 	    {SBI_EXT_DBCN, 1UL << 40}, {SBI_EXT_SUSP, 1},    {SBI_EXT_STA, 1},
-
+	    {SBI_EXT_FWFT, 2},	       {SBI_EXT_DBTR, 8},
 	};
 
 	(void)state;
@@ -267,9 +267,8 @@ static unsigned long probe(unsigned long eid)
 static void test_base_probe(void **state)
 {
 	static const unsigned long present[] = {
-	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM,
-	    SBI_EXT_SRST, SBI_EXT_DBCN, SBI_EXT_SUSP, SBI_EXT_STA,
-
+	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI, SBI_EXT_RFENCE, SBI_EXT_HSM,  SBI_EXT_SRST,
+	    SBI_EXT_DBCN, SBI_EXT_SUSP, SBI_EXT_STA, SBI_EXT_FWFT,   SBI_EXT_DBTR,
 	};
 	static const unsigned long absent[] = {
 	    0x09,
@@ -1024,6 +1023,192 @@ static void test_susp_errors(void **state)
 	assert_int_equal(fake.logs, 0);
 }
 
+/* ---------------------------------------------------------------- FWFT */
+
+enum {
+	FEAT_MISALIGNED,
+	FEAT_LANDING_PAD,
+	FEAT_SHADOW_STACK,
+	FEAT_DOUBLE_TRAP,
+	FEAT_PTE_AD,
+	FEAT_PMLEN
+};
+#define FWFT_LOCK 1UL
+
+static void fwft_get(unsigned long feature, unsigned long error, unsigned long value)
+{
+	ECALL(fake_vcpu(0), SBI_EXT_FWFT, FWFT_GET, feature, A1_MARK);
+	assert_returned(0, error);
+	assert_int_equal(a1(0), value);
+}
+
+static void fwft_set(unsigned long feature, unsigned long value, unsigned long flags,
+		     unsigned long error)
+{
+	ECALL(fake_vcpu(0), SBI_EXT_FWFT, FWFT_SET, feature, value, flags);
+	assert_returned(0, error);
+}
+
+/* A hart like QEMU 7.2's under OpenSBI v1.1: none of the features. */
+static void test_fwft_nothing_offered(void **state)
+{
+	static const unsigned long reserved[] = {
+	    6,		0x3fffffff, /* local, reserved */
+	    0x40000000, 0x7fffffff, /* local, platform-specific: none implemented */
+	    0x80000000, 0xbfffffff, /* global, reserved */
+	    0xc0000000, 0xffffffff, /* global, platform-specific */
+	};
+
+	(void)state;
+	for (unsigned long f = FEAT_MISALIGNED; f <= FEAT_PMLEN; f++) {
+		fwft_get(f, ERR_NOT_SUPPORTED, 0);
+		fwft_set(f, 0, 0, ERR_NOT_SUPPORTED);
+		fwft_set(f, 1, FWFT_LOCK, ERR_NOT_SUPPORTED);
+		fwft_get(f | 1UL << 32, ERR_NOT_SUPPORTED, 0); /* feature is 32 bits */
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(reserved); i++) {
+		fwft_get(reserved[i], ERR_DENIED, 0);
+		fwft_set(reserved[i], 0, 0, ERR_DENIED);
+	}
+	assert_int_equal(fake_vcpu(0)->arch.hcfg.henvcfg, 0);
+}
+
+static void test_fwft_pte_ad_hw_updating(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	cpu_features.fwft_svadu = true;
+	fwft_get(FEAT_PTE_AD, 0, 0); /* reset value 0 */
+	fwft_set(FEAT_PTE_AD, 1, 0, 0);
+	fwft_get(FEAT_PTE_AD, 0, 1);
+	assert_true(v->arch.hcfg.henvcfg & FAKE_ENVCFG_ADUE);
+	fwft_set(FEAT_PTE_AD, 0, 0, 0);
+	assert_false(v->arch.hcfg.henvcfg & FAKE_ENVCFG_ADUE);
+	fwft_set(FEAT_PTE_AD, 2, 0, ERR_INVALID_PARAM); /* values 0 and 1 only */
+	fwft_set(FEAT_PTE_AD, 1, 2, ERR_INVALID_PARAM); /* reserved flag bits */
+	fwft_set(FEAT_PTE_AD, 1, FWFT_LOCK | 1UL << 63, ERR_INVALID_PARAM);
+	fwft_get(FEAT_PTE_AD, 0, 0); /* failed sets changed nothing */
+	/* LOCK: set, then no change at all, even to the same value, until a hart reset. */
+	fwft_set(FEAT_PTE_AD, 1, FWFT_LOCK, 0);
+	fwft_set(FEAT_PTE_AD, 0, 0, ERR_DENIED_LOCKED);
+	fwft_set(FEAT_PTE_AD, 1, 0, ERR_DENIED_LOCKED);
+	fwft_set(FEAT_PTE_AD, 0, FWFT_LOCK, ERR_DENIED_LOCKED);
+	fwft_get(FEAT_PTE_AD, 0, 1);
+	/* Other vCPUs have their own. */
+	ECALL(fake_vcpu(1), SBI_EXT_FWFT, FWFT_GET, FEAT_PTE_AD);
+	assert_returned(1, 0);
+	assert_int_equal(a1(1), 0);
+	/* A non-retentive resume resets the hart configuration; the value is put back. */
+	v->arch.hcfg.henvcfg = 0;
+	sbi_vcpu_resumed(v);
+	assert_true(v->arch.hcfg.henvcfg & FAKE_ENVCFG_ADUE);
+	fwft_set(FEAT_PTE_AD, 0, 0, ERR_DENIED_LOCKED);
+	/* A hart reset: reset value, unlocked. */
+	sbi_vcpu_hart_reset(v);
+	fwft_get(FEAT_PTE_AD, 0, 0);
+	fwft_set(FEAT_PTE_AD, 1, 0, 0);
+}
+
+static void test_fwft_pointer_masking(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	cpu_features.fwft_pmlen7 = true; /* PMLEN 16 does not stick on this hart */
+	fwft_get(FEAT_PMLEN, 0, 0);
+	fwft_set(FEAT_PMLEN, 7, 0, 0);
+	fwft_get(FEAT_PMLEN, 0, 7);
+	assert_int_equal(v->arch.hcfg.henvcfg >> FAKE_ENVCFG_PMM_SHIFT, 2);
+	fwft_set(FEAT_PMLEN, 16, 0, ERR_INVALID_PARAM);
+	fwft_set(FEAT_PMLEN, 8, 0, ERR_INVALID_PARAM);
+	fwft_set(FEAT_PMLEN, 1, 0, ERR_INVALID_PARAM);
+	fwft_get(FEAT_PMLEN, 0, 7);
+	fwft_set(FEAT_PMLEN, 0, 0, 0);
+	assert_int_equal(v->arch.hcfg.henvcfg, 0);
+	cpu_features.fwft_pmlen16 = true;
+	fwft_set(FEAT_PMLEN, 16, 0, 0);
+	assert_int_equal(v->arch.hcfg.henvcfg >> FAKE_ENVCFG_PMM_SHIFT, 3);
+}
+
+static void test_fwft_misaligned_delegation(void **state)
+{
+	(void)state;
+	cpu_features.fwft_misaligned_deleg = true;
+	fwft_get(FEAT_MISALIGNED, 0, 1); /* Vireo always delegates them */
+	fwft_set(FEAT_MISALIGNED, 1, 0, 0);
+	fwft_set(FEAT_MISALIGNED, 0, 0, ERR_DENIED); /* it would have to emulate them */
+	fwft_set(FEAT_MISALIGNED, 2, 0, ERR_INVALID_PARAM);
+	fwft_set(FEAT_MISALIGNED, 1, FWFT_LOCK, 0);
+	fwft_set(FEAT_MISALIGNED, 0, 0, ERR_DENIED_LOCKED);
+	fwft_get(FEAT_MISALIGNED, 0, 1);
+	/* Landing pads, shadow stacks, double traps: never, whatever the probes say. */
+	for (unsigned long f = FEAT_LANDING_PAD; f <= FEAT_DOUBLE_TRAP; f++)
+		fwft_get(f, ERR_NOT_SUPPORTED, 0);
+}
+
+/* ---------------------------------------------------------------- DBTR */
+
+static void dbtr(unsigned long fid, unsigned long a0_, unsigned long a1_, unsigned long a2_,
+		 unsigned long error)
+{
+	ECALL(fake_vcpu(0), SBI_EXT_DBTR, fid, a0_, a1_, a2_);
+	assert_returned(0, error);
+}
+
+static void test_dbtr_no_triggers(void **state)
+{
+	static const unsigned long tdata1[] = {0, 1, 2UL << 60, 6UL << 60, ~0UL};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(tdata1); i++) {
+		ECALL(fake_vcpu(0), SBI_EXT_DBTR, DBTR_NUM_TRIGGERS, tdata1[i], A1_MARK);
+		assert_returned(0, 0);
+		assert_int_equal(a1(0), 0); /* trig_max = 0: M-mode owns the triggers */
+	}
+	/* No shared memory yet. */
+	dbtr(DBTR_READ, 0, 1, 0, ERR_NO_SHMEM);
+	dbtr(DBTR_INSTALL, 1, 0, 0, ERR_NO_SHMEM);
+	dbtr(DBTR_UPDATE, 1, 0, 0, ERR_NO_SHMEM);
+	assert_int_equal(a1(0), 0);
+	/* Sets of triggers: an empty one is fine, any index is past trig_max. */
+	for (unsigned long fid = DBTR_UNINSTALL; fid <= DBTR_DISABLE; fid++) {
+		dbtr(fid, 0, 0, 0, 0);
+		dbtr(fid, 5, 0, 0, 0);
+		dbtr(fid, 0, 1, 0, ERR_INVALID_PARAM);
+		dbtr(fid, 3, 1UL << 63, 0, ERR_INVALID_PARAM);
+	}
+}
+
+static void test_dbtr_shmem(void **state)
+{
+	(void)state;
+	dbtr(DBTR_SET_SHMEM, FAKE_RAM_BASE, 0, 1, ERR_INVALID_PARAM);	  /* flags */
+	dbtr(DBTR_SET_SHMEM, SHMEM_OFF, SHMEM_OFF, 1, ERR_INVALID_PARAM); /* flags */
+	dbtr(DBTR_SET_SHMEM, FAKE_RAM_BASE + 4, 0, 0, ERR_INVALID_PARAM); /* XLEN/8 aligned */
+	dbtr(DBTR_SET_SHMEM, BAD_ADDR, 0, 0, ERR_INVALID_ADDRESS);
+	dbtr(DBTR_SET_SHMEM, RAM_END, 0, 0, ERR_INVALID_ADDRESS);
+	dbtr(DBTR_SET_SHMEM, FAKE_RAM_BASE, 1, 0, ERR_INVALID_ADDRESS);
+	dbtr(DBTR_READ, 0, 0, 0, ERR_NO_SHMEM); /* none of those set it */
+	dbtr(DBTR_SET_SHMEM, FAKE_RAM_BASE + 0x600, 0, 0, 0);
+	/* With the shared memory: every index is out of range. */
+	dbtr(DBTR_READ, 0, 0, 0, ERR_BAD_RANGE);
+	dbtr(DBTR_READ, 0, 1, 0, ERR_BAD_RANGE);
+	dbtr(DBTR_INSTALL, 0, 0, 0, ERR_BAD_RANGE);
+	dbtr(DBTR_INSTALL, 1, 0, 0, ERR_BAD_RANGE);
+	dbtr(DBTR_UPDATE, 1, 0, 0, ERR_BAD_RANGE);
+	assert_int_equal(a1(0), 0);
+	/* Other vCPUs have their own shared memory. */
+	ECALL(fake_vcpu(1), SBI_EXT_DBTR, DBTR_READ, 0, 1);
+	assert_returned(1, ERR_NO_SHMEM);
+	/* Disabled again, and by a hart reset. */
+	dbtr(DBTR_SET_SHMEM, SHMEM_OFF, SHMEM_OFF, 0, 0);
+	dbtr(DBTR_INSTALL, 1, 0, 0, ERR_NO_SHMEM);
+	dbtr(DBTR_SET_SHMEM, RAM_END - 8, 0, 0, 0);
+	sbi_vcpu_hart_reset(fake_vcpu(0));
+	dbtr(DBTR_UPDATE, 1, 0, 0, ERR_NO_SHMEM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1064,6 +1249,12 @@ int main(void)
 	    cmocka_unit_test_setup(test_sta_off_and_reset, setup),
 	    cmocka_unit_test_setup(test_susp_suspend_to_ram, setup),
 	    cmocka_unit_test_setup(test_susp_errors, setup),
+	    cmocka_unit_test_setup(test_fwft_nothing_offered, setup),
+	    cmocka_unit_test_setup(test_fwft_pte_ad_hw_updating, setup),
+	    cmocka_unit_test_setup(test_fwft_pointer_masking, setup),
+	    cmocka_unit_test_setup(test_fwft_misaligned_delegation, setup),
+	    cmocka_unit_test_setup(test_dbtr_no_triggers, setup),
+	    cmocka_unit_test_setup(test_dbtr_shmem, setup),
 	};
 
 	return cmocka_run_group_tests_name("sbi", tests, NULL, NULL);

@@ -83,7 +83,8 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 void sbi_base_init(unsigned long mvendorid, unsigned long marchid, unsigned long mimpid);
 
 extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfence, sbi_ext_hsm,
-    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy, sbi_ext_susp, sbi_ext_sta;
+    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy, sbi_ext_susp, sbi_ext_sta, sbi_ext_fwft,
+    sbi_ext_dbtr;
 
 /* Operations the extensions share with the legacy calls. */
 void sbi_rfence_request(struct vcpu *target, bool fence_i);
