@@ -19,11 +19,13 @@ static bool runnable(const struct vcpu *v)
 
 void sbi_vcpu_sched_in(struct vcpu *v)
 {
+	sbi_pmu_sched_in(v);
 	sbi_sta_sched_in(v, vcpu_arch_host_time());
 }
 
 void sbi_vcpu_sched_out(struct vcpu *v)
 {
+	sbi_pmu_sched_out(v);
 	sbi_sta_sched_out(v, vcpu_arch_host_time(), runnable(v));
 }
 
@@ -35,6 +37,7 @@ void sbi_vcpu_ready(struct vcpu *v)
 void sbi_vcpu_hart_reset(struct vcpu *v)
 {
 	sbi_sta_reset(v);
+	sbi_pmu_reset(v);
 	sbi_fwft_reset(v);
 	sbi_dbtr_reset(v);
 }
@@ -42,5 +45,6 @@ void sbi_vcpu_hart_reset(struct vcpu *v)
 void sbi_vcpu_resumed(struct vcpu *v)
 {
 	sbi_fwft_resumed(v);
+	sbi_pmu_resumed(v);
 	sbi_susp_resumed(v);
 }

@@ -17,33 +17,49 @@
 #define LEGACY_REMOTE_SFENCE_VMA_ASID 0x07
 #define LEGACY_SHUTDOWN		      0x08
 
-enum legacy_op { OP_IPI, OP_FENCE_I, OP_VVMA };
+enum legacy_op { OP_IPI, OP_FENCE_I, OP_VVMA, OP_VVMA_ASID };
+
+struct op_ctx {
+	struct vcpu *from;
+	enum legacy_op op;
+};
 
 static void apply_op(struct vcpu *target, void *ctx)
 {
-	enum legacy_op op = *(enum legacy_op *)ctx;
+	struct op_ctx *c = ctx;
 
-	if (op == OP_IPI)
-		vcpu_post_ipi(target);
-	else
-		sbi_rfence_request(target, op == OP_FENCE_I);
+	switch (c->op) {
+	case OP_IPI:
+		sbi_ipi_post(c->from, target);
+		break;
+	case OP_FENCE_I:
+		sbi_rfence_request(c->from, target, SBI_FENCE_I);
+		break;
+	case OP_VVMA:
+		sbi_rfence_request(c->from, target, SBI_FENCE_SFENCE_VMA);
+		break;
+	default:
+		sbi_rfence_request(c->from, target, SBI_FENCE_SFENCE_VMA_ASID);
+		break;
+	}
 }
 
 /* A NULL mask pointer means every hart. */
 static void to_harts(struct sbi_call *call, enum legacy_op op)
 {
 	struct vcpu *v = call->vcpu;
+	struct op_ctx ctx = {v, op};
 	uint64_t mask;
 
 	if (call->args[0] == 0) {
-		call->error = sbi_for_each_hart(v->vm, 0, (unsigned long)-1, apply_op, &op);
+		call->error = sbi_for_each_hart(v->vm, 0, (unsigned long)-1, apply_op, &ctx);
 		return;
 	}
 	if (vcpu_arch_read_guest_u64(&v->arch, call->args[0], &mask) != 0) {
 		call->error = SBI_ERR_INVALID_ADDRESS;
 		return;
 	}
-	call->error = sbi_for_each_hart(v->vm, mask, 0, apply_op, &op);
+	call->error = sbi_for_each_hart(v->vm, mask, 0, apply_op, &ctx);
 }
 
 static void legacy_handler(struct sbi_call *call)
@@ -55,6 +71,7 @@ static void legacy_handler(struct sbi_call *call)
 	switch (call->eid) {
 	case LEGACY_SET_TIMER:
 		vcpu_timer_set(v, call->args[0]);
+		sbi_pmu_count(v, SBI_PMU_FW_SET_TIMER);
 		break;
 	case LEGACY_CONSOLE_PUTCHAR:
 		vm_console_putc(&v->vm->console, (uint8_t)call->args[0]);
@@ -72,8 +89,10 @@ static void legacy_handler(struct sbi_call *call)
 		to_harts(call, OP_FENCE_I);
 		break;
 	case LEGACY_REMOTE_SFENCE_VMA:
-	case LEGACY_REMOTE_SFENCE_VMA_ASID:
 		to_harts(call, OP_VVMA);
+		break;
+	case LEGACY_REMOTE_SFENCE_VMA_ASID:
+		to_harts(call, OP_VVMA_ASID);
 		break;
 	case LEGACY_SHUTDOWN:
 		sbi_srst_reset(call, 0, 0);

@@ -13,12 +13,20 @@
  * spans two of the host runs guest RAM is made of (only for small aligned areas that
  * cannot: runs are 2 MiB aligned). */
 void *sbi_shmem(struct vcpu *v, unsigned long lo, unsigned long hi, uint64_t size);
+/* The same check for a range accessed by copying (guest_mem_read/write): all RAM. */
+bool sbi_shmem_ok(struct vcpu *v, unsigned long lo, unsigned long hi, uint64_t size);
 
 /* STA (sta.c). `now` is host time in ticks. */
 void sbi_sta_sched_in(struct vcpu *v, uint64_t now);
 void sbi_sta_sched_out(struct vcpu *v, uint64_t now, bool runnable);
 void sbi_sta_ready(struct vcpu *v, uint64_t now);
 void sbi_sta_reset(struct vcpu *v);
+
+/* PMU (pmu.c). */
+void sbi_pmu_sched_in(struct vcpu *v);
+void sbi_pmu_sched_out(struct vcpu *v);
+void sbi_pmu_reset(struct vcpu *v);
+void sbi_pmu_resumed(struct vcpu *v);
 
 /* FWFT (fwft.c). */
 void sbi_fwft_reset(struct vcpu *v);

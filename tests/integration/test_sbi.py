@@ -65,6 +65,15 @@ def test_system_suspend_to_ram_and_resume(smp, sstc):
     assert_passed(r, "susp")
 
 
+@pytest.mark.parametrize("smp", [1, 2])
+def test_pmu_counters_and_firmware_events(smp):
+    r = boot_vms([vm_spec("pmu")], smp=smp)
+    for check in ("counters", "set-timer", "ipi-fence", "unsupported", "errors",
+                  "cycle", "instret", "event-info"):
+        assert f"TEST pmu.{check}: PASS" in r.output, (check, r)
+    assert_passed(r, "pmu")
+
+
 @pytest.mark.parametrize("sstc", [True, False], ids=["sstc", "no-sstc"])
 @pytest.mark.parametrize("smp", SMPS)
 def test_timer_fires_after_the_deadline_not_before(smp, sstc):

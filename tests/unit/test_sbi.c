@@ -179,8 +179,8 @@ static void test_extension_table(void **state)
 	    {0x00, &sbi_ext_legacy},	   {0x08, &sbi_ext_legacy},	{0x0f, &sbi_ext_legacy},
 	    {0x10, &sbi_ext_base},	   {0x54494D45, &sbi_ext_time}, {0x735049, &sbi_ext_ipi},
 	    {0x52464E43, &sbi_ext_rfence}, {0x48534D, &sbi_ext_hsm},	{0x53525354, &sbi_ext_srst},
-	    {0x4442434E, &sbi_ext_dbcn},   {0x53555350, &sbi_ext_susp}, {0x535441, &sbi_ext_sta},
-	    {0x46574654, &sbi_ext_fwft},   {0x44425452, &sbi_ext_dbtr},
+	    {0x4442434E, &sbi_ext_dbcn},   {0x504D55, &sbi_ext_pmu},	{0x53555350, &sbi_ext_susp},
+	    {0x535441, &sbi_ext_sta},	   {0x46574654, &sbi_ext_fwft}, {0x44425452, &sbi_ext_dbtr},
 	};
 
 	(void)state;
@@ -214,8 +214,8 @@ static void test_unknown_fid(void **state)
 	    {SBI_EXT_IPI, 1},	       {SBI_EXT_RFENCE, 3},  {SBI_EXT_RFENCE, 4},
 	    {SBI_EXT_RFENCE, 5},       {SBI_EXT_RFENCE, 6},  {SBI_EXT_RFENCE, 7},
 	    {SBI_EXT_HSM, 4},	       {SBI_EXT_SRST, 1},    {SBI_EXT_DBCN, 3},
-	    {SBI_EXT_DBCN, 1UL << 40}, {SBI_EXT_SUSP, 1},    {SBI_EXT_STA, 1},
-	    {SBI_EXT_FWFT, 2},	       {SBI_EXT_DBTR, 8},
+	    {SBI_EXT_DBCN, 1UL << 40}, {SBI_EXT_PMU, 9},     {SBI_EXT_SUSP, 1},
+	    {SBI_EXT_STA, 1},	       {SBI_EXT_FWFT, 2},    {SBI_EXT_DBTR, 8},
 	};
 
 	(void)state;
@@ -267,8 +267,8 @@ static unsigned long probe(unsigned long eid)
 static void test_base_probe(void **state)
 {
 	static const unsigned long present[] = {
-	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI, SBI_EXT_RFENCE, SBI_EXT_HSM,  SBI_EXT_SRST,
-	    SBI_EXT_DBCN, SBI_EXT_SUSP, SBI_EXT_STA, SBI_EXT_FWFT,   SBI_EXT_DBTR,
+	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM,  SBI_EXT_SRST,
+	    SBI_EXT_DBCN, SBI_EXT_PMU,	SBI_EXT_SUSP, SBI_EXT_STA,    SBI_EXT_FWFT, SBI_EXT_DBTR,
 	};
 	static const unsigned long absent[] = {
 	    0x09,
@@ -766,6 +766,8 @@ static void test_legacy_timer_and_clear_ipi(void **state)
 	assert_int_equal(fake.irq_line_vcpu, 2);
 	assert_int_equal(fake.irq_line_irq, VCPU_IRQ_SOFT);
 	assert_false(fake.irq_line_level);
+	/* Legacy set_timer counts for the PMU like TIME's. */
+	assert_int_equal(fake_vcpu(1)->sbi.pmu.fw_events[SBI_PMU_FW_SET_TIMER], 1);
 }
 
 static void test_legacy_send_ipi(void **state)
@@ -802,6 +804,13 @@ static void test_legacy_fences(void **state)
 	legacy(0, 0x07, FAKE_RAM_BASE + 0x408, 0);
 	assert_int_equal(VVMA(fake_vcpu(2)), 1);
 	assert_int_equal(FENCE_I(fake_vcpu(1)) + VVMA(fake_vcpu(1)), 0);
+	/* Each kind counts as its own PMU firmware event, on both sides. */
+	assert_int_equal(fake_vcpu(0)->sbi.pmu.fw_events[SBI_PMU_FW_FENCE_I_SENT], 1);
+	assert_int_equal(fake_vcpu(2)->sbi.pmu.fw_events[SBI_PMU_FW_FENCE_I_RECEIVED], 1);
+	assert_int_equal(fake_vcpu(0)->sbi.pmu.fw_events[SBI_PMU_FW_SFENCE_VMA_SENT], 1);
+	assert_int_equal(fake_vcpu(2)->sbi.pmu.fw_events[SBI_PMU_FW_SFENCE_VMA_RECEIVED], 1);
+	assert_int_equal(fake_vcpu(0)->sbi.pmu.fw_events[SBI_PMU_FW_SFENCE_VMA_ASID_SENT], 1);
+	assert_int_equal(fake_vcpu(2)->sbi.pmu.fw_events[SBI_PMU_FW_SFENCE_VMA_ASID_RECEIVED], 1);
 }
 
 static void test_legacy_shutdown_and_unknown(void **state)
@@ -1209,6 +1218,334 @@ static void test_dbtr_shmem(void **state)
 	dbtr(DBTR_UPDATE, 1, 0, 0, ERR_NO_SHMEM);
 }
 
+/* ---------------------------------------------------------------- PMU */
+
+#define EV_CYCLES	     0x00001UL
+#define EV_INSTRUCTIONS	     0x00002UL
+#define EV_FW(code)	     (0xf0000UL | (code))
+#define ALL_COUNTERS	     0x1ffUL
+#define CFG_SKIP_MATCH	     1UL
+#define CFG_CLEAR_VALUE	     2UL
+#define CFG_AUTO_START	     4UL
+#define START_INIT	     1UL
+#define STOP_RESET	     1UL
+#define INSN_CSRR_A0_CYCLE   0xc0002573u /* csrrs a0, cycle, zero */
+#define INSN_CSRR_A5_INSTRET 0xc02027f3u /* csrrs a5, instret, zero */
+
+static unsigned long pmu(unsigned id, unsigned long fid, unsigned long a0_, unsigned long a1_,
+			 unsigned long a2_, unsigned long a3_, unsigned long a4_)
+{
+	ECALL(fake_vcpu(id), SBI_EXT_PMU, fid, a0_, a1_, a2_, a3_, a4_);
+	return a0(id);
+}
+
+/* counter_config_matching on vCPU 0 over every counter; the counter index or -1. */
+static long pmu_match(unsigned long flags, unsigned long event, unsigned long data)
+{
+	if (pmu(0, PMU_CFG_MATCH, 0, ALL_COUNTERS, flags, event, data) != 0)
+		return -1;
+	return (long)a1(0);
+}
+
+static unsigned long fw_read(unsigned id, unsigned long idx)
+{
+	assert_int_equal(pmu(id, PMU_FW_READ, idx, 0, 0, 0, 0), 0);
+	return a1(id);
+}
+
+static void test_pmu_counters(void **state)
+{
+	(void)state;
+	ECALL(fake_vcpu(0), SBI_EXT_PMU, PMU_NUM_COUNTERS, 0, A1_MARK);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 9);
+	/* 0 and 2: the cycle and instret CSRs, 64 bits wide (width field = bits - 1). */
+	assert_int_equal(pmu(0, PMU_GET_INFO, 0, 0, 0, 0, 0), 0);
+	assert_int_equal(a1(0), 0xc00UL | 63UL << 12);
+	assert_int_equal(pmu(0, PMU_GET_INFO, 2, 0, 0, 0, 0), 0);
+	assert_int_equal(a1(0), 0xc02UL | 63UL << 12);
+	/* The others: firmware counters (type bit XLEN-1). */
+	for (unsigned long idx = 1; idx < 9; idx += idx == 1 ? 2 : 1) {
+		assert_int_equal(pmu(0, PMU_GET_INFO, idx, 0, 0, 0, 0), 0);
+		assert_int_equal(a1(0), 1UL << 63 | 63UL << 12);
+	}
+	assert_int_equal(pmu(0, PMU_GET_INFO, 9, 0, 0, 0, 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_GET_INFO, -1UL, 0, 0, 0, 0), ERR_INVALID_PARAM);
+	/* Snapshots are an optional part Vireo does not offer. */
+	assert_int_equal(pmu(0, PMU_SNAPSHOT_SET_SHMEM, FAKE_RAM_BASE, 0, 0, 0, 0),
+			 ERR_NOT_SUPPORTED);
+}
+
+static void test_pmu_config_matching(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	cpu_features.pmu_cycle = cpu_features.pmu_instret = true;
+	/* Firmware events go to the first free firmware counter, in index order. */
+	assert_int_equal(pmu_match(0, EV_FW(SBI_PMU_FW_SET_TIMER), 0), 1);
+	assert_int_equal(pmu_match(0, EV_FW(SBI_PMU_FW_SET_TIMER), 0), 3);
+	assert_int_equal(pmu_match(0, EV_FW(SBI_PMU_FW_IPI_SENT), 0), 4);
+	/* The fixed events to their counters; reads of those CSRs now trap to Vireo. */
+	assert_int_equal(pmu_match(0, EV_CYCLES, 0), 0);
+	assert_int_equal(v->arch.hcfg.hcounteren, 0x6);
+	assert_int_equal(pmu_match(0, EV_INSTRUCTIONS, 0), 2);
+	assert_int_equal(v->arch.hcfg.hcounteren, 0x2);	  /* time stays direct */
+	assert_int_equal(pmu_match(0, EV_CYCLES, 0), -1); /* the only one is taken */
+	assert_int_equal(a0(0), ERR_NOT_SUPPORTED);
+	/* What nothing here counts. */
+	static const unsigned long none[] = {
+	    0x00003,			       /* cache references */
+	    0x0000a,			       /* ref cycles */
+	    0x10000,			       /* a cache event */
+	    0x20000,			       /* raw (deprecated) */
+	    0x30000,			       /* raw v2 */
+	    EV_FW(SBI_PMU_FW_MISALIGNED_LOAD), /* delegated to the guest */
+	    EV_FW(SBI_PMU_FW_MISALIGNED_STORE),
+	    EV_FW(SBI_PMU_FW_SFENCE_VMA_ASID_RECEIVED + 1), /* HFENCE.GVMA sent */
+	    EV_FW(21),
+	    EV_FW(22),				    /* reserved */
+	    EV_FW(256),				    /* implementation-specific */
+	    EV_FW(0xffff),			    /* platform */
+	    0x100000 | EV_FW(SBI_PMU_FW_SET_TIMER), /* bits above 19 */
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(none); i++)
+		assert_int_equal(pmu_match(0, none[i], 0), -1);
+	/* event_data must be 0 for these events. */
+	assert_int_equal(pmu_match(0, EV_FW(SBI_PMU_FW_SET_TIMER), 1), -1);
+	assert_int_equal(a0(0), ERR_NOT_SUPPORTED);
+	/* Bad sets and flags. */
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 9, 1, 0, EV_FW(5), 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 8, 3, 0, EV_FW(5), 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, -1UL, 2, 0, EV_FW(5), 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 0, 1UL << 63, 0, EV_FW(5), 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 0, ALL_COUNTERS, 1UL << 8, EV_FW(5), 0),
+			 ERR_INVALID_PARAM);
+	/* An empty set: no counter can count it. */
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 0, 0, 0, EV_FW(5), 0), ERR_NOT_SUPPORTED);
+	/* Filter hints (bits 3..7) are accepted and ignored. */
+	assert_int_equal(pmu_match(0xf8, EV_FW(SBI_PMU_FW_FENCE_I_SENT), 0), 5);
+}
+
+static void test_pmu_skip_match_and_flags(void **state)
+{
+	(void)state;
+	cpu_features.pmu_cycle = true;
+	/* SKIP_MATCH: the first counter of the set, if it can count the event. */
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 0, 1, CFG_SKIP_MATCH, EV_CYCLES, 0), 0);
+	assert_int_equal(a1(0), 0);
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 0, 1, CFG_SKIP_MATCH, EV_CYCLES, 0), 0); /* again */
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 1, 1, CFG_SKIP_MATCH, EV_CYCLES, 0),
+			 ERR_NOT_SUPPORTED);
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 2, 5, CFG_SKIP_MATCH, EV_FW(5), 0),
+			 ERR_NOT_SUPPORTED); /* counter 2 counts instructions only */
+	/* Without Vireo being able to read cycle, no cycles. */
+	cpu_features.pmu_cycle = false;
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 0, 1, CFG_SKIP_MATCH, EV_CYCLES, 0),
+			 ERR_NOT_SUPPORTED);
+	/* CLEAR_VALUE and AUTO_START. */
+	fake_vcpu(0)->sbi.pmu.ctr[1].value = 99;
+	assert_int_equal(pmu_match(CFG_CLEAR_VALUE | CFG_AUTO_START, EV_FW(5), 0), 1);
+	assert_true(fake_vcpu(0)->sbi.pmu.ctr[1].started);
+	assert_int_equal(fw_read(0, 1), 0);
+	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, 5000);
+	assert_int_equal(fw_read(0, 1), 1);
+	/* A started counter is not picked, even with SKIP_MATCH. */
+	assert_int_equal(pmu(0, PMU_CFG_MATCH, 1, 1, CFG_SKIP_MATCH, EV_FW(5), 0),
+			 ERR_NOT_SUPPORTED);
+}
+
+static void test_pmu_firmware_counting(void **state)
+{
+	(void)state;
+	assert_int_equal(pmu_match(0, EV_FW(SBI_PMU_FW_SET_TIMER), 0), 1);
+	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, 5000); /* not started: not counted */
+	assert_int_equal(fw_read(0, 1), 0);
+	assert_int_equal(pmu(0, PMU_START, 1, 1, START_INIT, 100, 0), 0);
+	for (unsigned i = 0; i < 3; i++)
+		ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, 5000);
+	ECALL(fake_vcpu(0), 0x00, 0, 6000);	    /* legacy set_timer */
+	ECALL(fake_vcpu(1), SBI_EXT_TIME, 0, 5000); /* another vCPU's: not ours */
+	assert_int_equal(fw_read(0, 1), 104);
+	assert_int_equal(pmu(0, PMU_FW_READ_HI, 1, 0, 0, 0, 0), 0); /* RV64: 0 */
+	assert_int_equal(a1(0), 0);
+	/* Stopped: it holds. Started again without a value: it goes on from there. */
+	assert_int_equal(pmu(0, PMU_STOP, 1, 1, 0, 0, 0), 0);
+	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, 5000);
+	assert_int_equal(fw_read(0, 1), 104);
+	assert_int_equal(pmu(0, PMU_START, 1, 1, 0, 7, 0), 0);
+	ECALL(fake_vcpu(0), SBI_EXT_TIME, 0, 5000);
+	assert_int_equal(fw_read(0, 1), 105);
+	/* IPIs and fences: sent on the sender, received on each target. */
+	assert_int_equal(pmu_match(CFG_AUTO_START, EV_FW(SBI_PMU_FW_IPI_SENT), 0), 3);
+	assert_int_equal(pmu(2, PMU_CFG_MATCH, 0, ALL_COUNTERS, CFG_AUTO_START,
+			     EV_FW(SBI_PMU_FW_IPI_RECEIVED), 0),
+			 0);
+	unsigned long rx = a1(2);
+	assert_int_equal(pmu(2, PMU_CFG_MATCH, 0, ALL_COUNTERS, CFG_AUTO_START,
+			     EV_FW(SBI_PMU_FW_SFENCE_VMA_ASID_RECEIVED), 0),
+			 0);
+	unsigned long asid_rx = a1(2);
+	ECALL(fake_vcpu(0), SBI_EXT_IPI, 0, 0x6, 0);  /* harts 1 and 2 */
+	ECALL(fake_vcpu(0), SBI_EXT_IPI, 0, 0, -1UL); /* all four */
+	ECALL(fake_vcpu(0), SBI_EXT_RFENCE, 2, 0x4, 0, 0, -1UL, 1);
+	ECALL(fake_vcpu(0), SBI_EXT_RFENCE, 1, 0x4, 0, 0, -1UL);
+	assert_int_equal(fw_read(0, 3), 6);
+	assert_int_equal(fw_read(2, rx), 2);
+	assert_int_equal(fw_read(2, asid_rx), 1);
+}
+
+static void test_pmu_start_stop_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(pmu_match(0, EV_FW(SBI_PMU_FW_SET_TIMER), 0), 1);
+	/* Counters without an event, and counters that do not exist. */
+	assert_int_equal(pmu(0, PMU_START, 1, 5, 0, 0, 0), ERR_INVALID_PARAM); /* 3: nothing */
+	assert_int_equal(pmu(0, PMU_START, 9, 1, 0, 0, 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_STOP, 8, 2, 0, 0, 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_START, 1, 1, 4, 0, 0), ERR_INVALID_PARAM); /* flags */
+	assert_int_equal(pmu(0, PMU_STOP, 1, 1, 4, 0, 0), ERR_INVALID_PARAM);
+	/* Snapshots: there is no snapshot memory. */
+	assert_int_equal(pmu(0, PMU_START, 1, 1, 2, 0, 0), ERR_NO_SHMEM);
+	assert_int_equal(pmu(0, PMU_STOP, 1, 1, 2, 0, 0), ERR_NO_SHMEM);
+	assert_false(fake_vcpu(0)->sbi.pmu.ctr[1].started);
+	/* Twice. */
+	assert_int_equal(pmu(0, PMU_STOP, 1, 1, 0, 0, 0), ERR_ALREADY_STOPPED);
+	assert_int_equal(pmu(0, PMU_START, 1, 1, 0, 0, 0), 0);
+	assert_int_equal(pmu(0, PMU_START, 1, 1, START_INIT, 50, 0), ERR_ALREADY_STARTED);
+	assert_int_equal(fw_read(0, 1), 0); /* the refused start set nothing */
+	assert_int_equal(pmu(0, PMU_STOP, 1, 1, 0, 0, 0), 0);
+	assert_int_equal(pmu(0, PMU_STOP, 1, 1, 0, 0, 0), ERR_ALREADY_STOPPED);
+	/* RESET frees the counter, started or not (Linux probes events that way). */
+	assert_int_equal(pmu(0, PMU_STOP, 1, 1, STOP_RESET, 0, 0), ERR_ALREADY_STOPPED);
+	assert_int_equal(pmu(0, PMU_START, 1, 1, 0, 0, 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu_match(0, EV_FW(SBI_PMU_FW_SET_TIMER), 0), 1);
+	/* fw_read(_hi) of hardware or missing counters. */
+	assert_int_equal(pmu(0, PMU_FW_READ, 0, 0, 0, 0, 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_FW_READ, 2, 0, 0, 0, 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_FW_READ, 9, 0, 0, 0, 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_FW_READ_HI, 0, 0, 0, 0, 0), ERR_INVALID_PARAM);
+	assert_int_equal(pmu(0, PMU_FW_READ_HI, -1UL, 0, 0, 0, 0), ERR_INVALID_PARAM);
+}
+
+static void test_pmu_hardware_counters(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	cpu_features.pmu_cycle = cpu_features.pmu_instret = true;
+	/* Not configured: the guest reads the hart's counters itself; nothing to emulate. */
+	assert_false(sbi_pmu_emulate_counter_read(v, INSN_CSRR_A0_CYCLE, false));
+	assert_int_equal(pmu_match(0, EV_CYCLES, 0), 0);
+	world.counters[0] = 50000;
+	assert_int_equal(pmu(0, PMU_START, 0, 1, START_INIT, 1000, 0), 0);
+	world.counters[0] = 50500;
+	v->arch.gprs.sepc = SEPC;
+	assert_true(sbi_pmu_emulate_counter_read(v, INSN_CSRR_A0_CYCLE, false));
+	assert_int_equal(a0(0), 1500);
+	assert_int_equal(sepc(0), SEPC + 4);
+	/* Only while it is on a hart: what other vCPUs ran meanwhile is not counted. */
+	world.counters[0] = 51000;
+	sbi_vcpu_sched_out(v);
+	world.counters[0] = 10; /* another hart, another counter */
+	sbi_vcpu_sched_in(v);
+	world.counters[0] = 110;
+	assert_true(sbi_pmu_emulate_counter_read(v, INSN_CSRR_A0_CYCLE, false));
+	assert_int_equal(a0(0), 2100);
+	/* Stopped: it holds still. */
+	assert_int_equal(pmu(0, PMU_STOP, 0, 1, 0, 0, 0), 0);
+	world.counters[0] = 9999;
+	assert_true(sbi_pmu_emulate_counter_read(v, INSN_CSRR_A0_CYCLE, false));
+	assert_int_equal(a0(0), 2100);
+	/* From user mode only if the guest's own scounteren allows it. */
+	assert_false(sbi_pmu_emulate_counter_read(v, INSN_CSRR_A0_CYCLE, true));
+	world.scounteren = 1;
+	assert_true(sbi_pmu_emulate_counter_read(v, INSN_CSRR_A0_CYCLE, true));
+	/* Other encodings of a read: csrrc rd, cycle, x0; csrrsi/csrrci with 0. */
+	assert_true(sbi_pmu_emulate_counter_read(v, 0xc0003573u, false));
+	assert_true(sbi_pmu_emulate_counter_read(v, 0xc0006573u, false));
+	assert_true(sbi_pmu_emulate_counter_read(v, 0xc0007573u, false));
+	/* Not reads: writes, a non-zero rs1/uimm, other CSRs; and a read into x0. */
+	assert_false(sbi_pmu_emulate_counter_read(v, 0xc0001573u, false));	    /* csrrw */
+	assert_false(sbi_pmu_emulate_counter_read(v, 0xc0005573u, false));	    /* csrrwi */
+	assert_false(sbi_pmu_emulate_counter_read(v, 0xc000a573u, false));	    /* rs1 = x1 */
+	assert_false(sbi_pmu_emulate_counter_read(v, 0xc0106573u, false));	    /* time */
+	assert_false(sbi_pmu_emulate_counter_read(v, 0xc8002573u, false));	    /* cycleh */
+	assert_false(sbi_pmu_emulate_counter_read(v, 0x10500073u, false));	    /* wfi */
+	assert_false(sbi_pmu_emulate_counter_read(v, INSN_CSRR_A5_INSTRET, false)); /* not ours */
+	v->arch.gprs.sepc = SEPC;
+	assert_true(sbi_pmu_emulate_counter_read(v, 0xc0002073u, false)); /* csrr zero, cycle */
+	assert_int_equal(v->arch.gprs.x[0], 0);
+	/* instret too. */
+	assert_int_equal(pmu_match(CFG_AUTO_START, EV_INSTRUCTIONS, 0), 2);
+	world.counters[2] = 7;
+	assert_true(sbi_pmu_emulate_counter_read(v, INSN_CSRR_A5_INSTRET, false));
+	assert_int_equal(v->arch.gprs.x[15], 7);
+	/* A non-retentive resume resets hcounteren: the reads must trap again. */
+	v->arch.hcfg.hcounteren = 0x7;
+	sbi_vcpu_resumed(v);
+	assert_int_equal(v->arch.hcfg.hcounteren, 0x2);
+	/* RESET gives the guest its direct reads back; a hart reset forgets it all. */
+	assert_int_equal(pmu(0, PMU_STOP, 0, 1, STOP_RESET, 0, 0), ERR_ALREADY_STOPPED);
+	assert_int_equal(v->arch.hcfg.hcounteren, 0x3);
+	sbi_vcpu_hart_reset(v);
+	assert_int_equal(v->sbi.pmu.ctr[2].event_idx, 0);
+	assert_false(v->sbi.pmu.ctr[2].started);
+}
+
+#define EVINFO 0x700UL /* 16-byte aligned event-info entries in the fake RAM */
+
+static void put_event(unsigned i, uint32_t idx, uint32_t output, uint64_t data)
+{
+	memcpy(fake_ram + EVINFO + 16 * i, &idx, 4);
+	memcpy(fake_ram + EVINFO + 16 * i + 4, &output, 4);
+	memcpy(fake_ram + EVINFO + 16 * i + 8, &data, 8);
+}
+
+static uint32_t event_output(unsigned i)
+{
+	uint32_t out;
+
+	memcpy(&out, fake_ram + EVINFO + 16 * i + 4, 4);
+	return out;
+}
+
+static void test_pmu_event_get_info(void **state)
+{
+	(void)state;
+	cpu_features.pmu_cycle = true;
+	put_event(0, EV_CYCLES, 0xdead, 0);
+	put_event(1, EV_INSTRUCTIONS, 0xdead, 0); /* HS cannot read instret here */
+	put_event(2, EV_FW(SBI_PMU_FW_SET_TIMER), 0xdead, 0);
+	put_event(3, EV_FW(SBI_PMU_FW_SET_TIMER), 0xdead, 5); /* event_data must be 0 */
+	put_event(4, 0x10000, 0xdead, 0);
+	put_event(5, EV_CYCLES, 0xdead, 5); /* no event_data for hardware events: ignored */
+	put_event(6, EV_FW(SBI_PMU_FW_MISALIGNED_LOAD), 0xdead, 0);
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, FAKE_RAM_BASE + EVINFO, 0, 7, 0, 0), 0);
+	static const uint32_t want[] = {1, 0, 1, 0, 0, 1, 0};
+	for (unsigned i = 0; i < ARRAY_SIZE(want); i++)
+		assert_int_equal(event_output(i), want[i]);
+	/* Errors, and nothing written with them. */
+	put_event(0, EV_CYCLES, 0xdead, 0);
+	put_event(1, 0x100000 | EV_CYCLES, 0xdead, 0); /* reserved bits of event_idx */
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, FAKE_RAM_BASE + EVINFO, 0, 2, 0, 0),
+			 ERR_INVALID_PARAM);
+	assert_int_equal(event_output(0), 0xdead);
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, FAKE_RAM_BASE + EVINFO, 0, 1, 1, 0),
+			 ERR_INVALID_PARAM); /* flags */
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, FAKE_RAM_BASE + EVINFO + 8, 0, 1, 0, 0),
+			 ERR_INVALID_PARAM); /* 16-byte alignment */
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, FAKE_RAM_BASE + EVINFO, 1, 1, 0, 0),
+			 ERR_INVALID_ADDRESS);
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, BAD_ADDR, 0, 1, 0, 0), ERR_INVALID_ADDRESS);
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, RAM_END - 16, 0, 2, 0, 0), ERR_INVALID_ADDRESS);
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, FAKE_RAM_BASE, 0, 1UL << 60, 0, 0),
+			 ERR_INVALID_ADDRESS); /* 16 * n wraps around */
+	assert_int_equal(event_output(0), 0xdead);
+	/* No entries: nothing to do. */
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, BAD_ADDR, 0, 0, 0, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1255,6 +1592,13 @@ int main(void)
 	    cmocka_unit_test_setup(test_fwft_misaligned_delegation, setup),
 	    cmocka_unit_test_setup(test_dbtr_no_triggers, setup),
 	    cmocka_unit_test_setup(test_dbtr_shmem, setup),
+	    cmocka_unit_test_setup(test_pmu_counters, setup),
+	    cmocka_unit_test_setup(test_pmu_config_matching, setup),
+	    cmocka_unit_test_setup(test_pmu_skip_match_and_flags, setup),
+	    cmocka_unit_test_setup(test_pmu_firmware_counting, setup),
+	    cmocka_unit_test_setup(test_pmu_start_stop_errors, setup),
+	    cmocka_unit_test_setup(test_pmu_hardware_counters, setup),
+	    cmocka_unit_test_setup(test_pmu_event_get_info, setup),
 	};
 
 	return cmocka_run_group_tests_name("sbi", tests, NULL, NULL);

@@ -83,11 +83,15 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 void sbi_base_init(unsigned long mvendorid, unsigned long marchid, unsigned long mimpid);
 
 extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfence, sbi_ext_hsm,
-    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy, sbi_ext_susp, sbi_ext_sta, sbi_ext_fwft,
-    sbi_ext_dbtr;
+    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy, sbi_ext_pmu, sbi_ext_susp, sbi_ext_sta,
+    sbi_ext_fwft, sbi_ext_dbtr;
 
 /* Operations the extensions share with the legacy calls. */
-void sbi_rfence_request(struct vcpu *target, bool fence_i);
+enum sbi_fence { SBI_FENCE_I, SBI_FENCE_SFENCE_VMA, SBI_FENCE_SFENCE_VMA_ASID };
+/* Ask target for a remote fence on behalf of `from` (counted for the PMU). */
+void sbi_rfence_request(struct vcpu *from, struct vcpu *target, enum sbi_fence fence);
+/* An IPI from `from` to target (counted for the PMU). */
+void sbi_ipi_post(struct vcpu *from, struct vcpu *target);
 void sbi_srst_reset(struct sbi_call *call, unsigned long type, unsigned long reason);
 int sbi_console_getchar(struct vm *vm);
 
@@ -106,5 +110,32 @@ void sbi_vcpu_hart_reset(struct vcpu *v);
 /* A non-retentive resume (HSM suspend or SUSP) reset v's registers: re-apply what the
  * SBI state keeps across it (FWFT features, PMU counter access). */
 void sbi_vcpu_resumed(struct vcpu *v);
+/* A virtual-instruction exit on `insn`: true if it was a read of a PMU counter that
+ * Vireo emulates (the result is in the guest's register and sepc moved on). */
+bool sbi_pmu_emulate_counter_read(struct vcpu *v, uint32_t insn, bool from_user);
+
+/* SBI PMU firmware events (event_idx code of type 15). */
+enum sbi_pmu_fw_event {
+	SBI_PMU_FW_MISALIGNED_LOAD = 0,
+	SBI_PMU_FW_MISALIGNED_STORE = 1,
+	SBI_PMU_FW_ACCESS_LOAD = 2,
+	SBI_PMU_FW_ACCESS_STORE = 3,
+	SBI_PMU_FW_ILLEGAL_INSN = 4,
+	SBI_PMU_FW_SET_TIMER = 5,
+	SBI_PMU_FW_IPI_SENT = 6,
+	SBI_PMU_FW_IPI_RECEIVED = 7,
+	SBI_PMU_FW_FENCE_I_SENT = 8,
+	SBI_PMU_FW_FENCE_I_RECEIVED = 9,
+	SBI_PMU_FW_SFENCE_VMA_SENT = 10,
+	SBI_PMU_FW_SFENCE_VMA_RECEIVED = 11,
+	SBI_PMU_FW_SFENCE_VMA_ASID_SENT = 12,
+	SBI_PMU_FW_SFENCE_VMA_ASID_RECEIVED = 13,
+};
+
+/* Count one firmware event for v; any hart may count for any vCPU. */
+static inline void sbi_pmu_count(struct vcpu *v, enum sbi_pmu_fw_event event)
+{
+	__atomic_fetch_add(&v->sbi.pmu.fw_events[event], 1, __ATOMIC_RELAXED);
+}
 
 #endif
