@@ -63,10 +63,10 @@ static bool wait_soft_irqs(unsigned long want, uint64_t ms)
 /* ---------------------------------------------------------------- BASE */
 
 static const unsigned long implemented[] = {
-    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM,  SBI_EXT_SRST,
-    SBI_EXT_DBCN, SBI_EXT_PMU,	SBI_EXT_SUSP, SBI_EXT_STA,    SBI_EXT_FWFT, SBI_EXT_DBTR,
-    0x00,	  0x01,		0x02,	      0x03,	      0x04,	    0x05,
-    0x06,	  0x07,		0x08,
+    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM, SBI_EXT_SRST,
+    SBI_EXT_DBCN, SBI_EXT_PMU,	SBI_EXT_SUSP, SBI_EXT_STA,    SBI_EXT_SSE, SBI_EXT_FWFT,
+    SBI_EXT_DBTR, 0x00,		0x01,	      0x02,	      0x03,	   0x04,
+    0x05,	  0x06,		0x07,	      0x08,
 };
 
 static const char *check_base_ids(void)
@@ -117,7 +117,7 @@ static const char *check_unknown(void)
 	    {UNKNOWN_EID, 0},  {SBI_EXT_BASE, 7},    {SBI_EXT_BASE, 0x100}, {SBI_EXT_TIME, 1},
 	    {SBI_EXT_IPI, 1},  {SBI_EXT_RFENCE, 7},  {SBI_EXT_HSM, 4},	    {SBI_EXT_SRST, 1},
 	    {SBI_EXT_DBCN, 3}, {SBI_EXT_DBCN, ~0UL}, {SBI_EXT_PMU, 9},	    {SBI_EXT_SUSP, 1},
-	    {SBI_EXT_STA, 1},  {SBI_EXT_FWFT, 2},    {SBI_EXT_DBTR, 8},
+	    {SBI_EXT_STA, 1},  {SBI_EXT_SSE, 10},    {SBI_EXT_FWFT, 2},	    {SBI_EXT_DBTR, 8},
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {

@@ -61,6 +61,9 @@ static unsigned long software_pending(struct vcpu *v)
 
 bool vcpu_has_wakeup_irq(struct vcpu *v, bool loaded)
 {
+	/* An SBI software event ends a wfi too (not an HSM or system suspend). */
+	if (v->hsm == VCPU_STARTED && (vcpu_pending_requests(v) & VCPU_REQ_SSE))
+		return true;
 	return vcpu_arch_irq_wakes(&v->arch, loaded, software_pending(v));
 }
 
@@ -144,6 +147,9 @@ static void take_requests(struct vcpu *v)
 	if (req & VCPU_REQ_FENCES)
 		vcpu_arch_apply_fences(&v->arch, req & VCPU_REQ_FENCE_I,
 				       req & VCPU_REQ_HFENCE_VVMA);
+	/* Last: an SBI software event's handler starts from the state all else left. */
+	if (req & VCPU_REQ_SSE)
+		sbi_sse_deliver(v);
 }
 
 enum vcpu_action vcpu_run_once(struct vcpu *v)

@@ -39,6 +39,7 @@ void sbi_vcpu_hart_reset(struct vcpu *v)
 	sbi_sta_reset(v);
 	sbi_pmu_reset(v);
 	sbi_fwft_reset(v);
+	sbi_sse_reset(v);
 	sbi_dbtr_reset(v);
 }
 

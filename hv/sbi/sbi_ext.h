@@ -32,6 +32,9 @@ void sbi_pmu_resumed(struct vcpu *v);
 void sbi_fwft_reset(struct vcpu *v);
 void sbi_fwft_resumed(struct vcpu *v);
 
+/* SSE (sse.c). */
+void sbi_sse_reset(struct vcpu *v);
+
 /* DBTR (dbtr.c). */
 void sbi_dbtr_reset(struct vcpu *v);
 

@@ -74,6 +74,25 @@ def test_pmu_counters_and_firmware_events(smp):
     assert_passed(r, "pmu")
 
 
+@pytest.mark.parametrize("smp", SMPS)
+def test_software_events_are_delivered_and_completed(smp):
+    r = boot_vms([vm_spec("sse", vcpus=2)], smp=smp)
+    for check in ("ids", "states", "attrs", "local", "masked", "oneshot", "priority", "global",
+                  "cleanup"):
+        assert f"TEST sse.{check}: PASS" in r.output, (check, r)
+    assert_passed(r, "sse")
+
+
+def test_new_extensions_side_by_side():
+    """The new extensions' guests in one boot, sharing two harts: state is per VM."""
+    r = boot_vms([vm_spec("sse", vcpus=2), vm_spec("pmu"), vm_spec("susp", vcpus=2)], smp=2)
+    for name in ("sse", "pmu", "susp"):
+        assert f"[{name}] TEST {name}: PASS" in r.output, (name, r)
+        assert f"VM '{name}': shutdown, exit status 0" in r.output, (name, r)
+    assert "FAIL" not in r.output, r
+    assert r.status == 0, r
+
+
 @pytest.mark.parametrize("sstc", [True, False], ids=["sstc", "no-sstc"])
 @pytest.mark.parametrize("smp", SMPS)
 def test_timer_fires_after_the_deadline_not_before(smp, sstc):

@@ -180,7 +180,8 @@ static void test_extension_table(void **state)
 	    {0x10, &sbi_ext_base},	   {0x54494D45, &sbi_ext_time}, {0x735049, &sbi_ext_ipi},
 	    {0x52464E43, &sbi_ext_rfence}, {0x48534D, &sbi_ext_hsm},	{0x53525354, &sbi_ext_srst},
 	    {0x4442434E, &sbi_ext_dbcn},   {0x504D55, &sbi_ext_pmu},	{0x53555350, &sbi_ext_susp},
-	    {0x535441, &sbi_ext_sta},	   {0x46574654, &sbi_ext_fwft}, {0x44425452, &sbi_ext_dbtr},
+	    {0x535441, &sbi_ext_sta},	   {0x535345, &sbi_ext_sse},	{0x46574654, &sbi_ext_fwft},
+	    {0x44425452, &sbi_ext_dbtr},
 	};
 
 	(void)state;
@@ -215,7 +216,8 @@ static void test_unknown_fid(void **state)
 	    {SBI_EXT_RFENCE, 5},       {SBI_EXT_RFENCE, 6},  {SBI_EXT_RFENCE, 7},
 	    {SBI_EXT_HSM, 4},	       {SBI_EXT_SRST, 1},    {SBI_EXT_DBCN, 3},
 	    {SBI_EXT_DBCN, 1UL << 40}, {SBI_EXT_PMU, 9},     {SBI_EXT_SUSP, 1},
-	    {SBI_EXT_STA, 1},	       {SBI_EXT_FWFT, 2},    {SBI_EXT_DBTR, 8},
+	    {SBI_EXT_STA, 1},	       {SBI_EXT_SSE, 10},    {SBI_EXT_FWFT, 2},
+	    {SBI_EXT_DBTR, 8},	       {SBI_EXT_SSE, ~0UL},
 	};
 
 	(void)state;
@@ -267,8 +269,9 @@ static unsigned long probe(unsigned long eid)
 static void test_base_probe(void **state)
 {
 	static const unsigned long present[] = {
-	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM,  SBI_EXT_SRST,
-	    SBI_EXT_DBCN, SBI_EXT_PMU,	SBI_EXT_SUSP, SBI_EXT_STA,    SBI_EXT_FWFT, SBI_EXT_DBTR,
+	    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM,
+	    SBI_EXT_SRST, SBI_EXT_DBCN, SBI_EXT_PMU,  SBI_EXT_SUSP,   SBI_EXT_STA,
+	    SBI_EXT_SSE,  SBI_EXT_FWFT, SBI_EXT_DBTR,
 	};
 	static const unsigned long absent[] = {
 	    0x09,
@@ -1546,6 +1549,473 @@ static void test_pmu_event_get_info(void **state)
 	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, BAD_ADDR, 0, 0, 0, 0), 0);
 }
 
+/* ---------------------------------------------------------------- SSE */
+
+#define EV_LOCAL    0xffff0000UL
+#define EV_GLOBAL   0xffff8000UL
+#define HANDLER	    0x80002000UL
+#define HANDLER_ARG 0xabcUL
+#define ATTRS	    0x800UL /* the attribute buffer in the fake RAM */
+#define GUEST_VSEPC 0x80004440UL
+#define A6_MARK	    0x6666UL
+#define A7_MARK	    0x7777UL
+enum {
+	A_STATUS,
+	A_PRIO,
+	A_CONFIG,
+	A_PREF_HART,
+	A_ENTRY_PC,
+	A_ENTRY_ARG,
+	A_INT_SEPC,
+	A_INT_FLAGS,
+	A_INT_A6,
+	A_INT_A7
+};
+
+static unsigned long sse(unsigned id, unsigned long fid, unsigned long a0_, unsigned long a1_,
+			 unsigned long a2_)
+{
+	ECALL(fake_vcpu(id), SBI_EXT_SSE, fid, a0_, a1_, a2_);
+	return a0(id);
+}
+
+static unsigned long sse_attr(unsigned id, unsigned long event, unsigned attr)
+{
+	unsigned long v;
+
+	ECALL(fake_vcpu(id), SBI_EXT_SSE, SSE_READ_ATTRS, event, attr, 1, FAKE_RAM_BASE + ATTRS);
+	assert_int_equal(a0(id), 0);
+	memcpy(&v, fake_ram + ATTRS, sizeof(v));
+	return v;
+}
+
+static unsigned long sse_set_attr(unsigned id, unsigned long event, unsigned attr,
+				  unsigned long value)
+{
+	memcpy(fake_ram + ATTRS, &value, sizeof(value));
+	ECALL(fake_vcpu(id), SBI_EXT_SSE, SSE_WRITE_ATTRS, event, attr, 1, FAKE_RAM_BASE + ATTRS);
+	return a0(id);
+}
+
+/* What core/vcpu.c does on the vCPU's way into the guest. */
+static bool enter_guest(unsigned id)
+{
+	struct vcpu *v = fake_vcpu(id);
+	unsigned before = fake.sse_enters;
+
+	if (v->requests & VCPU_REQ_SSE) {
+		v->requests &= ~VCPU_REQ_SSE;
+		sbi_sse_deliver(v);
+	}
+	return fake.sse_enters != before;
+}
+
+/* vCPU id running guest code at pc with interrupts on and its own sepc, a6, a7. */
+static void guest_at(unsigned id, unsigned long pc)
+{
+	struct vcpu_arch *a = &fake_vcpu(id)->arch;
+
+	a->gprs.sepc = pc;
+	a->vs.vsepc = GUEST_VSEPC;
+	a->vs.vsstatus = FAKE_SSTATUS_SIE | FAKE_SSTATUS_SPIE;
+	a->gprs.x[REG_A6] = A6_MARK;
+	a->gprs.x[REG_A7] = A7_MARK;
+}
+
+static void ready_event(unsigned id, unsigned long event)
+{
+	assert_int_equal(sse(id, SSE_REGISTER, event, HANDLER, HANDLER_ARG), 0);
+	assert_int_equal(sse(id, SSE_ENABLE, event, 0, 0), 0);
+}
+
+static void test_sse_event_ids(void **state)
+{
+	static const struct {
+		unsigned long id, error;
+	} bad[] = {
+	    {0x00000000, ERR_NOT_SUPPORTED}, /* RAS, double trap, PMU overflow: no source */
+	    {0x00000001, ERR_NOT_SUPPORTED}, {0x00008000, ERR_NOT_SUPPORTED},
+	    {0x00010000, ERR_NOT_SUPPORTED}, {0x00100000, ERR_NOT_SUPPORTED},
+	    {0x00108000, ERR_NOT_SUPPORTED}, {0x00000002, ERR_INVALID_PARAM}, /* reserved */
+	    {0x00004000, ERR_INVALID_PARAM},				      /* platform */
+	    {0x0000c000, ERR_INVALID_PARAM}, {0xffff0001, ERR_INVALID_PARAM},
+	    {0xffff4000, ERR_INVALID_PARAM}, {0xffff8001, ERR_INVALID_PARAM},
+	    {0xffffc000, ERR_INVALID_PARAM}, {0x12345678, ERR_INVALID_PARAM},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		for (unsigned long fid = SSE_READ_ATTRS; fid <= SSE_INJECT; fid++) {
+			if (fid == SSE_COMPLETE)
+				continue;
+			ECALL(fake_vcpu(0), SBI_EXT_SSE, fid, bad[i].id, fid <= 1 ? 0 : HANDLER, 1,
+			      FAKE_RAM_BASE + ATTRS, 0);
+			assert_returned(0, bad[i].error);
+		}
+	}
+	/* event_id is 32 bits. */
+	assert_int_equal(sse(0, SSE_REGISTER, 1UL << 32 | EV_LOCAL, HANDLER, 0), 0);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_STATUS), 0x9); /* REGISTERED, injectable */
+}
+
+static void test_sse_states(void **state)
+{
+	(void)state;
+	for (unsigned long ev = EV_LOCAL; ev <= EV_GLOBAL; ev += EV_GLOBAL - EV_LOCAL) {
+		assert_int_equal(sse_attr(1, ev, A_STATUS), 0x8); /* UNUSED, injectable */
+		assert_int_equal(sse(1, SSE_UNREGISTER, ev, 0, 0), ERR_INVALID_STATE);
+		assert_int_equal(sse(1, SSE_ENABLE, ev, 0, 0), ERR_INVALID_STATE);
+		assert_int_equal(sse(1, SSE_DISABLE, ev, 0, 0), ERR_INVALID_STATE);
+		assert_int_equal(sse(1, SSE_REGISTER, ev, HANDLER + 1, 0), ERR_INVALID_PARAM);
+		assert_int_equal(sse(1, SSE_REGISTER, ev, HANDLER + 2, 42), 0); /* 2-byte aligned */
+		assert_int_equal(sse_attr(1, ev, A_ENTRY_PC), HANDLER + 2);
+		assert_int_equal(sse_attr(1, ev, A_ENTRY_ARG), 42);
+		assert_int_equal(sse(1, SSE_REGISTER, ev, HANDLER, 0), ERR_INVALID_STATE);
+		assert_int_equal(sse(1, SSE_DISABLE, ev, 0, 0), ERR_INVALID_STATE);
+		assert_int_equal(sse(1, SSE_ENABLE, ev, 0, 0), 0);
+		assert_int_equal(sse_attr(1, ev, A_STATUS), 0xa); /* ENABLED */
+		assert_int_equal(sse(1, SSE_ENABLE, ev, 0, 0), ERR_INVALID_STATE);
+		assert_int_equal(sse(1, SSE_UNREGISTER, ev, 0, 0), ERR_INVALID_STATE);
+		assert_int_equal(sse(1, SSE_DISABLE, ev, 0, 0), 0);
+		assert_int_equal(sse(1, SSE_UNREGISTER, ev, 0, 0), 0);
+		assert_int_equal(sse_attr(1, ev, A_STATUS), 0x8);
+	}
+	/* The local event is per hart: vCPU 2's is its own; the global one is shared. */
+	assert_int_equal(sse(1, SSE_REGISTER, EV_LOCAL, HANDLER, 0), 0);
+	assert_int_equal(sse_attr(2, EV_LOCAL, A_STATUS), 0x8);
+	assert_int_equal(sse(1, SSE_REGISTER, EV_GLOBAL, HANDLER, 0), 0);
+	assert_int_equal(sse_attr(2, EV_GLOBAL, A_STATUS), 0x9);
+	/* Mask and unmask: masked at start. */
+	assert_int_equal(sse(1, SSE_HART_MASK, 0, 0, 0), ERR_ALREADY_STOPPED);
+	assert_int_equal(sse(1, SSE_HART_UNMASK, 0, 0, 0), 0);
+	assert_int_equal(sse(1, SSE_HART_UNMASK, 0, 0, 0), ERR_ALREADY_STARTED);
+	assert_int_equal(sse(1, SSE_HART_MASK, 0, 0, 0), 0);
+	assert_int_equal(sse(1, SSE_HART_MASK, 0, 0, 0), ERR_ALREADY_STOPPED);
+	assert_false(fake_vm.sbi.sse_lock.locked);
+}
+
+static void test_sse_attributes(void **state)
+{
+	unsigned long values[10];
+
+	(void)state;
+	assert_int_equal(sse(3, SSE_REGISTER, EV_LOCAL, HANDLER, HANDLER_ARG), 0);
+	/* All ten at once, at offsets 8 * i. */
+	ECALL(fake_vcpu(3), SBI_EXT_SSE, SSE_READ_ATTRS, EV_LOCAL, 0, 10, FAKE_RAM_BASE + ATTRS);
+	assert_returned(3, 0);
+	memcpy(values, fake_ram + ATTRS, sizeof(values));
+	assert_int_equal(values[A_STATUS], 0x9);
+	assert_int_equal(values[A_PRIO], 0);
+	assert_int_equal(values[A_CONFIG], 0);
+	assert_int_equal(values[A_PREF_HART], 3); /* a local event's: its own hart */
+	assert_int_equal(values[A_ENTRY_PC], HANDLER);
+	assert_int_equal(values[A_ENTRY_ARG], HANDLER_ARG);
+	/* A range in the middle lands at the start of the buffer. */
+	ECALL(fake_vcpu(3), SBI_EXT_SSE, SSE_READ_ATTRS, EV_LOCAL, 4, 2, FAKE_RAM_BASE + ATTRS);
+	memcpy(values, fake_ram + ATTRS, 2 * sizeof(values[0]));
+	assert_int_equal(values[0], HANDLER);
+	assert_int_equal(values[1], HANDLER_ARG);
+	/* Range and buffer errors, for both functions. */
+	for (unsigned long fid = SSE_READ_ATTRS; fid <= SSE_WRITE_ATTRS; fid++) {
+		static const struct {
+			unsigned long base, count, lo, hi, error;
+		} bad[] = {
+		    {0, 0, FAKE_RAM_BASE + ATTRS, 0, ERR_INVALID_PARAM},
+		    {9, 2, FAKE_RAM_BASE + ATTRS, 0, ERR_BAD_RANGE},
+		    {10, 1, FAKE_RAM_BASE + ATTRS, 0, ERR_BAD_RANGE},
+		    {0xffffffff, 1, FAKE_RAM_BASE + ATTRS, 0, ERR_BAD_RANGE},
+		    {1, 0xffffffff, FAKE_RAM_BASE + ATTRS, 0, ERR_BAD_RANGE},
+		    {0, 1, FAKE_RAM_BASE + ATTRS + 4, 0, ERR_INVALID_ADDRESS},
+		    {0, 1, BAD_ADDR, 0, ERR_INVALID_ADDRESS},
+		    {0, 2, RAM_END - 8, 0, ERR_INVALID_ADDRESS},
+		    {0, 1, FAKE_RAM_BASE, 1, ERR_INVALID_ADDRESS},
+		};
+		for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+			ECALL(fake_vcpu(3), SBI_EXT_SSE, fid, EV_LOCAL, bad[i].base, bad[i].count,
+			      bad[i].lo, bad[i].hi);
+			assert_returned(3, bad[i].error);
+		}
+	}
+	/* Writes: read-only attributes, illegal values, states. */
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_STATUS, 0), ERR_DENIED);
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_ENTRY_PC, HANDLER), ERR_DENIED);
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_ENTRY_ARG, 1), ERR_DENIED);
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_PREF_HART, 3), ERR_DENIED); /* local: RO */
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_PRIO, 1UL << 32), ERR_INVALID_PARAM);
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_CONFIG, 2), ERR_INVALID_PARAM);
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_PRIO, 0xffffffff), 0);
+	assert_int_equal(sse_attr(3, EV_LOCAL, A_PRIO), 0xffffffff);
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_CONFIG, 1), 0);
+	for (unsigned attr = A_INT_SEPC; attr <= A_INT_A7; attr++) /* only while RUNNING */
+		assert_int_equal(sse_set_attr(3, EV_LOCAL, attr, 0), ERR_INVALID_STATE);
+	assert_int_equal(sse_set_attr(3, EV_GLOBAL, A_PREF_HART, NVCPUS), ERR_INVALID_PARAM);
+	assert_int_equal(sse_set_attr(3, EV_GLOBAL, A_PREF_HART, 2), 0); /* UNUSED is fine */
+	assert_int_equal(sse_attr(0, EV_GLOBAL, A_PREF_HART), 2);
+	/* Several at once: checked first, all or nothing, the first error in id order. */
+	values[0] = 7; /* PRIORITY */
+	values[1] = 4; /* CONFIG: reserved bit */
+	values[2] = 0; /* PREFERRED_HART: read-only here */
+	memcpy(fake_ram + ATTRS, values, 3 * sizeof(values[0]));
+	ECALL(fake_vcpu(3), SBI_EXT_SSE, SSE_WRITE_ATTRS, EV_LOCAL, 1, 3, FAKE_RAM_BASE + ATTRS);
+	assert_returned(3, ERR_INVALID_PARAM);
+	assert_int_equal(sse_attr(3, EV_LOCAL, A_PRIO), 0xffffffff);
+	values[1] = 0;
+	memcpy(fake_ram + ATTRS, values, 3 * sizeof(values[0]));
+	ECALL(fake_vcpu(3), SBI_EXT_SSE, SSE_WRITE_ATTRS, EV_LOCAL, 1, 3, FAKE_RAM_BASE + ATTRS);
+	assert_returned(3, ERR_DENIED);
+	ECALL(fake_vcpu(3), SBI_EXT_SSE, SSE_WRITE_ATTRS, EV_LOCAL, 1, 2, FAKE_RAM_BASE + ATTRS);
+	assert_returned(3, 0);
+	assert_int_equal(sse_attr(3, EV_LOCAL, A_PRIO), 7);
+	assert_int_equal(sse_attr(3, EV_LOCAL, A_CONFIG), 0);
+	/* Once enabled, priority and config are fixed. */
+	assert_int_equal(sse(3, SSE_ENABLE, EV_LOCAL, 0, 0), 0);
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_PRIO, 1), ERR_INVALID_STATE);
+	assert_int_equal(sse_set_attr(3, EV_LOCAL, A_CONFIG, 1), ERR_INVALID_STATE);
+	assert_int_equal(sse(3, SSE_REGISTER, EV_GLOBAL, HANDLER, 0), 0);
+	assert_int_equal(sse(3, SSE_ENABLE, EV_GLOBAL, 0, 0), 0);
+	assert_int_equal(sse_set_attr(3, EV_GLOBAL, A_PREF_HART, 1), ERR_INVALID_STATE);
+}
+
+static void test_sse_inject_and_complete(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+	unsigned long *x = v->arch.gprs.x;
+
+	(void)state;
+	ready_event(0, EV_LOCAL);
+	/* Masked: the event stays pending. */
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, 0, 0), 0);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_STATUS), 0xe); /* ENABLED, pending */
+	guest_at(0, 0x80003000);
+	assert_false(enter_guest(0));
+	/* Unmasking lets it run on the way back into the guest, right after the ecall. */
+	assert_int_equal(sse(0, SSE_HART_UNMASK, 0, 0, 0), 0);
+	x[REG_A6] = A6_MARK;
+	x[REG_A7] = A7_MARK;
+	v->arch.vs.vsepc = GUEST_VSEPC;
+	v->arch.vs.vsstatus = FAKE_SSTATUS_SIE | FAKE_SSTATUS_SPIE;
+	assert_true(enter_guest(0));
+	assert_int_equal(sepc(0), HANDLER);
+	assert_int_equal(x[REG_A6], 0); /* the hart id */
+	assert_int_equal(x[REG_A7], HANDLER_ARG);
+	assert_int_equal(v->arch.vs.vsepc, SEPC + 4); /* the interrupted pc */
+	assert_int_equal(v->arch.vs.vsstatus, FAKE_SSTATUS_SPP | FAKE_SSTATUS_SPIE); /* SIE 0 */
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_STATUS), 0x0b); /* RUNNING, not pending */
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_INT_SEPC), GUEST_VSEPC);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_INT_FLAGS), VCPU_SSE_FLAG_SPIE);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_INT_A6), A6_MARK);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_INT_A7), A7_MARK);
+	/* The handler may change where and how the interrupted context resumes. */
+	assert_int_equal(sse_set_attr(0, EV_LOCAL, A_INT_A7, 0x77), 0);
+	assert_int_equal(sse_set_attr(0, EV_LOCAL, A_INT_FLAGS, 4), ERR_INVALID_PARAM); /* SPV */
+	assert_int_equal(sse(0, SSE_DISABLE, EV_LOCAL, 0, 0), ERR_INVALID_STATE);
+	/* complete: back to the interrupted context, which gets no return values. */
+	x[REG_A0] = 0xa0;
+	x[REG_A1] = 0xa1;
+	v->arch.gprs.sepc = HANDLER + 0x40;
+	x[REG_A7] = SBI_EXT_SSE;
+	x[REG_A6] = SSE_COMPLETE;
+	assert_int_equal(sbi_handle_ecall(v), VCPU_CONTINUE);
+	assert_int_equal(sepc(0), SEPC + 4);
+	assert_int_equal(x[REG_A0], 0xa0);
+	assert_int_equal(x[REG_A1], 0xa1);
+	assert_int_equal(x[REG_A6], A6_MARK);
+	assert_int_equal(x[REG_A7], 0x77);
+	assert_int_equal(v->arch.vs.vsepc, GUEST_VSEPC);
+	assert_int_equal(v->arch.vs.vsstatus, FAKE_SSTATUS_SIE | FAKE_SSTATUS_SPIE);
+	assert_true(v->arch.gprs.sstatus & FAKE_SSTATUS_SPP); /* back in VS-mode */
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_STATUS), 0xa);
+	/* Nothing running: complete just returns SUCCESS. */
+	assert_int_equal(sse(0, SSE_COMPLETE, 0, 0, 0), 0);
+	assert_int_equal(sepc(0), SEPC + 4);
+	assert_int_equal(fake.sse_resumes, 1);
+}
+
+static void test_sse_interrupted_user_mode(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	ready_event(0, EV_LOCAL);
+	assert_int_equal(sse(0, SSE_HART_UNMASK, 0, 0, 0), 0);
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, 0, 0), 0);
+	/* The guest was in VU-mode (an interrupt-style delivery while it ran user code). */
+	guest_at(0, 0x10000);
+	v->arch.gprs.hstatus &= ~FAKE_HSTATUS_SPVP;
+	v->arch.gprs.sstatus &= ~FAKE_SSTATUS_SPP;
+	v->arch.vs.vsstatus = FAKE_SSTATUS_SPP; /* its SPP from an older trap, SIE off */
+	assert_true(enter_guest(0));
+	assert_int_equal(v->arch.vs.vsstatus & FAKE_SSTATUS_SPP, 0); /* interrupted: user */
+	assert_true(v->arch.gprs.hstatus & FAKE_HSTATUS_SPVP);	     /* handler: VS-mode */
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_INT_FLAGS), VCPU_SSE_FLAG_SPP);
+	assert_int_equal(sse(0, SSE_COMPLETE, 0, 0, 0), 0); /* not returned: a0 as it was */
+	assert_int_equal(sepc(0), 0x10000);
+	assert_false(v->arch.gprs.hstatus & FAKE_HSTATUS_SPVP); /* back in VU-mode */
+	assert_int_equal(v->arch.vs.vsstatus, FAKE_SSTATUS_SPP);
+}
+
+static void test_sse_priorities(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	assert_int_equal(sse_set_attr(0, EV_LOCAL, A_PRIO, 5), 0);
+	assert_int_equal(sse_set_attr(0, EV_GLOBAL, A_PRIO, 1), 0);
+	ready_event(0, EV_LOCAL);
+	assert_int_equal(sse(0, SSE_REGISTER, EV_GLOBAL, HANDLER + 0x100, 0x99), 0);
+	assert_int_equal(sse(0, SSE_ENABLE, EV_GLOBAL, 0, 0), 0);
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, 0, 0), 0);
+	assert_int_equal(sse(0, SSE_INJECT, EV_GLOBAL, 12345, 0), 0); /* hart_id ignored */
+	assert_int_equal(sse(0, SSE_HART_UNMASK, 0, 0, 0), 0);
+	/* Both pending: the global one has the higher priority (lower value). */
+	guest_at(0, 0x80003000);
+	assert_true(enter_guest(0));
+	assert_int_equal(sepc(0), HANDLER + 0x100);
+	assert_int_equal(fake_vm.sbi.sse_global.runner, v);
+	/* The local one does not preempt it... */
+	v->requests |= VCPU_REQ_SSE;
+	assert_false(enter_guest(0));
+	/* ...it runs when the global one completes. */
+	assert_int_equal(sse(0, SSE_COMPLETE, 0, 0, 0), 0);
+	assert_int_equal(sepc(0), 0x80003000);
+	assert_true(enter_guest(0));
+	assert_int_equal(sepc(0), HANDLER);
+	assert_int_equal(fake.sse_enters, 2);
+	/* A higher one injected while the local one runs preempts it, then gives it back. */
+	v->arch.gprs.sepc = HANDLER + 0x10; /* inside the local handler */
+	assert_int_equal(sse(0, SSE_INJECT, EV_GLOBAL, 0, 0), 0);
+	assert_true(enter_guest(0));
+	assert_int_equal(sepc(0), HANDLER + 0x100);
+	/* It saved the local handler's sepc (the local event's interrupted pc)... */
+	assert_int_equal(sse_attr(0, EV_GLOBAL, A_INT_SEPC), 0x80003000);
+	assert_int_equal(fake_vcpu(0)->arch.vs.vsepc, SEPC + 4);
+	/* ...and gives it back: the local handler goes on, then completes in turn. */
+	assert_int_equal(sse(0, SSE_COMPLETE, 0, 0, 0), 0); /* the global one */
+	assert_int_equal(sepc(0), SEPC + 4);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_STATUS), 0xb);
+	assert_int_equal(sse(0, SSE_COMPLETE, 0, 0, 0), 0); /* then the local one */
+	assert_int_equal(sepc(0), 0x80003000);
+	/* Same priority: the lower event id first. */
+	fake_reset(NVCPUS);
+	ready_event(0, EV_LOCAL);
+	ready_event(0, EV_GLOBAL);
+	assert_int_equal(sse(0, SSE_HART_UNMASK, 0, 0, 0), 0);
+	assert_int_equal(sse(0, SSE_INJECT, EV_GLOBAL, 0, 0), 0);
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, 0, 0), 0);
+	guest_at(0, 0x80003000);
+	assert_true(enter_guest(0));
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_STATUS), 0x3 | 0x8);
+}
+
+static void test_sse_targets(void **state)
+{
+	(void)state;
+	ready_event(0, EV_LOCAL);
+	/* A local event injected into another hart: that hart's own instance. */
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, 2, 0), 0);
+	assert_int_equal(sse_attr(2, EV_LOCAL, A_STATUS), 0xc);	    /* UNUSED, pending */
+	assert_int_equal(fake_vcpu(2)->requests & VCPU_REQ_SSE, 0); /* not enabled: no kick */
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, NVCPUS, 0), ERR_INVALID_PARAM);
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, -1UL, 0), ERR_INVALID_PARAM);
+	/* Enabled later, it is asked for at once. */
+	fake_vcpu(2)->hsm = VCPU_STARTED;
+	ready_event(2, EV_LOCAL);
+	assert_true(fake_vcpu(2)->requests & VCPU_REQ_SSE);
+	/* A global event goes to its preferred hart if that one takes events... */
+	fake_vcpu(1)->hsm = VCPU_STARTED;
+	assert_int_equal(sse_set_attr(0, EV_GLOBAL, A_PREF_HART, 1), 0);
+	ready_event(0, EV_GLOBAL);
+	assert_int_equal(sse(1, SSE_HART_UNMASK, 0, 0, 0), 0);
+	assert_int_equal(sse(2, SSE_HART_UNMASK, 0, 0, 0), 0);
+	fake_vcpu(1)->requests = fake_vcpu(2)->requests = 0;
+	assert_int_equal(sse(0, SSE_INJECT, EV_GLOBAL, 0, 0), 0);
+	assert_true(fake_vcpu(1)->requests & VCPU_REQ_SSE);
+	guest_at(1, 0x80003000);
+	assert_true(enter_guest(1));
+	assert_int_equal(fake_vm.sbi.sse_global.runner, fake_vcpu(1));
+	/* Only the hart running it may change its interrupted state or complete it. */
+	assert_int_equal(sse_set_attr(2, EV_GLOBAL, A_INT_SEPC, 0), ERR_INVALID_STATE);
+	assert_int_equal(sse_set_attr(1, EV_GLOBAL, A_INT_SEPC, 0x80003000), 0);
+	assert_int_equal(sse(2, SSE_COMPLETE, 0, 0, 0), 0); /* nothing of vCPU 2's runs */
+	assert_int_equal(fake.sse_resumes, 0);
+	assert_int_equal(sse(1, SSE_COMPLETE, 0, 0, 0), 0);
+	assert_int_equal(fake.sse_resumes, 1);
+	/* ...else to the first hart that takes events. */
+	assert_int_equal(sse(1, SSE_HART_MASK, 0, 0, 0), 0);
+	fake_vcpu(2)->requests = 0;
+	assert_int_equal(sse(0, SSE_INJECT, EV_GLOBAL, 0, 0), 0);
+	assert_true(fake_vcpu(2)->requests & VCPU_REQ_SSE);
+	/* A vCPU that is masked when the request comes does not take it. */
+	assert_int_equal(sse(2, SSE_HART_MASK, 0, 0, 0), 0);
+	assert_false(enter_guest(2));
+	assert_int_equal(sse_attr(0, EV_GLOBAL, A_STATUS), 0xe);
+	/* Unmasking asks for it again. */
+	assert_int_equal(sse(2, SSE_HART_UNMASK, 0, 0, 0), 0);
+	assert_true(enter_guest(2));
+}
+
+static void test_sse_oneshot_and_reset(void **state)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	(void)state;
+	assert_int_equal(sse_set_attr(0, EV_LOCAL, A_CONFIG, 1), 0); /* one-shot */
+	ready_event(0, EV_LOCAL);
+	assert_int_equal(sse(0, SSE_HART_UNMASK, 0, 0, 0), 0);
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, 0, 0), 0);
+	guest_at(0, 0x80003000);
+	assert_true(enter_guest(0));
+	/* Injected again while it runs: pending, but one-shot means disabled on completion. */
+	assert_int_equal(sse(0, SSE_INJECT, EV_LOCAL, 0, 0), 0);
+	assert_int_equal(sse(0, SSE_COMPLETE, 0, 0, 0), 0);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_STATUS), 0x5 | 0x8); /* REGISTERED, pending */
+	assert_false(enter_guest(0));
+	/* A global event running on a hart that is reset goes back to ENABLED; the hart's
+	 * own event and its mask are reset. */
+	ready_event(0, EV_GLOBAL);
+	assert_int_equal(sse(0, SSE_INJECT, EV_GLOBAL, 0, 0), 0);
+	assert_true(enter_guest(0));
+	sbi_vcpu_hart_reset(v);
+	assert_int_equal(sse_attr(0, EV_GLOBAL, A_STATUS), 0xa);
+	assert_null(fake_vm.sbi.sse_global.runner);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_STATUS), 0x8);
+	assert_int_equal(sse(0, SSE_HART_MASK, 0, 0, 0), ERR_ALREADY_STOPPED);
+}
+
+/* Guest RAM may be several host runs (core/vm.c): a buffer across two is still RAM. */
+static void test_buffers_spanning_ram_runs(void **state)
+{
+	unsigned long at = FAKE_RAM_BASE + FAKE_RAM_SPLIT - 16, values[4];
+	uint32_t idx = EV_FW(SBI_PMU_FW_SET_TIMER), out;
+
+	(void)state;
+	fake_split_ram();
+	assert_int_equal(sse(0, SSE_REGISTER, EV_LOCAL, HANDLER, HANDLER_ARG), 0);
+	ECALL(fake_vcpu(0), SBI_EXT_SSE, SSE_READ_ATTRS, EV_LOCAL, 2, 4, at);
+	assert_returned(0, 0);
+	memcpy(values, fake_ram + FAKE_RAM_SPLIT - 16, sizeof(values));
+	assert_int_equal(values[2], HANDLER);
+	assert_int_equal(values[3], HANDLER_ARG);
+	values[0] = 9;
+	memcpy(fake_ram + FAKE_RAM_SPLIT - 8, values, 2 * sizeof(values[0])); /* PRIO, CONFIG */
+	values[1] = 1;
+	memcpy(fake_ram + FAKE_RAM_SPLIT, &values[1], sizeof(values[1]));
+	ECALL(fake_vcpu(0), SBI_EXT_SSE, SSE_WRITE_ATTRS, EV_LOCAL, 1, 2, at + 8);
+	assert_returned(0, 0);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_PRIO), 9);
+	assert_int_equal(sse_attr(0, EV_LOCAL, A_CONFIG), 1);
+	/* Two event-info entries, one each side of the seam. */
+	memcpy(fake_ram + FAKE_RAM_SPLIT - 16, &idx, 4);
+	memset(fake_ram + FAKE_RAM_SPLIT - 12, 0, 12);
+	memcpy(fake_ram + FAKE_RAM_SPLIT, &idx, 4);
+	memset(fake_ram + FAKE_RAM_SPLIT + 4, 0, 12);
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, at, 0, 2, 0, 0), 0);
+	memcpy(&out, fake_ram + FAKE_RAM_SPLIT - 12, 4);
+	assert_int_equal(out, 1);
+	memcpy(&out, fake_ram + FAKE_RAM_SPLIT + 4, 4);
+	assert_int_equal(out, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1599,6 +2069,15 @@ int main(void)
 	    cmocka_unit_test_setup(test_pmu_start_stop_errors, setup),
 	    cmocka_unit_test_setup(test_pmu_hardware_counters, setup),
 	    cmocka_unit_test_setup(test_pmu_event_get_info, setup),
+	    cmocka_unit_test_setup(test_sse_event_ids, setup),
+	    cmocka_unit_test_setup(test_sse_states, setup),
+	    cmocka_unit_test_setup(test_sse_attributes, setup),
+	    cmocka_unit_test_setup(test_sse_inject_and_complete, setup),
+	    cmocka_unit_test_setup(test_sse_interrupted_user_mode, setup),
+	    cmocka_unit_test_setup(test_sse_priorities, setup),
+	    cmocka_unit_test_setup(test_sse_targets, setup),
+	    cmocka_unit_test_setup(test_sse_oneshot_and_reset, setup),
+	    cmocka_unit_test_setup(test_buffers_spanning_ram_runs, setup),
 	};
 
 	return cmocka_run_group_tests_name("sbi", tests, NULL, NULL);

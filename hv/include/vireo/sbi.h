@@ -83,7 +83,7 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 void sbi_base_init(unsigned long mvendorid, unsigned long marchid, unsigned long mimpid);
 
 extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfence, sbi_ext_hsm,
-    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy, sbi_ext_pmu, sbi_ext_susp, sbi_ext_sta,
+    sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy, sbi_ext_pmu, sbi_ext_susp, sbi_ext_sta, sbi_ext_sse,
     sbi_ext_fwft, sbi_ext_dbtr;
 
 /* Operations the extensions share with the legacy calls. */
@@ -110,6 +110,8 @@ void sbi_vcpu_hart_reset(struct vcpu *v);
 /* A non-retentive resume (HSM suspend or SUSP) reset v's registers: re-apply what the
  * SBI state keeps across it (FWFT features, PMU counter access). */
 void sbi_vcpu_resumed(struct vcpu *v);
+/* VCPU_REQ_SSE, on v's way into the guest: inject the software event that may run now. */
+void sbi_sse_deliver(struct vcpu *v);
 /* A virtual-instruction exit on `insn`: true if it was a read of a PMU counter that
  * Vireo emulates (the result is in the guest's register and sepc moved on). */
 bool sbi_pmu_emulate_counter_read(struct vcpu *v, uint32_t insn, bool from_user);

@@ -42,6 +42,7 @@ enum vcpu_action {
 #define VCPU_REQ_FENCE_I     BIT(1) /* SBI remote fence.i */
 #define VCPU_REQ_HFENCE_VVMA BIT(2) /* SBI remote sfence.vma: flush the VS-stage TLB */
 #define VCPU_REQ_FENCES	     (VCPU_REQ_FENCE_I | VCPU_REQ_HFENCE_VVMA)
+#define VCPU_REQ_SSE	     BIT(3) /* SBI SSE: an event may be ready to run (sbi_sse_deliver) */
 
 struct vcpu {
 	struct vcpu_arch arch; /* first: the world switch is handed &vcpu->arch */
