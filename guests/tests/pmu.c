@@ -166,6 +166,26 @@ static const char *check_ipis_and_fences(void)
 	return why;
 }
 
+/* A legacy IPI whose hart mask is not in RAM: Vireo redirects the access fault to the
+ * guest and counts it. */
+static const char *check_access_fault(void)
+{
+	long idx = match(SBI_PMU_CFG_CLEAR_VALUE | SBI_PMU_CFG_AUTO_START,
+			 SBI_PMU_EVENT_FW(SBI_PMU_FW_ACCESS_LOAD));
+	const char *why = NULL;
+
+	if (idx < 0)
+		return test_why("no counter for ACCESS_LOAD");
+	sbi_call3(SBI_LEGACY_SEND_IPI, 0, OUTSIDE_RAM, 0, 0);
+	if (access_faults != 1 || access_fault_tval != OUTSIDE_RAM)
+		why = test_why("%lu access faults (stval 0x%lx), want 1 at 0x%lx", access_faults,
+			       access_fault_tval, OUTSIDE_RAM);
+	else if (fw_read(idx) != 1)
+		why = test_why("ACCESS_LOAD counted %lu, want 1", fw_read(idx));
+	stop_reset(idx);
+	return why;
+}
+
 static const char *check_unsupported_events(void)
 {
 	static const unsigned long events[] = {
@@ -344,6 +364,7 @@ int guest_main(unsigned long hartid, unsigned long dtb)
 	test_run("pmu.counters", check_counters);
 	test_run("pmu.set-timer", check_set_timer);
 	test_run("pmu.ipi-fence", check_ipis_and_fences);
+	test_run("pmu.access-fault", check_access_fault);
 	test_run("pmu.unsupported", check_unsupported_events);
 	test_run("pmu.errors", check_errors);
 	test_run("pmu.cycle", check_cycle);

@@ -2,7 +2,7 @@
 /*
  * Every function of every SBI extension Vireo offers, called from the boot
  * hart with good and bad arguments: the results and error codes must be the
- * ones the SBI v2.0 specification defines. IPIs to itself must arrive as
+ * ones the SBI v3.0 specification defines. IPIs to itself must arrive as
  * supervisor software interrupts. The other harts of the VM stay stopped.
  * FWFT and DBTR are checked here too: what a hart offers (on QEMU 7.2, no
  * FWFT feature and no trigger) decides what their calls must answer. STA,
@@ -15,7 +15,6 @@
 const char guest_name[] = "sbi";
 
 #define UNKNOWN_EID	    0x12345678UL
-#define SPEC_VERSION_2_0    0x02000000L
 #define DEFAULT_TIMEBASE_HZ 10000000 /* QEMU virt, if the DTB does not say */
 #define IPI_WAIT_MS	    500
 #define NO_IPI_WAIT_MS	    20
@@ -37,9 +36,20 @@ static uint64_t ms_to_ticks(uint64_t ms)
 	return ms * (cpus.timebase_hz ? cpus.timebase_hz : DEFAULT_TIMEBASE_HZ) / 1000;
 }
 
-/* A supervisor software interrupt: count it and take it down (sip.SSIP is writable). */
+/* Load access faults a test expects (a legacy call's hart mask): where and what. */
+static volatile unsigned long access_faults, access_fault_sepc, access_fault_tval;
+
+/* A supervisor software interrupt: count it and take it down (sip.SSIP is writable). An
+ * expected load access fault: note it and skip the instruction (an ecall). */
 static bool irq_hook(struct trap_frame *tf)
 {
+	if (tf->scause == CAUSE_LOAD_ACCESS) {
+		access_faults = access_faults + 1;
+		access_fault_sepc = tf->sepc;
+		access_fault_tval = tf->stval;
+		tf->sepc += 4;
+		return true;
+	}
 	if (tf->scause != (CAUSE_INTERRUPT | IRQ_S_SOFT))
 		return false;
 	csr_clear(sip, SIP_SSIP);
@@ -73,9 +83,9 @@ static const char *check_base_ids(void)
 {
 	struct sbiret ret = call(SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0);
 
-	if (ret.error || ret.value != SPEC_VERSION_2_0)
+	if (ret.error || ret.value != SBI_SPEC_VERSION_3_0)
 		return test_why("get_spec_version = %ld/0x%lx, want 0/0x%lx", ret.error, ret.value,
-				SPEC_VERSION_2_0);
+				SBI_SPEC_VERSION_3_0);
 	ret = call(SBI_EXT_BASE, SBI_BASE_GET_IMPL_ID, 0, 0, 0);
 	if (ret.error || ret.value == 0)
 		return test_why("get_impl_id = %ld/0x%lx", ret.error, ret.value);
@@ -453,11 +463,17 @@ static const char *legacy_ipi_round(const uint64_t *mask)
 		return test_why("send_ipi returned %ld (a1 %s)", ret, kept ? "kept" : "changed");
 	if (!wait_ssip(true, IPI_WAIT_MS))
 		return test_why("send_ipi: sip.SSIP not set after %d ms", IPI_WAIT_MS);
+	/* v3.0: a positive value if an IPI was pending, 0 if none was. */
 	ret = legacy(SBI_LEGACY_CLEAR_IPI, 0, &kept);
-	if (ret || !kept)
-		return test_why("clear_ipi returned %ld (a1 %s)", ret, kept ? "kept" : "changed");
+	if (ret <= 0 || !kept)
+		return test_why("clear_ipi of a pending IPI returned %ld (a1 %s), want > 0", ret,
+				kept ? "kept" : "changed");
 	if (csr_read(sip) & SIP_SSIP)
 		return test_why("clear_ipi left sip.SSIP set");
+	ret = legacy(SBI_LEGACY_CLEAR_IPI, 0, &kept);
+	if (ret != 0 || !kept)
+		return test_why("clear_ipi with none pending returned %ld (a1 %s), want 0", ret,
+				kept ? "kept" : "changed");
 	return NULL;
 }
 
@@ -491,6 +507,30 @@ static const char *check_legacy_fences(void)
 		if (ret || !kept)
 			return test_why("legacy eid %lu returned %ld (a1 %s)", eid, ret,
 					kept ? "kept" : "changed");
+	}
+	return NULL;
+}
+
+/* v3.0: a fault Vireo takes reading the hart mask for the guest is the guest's, with
+ * sepc at the ecall. */
+static const char *check_legacy_faults(void)
+{
+	for (unsigned long eid = SBI_LEGACY_SEND_IPI; eid <= SBI_LEGACY_REMOTE_SFENCE_VMA_ASID;
+	     eid++) {
+		unsigned long before = access_faults;
+		bool kept;
+
+		(void)legacy(eid, OUTSIDE_RAM, &kept);
+		if (access_faults != before + 1)
+			return test_why("legacy eid %lu with its mask at 0x%lx: %lu access faults, "
+					"want 1",
+					eid, OUTSIDE_RAM, access_faults - before);
+		if (access_fault_tval != OUTSIDE_RAM)
+			return test_why("access fault with stval 0x%lx, want 0x%lx",
+					access_fault_tval, OUTSIDE_RAM);
+		if (*(const uint32_t *)access_fault_sepc != 0x00000073u)
+			return test_why("access fault at 0x%lx, which is not the ecall",
+					access_fault_sepc);
 	}
 	return NULL;
 }
@@ -619,6 +659,7 @@ static const struct {
     {"sbi.legacy.console", check_legacy_console},
     {"sbi.legacy.ipi", check_legacy_ipi},
     {"sbi.legacy.fences", check_legacy_fences},
+    {"sbi.legacy.faults", check_legacy_faults},
     {"sbi.fwft", check_fwft},
     {"sbi.dbtr", check_dbtr},
 };

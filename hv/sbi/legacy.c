@@ -3,8 +3,15 @@
  * SBI v0.1 legacy calls (EIDs 0x00-0x08). They return only a0, and the IPI
  * and fence calls take a *pointer* (a guest virtual address) to the hart
  * mask. Deprecated, but old kernels and tiny guests still use them.
+ *
+ * As the specification says (v3.0, "Legacy Extensions"), a fault Vireo takes
+ * reading the hart mask on the guest's behalf goes back to the guest, with
+ * sepc at the ecall: a load page fault if the guest's page tables refuse the
+ * address, a load access fault if there is no RAM behind it. clear_ipi
+ * returns 1 if an IPI was pending, else 0.
  */
 #include <vireo/sbi.h>
+#include <vireo/vcpu_arch_sbi.h>
 #include <vireo/vm.h>
 
 #define LEGACY_SET_TIMER	      0x00
@@ -44,22 +51,50 @@ static void apply_op(struct vcpu *target, void *ctx)
 	}
 }
 
+/* The guest takes the fault Vireo took reading for it; the ecall does not return. */
+static void redirect_fault(struct sbi_call *call, enum vcpu_guest_fault fault, unsigned long va)
+{
+	struct vcpu *v = call->vcpu;
+
+	if (fault == VCPU_GUEST_PAGE_FAULT) {
+		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_LOAD_PAGE_FAULT, va);
+	} else {
+		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_LOAD_ACCESS, va);
+		sbi_pmu_count(v, SBI_PMU_FW_ACCESS_LOAD);
+	}
+	call->no_return = true;
+}
+
 /* A NULL mask pointer means every hart. */
 static void to_harts(struct sbi_call *call, enum legacy_op op)
 {
 	struct vcpu *v = call->vcpu;
 	struct op_ctx ctx = {v, op};
+	enum vcpu_guest_fault fault;
+	unsigned long fault_va = 0;
 	uint64_t mask;
 
 	if (call->args[0] == 0) {
 		call->error = sbi_for_each_hart(v->vm, 0, (unsigned long)-1, apply_op, &ctx);
 		return;
 	}
-	if (vcpu_arch_read_guest_u64(&v->arch, call->args[0], &mask) != 0) {
-		call->error = SBI_ERR_INVALID_ADDRESS;
+	fault = vcpu_arch_read_guest(&v->arch, call->args[0], &mask, sizeof(mask), &fault_va);
+	if (fault != VCPU_GUEST_OK) {
+		redirect_fault(call, fault, fault_va);
 		return;
 	}
 	call->error = sbi_for_each_hart(v->vm, mask, 0, apply_op, &ctx);
+}
+
+/* Take down the guest's software interrupt, posted or raised; 1 if there was one. */
+static long clear_ipi(struct vcpu *v)
+{
+	bool pending = vcpu_arch_irq_line(&v->arch, VCPU_IRQ_SOFT);
+
+	if (__atomic_fetch_and(&v->requests, ~VCPU_REQ_IPI, __ATOMIC_SEQ_CST) & VCPU_REQ_IPI)
+		pending = true;
+	vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_SOFT, false);
+	return pending ? 1 : 0;
 }
 
 static void legacy_handler(struct sbi_call *call)
@@ -80,7 +115,7 @@ static void legacy_handler(struct sbi_call *call)
 		call->error = sbi_console_getchar(v->vm);
 		break;
 	case LEGACY_CLEAR_IPI:
-		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_SOFT, false);
+		call->error = clear_ipi(v);
 		break;
 	case LEGACY_SEND_IPI:
 		to_harts(call, OP_IPI);

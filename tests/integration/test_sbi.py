@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Issues: SBI v2.0 for guests, virtual timers and interrupts; SBI beyond v2.0 (issue 12,
-item 6)."""
+item 6: STA, SUSP, PMU, SSE, FWFT, DBTR -- SBI v3.0)."""
 import re
 
 import pytest
@@ -22,8 +22,8 @@ def test_every_sbi_function_and_error_code(smp):
     r = boot_vms([vm_spec("sbi", vcpus=4)], smp=smp)
     for check in ("base.ids", "base.probe", "unknown", "time", "ipi", "rfence", "hsm.start",
                   "hsm.status", "hsm.suspend", "dbcn.write", "dbcn.read", "dbcn.write-byte",
-                  "srst", "legacy.console", "legacy.ipi", "legacy.fences", "fwft",
-                  "dbtr"):
+                  "srst", "legacy.console", "legacy.ipi", "legacy.fences", "legacy.faults",
+                  "fwft", "dbtr"):
         assert f"TEST sbi.{check}: PASS" in r.output, (check, r)
     assert "sbi: this line came through DBCN console_write" in r.output, r
     # QEMU 7.2 under OpenSBI v1.1 gives HS-mode none of the FWFT features (no Svadu,
@@ -68,7 +68,7 @@ def test_system_suspend_to_ram_and_resume(smp, sstc):
 @pytest.mark.parametrize("smp", [1, 2])
 def test_pmu_counters_and_firmware_events(smp):
     r = boot_vms([vm_spec("pmu")], smp=smp)
-    for check in ("counters", "set-timer", "ipi-fence", "unsupported", "errors",
+    for check in ("counters", "set-timer", "ipi-fence", "access-fault", "unsupported", "errors",
                   "cycle", "instret", "event-info"):
         assert f"TEST pmu.{check}: PASS" in r.output, (check, r)
     assert_passed(r, "pmu")

@@ -338,17 +338,3 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	vsnprintf(fake.log, sizeof(fake.log), fmt, ap);
 	va_end(ap);
 }
-
-/* The guest's MMU is off in these tests: its virtual addresses are guest-physical. */
-int vcpu_arch_read_guest_u64(struct vcpu_arch *a, unsigned long guest_va, uint64_t *value)
-{
-	uint8_t *p;
-
-	fake.guest_reads++;
-	fake.guest_read_va = guest_va;
-	p = vm_gpa_to_hva(vcpu_of(a)->vm, guest_va, sizeof(*value));
-	if (!p || guest_va % 8)
-		return -VIREO_EFAULT;
-	memcpy(value, p, sizeof(*value));
-	return 0;
-}

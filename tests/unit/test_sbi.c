@@ -241,7 +241,7 @@ static void test_base_values(void **state)
 	sbi_base_init(0x489, 0x8000000000000007UL, 0x20181004);
 	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_SPEC, 0, A1_MARK);
 	assert_returned(0, 0);
-	assert_int_equal(a1(0), 0x02000000); /* v2.0: major 2 in bits 30:24, minor 0 */
+	assert_int_equal(a1(0), 0x03000000); /* v3.0: major 3 in bits 30:24, minor 0 */
 	ECALL(fake_vcpu(0), SBI_EXT_BASE, BASE_IMPL_ID, 0, A1_MARK);
 	assert_returned(0, 0);
 	assert_int_equal(a1(0), SBI_IMPL_ID_VIREO);
@@ -764,11 +764,19 @@ static void test_legacy_timer_and_clear_ipi(void **state)
 	(void)state;
 	legacy(1, 0x00, 5000, 0);
 	assert_int_equal(fake_vcpu(1)->timer.deadline, 5000);
-	legacy(2, 0x03, 0, 0);
+	legacy(2, 0x03, 0, 0); /* nothing pending: 0 */
 	assert_int_equal(fake.irq_line_calls, 1);
 	assert_int_equal(fake.irq_line_vcpu, 2);
 	assert_int_equal(fake.irq_line_irq, VCPU_IRQ_SOFT);
 	assert_false(fake.irq_line_level);
+	/* A raised line, or an IPI posted and not yet taken: 1, and both go down. */
+	fake_vcpu(2)->arch.vs.hvip = BIT(VCPU_IRQ_SOFT);
+	legacy(2, 0x03, 0, 1);
+	assert_int_equal(fake_vcpu(2)->arch.vs.hvip, 0);
+	fake_vcpu(2)->requests = VCPU_REQ_IPI | VCPU_REQ_FENCE_I;
+	legacy(2, 0x03, 0, 1);
+	assert_int_equal(fake_vcpu(2)->requests, VCPU_REQ_FENCE_I);
+	legacy(2, 0x03, 0, 0);
 	/* Legacy set_timer counts for the PMU like TIME's. */
 	assert_int_equal(fake_vcpu(1)->sbi.pmu.fw_events[SBI_PMU_FW_SET_TIMER], 1);
 }
@@ -785,12 +793,46 @@ static void test_legacy_send_ipi(void **state)
 	assert_int_equal(fake.ipis[0] + fake.ipis[2], 0);
 	legacy(0, 0x04, 0, 0); /* no mask: every hart */
 	assert_int_equal(total(fake.ipis), 2 + NVCPUS);
-	/* A mask the guest cannot read, and a mask naming a hart the VM lacks. */
-	legacy(0, 0x04, BAD_ADDR, SBI_ERR_INVALID_ADDRESS);
+	/* A mask naming a hart the VM lacks. */
 	mask = 1UL << NVCPUS | 1;
 	memcpy(fake_ram + 0x400, &mask, sizeof(mask));
 	legacy(0, 0x04, FAKE_RAM_BASE + 0x400, SBI_ERR_INVALID_PARAM);
 	assert_int_equal(total(fake.ipis), 2 + NVCPUS);
+	/* A mask need not be aligned: it is read as the guest would read it. */
+	mask = 0x4;
+	memcpy(fake_ram + 0x403, &mask, sizeof(mask));
+	legacy(0, 0x04, FAKE_RAM_BASE + 0x403, 0);
+	assert_int_equal(fake.ipis[2], 2);
+}
+
+/* v3.0: a fault taken reading the mask goes to the guest, sepc at the ecall. */
+static void assert_mask_fault(unsigned long eid, unsigned long ptr, enum vcpu_exception exc,
+			      unsigned long tval)
+{
+	struct vcpu *v = fake_vcpu(0);
+
+	fake.injections = 0;
+	assert_int_equal(ECALL(v, eid, 0, ptr, A1_MARK), VCPU_CONTINUE);
+	assert_int_equal(sepc(0), SEPC); /* not returned: the trap handler runs next */
+	assert_int_equal(a0(0), ptr);
+	assert_int_equal(a1(0), A1_MARK);
+	assert_int_equal(fake.injections, 1);
+	assert_int_equal(fake.injected, exc);
+	assert_int_equal(fake.injected_tval, tval);
+}
+
+static void test_legacy_mask_faults(void **state)
+{
+	(void)state;
+	for (unsigned long eid = 0x04; eid <= 0x07; eid++) {
+		assert_mask_fault(eid, FAKE_UNMAPPED_VA + 8, VCPU_EXC_LOAD_PAGE_FAULT,
+				  FAKE_UNMAPPED_VA + 8);
+		assert_mask_fault(eid, BAD_ADDR, VCPU_EXC_LOAD_ACCESS, BAD_ADDR);
+		/* The read fails at the first byte past RAM. */
+		assert_mask_fault(eid, RAM_END - 3, VCPU_EXC_LOAD_ACCESS, RAM_END);
+	}
+	assert_int_equal(total(fake.ipis) + total(fake.kicks), 0);
+	assert_int_equal(fake_vcpu(0)->sbi.pmu.fw_events[SBI_PMU_FW_ACCESS_LOAD], 8);
 }
 
 static void test_legacy_fences(void **state)
@@ -2048,6 +2090,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_legacy_console, setup),
 	    cmocka_unit_test_setup(test_legacy_timer_and_clear_ipi, setup),
 	    cmocka_unit_test_setup(test_legacy_send_ipi, setup),
+	    cmocka_unit_test_setup(test_legacy_mask_faults, setup),
 	    cmocka_unit_test_setup(test_legacy_fences, setup),
 	    cmocka_unit_test_setup(test_legacy_shutdown_and_unknown, setup),
 	    cmocka_unit_test_setup(test_sta_set_shmem, setup),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * SBI v2.0 for guests. Each extension is a table entry {EID range, name,
+ * SBI v3.0 for guests. Each extension is a table entry {EID range, name,
  * handler} in its own file under sbi/; sbi_handle_ecall() finds the entry
  * for a7 and calls it with a6 and a0..a5. Unknown EIDs and FIDs return
  * SBI_ERR_NOT_SUPPORTED; nothing a guest passes can crash Vireo.
@@ -43,7 +43,7 @@
 #define SBI_EXT_FWFT	   0x46574654
 #define SBI_EXT_DBTR	   0x44425452
 
-#define SBI_SPEC_VERSION  ((2UL << 24) | 0) /* v2.0 */
+#define SBI_SPEC_VERSION  ((3UL << 24) | 0) /* v3.0 */
 #define SBI_IMPL_ID_VIREO 0x5649524FUL	    /* "VIRO": not a registered id */
 
 /* What an extension handler gets and gives back. */
