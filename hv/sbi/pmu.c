@@ -41,9 +41,9 @@
  *
  * Functions: num_counters, counter_get_info, counter_config_matching,
  * counter_start, counter_stop, counter_fw_read, counter_fw_read_hi (0 on
- * RV64, as the specification says), event_get_info. snapshot_set_shmem is
- * NOT_SUPPORTED (it is optional); the snapshot flags of start and stop are
- * therefore NO_SHMEM.
+ * RV64, as the specification says), event_get_info (at most 65536 entries
+ * a call: more is SBI_ERR_FAILED). snapshot_set_shmem is NOT_SUPPORTED (it
+ * is optional); the snapshot flags of start and stop are therefore NO_SHMEM.
  *
  * A set of counters (base, mask) naming a counter that does not exist is
  * INVALID_PARAM, and so is starting a counter with no event configured.
@@ -336,6 +336,12 @@ struct event_info {
 
 _Static_assert(sizeof(struct event_info) == 16, "event info entry");
 
+/* Vireo's limit on the buffer: 1 MiB, 65536 entries, far more than the events that exist.
+ * Beyond it the call is SBI_ERR_FAILED, as the specification lets an implementation say
+ * of a shared memory range that is outside its own limits; without a limit, one call
+ * could keep the hart busy for seconds, walking a buffer as big as the VM's RAM. */
+#define EVENT_INFO_MAX_ENTRIES 65536UL
+
 /* The entries are copied in and the outputs out one by one (the guest's buffer may span
  * two host runs of its RAM, and the guest may change it meanwhile). */
 static void pmu_event_get_info(struct sbi_call *call)
@@ -354,6 +360,10 @@ static void pmu_event_get_info(struct sbi_call *call)
 		return;
 	if (n > UINT64_MAX / sizeof(e) || !sbi_shmem_ok(call->vcpu, lo, hi, n * sizeof(e))) {
 		call->error = SBI_ERR_INVALID_ADDRESS;
+		return;
+	}
+	if (n > EVENT_INFO_MAX_ENTRIES) {
+		call->error = SBI_ERR_FAILED;
 		return;
 	}
 	/* Check every entry first: a reserved bit anywhere writes nothing. */

@@ -1591,6 +1591,25 @@ static void test_pmu_event_get_info(void **state)
 	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, BAD_ADDR, 0, 0, 0, 0), 0);
 }
 
+/* More than Vireo's limit of 65536 entries (1 MiB) in RAM: FAILED, nothing written. */
+static void test_pmu_event_get_info_limit(void **state)
+{
+	static uint8_t big_ram[(65536 + 1) * 16] __attribute__((aligned(16)));
+	uint32_t out;
+
+	(void)state;
+	memset(&fake_vm.mem, 0, sizeof(fake_vm.mem));
+	guest_mem_add_run(&fake_vm.mem, FAKE_RAM_BASE, sizeof(big_ram), big_ram);
+	memset(big_ram, 0, sizeof(big_ram));
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, FAKE_RAM_BASE, 0, 65537, 0, 0), ERR_FAILED);
+	memcpy(&out, big_ram + 4, 4);
+	assert_int_equal(out, 0);
+	memset(big_ram + 4, 0xff, 4);
+	assert_int_equal(pmu(0, PMU_EVENT_GET_INFO, FAKE_RAM_BASE, 0, 65536, 0, 0), 0);
+	memcpy(&out, big_ram + 4, 4);
+	assert_int_equal(out, 0); /* event 0 exists in no table: not supported, but written */
+}
+
 /* ---------------------------------------------------------------- SSE */
 
 #define EV_LOCAL    0xffff0000UL
@@ -2112,6 +2131,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_pmu_start_stop_errors, setup),
 	    cmocka_unit_test_setup(test_pmu_hardware_counters, setup),
 	    cmocka_unit_test_setup(test_pmu_event_get_info, setup),
+	    cmocka_unit_test_setup(test_pmu_event_get_info_limit, setup),
 	    cmocka_unit_test_setup(test_sse_event_ids, setup),
 	    cmocka_unit_test_setup(test_sse_states, setup),
 	    cmocka_unit_test_setup(test_sse_attributes, setup),
