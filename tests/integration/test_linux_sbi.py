@@ -62,6 +62,18 @@ def test_pmu_and_suspend_to_ram_are_offered_to_userspace(vm):
     assert "mem" in vm.run("cat /sys/power/state"), "no suspend to RAM"
 
 
+def test_perf_counts_cycles_instructions_and_firmware_events(vm):
+    """What perf stat counts, through the SBI PMU (vireo-perfcount: perf_event_open)."""
+    out = vm.run("vireo-perfcount; echo status=$?", timeout=120)
+    counts = dict(re.findall(r"perfcount: (\w+)=(\d+)", out))
+    assert "status=0" in out, out
+    # A loop of 20 million additions retires at least that many instructions.
+    assert int(counts["instructions"]) >= 20000000, out
+    assert int(counts["cycles"]) > 0, out
+    # Firmware events open and count; with Sstc Linux sets its timer itself (0 calls).
+    assert "sbi_set_timer" in counts and "sbi_ipi_sent" in counts, out
+
+
 def steal_ticks(stat):
     """The steal column (the 8th number) of /proc/stat's aggregate cpu line."""
     for line in stat.splitlines():
