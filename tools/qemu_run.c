@@ -89,11 +89,10 @@ static void push_disks(struct argv_vec *a, const struct qemu_run_opts *o)
 		pushf(a, "virtio-blk-device,drive=hd%zu", i);
 		free(file);
 	}
-	/* QEMU 7.2 defaults to legacy virtio-mmio (version 1); Vireo drives version 2. */
-	if (o->ndisks) {
-		push(a, "-global");
-		push(a, "virtio-mmio.force-legacy=false");
-	}
+	/* QEMU 7.2 defaults to legacy virtio-mmio (version 1); Vireo drives version 2, for
+	 * disks and for any other device (the host channel's) given with --qemu-arg. */
+	push(a, "-global");
+	push(a, "virtio-mmio.force-legacy=false");
 }
 
 char **qemu_run_argv(const struct qemu_run_opts *o)

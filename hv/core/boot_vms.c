@@ -13,6 +13,7 @@
 #include <vireo/uart.h>
 #include <vireo/vireo.h>
 #include <vireo/vm.h>
+#include <vireo/vm_chan.h>
 
 static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e,
 			       struct vm_config *cfg)
@@ -127,6 +128,7 @@ void vireo_start_vms(const struct platform *plat)
 	if (plat->plic.present)
 		init_host_irqs(plat);
 	blk_host_probe(plat);
+	vm_chan_init(plat);
 	vm_console_configure(b.header->vm_count > 1,
 			     (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {

@@ -161,8 +161,11 @@ enum vcpu_action vcpu_run_once(struct vcpu *v)
 	take_requests(v);
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
-	v->exits++;
-	vcpu_arch_classify_exit(&v->arch, &v->exit);
+	if (!v->exit_answered && !v->exit_classified) {
+		v->exits++;
+		vcpu_arch_classify_exit(&v->arch, &v->exit);
+	}
+	v->exit_classified = false;
 	return vcpu_handle_exit(v);
 }
 

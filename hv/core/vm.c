@@ -16,6 +16,7 @@
 #include <vireo/time.h>
 #include <vireo/vireo.h>
 #include <vireo/vm.h>
+#include <vireo/vm_chan.h>
 #include <vireo/vm_fdt.h>
 #include <vireo/vm_layout.h>
 #include <vireo/vmid.h>
@@ -95,12 +96,13 @@ static int init_disk(struct vm *vm)
 	vm->disk = kzalloc(sizeof(*vm->disk));
 	if (!vm->disk)
 		return -VIREO_ENOMEM;
-	struct irq_line irq = {vplic_set_level, &vm->plic, VM_VIRTIO_IRQ_BASE};
+	struct irq_line irq = {vplic_set_level, &vm->plic, VM_VIRTIO_IRQ_BASE + VM_VIRTIO_SLOT_BLK};
 	int err = vblk_init(vm->disk, host, c->disk_first_sector, n, c->disk_read_only, &vm->mem,
 			    &irq, vm->name);
 	if (!err)
-		err = mmio_bus_register(&vm->bus, VM_VIRTIO_BASE, VM_VIRTIO_STRIDE,
-					&virtio_dev_mmio_ops, &vm->disk->vdev, "virtio-blk");
+		err = mmio_bus_register(
+		    &vm->bus, VM_VIRTIO_BASE + VM_VIRTIO_SLOT_BLK * VM_VIRTIO_STRIDE,
+		    VM_VIRTIO_STRIDE, &virtio_dev_mmio_ops, &vm->disk->vdev, "virtio-blk");
 	if (err)
 		return err;
 	log_info("VM '%s': disk = host disk %u sectors %lu..%lu (%lu MiB)%s", vm->name,
@@ -108,6 +110,21 @@ static int init_disk(struct vm *vm)
 		 (unsigned long)(c->disk_first_sector + n - 1), (unsigned long)(n / 2048),
 		 vm->disk->read_only ? ", read-only" : "");
 	return 0;
+}
+
+/* The virtio console: a fast console (hvc0) and the agent port on the host channel. */
+static int init_console_dev(struct vm *vm)
+{
+	struct irq_line irq = {vplic_set_level, &vm->plic, VM_VIRTIO_IRQ_BASE + VM_VIRTIO_SLOT_CON};
+
+	vm->console_dev = kzalloc(sizeof(*vm->console_dev));
+	if (!vm->console_dev)
+		return -VIREO_ENOMEM;
+	vcon_init(vm->console_dev, &vm->mem, &irq, &vm_chan_vcon_ops, vm);
+	vm_chan_attach(vm);
+	return mmio_bus_register(&vm->bus, VM_VIRTIO_BASE + VM_VIRTIO_SLOT_CON * VM_VIRTIO_STRIDE,
+				 VM_VIRTIO_STRIDE, &virtio_dev_mmio_ops, &vm->console_dev->vdev,
+				 "virtio-console");
 }
 
 static int init_devices(struct vm *vm)
@@ -125,6 +142,8 @@ static int init_devices(struct vm *vm)
 					"uart");
 	if (!err && vm->config.disk)
 		err = init_disk(vm);
+	if (!err)
+		err = init_console_dev(vm);
 	if (!err && vm->config.testdev) {
 		testdev_init(&vm->testdev);
 		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
@@ -249,7 +268,8 @@ static int load_images(struct vm *vm)
 	    .initrd_start = vm->initrd_gpa,
 	    .initrd_end = vm->initrd_gpa + vm->initrd_size,
 	    .testdev = vm->config.testdev,
-	    .virtio_mask = vm->disk ? 1u : 0u,
+	    .virtio_mask = (vm->disk ? 1u << VM_VIRTIO_SLOT_BLK : 0u) |
+			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u),
 	};
 	/* Built aside and copied in: the top of RAM may straddle two host runs. */
 	void *dtb = kmalloc(VM_DTB_MAX);
@@ -314,6 +334,12 @@ static void drain_disk(struct vm *vm)
 static void vm_free(struct vm *vm)
 {
 	drain_disk(vm);
+	if (vm->console_dev) {
+		/* Off the channel first: from then on nothing else touches the device. */
+		vm_chan_detach(vm, vm->exit_status);
+		kfree(vm->console_dev);
+		vm->console_dev = NULL;
+	}
 	/* Last words, and off the list of consoles with a partial line waiting. */
 	vm_console_flush(&vm->console);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -545,6 +571,9 @@ static void drain_backlog(struct vm *vm)
 
 void vm_console_input(struct vm *vm, uint8_t byte)
 {
+	/* hvc0 too: the guest reads whichever console it runs its shell on. */
+	if (vm->console_dev)
+		vcon_console_input(vm->console_dev, byte);
 	spin_lock(&vm->lock);
 	if (vm->input_head - vm->input_tail < sizeof(vm->input))
 		vm->input[vm->input_head++ % sizeof(vm->input)] = byte;

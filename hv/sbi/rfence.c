@@ -6,8 +6,13 @@
  * out and waited for, so the fence is done when the call returns. The
  * HFENCE functions are for nested hypervisors, which Vireo does not offer.
  */
+#include <vireo/hart.h>
 #include <vireo/sbi.h>
+#include <vireo/sched.h>
+#include <vireo/time.h>
 #include <vireo/vm.h>
+
+#define RFENCE_PAUSE_US 5 /* how long a waiting hart sleeps before it looks again */
 
 #define SBI_RFENCE_FENCE_I	   0
 #define SBI_RFENCE_SFENCE_VMA	   1
@@ -46,10 +51,15 @@ static void wait_done(struct vcpu *target, void *ctx)
 
 	if (target == self)
 		return;
-	/* It applies the fence on its way back into the guest; once out, it is safe. */
+	/* It applies the fence on its way back into the guest; once out, it is safe. The
+	 * kick is on its way: pause rather than spin, so an emulator that runs one hart
+	 * at a time gets to run the target. */
 	while (__atomic_load_n(&target->in_guest, __ATOMIC_ACQUIRE) &&
-	       (vcpu_pending_requests(target) & VCPU_REQ_FENCES))
-		;
+	       (vcpu_pending_requests(target) & VCPU_REQ_FENCES)) {
+		hart_pause(time_us_to_ticks(RFENCE_PAUSE_US));
+		/* The pause borrowed the host timer: the scheduler sets it again. */
+		sched_timer_changed();
+	}
 }
 
 static void rfence_handler(struct sbi_call *call)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* SBI dispatch: a7 selects the extension, a6 the function. */
+#include <vireo/cpu.h>
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
 #include "sbi_ext.h"
@@ -17,6 +18,22 @@ const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned 
 		if (eid >= table[i]->eid_min && eid <= table[i]->eid_max)
 			return table[i];
 	return NULL;
+}
+
+bool sbi_call_is_fast(unsigned long eid, unsigned long fid)
+{
+	switch (eid) {
+	case SBI_EXT_BASE:
+		return true;
+	case SBI_EXT_IPI:
+		return fid == 0;
+	case SBI_EXT_TIME:
+		/* With Sstc the deadline goes into vstimecmp; without, the host timer needs
+		 * the scheduler. */
+		return fid == 0 && cpu_features.sstc;
+	default:
+		return false;
+	}
 }
 
 enum vcpu_action sbi_handle_ecall(struct vcpu *v)

@@ -28,6 +28,7 @@ struct fake_record {
 	unsigned vstimecmp_writes;
 	uint64_t vstimecmp;
 	unsigned timer_changes; /* sched_timer_changed */
+	unsigned pauses;	/* hart_pause */
 	/* vm_stop */
 	unsigned stops;
 	int stop_status;

@@ -17,6 +17,7 @@
 #include <vireo/exit.h>
 #include <vireo/log.h>
 #include <vireo/sbi.h>
+#include <vireo/hart.h>
 #include <vireo/vm.h>
 
 #define DEV_BASE 0x10000000UL
@@ -53,7 +54,46 @@ static struct {
 	uint32_t pmu_insn;
 	bool pmu_from_user;
 	bool pmu_emulates; /* scripted answer */
+	/* what the fast path looks at */
+	unsigned pending_irqs;	    /* hart_pending_irqs */
+	bool fast_eid;		    /* sbi_call_is_fast */
+	unsigned long post_request; /* sbi_handle_ecall posts this to the vCPU */
+	unsigned classifies;	    /* vcpu_arch_classify_slow */
 } fake;
+
+static struct hart the_hart;
+
+struct hart *this_hart(void)
+{
+	return &the_hart;
+}
+
+unsigned hart_pending_irqs(void)
+{
+	return fake.pending_irqs;
+}
+
+unsigned long vcpu_pending_requests(const struct vcpu *v)
+{
+	return v->requests;
+}
+
+/* What arch's classification says about a guest-page fault in the fast path. */
+static struct vcpu_exit scripted_exit;
+
+void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e)
+{
+	(void)a;
+	fake.classifies++;
+	*e = scripted_exit;
+}
+
+bool sbi_call_is_fast(unsigned long eid, unsigned long fid)
+{
+	(void)eid;
+	(void)fid;
+	return fake.fast_eid;
+}
 
 /* The device: records every access and answers from its script. */
 static struct {
@@ -69,6 +109,7 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 {
 	fake.ecalls++;
 	fake.ecall_vcpu = v;
+	v->requests |= fake.post_request;
 	return fake.ecall_action;
 }
 
@@ -165,6 +206,8 @@ static int setup(void **state)
 	memset(&dev, 0, sizeof(dev));
 	memset(&vm, 0, sizeof(vm));
 	memset(&vcpu, 0, sizeof(vcpu));
+	memset(&the_hart, 0, sizeof(the_hart));
+	memset(&scripted_exit, 0, sizeof(scripted_exit));
 	strcpy(vm.name, "guest");
 	vm.state = VM_RUNNING;
 	vm.nvcpus = 1;
@@ -658,6 +701,108 @@ static void test_kind_names(void **state)
 	assert_non_null(vcpu_exit_kind_name((enum vcpu_exit_kind)(VCPU_EXIT_KINDS + 5)));
 }
 
+/* ---------------------------------------------------------------- the fast path */
+
+static void test_fast_path_answers(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
+	fake.fast_eid = true;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+	assert_int_equal(fake.ecalls, 1);
+	assert_ptr_equal(fake.ecall_vcpu, &vcpu);
+	assert_int_equal(vcpu.exits, 1);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_ECALL], 1);
+	assert_false(vcpu.exit_answered);
+}
+
+/* Not one of the fast calls, or the scheduler has work: the ordinary way, untouched. */
+static void test_fast_path_declines(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
+	fake.fast_eid = false;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	fake.fast_eid = true;
+	fake.pending_irqs = HART_IRQ_TIMER;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	fake.pending_irqs = 0;
+	the_hart.requests = HART_REQ_KICK;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	the_hart.requests = 0;
+	vcpu.requests = VCPU_REQ_IPI;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_int_equal(fake.ecalls, 0);
+	assert_int_equal(vcpu.exits, 0);
+	assert_false(vcpu.exit_answered);
+}
+
+/* A call that posts something for this vCPU (an IPI to itself) is answered once, then
+ * the scheduler looks: the ordinary path does not call SBI again. */
+static void test_fast_path_answered_then_scheduler(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
+	fake.fast_eid = true;
+	fake.post_request = VCPU_REQ_IPI;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_answered);
+	assert_int_equal(fake.ecalls, 1);
+	vcpu.exit.kind = VCPU_EXIT_ECALL;
+	assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_CONTINUE);
+	assert_int_equal(fake.ecalls, 1);
+	assert_false(vcpu.exit_answered);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_ECALL], 1);
+}
+
+/* An MMIO load answered in the world switch: the device read, the register set, pc on. */
+static void test_fast_path_mmio(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = 21; /* a load guest-page fault */
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = DEV_BASE + 8,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	dev.read_value = 0x1234;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+	assert_int_equal(dev.reads, 1);
+	assert_int_equal(dev.offset, 8);
+	assert_int_equal(vcpu.arch.gprs.x[REG_A3], 0x1234);
+	assert_int_equal(vcpu.arch.gprs.sepc, PC + 4);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_GUEST_ACCESS], 1);
+	assert_false(vcpu.exit_classified || vcpu.exit_answered);
+}
+
+/* Not plain MMIO (a wild address, an undecodable access): classified once, and the
+ * ordinary way takes that classification without classifying again. */
+static void test_fast_path_mmio_declines_once_classified(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = 21;
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = 0x40000000,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_classified);
+	assert_int_equal(fake.classifies, 1);
+	assert_int_equal(dev.reads, 0);
+	/* A device that refuses stops the VM in the fast path; the answer is kept. */
+	setup(NULL);
+	vcpu.arch.exit.scause = 21;
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = DEV_BASE,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	dev.error = -1;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_answered);
+	assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_VM_ENDED);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(dev.reads, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +826,11 @@ int main(void)
 	    cmocka_unit_test_setup(test_out_of_range_kind, setup),
 	    cmocka_unit_test_setup(test_exit_kinds_counted, setup),
 	    cmocka_unit_test_setup(test_kind_names, setup),
+	    cmocka_unit_test_setup(test_fast_path_answers, setup),
+	    cmocka_unit_test_setup(test_fast_path_declines, setup),
+	    cmocka_unit_test_setup(test_fast_path_answered_then_scheduler, setup),
+	    cmocka_unit_test_setup(test_fast_path_mmio, setup),
+	    cmocka_unit_test_setup(test_fast_path_mmio_declines_once_classified, setup),
 	};
 
 	return cmocka_run_group_tests_name("exit", tests, NULL, NULL);

@@ -410,6 +410,19 @@ static void test_rfence(void **state)
 		assert_int_equal(VVMA(fake_vcpu(i)), 1);
 }
 
+/* A target in its guest is waited for (a pause, not a spin), one that is not is not. */
+static void test_rfence_waits_for_a_running_target(void **state)
+{
+	(void)state;
+	fake_vcpu(2)->in_guest = true;
+	ECALL(fake_vcpu(0), SBI_EXT_RFENCE, 1, 0x4, 0, 0, -1UL);
+	assert_returned(0, 0);
+	assert_int_equal(fake.pauses, 1);
+	assert_int_equal(fake.timer_changes, 1); /* the pause borrowed the host timer */
+	ECALL(fake_vcpu(0), SBI_EXT_RFENCE, 1, 0x8, 0, 0, -1UL);
+	assert_int_equal(fake.pauses, 1);
+}
+
 static void test_rfence_invalid(void **state)
 {
 	(void)state;
@@ -2090,6 +2103,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_for_each_hart_invalid, setup),
 	    cmocka_unit_test_setup(test_ipi, setup),
 	    cmocka_unit_test_setup(test_rfence, setup),
+	    cmocka_unit_test_setup(test_rfence_waits_for_a_running_target, setup),
 	    cmocka_unit_test_setup(test_rfence_invalid, setup),
 	    cmocka_unit_test_setup(test_time_sstc, setup),
 	    cmocka_unit_test_setup(test_time_software, setup),

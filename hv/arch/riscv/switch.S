@@ -47,6 +47,7 @@ vcpu_arch_run:
 	ld	t0, VCPU_GPRS_SEPC(a0)
 	csrw	sepc, t0
 
+.Lenter_guest:
 	ld	x1, GX(1)(a0)
 	ld	x2, GX(2)(a0)
 	ld	x3, GX(3)(a0)
@@ -118,6 +119,56 @@ vcpu_exit_vector:
 
 	csrr	t0, sepc
 	sd	t0, VCPU_GPRS_SEPC(a0)
+	/* The trap CSRs first: a guarded probe in the fast path would overwrite them
+	 * (an SBI call needs none of them). */
+	csrr	t1, scause
+	sd	t1, VCPU_EXIT_SCAUSE(a0)
+	li	t2, VCPU_ARCH_CAUSE_ECALL_VS_ASM
+	beq	t1, t2, .Lfast_call
+	csrr	t0, stval
+	sd	t0, VCPU_EXIT_STVAL(a0)
+	csrr	t0, htval
+	sd	t0, VCPU_EXIT_HTVAL(a0)
+	csrr	t0, htinst
+	sd	t0, VCPU_EXIT_HTINST(a0)
+
+	/*
+	 * The fast path: an SBI call or an MMIO access core can answer with nothing else
+	 * to do (no host interrupt, no request; see vcpu_fast_exit) goes straight back to
+	 * the guest, without restoring the host and going round the scheduler. The
+	 * guest's sstatus and hstatus stay live meanwhile (copied into ctx for the code
+	 * that reads the guest's privilege from them; the C code touches no FP); stvec
+	 * is the host's, so a probe's fault or a bug traps where they are handled.
+	 */
+	li	t2, VCPU_ARCH_CAUSE_LOAD_GPF_ASM
+	beq	t1, t2, .Lfast
+	li	t2, VCPU_ARCH_CAUSE_STORE_GPF_ASM
+	bne	t1, t2, .Lslow
+.Lfast:
+	csrr	t0, sstatus
+	sd	t0, VCPU_GPRS_SSTATUS(a0)
+	csrr	t0, hstatus
+	sd	t0, VCPU_GPRS_HSTATUS(a0)
+.Lfast_call:
+	mv	s1, a0
+	ld	sp, VCPU_HOST_SP(a0)
+	ld	tp, VCPU_HOST_TP(a0)
+	ld	gp, VCPU_HOST_GP(a0)
+	ld	t0, VCPU_HOST_STVEC(a0)
+	csrw	stvec, t0
+	call	vcpu_fast_exit
+	mv	t1, a0
+	mv	a0, s1
+	lla	t0, vcpu_exit_vector
+	csrw	stvec, t0
+	beqz	t1, .Lslow
+	/* Answered: back into the guest with the registers core left in ctx. */
+	ld	t0, VCPU_GPRS_SEPC(a0)
+	csrw	sepc, t0
+	csrw	sscratch, a0
+	j	.Lenter_guest
+
+.Lslow:
 	ld	t1, VCPU_HOST_SSTATUS(a0)
 	csrrw	t0, sstatus, t1
 	sd	t0, VCPU_GPRS_SSTATUS(a0)
@@ -128,15 +179,6 @@ vcpu_exit_vector:
 	csrw	stvec, t0
 	ld	t0, VCPU_HOST_SSCRATCH(a0)
 	csrw	sscratch, t0
-
-	csrr	t0, scause
-	sd	t0, VCPU_EXIT_SCAUSE(a0)
-	csrr	t0, stval
-	sd	t0, VCPU_EXIT_STVAL(a0)
-	csrr	t0, htval
-	sd	t0, VCPU_EXIT_HTVAL(a0)
-	csrr	t0, htinst
-	sd	t0, VCPU_EXIT_HTINST(a0)
 
 	ld	ra, VCPU_HOST_RA(a0)
 	ld	sp, VCPU_HOST_SP(a0)

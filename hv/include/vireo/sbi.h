@@ -72,6 +72,9 @@ extern const unsigned sbi_extension_count;
 /* Find the extension for eid in a table, or NULL. Pure: host-tested. */
 const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned n,
 				   unsigned long eid);
+/* Calls the world switch's fast path may answer (vcpu_fast_ecall): those that always
+ * let the vCPU continue and need nothing from the scheduler. */
+bool sbi_call_is_fast(unsigned long eid, unsigned long fid);
 /* Handle the VS-mode ecall of v (registers in v->arch.gprs). */
 enum vcpu_action sbi_handle_ecall(struct vcpu *v);
 

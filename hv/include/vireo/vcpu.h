@@ -64,6 +64,9 @@ struct vcpu {
 	bool in_guest;		/* between entry and exit right now (remote fences wait on it) */
 
 	struct vcpu_exit exit; /* the last exit, classified */
+	bool exit_classified;  /* the fast path classified the last exit already */
+	bool exit_answered;    /* ...and handled it: `answer` is what it came to */
+	enum vcpu_action answer;
 	uint64_t exits;
 	uint64_t exit_kinds[VCPU_EXIT_KINDS];
 	uint64_t migrations; /* times it moved to another hart */

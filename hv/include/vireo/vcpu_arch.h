@@ -115,6 +115,12 @@ void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e);
 
 #define VCPU_ARCH_CAUSE_ECALL_VS 10 /* scause of an ecall from VS-mode */
 
+/* The last exit was an SBI call (without classifying anything else). */
+static inline bool vcpu_arch_exit_is_ecall(const struct vcpu_arch *a)
+{
+	return a->exit.scause == VCPU_ARCH_CAUSE_ECALL_VS;
+}
+
 /* Describe the exit in a->exit for core (see vireo/vcpu_exit.h). An SBI call and a
  * host interrupt, the exits that come by the thousand, take a few instructions;
  * only the fields their kind defines are set. */

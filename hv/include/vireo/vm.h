@@ -10,6 +10,7 @@
 #include <vireo/spinlock.h>
 #include <vireo/testdev.h>
 #include <vireo/vblk.h>
+#include <vireo/vcon.h>
 #include <vireo/types.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm_console.h>
@@ -65,7 +66,8 @@ struct vm {
 	struct vplic plic;
 	struct vuart uart;
 	struct testdev testdev;
-	struct vblk *disk; /* NULL without a disk */
+	struct vblk *disk;	  /* NULL without a disk */
+	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
 	uint8_t input[256];

@@ -20,6 +20,8 @@
 #define VM_VIRTIO_STRIDE   0x1000UL
 #define VM_VIRTIO_SLOTS	   8
 #define VM_VIRTIO_IRQ_BASE 1 /* slot i uses PLIC source 1 + i */
+#define VM_VIRTIO_SLOT_BLK 0 /* the disk */
+#define VM_VIRTIO_SLOT_CON 1 /* the virtio console: hvc0 and the agent port */
 
 /*
  * Vireo's test device, for MMIO tests: 256 bytes that behave like memory for
