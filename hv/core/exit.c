@@ -103,6 +103,9 @@ static enum vcpu_action handle_pt_walk(struct vcpu *v)
 	};
 
 	vcpu_arch_inject_exception(&v->arch, fault[v->exit.access_type], v->exit.gva);
+	if (v->exit.access_type != VCPU_ACCESS_FETCH)
+		sbi_pmu_count(v, v->exit.access_type == VCPU_ACCESS_STORE ? SBI_PMU_FW_ACCESS_STORE
+									  : SBI_PMU_FW_ACCESS_LOAD);
 	return VCPU_CONTINUE;
 }
 
@@ -201,6 +204,10 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 	case VCPU_EXIT_WFI:
 		return handle_wfi(v);
 	case VCPU_EXIT_ILLEGAL:
+		sbi_pmu_count(v, SBI_PMU_FW_ILLEGAL_INSN);
+		/* A read of a counter the guest's SBI PMU virtualises is answered here. */
+		if (sbi_pmu_emulate_counter_read(v, e->insn, e->from_user))
+			return VCPU_CONTINUE;
 		/* Anything else VS-mode may not do is, to the guest, an illegal instruction. */
 		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
 		return VCPU_CONTINUE;

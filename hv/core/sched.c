@@ -6,6 +6,7 @@
 #include <vireo/log.h>
 #include <vireo/panic.h>
 #include <vireo/power.h>
+#include <vireo/sbi.h>
 #include <vireo/sched.h>
 #include <vireo/spinlock.h>
 #include <vireo/time.h>
@@ -93,6 +94,7 @@ static void unload_current(void)
 	struct hart *h = this_hart();
 
 	if (h->current) {
+		sbi_vcpu_sched_out(h->current); /* steal time starts if it is still runnable */
 		vcpu_arch_put(&h->current->arch);
 		h->current = NULL;
 	}
@@ -107,6 +109,7 @@ static void load(struct vcpu *v)
 	unload_current();
 	vcpu_arch_load(&v->arch);
 	h->current = v;
+	sbi_vcpu_sched_in(v); /* its steal-time record is written here */
 }
 
 /* Remove vCPUs of stopping VMs from this hart; the last one out frees its VM. */

@@ -3,11 +3,12 @@
 #include <vireo/cpu.h>
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
+#include "sbi_ext.h"
 
 const struct sbi_ext *const sbi_extensions[] = {
-    &sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi,
-    &sbi_ext_rfence, &sbi_ext_hsm,  &sbi_ext_srst, &sbi_ext_dbcn,
-};
+    &sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi, &sbi_ext_rfence,
+    &sbi_ext_hsm,    &sbi_ext_srst, &sbi_ext_dbcn, &sbi_ext_pmu, &sbi_ext_susp,
+    &sbi_ext_sta,    &sbi_ext_sse,  &sbi_ext_fwft, &sbi_ext_dbtr};
 const unsigned sbi_extension_count = ARRAY_SIZE(sbi_extensions);
 
 const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned n,
@@ -86,4 +87,17 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 		if (mask & 1)
 			fn(vm->vcpus[base + bit], ctx);
 	return SBI_SUCCESS;
+}
+
+void *sbi_shmem(struct vcpu *v, unsigned long lo, unsigned long hi, uint64_t size)
+{
+	/* On RV64 the low half is the whole address: a high half puts it beyond 2^64. */
+	if (hi != 0)
+		return NULL;
+	return vm_gpa_to_hva(v->vm, lo, size);
+}
+
+bool sbi_shmem_ok(struct vcpu *v, unsigned long lo, unsigned long hi, uint64_t size)
+{
+	return hi == 0 && guest_mem_contains(&v->vm->mem, lo, size);
 }

@@ -50,6 +50,11 @@ static struct {
 	unsigned injections;
 	enum vcpu_exception inject_exc;
 	unsigned long inject_tval;
+	/* sbi_pmu_emulate_counter_read */
+	unsigned pmu_reads;
+	uint32_t pmu_insn;
+	bool pmu_from_user;
+	bool pmu_emulates; /* scripted answer */
 	/* what the fast path looks at */
 	unsigned pending_irqs;	    /* hart_pending_irqs */
 	bool fast_eid;		    /* sbi_call_is_fast */
@@ -119,6 +124,15 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 	fake.ecall_vcpu = v;
 	v->requests |= fake.post_request;
 	return fake.ecall_action;
+}
+
+bool sbi_pmu_emulate_counter_read(struct vcpu *v, uint32_t insn, bool from_user)
+{
+	(void)v;
+	fake.pmu_reads++;
+	fake.pmu_insn = insn;
+	fake.pmu_from_user = from_user;
+	return fake.pmu_emulates;
 }
 
 void vm_stop(struct vm *vm, int status, const char *why)
@@ -536,6 +550,9 @@ static void test_pt_walk_injects_access_fault(void **state)
 	assert_int_equal(dev.reads + dev.writes, 0);
 	assert_int_equal(fake.stops, 0);
 	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_PT_WALK], 3);
+	/* The SBI PMU counts the load and store access faults (there is no fetch event). */
+	assert_int_equal(vcpu.sbi.pmu.fw_events[SBI_PMU_FW_ACCESS_LOAD], 1);
+	assert_int_equal(vcpu.sbi.pmu.fw_events[SBI_PMU_FW_ACCESS_STORE], 1);
 }
 
 /* ---------------------------------------------------------------- wfi, illegal */
@@ -583,9 +600,27 @@ static void test_illegal_injects(void **state)
 		assert_int_equal(fake.inject_exc, VCPU_EXC_ILLEGAL_INSN);
 		assert_int_equal(fake.inject_tval, insns[i]);
 		assert_int_equal(pc(), PC);
+		/* The SBI PMU saw it first (and did not want it), and counted it. */
+		assert_int_equal(fake.pmu_reads, i + 1);
+		assert_int_equal(fake.pmu_insn, insns[i]);
+		assert_int_equal(fake.pmu_from_user, i == 1);
+		assert_int_equal(vcpu.sbi.pmu.fw_events[SBI_PMU_FW_ILLEGAL_INSN], i + 1);
 	}
 	assert_int_equal(fake.stops, 0);
 	assert_false(vcpu.waiting);
+}
+
+/* A read of a counter the guest's SBI PMU virtualises: answered, nothing injected. */
+static void test_illegal_counter_read_emulated(void **state)
+{
+	(void)state;
+	fake.pmu_emulates = true;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL, .insn = 0xc0002573u}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.pmu_reads, 1);
+	assert_int_equal(fake.injections, 0);
+	assert_int_equal(vcpu.sbi.pmu.fw_events[SBI_PMU_FW_ILLEGAL_INSN], 1);
+	assert_int_equal(fake.stops, 0);
 }
 
 /* ---------------------------------------------------------------- fatal exits */
@@ -823,6 +858,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_wfi_vs_mode_blocks, setup),
 	    cmocka_unit_test_setup(test_wfi_vu_mode_is_illegal, setup),
 	    cmocka_unit_test_setup(test_illegal_injects, setup),
+	    cmocka_unit_test_setup(test_illegal_counter_read_emulated, setup),
 	    cmocka_unit_test_setup(test_fatal_kinds_stop_vm, setup),
 	    cmocka_unit_test_setup(test_out_of_range_kind, setup),
 	    cmocka_unit_test_setup(test_exit_kinds_counted, setup),

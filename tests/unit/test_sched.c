@@ -63,7 +63,8 @@ static struct {
 	enum vcpu_action action; /* what vcpu_run_once returns */
 	bool wakeup;		 /* vcpu_has_wakeup_irq answers this (or the timer line) */
 	unsigned runs, wakes, starts, loads, puts, detached, kicks;
-	bool line_at_run; /* vcpu_timer_line at the last run */
+	unsigned sched_ins, sched_outs; /* the SBI hooks (steal time, PMU) */
+	bool line_at_run;		/* vcpu_timer_line at the last run */
 	uint64_t timer_at_first_run;
 } vs[NVCPUS];
 
@@ -260,6 +261,21 @@ void vcpu_arch_put(struct vcpu_arch *a)
 	vs[idx(v)].puts++;
 }
 
+/* The SBI extensions' hooks: on the hart, while the vCPU's state is live there. */
+void sbi_vcpu_sched_in(struct vcpu *v)
+{
+	assert_ptr_equal(cur->current, v);
+	assert_int_equal(vs[idx(v)].sched_ins, vs[idx(v)].loads - 1);
+	vs[idx(v)].sched_ins++;
+}
+
+void sbi_vcpu_sched_out(struct vcpu *v)
+{
+	assert_ptr_equal(cur->current, v);
+	assert_int_equal(vs[idx(v)].sched_outs, vs[idx(v)].puts);
+	vs[idx(v)].sched_outs++;
+}
+
 enum vcpu_action vcpu_run_once(struct vcpu *v)
 {
 	unsigned i = idx(v);
@@ -433,9 +449,12 @@ static void test_round_robin_with_slices(void **state)
 		assert_int_equal(order[s], order[s - 3]);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(counted[i], 3);
-	/* Changing vCPUs saved the old one's state each time. */
-	for (unsigned i = 0; i < 3; i++)
+	/* Changing vCPUs saved the old one's state each time; the SBI hooks saw each. */
+	for (unsigned i = 0; i < 3; i++) {
 		assert_int_equal(vs[i].loads, 3);
+		assert_int_equal(vs[i].sched_ins, vs[i].loads);
+		assert_int_equal(vs[i].sched_outs, vs[i].puts);
+	}
 }
 
 /* An interrupt in the middle of a slice: the same vCPU goes on to the end of
@@ -911,8 +930,9 @@ static void test_reap_stopping_vm(void **state)
 	assert_int_equal(vs[0].detached, 1);
 	assert_int_equal(vs[1].detached, 1);
 	assert_int_equal(vs[2].detached, 0);
-	/* The loaded one was saved before it went. */
+	/* The loaded one was saved before it went (and the SBI hooks were told). */
 	assert_int_equal(vs[1].puts, vs[1].loads);
+	assert_int_equal(vs[1].sched_outs, vs[1].puts);
 	assert_ptr_equal(harts[0].current, y);
 
 	/* The other VM ends too: the hart is empty and sleeps. */

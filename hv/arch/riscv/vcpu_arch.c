@@ -263,6 +263,8 @@ static unsigned long exception_cause(enum vcpu_exception exc)
 		return EXC_LOAD_ACCESS;
 	case VCPU_EXC_STORE_ACCESS:
 		return EXC_STORE_ACCESS;
+	case VCPU_EXC_LOAD_PAGE_FAULT:
+		return EXC_LOAD_PAGE_FAULT;
 	default:
 		return EXC_ILLEGAL_INSN;
 	}

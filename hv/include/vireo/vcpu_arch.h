@@ -84,6 +84,7 @@ enum vcpu_exception {
 	VCPU_EXC_FETCH_ACCESS,
 	VCPU_EXC_LOAD_ACCESS,
 	VCPU_EXC_STORE_ACCESS,
+	VCPU_EXC_LOAD_PAGE_FAULT, /* a legacy SBI call's hart mask the guest cannot read */
 };
 
 /* The guest's integer registers; x0 reads 0 and ignores writes. */

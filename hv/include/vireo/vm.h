@@ -6,6 +6,7 @@
 #include <vireo/gstage.h>
 #include <vireo/guest_mem.h>
 #include <vireo/mmio_bus.h>
+#include <vireo/sbi_state.h>
 #include <vireo/spinlock.h>
 #include <vireo/testdev.h>
 #include <vireo/vblk.h>
@@ -88,6 +89,7 @@ struct vm {
 	gpa_t entry, dtb_gpa, initrd_gpa;
 	uint64_t initrd_size;
 	struct vm_config config; /* kept for reboot */
+	struct sbi_vm_state sbi; /* the SBI extensions' per-VM state (only hv/sbi/ uses it) */
 };
 
 /* Create a VM from its configuration; NULL (with the reason logged) on failure. */
