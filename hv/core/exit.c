@@ -122,7 +122,6 @@ static enum vcpu_action handle_wfi(struct vcpu *v)
 	return VCPU_BLOCK;
 }
 
-/* Something for the scheduler to do before the guest goes back in. */
 /* Anything the scheduler must see before the guest runs again: then no fast return.
  * (A device that moved a deadline leaves the hart's timer to be reprogrammed.) */
 static bool hart_has_work(const struct vcpu *v)
@@ -161,8 +160,8 @@ long vcpu_fast_exit(struct vcpu_arch *a)
 {
 	struct vcpu *v = container_of(a, struct vcpu, arch);
 
-	if (hart_has_work(v))
-		return 0;
+	/* Work for the scheduler is looked for after the answer (it may come from the
+	 * answer itself): then the ordinary way, with the exit already answered. */
 	if (!vcpu_arch_exit_is_ecall(a))
 		return fast_guest_access(v);
 	if (!sbi_call_is_fast(vcpu_arch_get_reg(a, REG_A7), vcpu_arch_get_reg(a, REG_A6)))

@@ -731,28 +731,49 @@ static void test_fast_path_answers(void **state)
 	assert_false(vcpu.exit_answered);
 }
 
-/* Not one of the fast calls, or the scheduler has work: the ordinary way, untouched. */
+/* Not one of the fast calls: the ordinary way, untouched. */
 static void test_fast_path_declines(void **state)
 {
 	(void)state;
 	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
 	fake.fast_eid = false;
 	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
-	fake.fast_eid = true;
-	fake.pending_irqs = HART_IRQ_TIMER;
-	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
-	fake.pending_irqs = 0;
-	the_hart.requests = HART_REQ_KICK;
-	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
-	the_hart.requests = 0;
-	vcpu.requests = VCPU_REQ_IPI;
-	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
-	vcpu.requests = 0;
-	fake.timer_dirty = true; /* the hart's timer waits to be reprogrammed */
-	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
 	assert_int_equal(fake.ecalls, 0);
 	assert_int_equal(vcpu.exits, 0);
 	assert_false(vcpu.exit_answered);
+}
+
+/* The scheduler has work (a host interrupt, a request to the hart or the vCPU, the
+ * hart's timer to reprogram): the call is answered once, then the ordinary way. */
+static void test_fast_path_work_pending(void **state)
+{
+	static const struct {
+		unsigned irqs;
+		unsigned long hart_requests, vcpu_requests;
+		bool timer_dirty;
+	} cases[] = {
+	    {HART_IRQ_TIMER, 0, 0, false},
+	    {0, HART_REQ_KICK, 0, false},
+	    {0, 0, VCPU_REQ_IPI, false},
+	    {0, 0, 0, true},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		setup(NULL);
+		vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
+		fake.fast_eid = true;
+		fake.pending_irqs = cases[i].irqs;
+		the_hart.requests = cases[i].hart_requests;
+		vcpu.requests = cases[i].vcpu_requests;
+		fake.timer_dirty = cases[i].timer_dirty;
+		assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+		assert_int_equal(fake.ecalls, 1);
+		assert_true(vcpu.exit_answered);
+		vcpu.exit.kind = VCPU_EXIT_ECALL;
+		assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_CONTINUE);
+		assert_int_equal(fake.ecalls, 1);
+	}
 }
 
 /* A call that posts something for this vCPU (an IPI to itself) is answered once, then
@@ -865,6 +886,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_kind_names, setup),
 	    cmocka_unit_test_setup(test_fast_path_answers, setup),
 	    cmocka_unit_test_setup(test_fast_path_declines, setup),
+	    cmocka_unit_test_setup(test_fast_path_work_pending, setup),
 	    cmocka_unit_test_setup(test_fast_path_answered_then_scheduler, setup),
 	    cmocka_unit_test_setup(test_fast_path_mmio, setup),
 	    cmocka_unit_test_setup(test_fast_path_mmio_declines_once_classified, setup),
