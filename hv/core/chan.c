@@ -124,6 +124,42 @@ static bool pump_data(struct chan_link *l, unsigned id, struct chan_port *p)
 	return moved;
 }
 
+/* Queue a whole frame (link lock held). */
+static int queue_frame(struct chan_link *l, uint16_t type, uint16_t chan, const void *payload,
+		       uint32_t len)
+{
+	if (len > VX_MAX_PAYLOAD || VX_HDR_SIZE + len > CHAN_OUT_MAX)
+		return -VIREO_EINVAL;
+	if (CHAN_OUT_MAX - l->out_len < VX_HDR_SIZE + len) {
+		l->out_dropped++;
+		return -VIREO_EBUSY;
+	}
+	vx_put_hdr(l->out + l->out_len, type, chan, len);
+	if (len)
+		memcpy(l->out + l->out_len + VX_HDR_SIZE, payload, len);
+	l->out_len += VX_HDR_SIZE + len;
+	return 0;
+}
+
+/* Queued frames go out whole, in order, as far as the transport has room. */
+static void pump_queued(struct chan_link *l)
+{
+	uint32_t sent = 0;
+
+	while (sent < l->out_len) {
+		uint32_t frame = VX_HDR_SIZE + vx_get_u32(l->out + sent);
+
+		if (l->ops->room(l->ctx) < frame)
+			break;
+		l->ops->write(l->ctx, l->out + sent, frame);
+		sent += frame;
+	}
+	if (sent) {
+		memmove(l->out, l->out + sent, l->out_len - sent);
+		l->out_len -= sent;
+	}
+}
+
 /* Have the port's device move data now; take note of what the guest consumed. */
 static void move_data(struct chan_port *p)
 {
@@ -149,6 +185,9 @@ static void pump_locked(struct chan_link *l)
 		if (send_frame(l, LINK_HELLO, 0, b, sizeof(b)))
 			l->say_hello = false;
 	}
+	/* Replies and events before an error: a reply was earned before the error. */
+	if (l->hello_received && !l->say_hello)
+		pump_queued(l);
 	if (l->say_error) {
 		uint8_t b[4];
 
@@ -218,13 +257,20 @@ static bool on_control(void *ctx, const struct vx_hdr *h, const uint8_t *payload
 	case LINK_ERROR:
 		break; /* the host says Vireo broke a rule: answering would only echo it */
 	case LINK_REQUEST: {
-		/* No requests yet (the machine mode adds them): every one is unknown. */
+		/* The control plane queues it; without one, or without room, the host hears
+		 * why at once. */
 		uint8_t b[8] = {0};
+		int err = l->ctl ? -VIREO_EBUSY : -VIREO_ENOSYS;
 
-		if (h->len >= 4)
-			memcpy(b, payload, 4);
-		vx_put_u32(b + 4, (uint32_t)-VIREO_ENOSYS);
-		send_frame(l, LINK_REPLY, 0, b, sizeof(b));
+		if (h->len < 4) {
+			host_error(l, LINK_ERR_PAYLOAD, h->chan);
+			break;
+		}
+		if (l->ctl && l->ctl->request(l->ctl_ctx, payload, h->len))
+			break;
+		memcpy(b, payload, 4);
+		vx_put_u32(b + 4, (uint32_t)err);
+		queue_frame(l, LINK_REPLY, 0, b, sizeof(b));
 		break;
 	}
 	default:
@@ -275,6 +321,36 @@ void chan_link_receive(struct chan_link *l, const uint8_t *bytes, size_t n)
 	}
 	pump_locked(l);
 	spin_unlock(&l->lock);
+	if (l->ctl)
+		l->ctl->run(l->ctl_ctx);
+}
+
+void chan_link_set_ctl(struct chan_link *l, const struct chan_ctl_ops *ops, void *ctx)
+{
+	l->ctl = ops;
+	l->ctl_ctx = ctx;
+}
+
+bool chan_link_flushed(struct chan_link *l)
+{
+	bool flushed;
+
+	spin_lock(&l->lock);
+	flushed = l->out_len == 0;
+	spin_unlock(&l->lock);
+	return flushed;
+}
+
+int chan_link_send(struct chan_link *l, uint16_t type, uint16_t chan, const void *payload,
+		   uint32_t len)
+{
+	int err;
+
+	spin_lock(&l->lock);
+	err = queue_frame(l, type, chan, payload, len);
+	pump_locked(l);
+	spin_unlock(&l->lock);
+	return err;
 }
 
 /* ---------------------------------------------------------------- set-up and ports */

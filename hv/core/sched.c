@@ -96,6 +96,8 @@ static void unload_current(void)
 	if (h->current) {
 		sbi_vcpu_sched_out(h->current); /* steal time starts if it is still runnable */
 		vcpu_arch_put(&h->current->arch);
+		/* Its state is in memory from here (vm_pause waits for this). */
+		__atomic_store_n(&h->current->loaded, false, __ATOMIC_RELEASE);
 		h->current = NULL;
 	}
 }
@@ -107,6 +109,7 @@ static void load(struct vcpu *v)
 	if (h->current == v)
 		return;
 	unload_current();
+	__atomic_store_n(&v->loaded, true, __ATOMIC_RELAXED);
 	vcpu_arch_load(&v->arch);
 	h->current = v;
 	sbi_vcpu_sched_in(v); /* its steal-time record is written here */
@@ -148,7 +151,7 @@ static void expire_timers(struct sched_hart *sh, uint64_t now)
 
 static bool vcpu_runnable(struct vcpu *v)
 {
-	if (v->vm->state != VM_RUNNING)
+	if (v->vm->state != VM_RUNNING || __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
 		return false;
 	if (v->hsm == VCPU_START_PENDING)
 		vcpu_complete_start(v);
@@ -380,6 +383,14 @@ static void update_slice(struct sched_hart *sh, const struct vcpu *v, bool slici
 	sh->slicing = slicing;
 }
 
+void sched_park_current(void)
+{
+	struct vcpu *v = this_hart()->current;
+
+	if (v && __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
+		unload_current();
+}
+
 void sched_step(void)
 {
 	struct sched_hart *sh = this_sched();
@@ -387,6 +398,7 @@ void sched_step(void)
 	struct vcpu *v;
 
 	handle_host_irqs(sh);
+	sched_park_current();
 	reap_stopped(sh);
 	v = pick_next(sh, &runnable);
 	if (!v) {

@@ -29,7 +29,6 @@
 
 static spinlock_t vm_table_lock = SPINLOCK_INIT;
 static struct vm *vm_table[VM_MAX];
-static unsigned next_vm_id;
 static int final_status;
 static bool final_status_set;
 
@@ -375,20 +374,27 @@ static void vm_free(struct vm *vm)
 	kfree(vm);
 }
 
+/* The VM's id is its channel number (docs/channel.md): the console number of the
+ * boot bundle, kept across a reboot. Two VMs alive never share one. */
 static bool table_insert(struct vm *vm)
 {
-	bool ok = false;
+	int slot = -1;
 
 	spin_lock(&vm_table_lock);
-	for (unsigned i = 0; i < VM_MAX && !ok; i++) {
-		if (!vm_table[i]) {
-			vm_table[i] = vm;
-			vm->id = next_vm_id++;
-			ok = true;
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		if (vm_table[i] && vm_table[i]->id == vm->config.console_number) {
+			slot = -1;
+			break;
 		}
+		if (!vm_table[i] && slot < 0)
+			slot = (int)i;
+	}
+	if (slot >= 0) {
+		vm_table[slot] = vm;
+		vm->id = vm->config.console_number;
 	}
 	spin_unlock(&vm_table_lock);
-	return ok;
+	return slot >= 0;
 }
 
 struct vm *vm_create(const struct vm_config *cfg)
@@ -458,12 +464,67 @@ static void record_status(int status)
 	spin_unlock(&vm_table_lock);
 }
 
-static void table_remove(struct vm *vm)
+/* Out of the table: nobody finds it any more. True if it may be freed now; else the
+ * control plane still holds it and its last vm_put frees it. */
+static bool table_remove(struct vm *vm)
 {
+	bool free_now;
+
 	spin_lock(&vm_table_lock);
 	for (unsigned i = 0; i < VM_MAX; i++)
 		if (vm_table[i] == vm)
 			vm_table[i] = NULL;
+	free_now = vm->refs == 0;
+	vm->free_pending = !free_now;
+	spin_unlock(&vm_table_lock);
+	return free_now;
+}
+
+struct vm *vm_find(unsigned id)
+{
+	struct vm *found = NULL;
+
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX && !found; i++) {
+		if (vm_table[i] && vm_table[i]->id == id) {
+			found = vm_table[i];
+			found->refs++;
+		}
+	}
+	spin_unlock(&vm_table_lock);
+	return found;
+}
+
+void vm_put(struct vm *vm)
+{
+	bool free_now;
+
+	spin_lock(&vm_table_lock);
+	free_now = --vm->refs == 0 && vm->free_pending;
+	spin_unlock(&vm_table_lock);
+	if (free_now)
+		vm_free(vm);
+}
+
+void vm_for_each(void (*fn)(struct vm *vm, void *ctx), void *ctx)
+{
+	struct vm *by_id[VM_MAX];
+	unsigned n = 0;
+
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (vm_table[i])
+			by_id[n++] = vm_table[i];
+	/* Ids only grow, so insertion order by id is a short sort. */
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && by_id[j - 1]->id > by_id[j]->id; j--) {
+			struct vm *t = by_id[j];
+
+			by_id[j] = by_id[j - 1];
+			by_id[j - 1] = t;
+		}
+	for (unsigned i = 0; i < n; i++)
+		fn(by_id[i], ctx);
 	spin_unlock(&vm_table_lock);
 }
 
@@ -482,8 +543,8 @@ void vm_vcpu_detached(struct vcpu *v)
 	cfg.rtc_offset_ns = vm_rtc_offset_ns(vm);
 	if (!reboot)
 		record_status(vm->exit_status);
-	table_remove(vm);
-	vm_free(vm);
+	if (table_remove(vm))
+		vm_free(vm);
 	if (reboot) {
 		log_info("VM '%s': rebooting", cfg.name);
 		struct vm *again = vm_create(&cfg);
@@ -495,6 +556,7 @@ void vm_vcpu_detached(struct vcpu *v)
 	}
 	if (vm_alive_count() == 0) {
 		log_info("all VMs have ended; powering off (status %d)", vm_final_status());
+		vm_chan_drain();
 		power_off(vm_final_status());
 	}
 }

@@ -62,6 +62,7 @@ struct vcpu {
 	unsigned long ext_irq;	/* VSEIP level from the virtual PLIC */
 	bool ext_applied;	/* the level last written to the guest's interrupt lines */
 	bool in_guest;		/* between entry and exit right now (remote fences wait on it) */
+	bool loaded;		/* its CSR state is live on its hart (sched.c; atomic) */
 
 	struct vcpu_exit exit; /* the last exit, classified */
 	bool exit_classified;  /* the fast path classified the last exit already */

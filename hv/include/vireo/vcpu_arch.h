@@ -136,6 +136,10 @@ static inline void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit
 	else
 		vcpu_arch_classify_slow(a, e);
 }
+struct ctl_regs;
+/* The registers as the guest sees them (vireo/ctl.h), of a vCPU that is not loaded. */
+void vcpu_arch_get_regs(const struct vcpu_arch *a, struct ctl_regs *r);
+void vcpu_arch_set_regs(struct vcpu_arch *a, const struct ctl_regs *r);
 /* Words for an architectural cause number (diagnostics). */
 const char *vcpu_arch_cause_name(unsigned long cause);
 /* The trap CSRs of the last exit in words, for a diagnostic line:
