@@ -156,14 +156,44 @@ static long fast_guest_access(struct vcpu *v)
 	return 1;
 }
 
-long vcpu_fast_exit(struct vcpu_arch *a)
+/*
+ * Another hart's IPI to a vCPU that has the hart to itself: a kick with a request
+ * for it (an IPI, a fence, an interrupt line), nothing the scheduler must see. Made
+ * live here, and the guest goes back in. Anything more, and the ordinary way.
+ */
+static long fast_host_ipi(struct vcpu *v)
 {
-	struct vcpu *v = container_of(a, struct vcpu, arch);
+	struct hart *h = this_hart();
+	unsigned long kick = HART_REQ_KICK;
 
-	/* Work for the scheduler is looked for after the answer (it may come from the
-	 * answer itself): then the ordinary way, with the exit already answered. */
-	if (!vcpu_arch_exit_is_ecall(a))
-		return fast_guest_access(v);
+	/* The world switch saved only what C may clobber and returns only that: nothing
+	 * here changes a guest register (vcpu_refresh_entry leaves an SBI event's delivery,
+	 * which does, posted; hart_has_work below then sends it the ordinary way). */
+	if (!sched_vcpu_alone(v) || hart_pending_irqs() != HART_IRQ_IPI || sched_timer_is_dirty() ||
+	    v->vm->state != VM_RUNNING || __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
+		return 0;
+	/* Acknowledge first: an IPI sent after this raises it again. */
+	hart_ack_ipi();
+	if (!__atomic_compare_exchange_n(&h->requests, &kick, 0, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE) &&
+	    kick != 0)
+		return 0; /* the scheduler's to see (the IPI is taken; its requests stay) */
+	v->exits++;
+	v->exit_kinds[VCPU_EXIT_INTERRUPT]++;
+	vcpu_refresh_entry(v);
+	if (hart_has_work(v)) {
+		v->exit_answered = true;
+		v->answer = VCPU_CONTINUE;
+		return 0;
+	}
+	return 1;
+}
+
+/* An SBI call the world switch may answer itself (sbi_call_is_fast). */
+static long fast_ecall(struct vcpu *v)
+{
+	struct vcpu_arch *a = &v->arch;
+
 	if (!sbi_call_is_fast(vcpu_arch_get_reg(a, REG_A7), vcpu_arch_get_reg(a, REG_A6)))
 		return 0;
 	v->exits++;
@@ -177,6 +207,19 @@ long vcpu_fast_exit(struct vcpu_arch *a)
 		return 0;
 	}
 	return 1;
+}
+
+/* Work for the scheduler is looked for after the answer (it may come from the answer
+ * itself): then the ordinary way, with the exit already answered. */
+long vcpu_fast_exit(struct vcpu_arch *a)
+{
+	struct vcpu *v = container_of(a, struct vcpu, arch);
+
+	if (vcpu_arch_exit_is_ecall(a))
+		return fast_ecall(v);
+	if (vcpu_arch_exit_is_host_ipi(a))
+		return fast_host_ipi(v);
+	return fast_guest_access(v);
 }
 
 enum vcpu_action vcpu_handle_exit(struct vcpu *v)

@@ -10,6 +10,7 @@
 #include <vireo/panic.h>
 #include <vireo/platform.h>
 #include <vireo/power.h>
+#include <vireo/sbi.h>
 #include <vireo/time.h>
 #include <vireo/trap.h>
 #include <vireo/vireo.h>
@@ -90,6 +91,7 @@ void vireo_main(unsigned long boot_hartid, const void *fdt)
 		power_off(1);
 	}
 	cpu_init_hart();
+	sbi_index_extensions();
 	print_banner(boot_hartid);
 	host_rtc_init(&host_platform.rtc, host_platform.timebase_hz);
 	/* The DTB is Vireo's to edit: the host's seed is wiped from it here. */

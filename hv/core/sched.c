@@ -23,10 +23,10 @@ struct sched_hart {
 	unsigned assigned;   /* vCPUs placed here, attached or about to be */
 	uint64_t slice_end;
 	bool timer_dirty;
-	bool slicing;	      /* the host timer carries slice_end */
-	bool idle;	      /* asleep with nothing to run */
-	unsigned nr_runnable; /* as of its last pick: what balancing compares */
-};
+	bool slicing;		/* the host timer carries slice_end */
+	bool idle;		/* asleep with nothing to run */
+	unsigned nr_runnable;	/* as of its last pick: what balancing compares */
+} __attribute__((aligned(64))); /* a line each: harts write their own; this_sched shifts */
 
 static struct sched_hart sched_harts[VIREO_MAX_HARTS];
 
@@ -383,6 +383,12 @@ static void update_slice(struct sched_hart *sh, const struct vcpu *v, bool slici
 	sh->slicing = slicing;
 }
 
+bool sched_vcpu_alone(const struct vcpu *v)
+{
+	return this_hart()->current == v &&
+	       __atomic_load_n(&this_sched()->count, __ATOMIC_RELAXED) == 1;
+}
+
 void sched_park_current(void)
 {
 	struct vcpu *v = this_hart()->current;
@@ -412,6 +418,11 @@ void sched_step(void)
 			return;
 	}
 	update_slice(sh, v, runnable > 1);
+	/* A vCPU alone on its hart waits in wfi in the hart itself: whatever it waits for
+	 * (its timer, an IPI, a device) interrupts the hart and brings it out, without
+	 * the trip through the scheduler a trapped wfi takes. With company, wfi gives
+	 * the hart away. */
+	vcpu_arch_set_wfi_exits(&v->arch, sh->count > 1);
 	load(v);
 	run(sh, v, runnable > 1);
 }

@@ -133,14 +133,15 @@ static void apply_irqs(struct vcpu *v)
 		vcpu_timer_apply(v);
 }
 
-/* Take the posted requests (only if there are any: the exchange is not free). */
-static void take_requests(struct vcpu *v)
+/* Take the posted requests among `which` (only if there are any: the atomic is not
+ * free); the others stay posted. */
+static void take_requests(struct vcpu *v, unsigned long which)
 {
 	unsigned long req;
 
-	if (!__atomic_load_n(&v->requests, __ATOMIC_RELAXED))
+	if (!(__atomic_load_n(&v->requests, __ATOMIC_RELAXED) & which))
 		return;
-	req = __atomic_exchange_n(&v->requests, 0, __ATOMIC_ACQ_REL);
+	req = __atomic_fetch_and(&v->requests, ~which, __ATOMIC_ACQ_REL) & which;
 	/* An IPI is an edge: once raised it stays until the guest clears it. */
 	if (req & VCPU_REQ_IPI)
 		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_SOFT, true);
@@ -152,13 +153,19 @@ static void take_requests(struct vcpu *v)
 		sbi_sse_deliver(v);
 }
 
+void vcpu_refresh_entry(struct vcpu *v)
+{
+	apply_irqs(v);
+	take_requests(v, VCPU_REQ_IPI | VCPU_REQ_FENCES);
+}
+
 enum vcpu_action vcpu_run_once(struct vcpu *v)
 {
 	apply_irqs(v);
 	/* Announce first, then take the requests: a remote fence requested after this
 	 * point sees in_guest and waits for the kick to bring us out. */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
-	take_requests(v);
+	take_requests(v, ~0UL);
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
 	if (!v->exit_answered && !v->exit_classified) {

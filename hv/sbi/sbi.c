@@ -2,6 +2,7 @@
 /* SBI dispatch: a7 selects the extension, a6 the function. */
 #include <vireo/cpu.h>
 #include <vireo/sbi.h>
+#include <vireo/string.h>
 #include <vireo/vm.h>
 #include "sbi_ext.h"
 
@@ -18,6 +19,53 @@ const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned 
 		if (eid >= table[i]->eid_min && eid <= table[i]->eid_max)
 			return table[i];
 	return NULL;
+}
+
+/* Open addressing over single-EID extensions; legacy (a range) is checked first. */
+#define SBI_INDEX_SLOTS 64
+
+static struct {
+	unsigned long eid;
+	const struct sbi_ext *ext; /* NULL: a free slot, the end of a probe */
+} sbi_index[SBI_INDEX_SLOTS];
+/* Fibonacci hashing; kept in memory (one load) rather than built in every lookup. */
+static uint64_t sbi_hash_multiplier;
+
+static unsigned eid_slot(unsigned long eid)
+{
+	return (unsigned)((eid * sbi_hash_multiplier) >> 58); /* 6 bits: 64 slots */
+}
+
+void sbi_index_extensions(void)
+{
+	memset(sbi_index, 0, sizeof(sbi_index));
+	sbi_hash_multiplier = 0x9e3779b97f4a7c15UL;
+	for (unsigned i = 0; i < sbi_extension_count; i++) {
+		const struct sbi_ext *e = sbi_extensions[i];
+		unsigned s;
+
+		if (e->eid_min != e->eid_max)
+			continue;
+		for (s = eid_slot(e->eid_min); sbi_index[s].ext; s = (s + 1) % SBI_INDEX_SLOTS)
+			;
+		sbi_index[s].eid = e->eid_min;
+		sbi_index[s].ext = e;
+	}
+}
+
+static inline const struct sbi_ext *lookup(unsigned long eid)
+{
+	if (eid <= SBI_EXT_LEGACY_MAX)
+		return &sbi_ext_legacy;
+	for (unsigned s = eid_slot(eid); sbi_index[s].ext; s = (s + 1) % SBI_INDEX_SLOTS)
+		if (sbi_index[s].eid == eid)
+			return sbi_index[s].ext;
+	return NULL;
+}
+
+const struct sbi_ext *sbi_lookup_ext(unsigned long eid)
+{
+	return lookup(eid);
 }
 
 bool sbi_call_is_fast(unsigned long eid, unsigned long fid)
@@ -54,7 +102,7 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 	call.args[3] = vcpu_arch_get_reg(a, REG_A0 + 3);
 	call.args[4] = vcpu_arch_get_reg(a, REG_A0 + 4);
 	call.args[5] = vcpu_arch_get_reg(a, REG_A0 + 5);
-	ext = sbi_find_ext(sbi_extensions, sbi_extension_count, call.eid);
+	ext = lookup(call.eid);
 
 	if (ext)
 		ext->handler(&call);

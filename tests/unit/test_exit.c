@@ -61,6 +61,8 @@ static struct {
 	unsigned long post_request; /* sbi_handle_ecall posts this to the vCPU */
 	unsigned classifies;	    /* vcpu_arch_classify_slow */
 	bool timer_dirty;	    /* sched_timer_is_dirty */
+	bool alone;		    /* sched_vcpu_alone */
+	unsigned acks, refreshes;   /* hart_ack_ipi, vcpu_refresh_entry */
 	bool read_moves_timer;	    /* dev_read calls sched_timer_changed */
 } fake;
 
@@ -74,6 +76,24 @@ struct hart *this_hart(void)
 unsigned hart_pending_irqs(void)
 {
 	return fake.pending_irqs;
+}
+
+bool sched_vcpu_alone(const struct vcpu *v)
+{
+	(void)v;
+	return fake.alone;
+}
+
+void hart_ack_ipi(void)
+{
+	fake.acks++;
+	fake.pending_irqs &= ~HART_IRQ_IPI;
+}
+
+void vcpu_refresh_entry(struct vcpu *v)
+{
+	fake.refreshes++;
+	v->requests = 0;
 }
 
 void sched_timer_changed(void)
@@ -813,6 +833,48 @@ static void test_fast_path_mmio(void **state)
 	assert_false(vcpu.exit_classified || vcpu.exit_answered);
 }
 
+/* Another hart's IPI for a vCPU alone on its hart, with only a kick: what was posted
+ * is made live and the guest goes back in. */
+static void test_fast_path_host_ipi(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_HOST_IPI;
+	fake.alone = true;
+	fake.pending_irqs = HART_IRQ_IPI;
+	the_hart.requests = HART_REQ_KICK;
+	vcpu.requests = VCPU_REQ_IPI;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+	assert_int_equal(fake.acks, 1);
+	assert_int_equal(fake.refreshes, 1);
+	assert_int_equal(the_hart.requests, 0);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_INTERRUPT], 1);
+	assert_false(vcpu.exit_answered);
+	/* An IPI with no request at all (the kick was taken already) is answered too. */
+	fake.pending_irqs = HART_IRQ_IPI;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+}
+
+/* The scheduler's business: company on the hart, another interrupt, a request other
+ * than a kick, the hart's timer, a VM that pauses or ends. */
+static void test_fast_path_host_ipi_declines(void **state)
+{
+	for (unsigned i = 0; i < 6; i++) {
+		setup(state);
+		vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_HOST_IPI;
+		fake.alone = i != 0;
+		fake.pending_irqs = HART_IRQ_IPI | (i == 1 ? HART_IRQ_TIMER : 0);
+		the_hart.requests = HART_REQ_KICK | (i == 2 ? HART_REQ_RESCHED : 0);
+		fake.timer_dirty = i == 3;
+		vm.paused = i == 4;
+		vm.state = i == 5 ? VM_STOPPING : VM_RUNNING;
+		assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+		assert_int_equal(fake.refreshes, 0);
+		assert_false(vcpu.exit_answered);
+		/* Declined with the requests left for the scheduler. */
+		assert_true(the_hart.requests & HART_REQ_KICK);
+	}
+}
+
 /* A device that moves a deadline during a fast access (an RTC alarm): the access is
  * answered, then the scheduler runs and reprograms the hart's timer. */
 static void test_fast_path_mmio_timer_moved(void **state)
@@ -891,6 +953,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_fast_path_mmio, setup),
 	    cmocka_unit_test_setup(test_fast_path_mmio_declines_once_classified, setup),
 	    cmocka_unit_test_setup(test_fast_path_mmio_timer_moved, setup),
+	    cmocka_unit_test_setup(test_fast_path_host_ipi, setup),
+	    cmocka_unit_test_setup(test_fast_path_host_ipi_declines, setup),
 	};
 
 	return cmocka_run_group_tests_name("exit", tests, NULL, NULL);

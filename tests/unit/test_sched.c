@@ -65,6 +65,7 @@ static struct {
 	unsigned runs, wakes, starts, loads, puts, detached, kicks;
 	unsigned sched_ins, sched_outs; /* the SBI hooks (steal time, PMU) */
 	bool line_at_run;		/* vcpu_timer_line at the last run */
+	int wfi_exits;			/* vcpu_arch_set_wfi_exits: -1 never set */
 	uint64_t timer_at_first_run;
 } vs[NVCPUS];
 
@@ -251,6 +252,11 @@ void vcpu_arch_load(struct vcpu_arch *a)
 	assert_null(cur->current);
 	assert_ptr_equal(v->hart, cur);
 	vs[idx(v)].loads++;
+}
+
+void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits)
+{
+	vs[idx(container_of(a, struct vcpu, arch))].wfi_exits = exits;
 }
 
 void vcpu_arch_put(struct vcpu_arch *a)
@@ -510,6 +516,32 @@ static void test_block_gives_hart_away(void **state)
 	/* Nothing left: the hart sleeps. */
 	assert_int_equal(step_who(0), -1);
 	assert_int_equal(hs[0].wfis, 1);
+}
+
+/* wfi waits in the hart for a vCPU alone on it, and exits when another shares it. */
+static void test_wfi_exits_only_with_company(void **state)
+{
+	(void)state;
+	nharts = 1;
+	attach(0, 0, 0);
+	vs[0].wfi_exits = -1;
+	vs[0].action = VCPU_YIELD; /* one trip a step */
+	assert_int_equal(step_who(0), 0);
+	assert_int_equal(vs[0].wfi_exits, 0);
+	attach(1, 0, 0);
+	vs[1].action = VCPU_YIELD;
+	vs[0].wfi_exits = vs[1].wfi_exits = -1;
+	for (unsigned s = 0; s < 2; s++) {
+		int who = step_who(0);
+
+		assert_true(who >= 0);
+		assert_int_equal(vs[who].wfi_exits, 1);
+	}
+	/* Even one that is not runnable counts (it may be started at any time). */
+	vcpus[1].hsm = VCPU_STOPPED;
+	vs[0].wfi_exits = -1;
+	assert_int_equal(step_who(0), 0);
+	assert_int_equal(vs[0].wfi_exits, 1);
 }
 
 /* Slicing starts when a second vCPU becomes runnable next to one that ran alone
@@ -1011,6 +1043,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_round_robin_with_slices, setup),
 	    cmocka_unit_test_setup(test_slice_survives_interrupt, setup),
 	    cmocka_unit_test_setup(test_block_gives_hart_away, setup),
+	    cmocka_unit_test_setup(test_wfi_exits_only_with_company, setup),
 	    cmocka_unit_test_setup(test_slice_timer_armed_when_slicing_starts, setup),
 	    cmocka_unit_test_setup(test_waiting_vcpu_skipped_until_wakeup, setup),
 	    cmocka_unit_test_setup(test_idle_sleeps_until_earliest_deadline, setup),

@@ -152,6 +152,7 @@ static void classify_virtual_insn(struct vcpu_arch *a, struct vcpu_exit *e)
 }
 
 _Static_assert(VCPU_ARCH_CAUSE_ECALL_VS == EXC_ECALL_VS, "the fast path's ecall cause");
+_Static_assert(VCPU_ARCH_CAUSE_HOST_IPI == (CAUSE_INTERRUPT | IRQ_S_SOFT), "the fast path's IPI");
 
 void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e)
 {

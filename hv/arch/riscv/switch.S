@@ -102,7 +102,7 @@ vcpu_arch_run:
 vcpu_exit_vector:
 	csrrw	a0, sscratch, a0	/* a0 = ctx, sscratch = guest a0 */
 	/* The registers C may clobber, and s1 (ours below), first: enough for an SBI
-	 * call in the fast path, whose handlers read only a0-a7. */
+	 * call or the hart's IPI in the fast path (.Lfast_call). */
 	sd	x1, GX(1)(a0)
 	sd	x2, GX(2)(a0)
 	sd	x3, GX(3)(a0)
@@ -133,6 +133,8 @@ vcpu_exit_vector:
 	sd	t1, VCPU_EXIT_SCAUSE(a0)
 	li	t2, VCPU_ARCH_CAUSE_ECALL_VS_ASM
 	beq	t1, t2, .Lfast_call
+	li	t2, VCPU_ARCH_CAUSE_HOST_IPI_ASM
+	beq	t1, t2, .Lfast_call
 	/* Anything else may read or write any register through ctx: all of them. */
 	sd	x8, GX(8)(a0)
 	sd	x18, GX(18)(a0)
@@ -153,8 +155,8 @@ vcpu_exit_vector:
 	sd	t0, VCPU_EXIT_HTINST(a0)
 
 	/*
-	 * The fast path: an SBI call or an MMIO access core can answer with nothing else
-	 * to do (no host interrupt, no request; see vcpu_fast_exit) goes straight back to
+	 * The fast path: an SBI call, an MMIO access or the IPI of another hart that core
+	 * can answer with nothing else to do (see vcpu_fast_exit) goes straight back to
 	 * the guest, without restoring the host and going round the scheduler. The
 	 * guest's sstatus and hstatus stay live meanwhile (copied into ctx for the code
 	 * that reads the guest's privilege from them; the C code touches no FP); stvec
@@ -178,7 +180,9 @@ vcpu_exit_vector:
 	j	.Lenter_guest
 
 	/*
-	 * An SBI call: s0 and s2-s11 still hold the guest's values (C preserves them)
+	 * An SBI call or the hart's IPI (whose answers touch no register but a0-a7 and
+	 * sepc, and neither sstatus nor hstatus in ctx, which are stale here): s0 and
+	 * s2-s11 still hold the guest's values (C preserves them)
 	 * and are not in ctx yet. Answered, only what was saved comes back; declined,
 	 * the rest is saved before the ordinary way.
 	 */

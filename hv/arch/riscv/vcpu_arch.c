@@ -54,7 +54,8 @@ void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0,
 	a->gprs.x[10] = a0;
 	a->gprs.x[11] = a1;
 	a->gprs.sepc = entry;
-	/* sret lands in VS-mode (SPV=1, SPP=S); wfi traps so the hart can be reused (VTW).
+	/* sret lands in VS-mode (SPV=1, SPP=S); wfi traps so the hart can be reused (VTW,
+	 * until the scheduler says the vCPU has the hart to itself).
 	 * FS and VS: the HS-level half of the two-level enable; the guest's vsstatus
 	 * decides its own half. */
 	a->gprs.sstatus = SSTATUS_SPP | (cpu_guest.fp ? SSTATUS_FS_INITIAL : 0) |
@@ -205,6 +206,14 @@ void vcpu_arch_put(struct vcpu_arch *a)
 	fp_save(a);
 	vector_save(a);
 	csr_write(hgatp, 0);
+}
+
+void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits)
+{
+	if (exits)
+		a->gprs.hstatus |= HSTATUS_VTW;
+	else
+		a->gprs.hstatus &= ~HSTATUS_VTW;
 }
 
 void vcpu_arch_set_irq_line(struct vcpu_arch *a, unsigned irq, bool level)

@@ -72,6 +72,10 @@ extern const unsigned sbi_extension_count;
 /* Find the extension for eid in a table, or NULL. Pure: host-tested. */
 const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned n,
 				   unsigned long eid);
+/* The extension table as a hash by EID, built once on the boot hart before any VM (and
+ * by tests): an ecall finds its extension in a step or two, whichever it is. */
+void sbi_index_extensions(void);
+const struct sbi_ext *sbi_lookup_ext(unsigned long eid);
 /* Calls the world switch's fast path may answer (vcpu_fast_ecall): those that always
  * let the vCPU continue and need nothing from the scheduler. */
 bool sbi_call_is_fast(unsigned long eid, unsigned long fid);

@@ -77,6 +77,10 @@ struct vcpu {
 
 /* One trip into the guest and the handling of the exit that ends it (on v's hart). */
 enum vcpu_action vcpu_run_once(struct vcpu *v);
+/* What others posted since the guest was entered, made live before it goes back in:
+ * interrupt lines, IPIs and fences (the fast path's share of vcpu_run_once; requests
+ * that change guest registers stay posted for the ordinary way). */
+void vcpu_refresh_entry(struct vcpu *v);
 /* START_PENDING -> STARTED: reset to the start address given to hart_start. */
 void vcpu_complete_start(struct vcpu *v);
 /* A waiting (wfi/suspended) vCPU whose interrupt arrived becomes runnable. */

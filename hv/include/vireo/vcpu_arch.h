@@ -113,12 +113,19 @@ static inline void vcpu_arch_skip_insn(struct vcpu_arch *a, unsigned length)
 /* The exits that are not the two hot ones (below). */
 void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e);
 
-#define VCPU_ARCH_CAUSE_ECALL_VS 10 /* scause of an ecall from VS-mode */
+#define VCPU_ARCH_CAUSE_ECALL_VS 10		 /* scause of an ecall from VS-mode */
+#define VCPU_ARCH_CAUSE_HOST_IPI (1UL << 63 | 1) /* the hart's own software interrupt */
 
 /* The last exit was an SBI call (without classifying anything else). */
 static inline bool vcpu_arch_exit_is_ecall(const struct vcpu_arch *a)
 {
 	return a->exit.scause == VCPU_ARCH_CAUSE_ECALL_VS;
+}
+
+/* The last exit was the hart's IPI (another hart wants something of this one). */
+static inline bool vcpu_arch_exit_is_host_ipi(const struct vcpu_arch *a)
+{
+	return a->exit.scause == VCPU_ARCH_CAUSE_HOST_IPI;
 }
 
 /* Describe the exit in a->exit for core (see vireo/vcpu_exit.h). An SBI call and a
@@ -136,6 +143,9 @@ static inline void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit
 	else
 		vcpu_arch_classify_slow(a, e);
 }
+/* Whether the guest's wfi (in VS-mode) exits to Vireo or waits in the hart. */
+void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits);
+
 struct ctl_regs;
 /* The registers as the guest sees them (vireo/ctl.h), of a vCPU that is not loaded. */
 void vcpu_arch_get_regs(const struct vcpu_arch *a, struct ctl_regs *r);
