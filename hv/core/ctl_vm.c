@@ -206,6 +206,18 @@ static int op_vm_stop(struct ctl_call *c)
 	return err;
 }
 
+static int op_vm_catch(struct ctl_call *c)
+{
+	int err;
+	struct vm *vm = arg_vm(c, 8, &err);
+
+	if (!vm)
+		return err;
+	err = vm->state == VM_RUNNING ? vm_set_catch(vm, ctl_get_u32(c->args + 4)) : -VIREO_EINVAL;
+	vm_put(vm);
+	return err;
+}
+
 const struct ctl_op_entry ctl_core_ops[] = {
     {CTL_OP_INFO, "info", op_info},
     {CTL_OP_VM_LIST, "vm-list", op_vm_list},
@@ -216,5 +228,6 @@ const struct ctl_op_entry ctl_core_ops[] = {
     {CTL_OP_MEM_READ, "mem-read", op_mem_read},
     {CTL_OP_MEM_WRITE, "mem-write", op_mem_write},
     {CTL_OP_VM_STOP, "vm-stop", op_vm_stop},
+    {CTL_OP_VM_CATCH, "vm-catch", op_vm_catch},
 };
 const unsigned ctl_core_op_count = ARRAY_SIZE(ctl_core_ops);

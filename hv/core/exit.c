@@ -22,6 +22,7 @@ static const struct {
     [VCPU_EXIT_WFI] = {"wfi", "wfi"},
     [VCPU_EXIT_ILLEGAL] = {"illegal", "illegal instruction"},
     [VCPU_EXIT_UNREADABLE] = {"unreadable", "unreadable instruction"},
+    [VCPU_EXIT_BREAKPOINT] = {"breakpoint", "breakpoint"},
     [VCPU_EXIT_UNKNOWN] = {"other", "unexpected exception"},
 };
 
@@ -40,6 +41,9 @@ static enum vcpu_action vm_fault(struct vcpu *v, const char *what)
 {
 	char trap[160];
 
+	/* A host that catches faults decides instead (a debugger, a sandbox's handler). */
+	if (v->vm->catch & VM_CATCH_FAULT)
+		return vm_catch(v, VM_CATCH_FAULT);
 	vcpu_arch_describe_exit(&v->arch, trap, sizeof(trap));
 	printk("vireo: VM '%s' vCPU %u: %s (%s; stopping the VM\n", v->vm->name, v->id, what, trap);
 	vcpu_dump(v);
@@ -250,8 +254,16 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 		/* A read of a counter the guest's SBI PMU virtualises is answered here. */
 		if (sbi_pmu_emulate_counter_read(v, e->insn, e->from_user))
 			return VCPU_CONTINUE;
+		if (v->vm->catch & VM_CATCH_ILLEGAL)
+			return vm_catch(v, VM_CATCH_ILLEGAL);
 		/* Anything else VS-mode may not do is, to the guest, an illegal instruction. */
 		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
+		return VCPU_CONTINUE;
+	case VCPU_EXIT_BREAKPOINT:
+		if (v->vm->catch & VM_CATCH_BREAKPOINT)
+			return vm_catch(v, VM_CATCH_BREAKPOINT);
+		/* Caught no more (the catch changes only at the next load): the guest's own. */
+		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_BREAKPOINT, vcpu_arch_pc(&v->arch));
 		return VCPU_CONTINUE;
 	case VCPU_EXIT_FETCH:
 		return vm_fault(v, "instruction fetch from outside guest RAM");

@@ -91,6 +91,9 @@ void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned 
 	bool loaded = vcpu_is_loaded(v);
 
 	vcpu_arch_reset(&v->arch, entry, a0, a1, v->vm->hgatp, cpu_features.sstc);
+	/* What the host catches survives the guest's resets (a hart_start). */
+	vcpu_arch_set_catch(&v->arch, v->vm->catch & VM_CATCH_BREAKPOINT,
+			    v->vm->catch & VM_CATCH_ILLEGAL);
 	vcpu_timer_reset(v, cpu_features.sstc);
 	v->waiting = false;
 	/* The reset cleared the guest's interrupt lines: nothing is applied any more. */

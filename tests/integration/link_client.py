@@ -13,6 +13,7 @@ LINK_VM_EXIT, LINK_ERROR, LINK_REQUEST, LINK_REPLY, LINK_EVENT = 6, 7, 8, 9, 10
 
 OP_INFO, OP_VM_LIST, OP_VM_PAUSE, OP_VM_RESUME = 0x1, 0x2, 0x3, 0x4
 OP_GET_REGS, OP_SET_REGS, OP_MEM_READ, OP_MEM_WRITE, OP_VM_STOP = 0x5, 0x6, 0x7, 0x8, 0x9
+OP_VM_CATCH = 0xa
 
 REGS_FORMAT = "<75Q"  # x[32] (x[0] = pc), f[32], fcsr, priv, 9 S-level CSRs
 REGS_NAMES = ["x%d" % i for i in range(32)] + ["f%d" % i for i in range(32)] + [
@@ -115,12 +116,14 @@ def pack_regs(regs):
 
 
 def wait_console(log, text, timeout=60):
+    """The console so far, once a whole line holding text is in it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if os.path.exists(log):
             with open(log, "rb") as f:
                 data = f.read().decode(errors="replace")
-            if text in data:
+            at = data.find(text)
+            if at >= 0 and "\n" in data[at:]:
                 return data
         time.sleep(0.1)
     raise LinkError("%r never appeared on the console" % text)

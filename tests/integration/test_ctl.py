@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import BUILD, VIREO, guest
-from link_client import (LINK_VM_EXIT, OP_GET_REGS, OP_INFO, OP_MEM_READ, OP_MEM_WRITE,
+from link_client import (LINK_EVENT, LINK_VM_EXIT, OP_GET_REGS, OP_VM_CATCH, OP_INFO, OP_MEM_READ, OP_MEM_WRITE,
                          OP_SET_REGS, OP_VM_LIST, OP_VM_PAUSE, OP_VM_RESUME, OP_VM_STOP, Link,
                          pack_regs, spawn_vireo, unpack_regs, wait_console)
 
@@ -27,6 +27,30 @@ def regs_of(link, vm, vcpu=0):
     r, data = link.request(OP_GET_REGS, struct.pack("<II", vm, vcpu))
     assert r == 0, r
     return unpack_regs(data)
+
+
+CATCH_FAULT, CATCH_BREAKPOINT = 1, 2
+
+
+def caught(link, vm):
+    """The next CTL_EVENT_CAUGHT of the VM (it is paused)."""
+    _, _, p = link.wait_for(lambda t, c, p: t == LINK_EVENT and
+                            struct.unpack("<HHI", p[:8]) == (1, 0, vm))
+    names = ("vcpu", "why", "cause", "pc", "tval", "gpa", "insn", "kind")
+    return dict(zip(names, struct.unpack("<IIQQQQII", p[8:56])))
+
+
+def step_over(link, vm, pc, **set_regs):
+    """Wait until the caught VM is parked, move its vCPU 0 past the 4-byte
+    instruction at pc and set registers; the new registers."""
+    assert link.request(OP_VM_PAUSE, vm_args(vm))[0] == 0
+    regs = regs_of(link, vm)
+    assert regs["x0"] == pc
+    regs["x0"] = pc + 4
+    for name, value in set_regs.items():
+        regs["x%d" % {"a5": 15}[name]] = value
+    assert link.request(OP_SET_REGS, struct.pack("<II", vm, 0) + pack_regs(regs))[0] == 0
+    return regs
 
 
 def vm_list(link):
@@ -48,6 +72,7 @@ def machine(tmp_path_factory):
     proc = spawn_vireo(VIREO, link, vms, log=log)
     try:
         link.hello()
+        wait_console(log, "[ctl-a] ctl: mailbox at")
         text = wait_console(log, "[ctl-b] ctl: mailbox at")
         yield link, proc, log, text
     finally:
@@ -60,7 +85,7 @@ def machine(tmp_path_factory):
 
 
 def mailbox_of(text, vm_name):
-    m = re.search(r"\[%s\] ctl: mailbox at (0x[0-9a-f]+)" % vm_name, text)
+    m = re.search(r"\[%s\] ctl: mailbox at (0x[0-9a-f]+), spinning" % vm_name, text)
     assert m, text[-2000:]
     return int(m.group(1), 16)
 
@@ -111,10 +136,25 @@ def test_ctl_whole_story(machine):
     r, data = link.request(OP_MEM_READ, struct.pack("<IIQ", 1, 8, box))
     assert (r, data) == (0, struct.pack("<Q", 1))
 
+    # Catch its breakpoint and its wild load; move it past each, give the load a value.
+    assert link.request(OP_VM_CATCH, struct.pack("<II", 1, CATCH_FAULT | CATCH_BREAKPOINT))[0] == 0
+    assert link.request(OP_VM_RESUME, vm_args(1))[0] == 0
+    ev = caught(link, 1)
+    assert ev["why"] == CATCH_BREAKPOINT and ev["vcpu"] == 0 and ev["cause"] == 3
+    assert link.request(OP_MEM_READ, struct.pack("<IIQ", 1, 4, ev["pc"])) == \
+        (0, struct.pack("<I", 0x00100073))  # ebreak
+    regs = step_over(link, 1, ev["pc"])
+    assert link.request(OP_VM_RESUME, vm_args(1))[0] == 0
+    ev = caught(link, 1)
+    assert ev["why"] == CATCH_FAULT and ev["gpa"] == 0x40000000 and ev["cause"] == 21  # load guest-page fault
+    assert ev["pc"] > regs["x0"]
+    step_over(link, 1, ev["pc"], a5=0xfeed)
     assert link.request(OP_VM_RESUME, vm_args(1))[0] == 0
     _, _, p = link.wait_for(lambda t, c, p: t == LINK_VM_EXIT and c == 1)
     assert struct.unpack("<i", p[:4])[0] == 0
-    assert "[ctl-a] ctl: mailbox 0x1, s10 0x1234" in wait_console(log, "s10 0x1234")
+    out = wait_console(log, "ctl: loaded")
+    assert "[ctl-a] ctl: mailbox 0x1, s10 0x1234" in out
+    assert "[ctl-a] ctl: past the breakpoint" in out and "[ctl-a] ctl: loaded 0xfeed" in out
     assert 1 not in vm_list(link)
 
 

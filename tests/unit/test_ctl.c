@@ -37,6 +37,7 @@ static struct {
 	bool pause_fails;
 	struct ctl_regs regs_set;
 	unsigned regs_sets;
+	unsigned catch_set;
 } fake;
 
 static struct vm *fake_vm(unsigned id)
@@ -86,6 +87,15 @@ void vm_resume(struct vm *vm)
 bool vm_is_parked(const struct vm *vm)
 {
 	return vm->paused;
+}
+
+int vm_set_catch(struct vm *vm, unsigned catch)
+{
+	if (catch & ~VM_CATCH_ALL)
+		return -VIREO_EINVAL;
+	vm->catch = catch;
+	fake.catch_set++;
+	return 0;
 }
 
 void vm_stop(struct vm *vm, int status, const char *why)
@@ -430,6 +440,23 @@ static void test_stop(void **state)
 	assert_int_equal(fake.stops, 1);
 }
 
+static void test_catch(void **state)
+{
+	uint8_t b[8];
+
+	(void)state;
+	args_vm(b, 1, CTL_CATCH_FAULT | CTL_CATCH_BREAKPOINT);
+	assert_int_equal(result_of(CTL_OP_VM_CATCH, b, 8), 0);
+	assert_int_equal(fake.vms[0].catch, VM_CATCH_FAULT | VM_CATCH_BREAKPOINT);
+	args_vm(b, 1, 0x80);
+	assert_int_equal(result_of(CTL_OP_VM_CATCH, b, 8), -VIREO_EINVAL);
+	assert_int_equal(result_of(CTL_OP_VM_CATCH, b, 4), -VIREO_EINVAL);
+	fake.vms[1].state = VM_STOPPING;
+	args_vm(b, 2, CTL_CATCH_FAULT);
+	assert_int_equal(result_of(CTL_OP_VM_CATCH, b, 8), -VIREO_EINVAL);
+	assert_int_equal(fake.catch_set, 1);
+}
+
 /* Replies wait for room on the link and go out whole, in order. */
 static void test_replies_wait_for_room(void **state)
 {
@@ -475,6 +502,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replies_wait_for_room, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event, setup, teardown),
 	};

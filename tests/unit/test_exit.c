@@ -56,14 +56,15 @@ static struct {
 	bool pmu_from_user;
 	bool pmu_emulates; /* scripted answer */
 	/* what the fast path looks at */
-	unsigned pending_irqs;	    /* hart_pending_irqs */
-	bool fast_eid;		    /* sbi_call_is_fast */
-	unsigned long post_request; /* sbi_handle_ecall posts this to the vCPU */
-	unsigned classifies;	    /* vcpu_arch_classify_slow */
-	bool timer_dirty;	    /* sched_timer_is_dirty */
-	bool alone;		    /* sched_vcpu_alone */
-	unsigned acks, refreshes;   /* hart_ack_ipi, vcpu_refresh_entry */
-	bool read_moves_timer;	    /* dev_read calls sched_timer_changed */
+	unsigned pending_irqs;	      /* hart_pending_irqs */
+	bool fast_eid;		      /* sbi_call_is_fast */
+	unsigned long post_request;   /* sbi_handle_ecall posts this to the vCPU */
+	unsigned classifies;	      /* vcpu_arch_classify_slow */
+	bool timer_dirty;	      /* sched_timer_is_dirty */
+	bool alone;		      /* sched_vcpu_alone */
+	unsigned catches, caught_why; /* vm_catch */
+	unsigned acks, refreshes;     /* hart_ack_ipi, vcpu_refresh_entry */
+	bool read_moves_timer;	      /* dev_read calls sched_timer_changed */
 } fake;
 
 static struct hart the_hart;
@@ -76,6 +77,14 @@ struct hart *this_hart(void)
 unsigned hart_pending_irqs(void)
 {
 	return fake.pending_irqs;
+}
+
+enum vcpu_action vm_catch(struct vcpu *v, unsigned why)
+{
+	(void)v;
+	fake.catches++;
+	fake.caught_why = why;
+	return VCPU_YIELD;
 }
 
 bool sched_vcpu_alone(const struct vcpu *v)
@@ -489,6 +498,37 @@ static void test_mmio_unmapped_stops_vm(void **state)
 		assert_vm_faulted(handle(mmio_exit(DEV_BASE, store, 4, !store, REG_A3, 4)), PC);
 		assert_string_not_equal(fake.stop_why, why);
 	}
+}
+
+/* Caught exits go to the host instead of their usual fate: nothing stopped, nothing
+ * injected, the vCPU yields with the VM paused (vm_catch). */
+static void test_catches(void **state)
+{
+	vm.catch = VM_CATCH_FAULT;
+	assert_int_equal(handle(mmio_exit(0x40000000, false, 4, true, REG_A3, 4)), VCPU_YIELD);
+	assert_int_equal(fake.catches, 1);
+	assert_int_equal(fake.caught_why, VM_CATCH_FAULT);
+	assert_int_equal(fake.stops, 0);
+	/* Illegal instructions: caught only when asked, after the PMU had its look. */
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL, .insn = 0xffffffffu}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.injections, 1);
+	vm.catch = VM_CATCH_ILLEGAL;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL, .insn = 0xffffffffu}),
+			 VCPU_YIELD);
+	assert_int_equal(fake.caught_why, VM_CATCH_ILLEGAL);
+	assert_int_equal(fake.injections, 1);
+	/* A breakpoint caught; one that arrives after the catch ended is the guest's. */
+	vm.catch = VM_CATCH_BREAKPOINT;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_BREAKPOINT}), VCPU_YIELD);
+	assert_int_equal(fake.caught_why, VM_CATCH_BREAKPOINT);
+	vm.catch = 0;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_BREAKPOINT}), VCPU_CONTINUE);
+	assert_int_equal(fake.inject_exc, VCPU_EXC_BREAKPOINT);
+	assert_int_equal(fake.inject_tval, PC);
+	assert_int_equal(fake.catches, 3);
+	setup(state);
+	assert_vm_faulted(handle(mmio_exit(0x40000000, false, 4, true, REG_A3, 4)), PC);
 }
 
 static void test_mmio_undecodable_stops_vm(void **state)
@@ -941,6 +981,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_wfi_vs_mode_blocks, setup),
 	    cmocka_unit_test_setup(test_wfi_vu_mode_is_illegal, setup),
 	    cmocka_unit_test_setup(test_illegal_injects, setup),
+	    cmocka_unit_test_setup(test_catches, setup),
 	    cmocka_unit_test_setup(test_illegal_counter_read_emulated, setup),
 	    cmocka_unit_test_setup(test_fatal_kinds_stop_vm, setup),
 	    cmocka_unit_test_setup(test_out_of_range_kind, setup),

@@ -181,6 +181,14 @@ void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e)
 	case EXC_VIRTUAL_INSTRUCTION:
 		classify_virtual_insn(a, e);
 		break;
+	/* These two reach Vireo only while the host catches them (vcpu_arch_set_catch). */
+	case EXC_BREAKPOINT:
+		e->kind = VCPU_EXIT_BREAKPOINT;
+		break;
+	case EXC_ILLEGAL_INSN:
+		e->kind = VCPU_EXIT_ILLEGAL;
+		e->insn = (uint32_t)a->exit.stval; /* the spec's stval: the instruction, or 0 */
+		break;
 	default:
 		e->kind = VCPU_EXIT_UNKNOWN;
 		break;

@@ -208,6 +208,12 @@ void vcpu_arch_put(struct vcpu_arch *a)
 	csr_write(hgatp, 0);
 }
 
+void vcpu_arch_set_catch(struct vcpu_arch *a, bool breakpoints, bool illegal)
+{
+	a->hcfg.hedeleg = HEDELEG_GUEST & ~(breakpoints ? BIT(EXC_BREAKPOINT) : 0) &
+			  ~(illegal ? BIT(EXC_ILLEGAL_INSN) : 0);
+}
+
 void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits)
 {
 	if (exits)
@@ -274,6 +280,8 @@ static unsigned long exception_cause(enum vcpu_exception exc)
 		return EXC_STORE_ACCESS;
 	case VCPU_EXC_LOAD_PAGE_FAULT:
 		return EXC_LOAD_PAGE_FAULT;
+	case VCPU_EXC_BREAKPOINT:
+		return EXC_BREAKPOINT;
 	default:
 		return EXC_ILLEGAL_INSN;
 	}

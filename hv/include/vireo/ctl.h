@@ -37,7 +37,34 @@ enum ctl_op {
 	CTL_OP_MEM_READ = 0x0007,      /* u32 vm, u32 len, u64 gpa -> len bytes (len <= 4096) */
 	CTL_OP_MEM_WRITE = 0x0008,     /* u32 vm, u32 len, u64 gpa, bytes -> () */
 	CTL_OP_VM_STOP = 0x0009,       /* u32 vm, i32 status -> (): the VM ends with that status */
+	CTL_OP_VM_CATCH = 0x000a,      /* u32 vm, u32 catches (CTL_CATCH_*) -> () */
 };
+
+/* Exits a host program can catch (CTL_OP_VM_CATCH): the VM pauses, CTL_EVENT_CAUGHT. */
+enum ctl_catch {
+	CTL_CATCH_FAULT = 1,	  /* what would stop the VM: an unmapped access, a bad fetch */
+	CTL_CATCH_BREAKPOINT = 2, /* ebreak */
+	CTL_CATCH_ILLEGAL = 4,	  /* an illegal instruction */
+};
+
+enum ctl_event_type {
+	CTL_EVENT_CAUGHT = 0x0001, /* struct ctl_caught */
+};
+
+/* CTL_EVENT_CAUGHT: the VM is paused (its vCPUs leave their harts at once). */
+struct ctl_caught {
+	uint32_t vcpu;
+	uint32_t why;	/* one CTL_CATCH_* */
+	uint64_t cause; /* the architecture's cause (scause) */
+	uint64_t pc;	/* where the vCPU stopped: the instruction that trapped */
+	uint64_t tval;	/* the trap value (stval): faulting address or instruction */
+	uint64_t gpa;	/* a guest-physical address that faulted, else 0 */
+	uint32_t insn;	/* the trapping instruction when known, else 0 */
+	uint32_t kind;	/* Vireo's exit kind (enum vcpu_exit_kind), for diagnostics */
+};
+
+#define CTL_CAUGHT_SIZE 48
+_Static_assert(sizeof(struct ctl_caught) == CTL_CAUGHT_SIZE, "the wire layout");
 
 /* Events Vireo sends unasked are LINK_EVENT frames: u16 event, u16 0, u32 vm, data.
  * Event numbers follow the op groups (0x03xx the debugger's, 0x04xx sandboxes'). */

@@ -85,6 +85,7 @@ enum vcpu_exception {
 	VCPU_EXC_LOAD_ACCESS,
 	VCPU_EXC_STORE_ACCESS,
 	VCPU_EXC_LOAD_PAGE_FAULT, /* a legacy SBI call's hart mask the guest cannot read */
+	VCPU_EXC_BREAKPOINT,
 };
 
 /* The guest's integer registers; x0 reads 0 and ignores writes. */
@@ -143,6 +144,15 @@ static inline void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit
 	else
 		vcpu_arch_classify_slow(a, e);
 }
+/* The trap value of the last exit (the faulting address, or the instruction). */
+static inline unsigned long vcpu_arch_exit_tval(const struct vcpu_arch *a)
+{
+	return a->exit.stval;
+}
+
+/* Whether the guest's breakpoints and illegal instructions come to Vireo instead of its
+ * own trap handler (from the next load of the vCPU). */
+void vcpu_arch_set_catch(struct vcpu_arch *a, bool breakpoints, bool illegal);
 /* Whether the guest's wfi (in VS-mode) exits to Vireo or waits in the hart. */
 void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits);
 

@@ -95,6 +95,7 @@ struct vm {
 	unsigned refs;		 /* under the VM table's lock */
 	bool free_pending;	 /* the last vCPU left while referenced: the last vm_put frees */
 	bool paused;		 /* its vCPUs are not scheduled (atomic) */
+	unsigned catch;		 /* VM_CATCH_*: exits the host program handles */
 	struct sbi_vm_state sbi; /* the SBI extensions' per-VM state (only hv/sbi/ uses it) */
 };
 
@@ -129,6 +130,19 @@ void vm_for_each(void (*fn)(struct vm *vm, void *ctx), void *ctx);
  */
 int vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
+/*
+ * Catches: exits that, instead of their usual fate, pause the VM and go to the host
+ * program as an event (CTL_EVENT_CAUGHT) for it to decide: a debugger, a sandbox's
+ * handler. It then reads and changes the paused VM and resumes or stops it.
+ */
+#define VM_CATCH_FAULT	    BIT(0) /* what would stop the VM (unmapped access, bad fetch) */
+#define VM_CATCH_BREAKPOINT BIT(1) /* ebreak (no longer the guest's own) */
+#define VM_CATCH_ILLEGAL    BIT(2) /* illegal instructions (no longer the guest's own) */
+#define VM_CATCH_ALL	    (VM_CATCH_FAULT | VM_CATCH_BREAKPOINT | VM_CATCH_ILLEGAL)
+/* Set the VM's catches (it is paused meanwhile); -VIREO_EINVAL for unknown bits. */
+int vm_set_catch(struct vm *vm, unsigned catch);
+/* On v's hart, from its exit: pause the VM and tell the host why (vcpu_handle_exit). */
+enum vcpu_action vm_catch(struct vcpu *v, unsigned why);
 /* Paused, and every vCPU's state in memory (none loaded on a hart, none in the guest). */
 bool vm_is_parked(const struct vm *vm);
 /* Print the state of every vCPU of every VM (console debug key). */
