@@ -107,6 +107,7 @@ $(BUILD)/vireo.bin: $(BUILD)/vireo.elf
 
 # ---------------------------------------------------------------- guests
 -include guests/tests/guests.mk
+-include guests/sandbox/sandbox.mk
 -include bench/bench.mk
 -include guests/linux/linux.mk
 

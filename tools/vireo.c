@@ -30,7 +30,7 @@ static const char usage[] =
     "(see configs/README.md). A SPEC is the same keys as key=value, comma-separated,\n"
     "bootargs last (it takes the rest):\n"
     "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
-    "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev rtc\n"
+    "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev rtc sandbox\n"
     "        rtc_offset\n"
     "\n"
     "Machine options (override [machine]):\n"

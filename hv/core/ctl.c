@@ -23,6 +23,7 @@ struct ctl_table {
 /* Every module's ops; a module adds its table here. */
 static const struct ctl_table ctl_tables[] = {
     {ctl_core_ops, &ctl_core_op_count},
+    {ctl_sandbox_ops, &ctl_sandbox_op_count},
 };
 
 struct ctl_slot {

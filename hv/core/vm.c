@@ -10,6 +10,7 @@
 #include <vireo/mm.h>
 #include <vireo/power.h>
 #include <vireo/printf.h>
+#include <vireo/sandbox.h>
 #include <vireo/sbi.h>
 #include <vireo/sched.h>
 #include <vireo/string.h>
@@ -131,6 +132,10 @@ static int init_console_dev(struct vm *vm)
 static int init_devices(struct vm *vm)
 {
 	int err;
+
+	/* A sandbox has no devices: everything it does goes through its SBI calls. */
+	if (vm->config.sandbox)
+		return sandbox_create(vm);
 
 	mmio_bus_init(&vm->bus);
 	vplic_init(&vm->plic, VM_PLIC_NUM_SOURCES, 2 * vm->nvcpus, plic_notify, vm);
@@ -348,7 +353,8 @@ static void drain_disk(struct vm *vm)
 
 static void vm_free(struct vm *vm)
 {
-	/* First: a firing alarm reaches into the PLIC and the vCPUs. */
+	/* First: a firing alarm reaches into the PLIC and the vCPUs, a time budget too. */
+	sandbox_destroy(vm);
 	vm_rtc_destroy(vm);
 	drain_disk(vm);
 	if (vm->console_dev) {

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Freestanding memory and string functions (also what GCC may call implicitly). */
+/*
+ * Freestanding memory and string functions (also what GCC may call implicitly).
+ * memcpy and memset are `used`: under LTO a call GCC makes up late (to zero or copy
+ * a large struct) must still find them.
+ */
 #include <vireo/string.h>
 #include <vireo/types.h>
 
-void *memcpy(void *dst, const void *src, size_t n)
+__attribute__((used)) void *memcpy(void *dst, const void *src, size_t n)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
@@ -29,7 +33,7 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
-void *memset(void *dst, int c, size_t n)
+__attribute__((used)) void *memset(void *dst, int c, size_t n)
 {
 	uint8_t *d = dst;
 

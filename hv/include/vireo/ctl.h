@@ -131,6 +131,8 @@ struct ctl_op_entry {
 /* Tables of ops, one per module (ctl.c lists them). */
 extern const struct ctl_op_entry ctl_core_ops[];
 extern const unsigned ctl_core_op_count;
+extern const struct ctl_op_entry ctl_sandbox_ops[]; /* core/ctl_sandbox.c: 0x04xx */
+extern const unsigned ctl_sandbox_op_count;
 
 struct chan_link;
 /* Serve requests arriving on this link (vm_chan.c, once the link is up). */

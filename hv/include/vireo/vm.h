@@ -18,6 +18,7 @@
 #include <vireo/vuart.h>
 
 struct vm_rtc;
+struct sandbox;
 
 #define VM_MAX_VCPUS	VPLIC_MAX_HARTS
 #define VM_NAME_MAX	32
@@ -49,6 +50,7 @@ struct vm_config {
 	bool console_muted;	 /* console=off */
 	bool no_rtc;		 /* rtc=off: no real-time clock device */
 	int64_t rtc_offset_ns;	 /* the guest clock minus the host's (rtc_offset, localtime) */
+	bool sandbox;		 /* driven by the host call by call (vireo/sandbox.h) */
 };
 
 struct vm {
@@ -97,6 +99,7 @@ struct vm {
 	bool paused;		 /* its vCPUs are not scheduled (atomic) */
 	unsigned catch;		 /* VM_CATCH_*: exits the host program handles */
 	struct sbi_vm_state sbi; /* the SBI extensions' per-VM state (only hv/sbi/ uses it) */
+	struct sandbox *sandbox; /* a sandbox's state (core/sandbox.c), else NULL */
 };
 
 /* Create a VM from its configuration; NULL (with the reason logged) on failure. */
@@ -139,6 +142,9 @@ void vm_resume(struct vm *vm);
 #define VM_CATCH_BREAKPOINT BIT(1) /* ebreak (no longer the guest's own) */
 #define VM_CATCH_ILLEGAL    BIT(2) /* illegal instructions (no longer the guest's own) */
 #define VM_CATCH_ALL	    (VM_CATCH_FAULT | VM_CATCH_BREAKPOINT | VM_CATCH_ILLEGAL)
+/* Not a catch to set but a reason: the vCPU stopped because it was asked to
+ * (VCPU_REQ_STOP: a sandbox's time budget ran out). */
+#define VM_CATCH_STOP BIT(3)
 /* Set the VM's catches (it is paused meanwhile); -VIREO_EINVAL for unknown bits. */
 int vm_set_catch(struct vm *vm, unsigned catch);
 /* On v's hart, from its exit: pause the VM and tell the host why (vcpu_handle_exit). */
