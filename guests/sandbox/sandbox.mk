@@ -56,6 +56,7 @@ endef
 
 SANDBOX_PROGRAMS :=
 $(eval $(call sandbox_program,sbtest,$(SANDBOX_DIR)/tests/sbtest.c))
+$(eval $(call sandbox_program,sbbench,bench/sandbox/sbbench.c))
 
 .PHONY: sandbox-guests
 sandbox-guests: $(SANDBOX_PROGRAMS)

@@ -161,6 +161,23 @@ static int op_write(struct ctl_call *c)
 	return err;
 }
 
+static int op_stats(struct ctl_call *c)
+{
+	int err;
+	struct vm *vm = arg_vm(c, 4, &err);
+	struct ctl_sandbox_stats s;
+
+	if (!vm)
+		return err;
+	err = sandbox_stats(vm, &s);
+	if (!err) {
+		memcpy(c->out, &s, sizeof(s)); /* Vireo is little-endian, like the wire */
+		c->out_len = sizeof(s);
+	}
+	vm_put(vm);
+	return err;
+}
+
 const struct ctl_op_entry ctl_sandbox_ops[] = {
     {CTL_OP_SANDBOX_OPEN, "sandbox-open", op_open},
     {CTL_OP_SANDBOX_CALL, "sandbox-call", op_call},
@@ -170,5 +187,6 @@ const struct ctl_op_entry ctl_sandbox_ops[] = {
     {CTL_OP_SANDBOX_MAP, "sandbox-map", op_map},
     {CTL_OP_SANDBOX_READ, "sandbox-read", op_read},
     {CTL_OP_SANDBOX_WRITE, "sandbox-write", op_write},
+    {CTL_OP_SANDBOX_STATS, "sandbox-stats", op_stats},
 };
 const unsigned ctl_sandbox_op_count = ARRAY_SIZE(ctl_sandbox_ops);

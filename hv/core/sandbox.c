@@ -52,6 +52,8 @@ struct sandbox {
 	bool budgeted;
 	uint64_t left;
 	uint64_t expires;
+
+	struct ctl_sandbox_stats stats;
 };
 
 static struct sandbox *sandbox_of(const struct vm *vm)
@@ -240,6 +242,7 @@ long sandbox_hostcall(struct vcpu *v, uint64_t name_gpa, uint64_t name_len, cons
 	memcpy(h.args, args, sizeof(h.args));
 	memcpy(ev, &h, sizeof(h)); /* Vireo is little-endian, like the wire */
 	budget_pause(sb);
+	sb->stats.hostcalls++;
 	set_state(sb, CTL_SANDBOX_HOSTCALL);
 	*action = stop_for_host(v, CTL_EVENT_SANDBOX_HOSTCALL, ev, sizeof(h) + (uint32_t)name_len);
 	/* Until the host answers, a0 says it failed (a host that resets never answers). */
@@ -288,6 +291,7 @@ enum vcpu_action sandbox_catch(struct vcpu *v, unsigned why)
 	for (unsigned i = 1; i < 32; i++)
 		c.x[i] = vcpu_arch_get_reg(&v->arch, i);
 	budget_pause(sb);
+	sb->stats.catches++;
 	set_state(sb, CTL_SANDBOX_CAUGHT);
 	return stop_for_host(v, CTL_EVENT_SANDBOX_CAUGHT, &c, sizeof(c));
 }
@@ -428,6 +432,8 @@ static int restore(struct sandbox *sb, uint32_t flags, uint32_t *unmapped)
 	free_extra(sb);
 	vcpu_arch_restore(&vm->vcpus[0]->arch, &sb->regs);
 	budget_set(sb, 0);
+	sb->stats.resets++;
+	sb->stats.pages_restored += pages;
 	set_state(sb, CTL_SANDBOX_IDLE);
 	return (int)pages;
 }
@@ -469,6 +475,7 @@ int sandbox_call(struct vm *vm, const struct ctl_sandbox_call *call)
 	for (unsigned i = 0; i < 6; i++)
 		vcpu_arch_set_reg(a, REG_A0 + i, call->args[i]);
 	budget_set(sb, call->budget_us);
+	sb->stats.calls++;
 	run_again(sb);
 	return 0;
 }
@@ -605,5 +612,15 @@ int sandbox_write(struct vm *vm, gpa_t gpa, const void *buf, uint32_t len)
 	if (!p)
 		return -VIREO_EFAULT;
 	memcpy(p, buf, len);
+	return 0;
+}
+
+int sandbox_stats(struct vm *vm, struct ctl_sandbox_stats *stats)
+{
+	struct sandbox *sb = sandbox_of(vm);
+
+	if (!sb)
+		return -VIREO_ENOENT;
+	*stats = sb->stats;
 	return 0;
 }

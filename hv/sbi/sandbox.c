@@ -7,6 +7,7 @@
  * have it; elsewhere every call is SBI_ERR_NOT_SUPPORTED and probing it
  * answers 0. The work is core's (core/sandbox.c); this file decodes.
  */
+#include <vireo/hart.h>
 #include <vireo/sandbox.h>
 #include <vireo/sbi.h>
 
@@ -27,6 +28,10 @@ static void sandbox_handler(struct sbi_call *call)
 	case SBI_SANDBOX_HOSTCALL:
 		call->error = sandbox_hostcall(v, call->args[0], call->args[1], &call->args[2],
 					       &call->action);
+		break;
+	case SBI_SANDBOX_WAITED:
+		call->error = SBI_SUCCESS;
+		call->value = hart_waited();
 		break;
 	default:
 		break; /* SBI_ERR_NOT_SUPPORTED */

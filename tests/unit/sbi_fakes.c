@@ -395,3 +395,8 @@ long sandbox_hostcall(struct vcpu *v, uint64_t name_gpa, uint64_t name_len, cons
 	(void)v;
 	return sandbox_record(2, all, 6, action);
 }
+
+uint64_t hart_waited(void)
+{
+	return 12345;
+}

@@ -34,6 +34,11 @@ enum sbi_sandbox_fid {
 	/* a0 = guest-physical address of the host function's name, a1 = its length
 	 * (1..CTL_SANDBOX_NAME_MAX), a2..a5 = arguments. Returns the host's (error, value). */
 	SBI_SANDBOX_HOSTCALL = 2,
+	/* -> instret the machine's harts counted while they waited for interrupts, all
+	 * together. Under QEMU's -icount instret is the machine's clock, which waiting
+	 * advances too: instret minus this counts the instructions of work, wherever they
+	 * ran (benchmarks). Elsewhere it means nothing. */
+	SBI_SANDBOX_WAITED = 3,
 };
 
 #define SBI_SANDBOX_SDK_VERSION 1
@@ -58,6 +63,8 @@ enum ctl_sandbox_op {
 	CTL_OP_SANDBOX_READ = 0x0407,
 	/* u32 vm, u32 len, u64 gpa, bytes -> (): written, and the pages count as dirty. */
 	CTL_OP_SANDBOX_WRITE = 0x0408,
+	/* u32 vm -> struct ctl_sandbox_stats */
+	CTL_OP_SANDBOX_STATS = 0x0409,
 };
 
 enum ctl_sandbox_event {
@@ -105,6 +112,12 @@ struct ctl_sandbox_info {
 	uint64_t return_pc;   /* the SDK's return stub */
 	uint32_t sdk_version; /* what READY said */
 	uint32_t timebase_hz; /* of the time counter budgets are kept in */
+};
+
+/* CTL_OP_SANDBOX_STATS reply: counts since the sandbox booted. */
+struct ctl_sandbox_stats {
+	uint64_t calls, hostcalls, catches, resets;
+	uint64_t pages_restored; /* by all resets */
 };
 
 /* CTL_OP_SANDBOX_CALL arguments. */
@@ -157,6 +170,7 @@ struct ctl_sandbox_caught {
 #define CTL_SANDBOX_READY_SIZE	  32
 #define CTL_SANDBOX_HOSTCALL_SIZE 40
 #define CTL_SANDBOX_CAUGHT_SIZE	  296
+#define CTL_SANDBOX_STATS_SIZE	  40
 #define CTL_SANDBOX_RW_MAX	  4096 /* a READ's reply; a WRITE carries at most 1000 */
 #define CTL_SANDBOX_EXTRA_MAX	  64   /* mappings at once */
 #define CTL_SANDBOX_EXTRA_BYTES	  (64 * MIB)
@@ -166,5 +180,6 @@ _Static_assert(sizeof(struct ctl_sandbox_continue) == CTL_SANDBOX_CONTINUE_SIZE,
 _Static_assert(sizeof(struct ctl_sandbox_ready) == CTL_SANDBOX_READY_SIZE, "wire layout");
 _Static_assert(sizeof(struct ctl_sandbox_hostcall) == CTL_SANDBOX_HOSTCALL_SIZE, "wire layout");
 _Static_assert(sizeof(struct ctl_sandbox_caught) == CTL_SANDBOX_CAUGHT_SIZE, "wire layout");
+_Static_assert(sizeof(struct ctl_sandbox_stats) == CTL_SANDBOX_STATS_SIZE, "wire layout");
 
 #endif

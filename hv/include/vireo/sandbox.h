@@ -63,5 +63,6 @@ int sandbox_reset(struct vm *vm, uint32_t flags, uint32_t *unmapped);
 int sandbox_map(struct vm *vm, gpa_t gpa, uint64_t size, uint32_t perms);
 int sandbox_read(struct vm *vm, gpa_t gpa, void *buf, uint32_t len);
 int sandbox_write(struct vm *vm, gpa_t gpa, const void *buf, uint32_t len);
+int sandbox_stats(struct vm *vm, struct ctl_sandbox_stats *stats);
 
 #endif
