@@ -325,7 +325,7 @@ static void print_tail(const char *log)
 	const char *start = log + strlen(log);
 	int lines = 0;
 
-	while (start > log && lines <= 20)
+	while (start > log && lines <= 10)
 		if (*--start == '\n')
 			lines++;
 	if (*start == '\n')

@@ -19,7 +19,7 @@
 #define AG_PORT_NAME "org.vireo.agent"
 
 /* Largest data frame either side sends: a quarter of a window keeps four in flight. */
-#define AG_CHUNK (16 * 1024)
+#define AG_CHUNK (32 * 1024 - VX_HDR_SIZE)
 
 /* AG_EXIT's `how`. */
 enum { AG_EXITED = 0, AG_KILLED = 1 };

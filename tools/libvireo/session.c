@@ -963,7 +963,8 @@ static void pump_stdin(struct session *s, bool readable)
 		if (in->kind == SOURCE_MEMORY) {
 			n = (ssize_t)(in->mem_len - in->mem_at < max ? in->mem_len - in->mem_at
 								     : max);
-			memcpy(p, in->mem + in->mem_at, (size_t)n);
+			if (n)
+				memcpy(p, in->mem + in->mem_at, (size_t)n);
 			in->mem_at += (size_t)n;
 		} else {
 			if (!readable)
