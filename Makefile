@@ -112,6 +112,7 @@ $(BUILD)/vireo.bin: $(BUILD)/vireo.elf
 
 # ---------------------------------------------------------------- host tools
 -include tools/tools.mk
+-include examples/examples.mk
 
 # ---------------------------------------------------------------- run
 # The default VM (configs/linux.conf): Linux with one vCPU per hart, 256 MiB, its console
@@ -152,6 +153,7 @@ test: $(DEPS_STAMP)
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
+	$(MAKE) examples
 
 -include tests/fuzz/fuzz.mk
 

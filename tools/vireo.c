@@ -394,11 +394,12 @@ static char *make_temp_bundle(const struct vm_config *cfg, uint32_t flags)
 	return path;
 }
 
-/* build/vireo.bin next to build/vireo. */
+/* build/vireo.bin next to build/vireo; installed, PREFIX/share/vireo/vireo.bin. */
 static char *default_hypervisor(void)
 {
 	size_t cap = 256;
 	char *exe = NULL, *slash, *path;
+	struct stat st;
 	ssize_t n;
 
 	for (;;) {
@@ -417,6 +418,18 @@ static char *default_hypervisor(void)
 		*slash = '\0';
 	if (asprintf(&path, "%s/vireo.bin", exe) < 0)
 		die("out of memory");
+	if (stat(path, &st) != 0) {
+		char *shared;
+
+		if (asprintf(&shared, "%s/../share/vireo/vireo.bin", exe) < 0)
+			die("out of memory");
+		if (stat(shared, &st) == 0) {
+			free(path);
+			path = shared;
+		} else {
+			free(shared);
+		}
+	}
 	free(exe);
 	return path;
 }
