@@ -113,6 +113,7 @@ $(BUILD)/vireo.bin: $(BUILD)/vireo.elf
 # ---------------------------------------------------------------- host tools
 -include tools/tools.mk
 -include examples/examples.mk
+-include tests/integration/exec.mk
 
 # ---------------------------------------------------------------- run
 # The default VM (configs/linux.conf): Linux with one vCPU per hart, 256 MiB, its console
@@ -143,7 +144,7 @@ $(BUILD)/unit/test_%: $(LIBFDT_STAMP) $$(UNIT_SRCS_$$*) $$(UNIT_DEPS_$$*)
 unit: $(DEPS_STAMP) $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-integration: $(DEPS_STAMP) all linux
+integration: $(DEPS_STAMP) all linux $(EXEC_DRIVER)
 	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
 
 # What keeps the house clean runs with the tests: style and static checks, the unit

@@ -8,7 +8,7 @@
  * when signal N killed it, 127 not found, 126 not executable, 125 when Vireo,
  * QEMU or the guest failed, with the reason on stderr, 124 when --timeout ran
  * out). Nothing else is printed unless something failed (or with -v). ^C and
- * SIGTERM reach PROGRAM as SIGINT and SIGTERM; a second ^C ends the VM.
+ * SIGTERM reach PROGRAM as SIGINT and SIGTERM; a second one ends the VM.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,7 +34,7 @@ static const char usage[] =
     "Runs PROGRAM in a fresh Linux VM under Vireo: its stdin, stdout and stderr are\n"
     "this command's, and so is its exit status (128+N: killed by signal N; 127: not\n"
     "found; 126: not executable; 125: Vireo, QEMU or the guest failed, with the reason\n"
-    "on stderr; 124: --timeout ran out). ^C and SIGTERM reach PROGRAM; a second ^C\n"
+    "on stderr; 124: --timeout ran out). ^C and SIGTERM reach PROGRAM; a second one\n"
     "ends the VM.\n"
     "\n"
     "Options:\n"
@@ -348,7 +348,7 @@ int vireo_exec_main(int argc, char **argv)
 	struct vireo_child *child;
 	struct vireo_status st;
 	unsigned rows = 24, cols = 80, interrupts = 0;
-	int sfd, code;
+	int sfd, code, stop_signal = SIGINT;
 	bool stopped_by_us = false;
 
 	parse(argc, argv, &cmd, &eo);
@@ -381,11 +381,14 @@ int vireo_exec_main(int argc, char **argv)
 				vireo_child_winsize(child, rows, cols);
 			break;
 		case SIGINT:
+		case SIGTERM:
+			/* The first reaches the program; a second (of either) ends the VM. */
 			if (++interrupts >= 2) {
 				stopped_by_us = true;
+				stop_signal = (int)si.ssi_signo;
 				vireo_child_stop(child);
 			} else {
-				vireo_child_signal(child, SIGINT);
+				vireo_child_signal(child, (int)si.ssi_signo);
 			}
 			break;
 		default:
@@ -396,7 +399,7 @@ int vireo_exec_main(int argc, char **argv)
 	code = vireo_child_wait(child, &st);
 	restore_terminal();
 	if (stopped_by_us && st.end == VIREO_STOPPED) {
-		code = 128 + SIGINT;
+		code = 128 + stop_signal;
 	} else if (st.message[0]) {
 		fprintf(stderr, "vireo: %s\n", st.message);
 		if (st.end == VIREO_FAILED && !eo.verbose)

@@ -335,40 +335,32 @@ static int open_agent_port(void)
 
 /*
  * Test hooks, for the host's tests of a hostile guest (vireo.test=MODE): the
- * agent says hello and then breaks the protocol. "garbage": a frame longer than
- * any allowed, then noise; "window": output beyond the window the host granted.
+ * agent says hello and then breaks the protocol in a way that no timing can
+ * excuse. "garbage": a frame longer than any allowed; "noise": bytes that are
+ * no frames at all. Then it stalls: the host must cut it off.
  */
 static void hostile_agent(int fd, const char *mode)
 {
-	uint8_t buf[4096];
 	static const char hello[] = "hostile agent";
+	uint8_t buf[4096];
+	uint32_t x = 0x12345678;
 
 	vx_put_hdr(buf, AG_HELLO, 0, 4 + sizeof(hello) - 1);
 	vx_put_u32(buf + VX_HDR_SIZE, VX_PROTOCOL_VER);
 	memcpy(buf + VX_HDR_SIZE + 4, hello, sizeof(hello) - 1);
 	if (write(fd, buf, VX_HDR_SIZE + 4 + sizeof(hello) - 1) < 0)
 		return;
-	if (strcmp(mode, "window") == 0) {
-		/* Started without being asked, then 128 KiB of output nobody granted. */
-		vx_put_hdr(buf, AG_STARTED, 0, 4);
-		vx_put_u32(buf + VX_HDR_SIZE, 1);
-		if (write(fd, buf, VX_HDR_SIZE + 4) < 0)
-			return;
-		for (int i = 0; i < 32; i++) {
-			vx_put_hdr(buf, AG_DATA, AG_STREAM_STDOUT, sizeof(buf) - VX_HDR_SIZE);
-			memset(buf + VX_HDR_SIZE, 'x', sizeof(buf) - VX_HDR_SIZE);
-			if (write(fd, buf, sizeof(buf)) < 0)
-				return;
-		}
-	} else {
-		vx_put_hdr(buf, AG_DATA, AG_STREAM_STDOUT, 0x7fffffff);
-		for (size_t i = VX_HDR_SIZE; i < sizeof(buf); i++)
-			buf[i] = (uint8_t)(i * 37 + 11);
-		for (int i = 0; i < 64; i++)
-			if (write(fd, buf, sizeof(buf)) < 0)
-				return;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245 + 12345;
+		buf[i] = (uint8_t)(x >> 16);
 	}
-	pause(); /* and then nothing: the host must cut us off */
+	if (strcmp(mode, "noise") != 0)
+		vx_put_hdr(buf, AG_DATA, AG_STREAM_STDOUT, 0x7fffffff);
+	for (int i = 0; i < 64; i++)
+		if (write(fd, buf, sizeof(buf)) < 0)
+			break;
+	for (;;)
+		pause();
 }
 
 static void exec_mode(const sigset_t *stop)
