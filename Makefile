@@ -137,7 +137,9 @@ UNIT_CFLAGS := -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O1 -g -Ihv/inclu
 	-DVIREO_HOST_TEST -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
 
-$(BUILD)/unit/test_%: $(LIBFDT_STAMP) $$(UNIT_SRCS_$$*) $$(UNIT_DEPS_$$*)
+# Every header too: a changed struct must rebuild the tests that use it.
+$(BUILD)/unit/test_%: $(LIBFDT_STAMP) $$(UNIT_SRCS_$$*) $$(UNIT_DEPS_$$*) $(wildcard hv/include/vireo/*.h) \
+		Makefile
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(UNIT_CFLAGS) $(UNIT_SRCS_$*) $(UNIT_EXTRA_$*) -o $@ -lcmocka
 

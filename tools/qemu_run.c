@@ -146,11 +146,10 @@ char **qemu_run_argv(const struct qemu_run_opts *o)
 	}
 	push_disks(&a, o);
 	push_channel(&a, o);
-	/* QEMU 7.2 defaults to legacy virtio-mmio (version 1); Vireo drives version 2. */
-	if (o->ndisks || o->link_fd >= 0 || o->agent_fd >= 0) {
-		push(&a, "-global");
-		push(&a, "virtio-mmio.force-legacy=false");
-	}
+	/* QEMU 7.2 defaults to legacy virtio-mmio (version 1); Vireo drives version 2, for
+	 * disks, the channel and any other device given with --qemu-arg. */
+	push(&a, "-global");
+	push(&a, "virtio-mmio.force-legacy=false");
 	for (size_t i = 0; i < o->nextra; i++)
 		push_split(&a, o->extra[i]);
 	return a.v;

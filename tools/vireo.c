@@ -32,7 +32,8 @@ static const char usage[] =
     "(see configs/README.md). A SPEC is the same keys as key=value, comma-separated,\n"
     "bootargs last (it takes the rest):\n"
     "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
-    "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev\n"
+    "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev rtc\n"
+    "        rtc_offset\n"
     "\n"
     "Machine options (override [machine]):\n"
     "  --smp N            harts of the QEMU machine (default 2)\n"
@@ -318,6 +319,19 @@ static void format_harts(uint64_t mask, char *buf, size_t size)
 	}
 }
 
+/* Only what differs from the default (a clock in UTC). */
+static void print_rtc(const struct vm_config_vm *vm)
+{
+	if (vm->rtc == VM_CONFIG_RTC_OFF)
+		printf(", rtc off");
+	else if (vm->rtc == VM_CONFIG_RTC_LOCALTIME)
+		printf(", rtc localtime");
+	else if (vm->rtc_offset)
+		printf(", rtc utc");
+	if (vm->rtc != VM_CONFIG_RTC_OFF && vm->rtc_offset)
+		printf(" %+lld s", (long long)vm->rtc_offset);
+}
+
 static void print_summary(const struct vm_config_vm *vm)
 {
 	char mem[32], harts[256];
@@ -336,8 +350,9 @@ static void print_summary(const struct vm_config_vm *vm)
 		       (unsigned long long)vm->disk.sectors);
 	if (vm->disk.present && vm->disk.readonly)
 		printf(",ro");
-	printf(", console %s%s, bootargs '%s'\n", vm->console ? "on" : "off",
-	       vm->testdev ? ", testdev" : "", vm->bootargs);
+	printf(", console %s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "");
+	print_rtc(vm);
+	printf(", bootargs '%s'\n", vm->bootargs);
 }
 
 /* ------------------------------------------------------------------ run */

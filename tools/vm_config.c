@@ -500,10 +500,46 @@ static int vm_testdev(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+static int vm_rtc(struct parse_ctx *p, const char *key, const char *value)
+{
+	static const char *const names[] = {"utc", "localtime", "off"};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(value, names[i]) == 0) {
+			p->vm->rtc = (enum vm_config_rtc)i;
+			return 0;
+		}
+	}
+	return fail(p, "%s '%s' must be utc, localtime or off", key, value);
+}
+
+/* A whole number of seconds with an optional sign: "-3600", "+86400", "0". */
+static int vm_rtc_offset(struct parse_ctx *p, const char *key, const char *value)
+{
+	const char *digits = value + (*value == '-' || *value == '+');
+	uint64_t n;
+
+	if (!parse_whole_uint(digits, &n) || n > (uint64_t)VM_CONFIG_RTC_OFFSET_MAX)
+		return fail(p,
+			    "%s '%s' must be whole seconds, e.g. -3600 (at most %lld either way)",
+			    key, value, (long long)VM_CONFIG_RTC_OFFSET_MAX);
+	p->vm->rtc_offset = *value == '-' ? -(int64_t)n : (int64_t)n;
+	p->vm->rtc_offset_loc = p->loc;
+	return 0;
+}
+
 static const struct key_handler vm_keys[] = {
-    {"kernel", vm_kernel, false}, {"initrd", vm_initrd, false},	  {"memory", vm_memory, false},
-    {"vcpus", vm_vcpus, false},	  {"harts", vm_harts, false},	  {"bootargs", vm_bootargs, false},
-    {"disk", vm_disk, false},	  {"console", vm_console, false}, {"testdev", vm_testdev, false},
+    {"kernel", vm_kernel, false},
+    {"initrd", vm_initrd, false},
+    {"memory", vm_memory, false},
+    {"vcpus", vm_vcpus, false},
+    {"harts", vm_harts, false},
+    {"bootargs", vm_bootargs, false},
+    {"disk", vm_disk, false},
+    {"console", vm_console, false},
+    {"testdev", vm_testdev, false},
+    {"rtc", vm_rtc, false},
+    {"rtc_offset", vm_rtc_offset, false},
 };
 
 /* ------------------------------------------------------------------ [machine] keys */
@@ -1019,6 +1055,16 @@ uint64_t vm_config_machine_memory(const struct vm_config *cfg)
 	return (total + MIB_BYTES - 1) / MIB_BYTES * MIB_BYTES;
 }
 
+/* An offset for a clock the VM does not have is a mistake worth naming. */
+static int check_rtc(struct vm_config *cfg, const struct vm_config_vm *vm)
+{
+	if (vm->rtc == VM_CONFIG_RTC_OFF && vm->rtc_offset)
+		return fail_at(cfg, &vm->rtc_offset_loc,
+			       "VM '%s' has an rtc_offset but rtc = off (no clock to offset)",
+			       vm->name);
+	return 0;
+}
+
 static int check_on_machine(struct vm_config *cfg)
 {
 	const struct vm_config_machine *m = &cfg->machine;
@@ -1060,7 +1106,8 @@ int vm_config_finish(struct vm_config *cfg, bool for_machine)
 		    cfg, NULL,
 		    "no VM defined: give a CONFIG file with [vm NAME] sections or --vm SPEC");
 	for (unsigned i = 0; i < cfg->nvms; i++)
-		if (resolve_vcpus(cfg, &cfg->vms[i]) || check_disk(cfg, i))
+		if (resolve_vcpus(cfg, &cfg->vms[i]) || check_disk(cfg, i) ||
+		    check_rtc(cfg, &cfg->vms[i]))
 			return -1;
 	return for_machine ? check_on_machine(cfg) : 0;
 }

@@ -42,6 +42,12 @@ struct vm_config_disk {
 	struct vm_config_loc loc;
 };
 
+/* rtc = utc | localtime | off */
+enum vm_config_rtc { VM_CONFIG_RTC_UTC, VM_CONFIG_RTC_LOCALTIME, VM_CONFIG_RTC_OFF };
+
+/* rtc_offset: seconds, either way, up to the bundle's limit. */
+#define VM_CONFIG_RTC_OFFSET_MAX BUNDLE_RTC_OFFSET_MAX
+
 struct vm_config_vm {
 	char name[BUNDLE_NAME_MAX];
 	char *kernel; /* path as opened (config-relative paths resolved) */
@@ -53,9 +59,11 @@ struct vm_config_vm {
 	char bootargs[BUNDLE_ARGS_MAX];
 	bool console;
 	bool testdev;
+	enum vm_config_rtc rtc;
+	int64_t rtc_offset; /* seconds added to the host's clock (and to localtime's) */
 	struct vm_config_disk disk;
 	struct vm_config_loc loc; /* the [vm NAME] line, or the --vm spec */
-	struct vm_config_loc vcpus_loc, harts_loc;
+	struct vm_config_loc vcpus_loc, harts_loc, rtc_offset_loc;
 };
 
 struct vm_config_host_disk {

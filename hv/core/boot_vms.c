@@ -13,6 +13,7 @@
 #include <vireo/uart.h>
 #include <vireo/vireo.h>
 #include <vireo/vm.h>
+#include <vireo/vm_chan.h>
 
 static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e,
 			       struct vm_config *cfg)
@@ -34,6 +35,9 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->disk_host = e->disk_host;
 	cfg->disk_first_sector = e->disk_first_sector;
 	cfg->disk_sectors = e->disk_sectors;
+	cfg->no_rtc = (e->flags & BUNDLE_VM_NO_RTC) != 0;
+	/* bundle_parse has kept it within BUNDLE_RTC_OFFSET_MAX: no overflow here. */
+	cfg->rtc_offset_ns = e->rtc_offset * (int64_t)1000000000;
 }
 
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-]: the next key is for Vireo, not the guest */
@@ -127,6 +131,7 @@ void vireo_start_vms(const struct platform *plat)
 	if (plat->plic.present)
 		init_host_irqs(plat);
 	blk_host_probe(plat);
+	vm_chan_init(plat);
 	vm_console_configure(b.header->vm_count > 1,
 			     (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {

@@ -49,6 +49,9 @@ static int check_vm(const struct bundle *b, unsigned i, char *why, size_t size)
 		return fail(why, size, "VM '%s': kernel is empty or outside the bundle", vm->name);
 	if (vm->initrd_size && !range_ok(vm->initrd_offset, vm->initrd_size, b->size))
 		return fail(why, size, "VM '%s': initrd is outside the bundle", vm->name);
+	if (vm->rtc_offset > BUNDLE_RTC_OFFSET_MAX || vm->rtc_offset < -BUNDLE_RTC_OFFSET_MAX)
+		return fail(why, size, "VM '%s': RTC offset %ld s is beyond +-%lld s", vm->name,
+			    (long)vm->rtc_offset, BUNDLE_RTC_OFFSET_MAX);
 	return 0;
 }
 

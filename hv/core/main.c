@@ -4,6 +4,7 @@
 #include <vireo/console.h>
 #include <vireo/cpu.h>
 #include <vireo/hart.h>
+#include <vireo/host_rtc.h>
 #include <vireo/log.h>
 #include <vireo/mm.h>
 #include <vireo/panic.h>
@@ -12,6 +13,7 @@
 #include <vireo/time.h>
 #include <vireo/trap.h>
 #include <vireo/vireo.h>
+#include <vireo/vm_seed.h>
 
 extern char __image_start[], __image_end[];
 
@@ -89,6 +91,9 @@ void vireo_main(unsigned long boot_hartid, const void *fdt)
 	}
 	cpu_init_hart();
 	print_banner(boot_hartid);
+	host_rtc_init(&host_platform.rtc, host_platform.timebase_hz);
+	/* The DTB is Vireo's to edit: the host's seed is wiped from it here. */
+	vm_seed_init((void *)(uintptr_t)fdt, &host_platform);
 	for (unsigned i = 0; i < host_platform.nharts; i++)
 		hart_register(host_platform.hartids[i]);
 	if (host_platform.harts_skipped)

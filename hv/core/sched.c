@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The per-hart loop: run vCPUs, take host interrupts, sleep when idle. */
+#include <vireo/devtimer.h>
 #include <vireo/hart.h>
 #include <vireo/host_irq.h>
 #include <vireo/log.h>
 #include <vireo/panic.h>
 #include <vireo/power.h>
+#include <vireo/sbi.h>
 #include <vireo/sched.h>
 #include <vireo/spinlock.h>
 #include <vireo/time.h>
@@ -82,12 +84,20 @@ void sched_timer_changed(void)
 	this_sched()->timer_dirty = true;
 }
 
+bool sched_timer_is_dirty(void)
+{
+	return __atomic_load_n(&this_sched()->timer_dirty, __ATOMIC_RELAXED);
+}
+
 static void unload_current(void)
 {
 	struct hart *h = this_hart();
 
 	if (h->current) {
+		sbi_vcpu_sched_out(h->current); /* steal time starts if it is still runnable */
 		vcpu_arch_put(&h->current->arch);
+		/* Its state is in memory from here (vm_pause waits for this). */
+		__atomic_store_n(&h->current->loaded, false, __ATOMIC_RELEASE);
 		h->current = NULL;
 	}
 }
@@ -99,8 +109,10 @@ static void load(struct vcpu *v)
 	if (h->current == v)
 		return;
 	unload_current();
+	__atomic_store_n(&v->loaded, true, __ATOMIC_RELAXED);
 	vcpu_arch_load(&v->arch);
 	h->current = v;
+	sbi_vcpu_sched_in(v); /* its steal-time record is written here */
 }
 
 /* Remove vCPUs of stopping VMs from this hart; the last one out frees its VM. */
@@ -139,7 +151,7 @@ static void expire_timers(struct sched_hart *sh, uint64_t now)
 
 static bool vcpu_runnable(struct vcpu *v)
 {
-	if (v->vm->state != VM_RUNNING)
+	if (v->vm->state != VM_RUNNING || __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
 		return false;
 	if (v->hsm == VCPU_START_PENDING)
 		vcpu_complete_start(v);
@@ -194,6 +206,8 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 	uint64_t console_due = vm_console_next_flush(); /* not inside MIN: it would run twice */
 
 	next = MIN(next, console_due);
+	uint64_t device_due = devtimer_next(); /* virtual devices' timers (RTC alarms) */
+	next = MIN(next, device_due);
 
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
 		uint64_t due = vcpu_timer_next_event(v, vcpu_is_loaded(v));
@@ -211,6 +225,7 @@ static void handle_host_irqs(struct sched_hart *sh)
 	if (irqs & HART_IRQ_TIMER) {
 		expire_timers(sh, hart_time());
 		vm_console_tick(hart_time());
+		devtimer_expire(hart_time());
 		hart_set_timer(UINT64_MAX);
 		sh->timer_dirty = true;
 	}
@@ -368,6 +383,14 @@ static void update_slice(struct sched_hart *sh, const struct vcpu *v, bool slici
 	sh->slicing = slicing;
 }
 
+void sched_park_current(void)
+{
+	struct vcpu *v = this_hart()->current;
+
+	if (v && __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
+		unload_current();
+}
+
 void sched_step(void)
 {
 	struct sched_hart *sh = this_sched();
@@ -375,6 +398,7 @@ void sched_step(void)
 	struct vcpu *v;
 
 	handle_host_irqs(sh);
+	sched_park_current();
 	reap_stopped(sh);
 	v = pick_next(sh, &runnable);
 	if (!v) {

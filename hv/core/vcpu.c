@@ -4,6 +4,7 @@
 #include <vireo/exit.h>
 #include <vireo/hart.h>
 #include <vireo/log.h>
+#include <vireo/sbi.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm.h>
 
@@ -60,6 +61,9 @@ static unsigned long software_pending(struct vcpu *v)
 
 bool vcpu_has_wakeup_irq(struct vcpu *v, bool loaded)
 {
+	/* An SBI software event ends a wfi too (not an HSM or system suspend). */
+	if (v->hsm == VCPU_STARTED && (vcpu_pending_requests(v) & VCPU_REQ_SSE))
+		return true;
 	return vcpu_arch_irq_wakes(&v->arch, loaded, software_pending(v));
 }
 
@@ -73,9 +77,13 @@ void vcpu_wake(struct vcpu *v)
 			v->resume_nonretentive = false;
 			vcpu_arch_resume_at(&v->arch, vcpu_is_loaded(v), v->start_addr, v->id,
 					    v->start_opaque);
+			sbi_vcpu_resumed(v);
 		}
 		v->hsm = VCPU_STARTED;
 	}
+	/* Runnable from now; off its hart, it waits for it (SBI steal time). */
+	if (!vcpu_is_loaded(v))
+		sbi_vcpu_ready(v);
 }
 
 void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned long a1)
@@ -102,6 +110,7 @@ void vcpu_complete_start(struct vcpu *v)
 	spin_lock(&v->lock);
 	if (v->hsm == VCPU_START_PENDING) {
 		vcpu_reset(v, v->start_addr, v->id, v->start_opaque);
+		sbi_vcpu_hart_reset(v);
 		v->hsm = VCPU_STARTED;
 	}
 	spin_unlock(&v->lock);
@@ -138,6 +147,9 @@ static void take_requests(struct vcpu *v)
 	if (req & VCPU_REQ_FENCES)
 		vcpu_arch_apply_fences(&v->arch, req & VCPU_REQ_FENCE_I,
 				       req & VCPU_REQ_HFENCE_VVMA);
+	/* Last: an SBI software event's handler starts from the state all else left. */
+	if (req & VCPU_REQ_SSE)
+		sbi_sse_deliver(v);
 }
 
 enum vcpu_action vcpu_run_once(struct vcpu *v)
@@ -149,8 +161,11 @@ enum vcpu_action vcpu_run_once(struct vcpu *v)
 	take_requests(v);
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
-	v->exits++;
-	vcpu_arch_classify_exit(&v->arch, &v->exit);
+	if (!v->exit_answered && !v->exit_classified) {
+		v->exits++;
+		vcpu_arch_classify_exit(&v->arch, &v->exit);
+	}
+	v->exit_classified = false;
 	return vcpu_handle_exit(v);
 }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* SBI dispatch: a7 selects the extension, a6 the function. */
+#include <vireo/cpu.h>
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
+#include "sbi_ext.h"
 
 const struct sbi_ext *const sbi_extensions[] = {
-    &sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi,
-    &sbi_ext_rfence, &sbi_ext_hsm,  &sbi_ext_srst, &sbi_ext_dbcn,
-};
+    &sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi, &sbi_ext_rfence,
+    &sbi_ext_hsm,    &sbi_ext_srst, &sbi_ext_dbcn, &sbi_ext_pmu, &sbi_ext_susp,
+    &sbi_ext_sta,    &sbi_ext_sse,  &sbi_ext_fwft, &sbi_ext_dbtr};
 const unsigned sbi_extension_count = ARRAY_SIZE(sbi_extensions);
 
 const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned n,
@@ -16,6 +18,22 @@ const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned 
 		if (eid >= table[i]->eid_min && eid <= table[i]->eid_max)
 			return table[i];
 	return NULL;
+}
+
+bool sbi_call_is_fast(unsigned long eid, unsigned long fid)
+{
+	switch (eid) {
+	case SBI_EXT_BASE:
+		return true;
+	case SBI_EXT_IPI:
+		return fid == 0;
+	case SBI_EXT_TIME:
+		/* With Sstc the deadline goes into vstimecmp; without, the host timer needs
+		 * the scheduler. */
+		return fid == 0 && cpu_features.sstc;
+	default:
+		return false;
+	}
 }
 
 enum vcpu_action sbi_handle_ecall(struct vcpu *v)
@@ -57,15 +75,29 @@ long sbi_for_each_hart(struct vm *vm, unsigned long mask, unsigned long base,
 			fn(vm->vcpus[i], ctx);
 		return SBI_SUCCESS;
 	}
-	/* Validate the whole mask first: an invalid hart means nothing is done. */
-	for (unsigned bit = 0; bit < 64; bit++) {
-		if (!(mask & BIT(bit)))
-			continue;
-		if (base + bit < base || base + bit >= vm->nvcpus)
-			return SBI_ERR_INVALID_PARAM;
-	}
-	for (unsigned bit = 0; bit < 64; bit++)
-		if (mask & BIT(bit))
+	/* Validate the whole mask first: an invalid hart means nothing is done. The
+	 * loops stop at the highest set bit: most masks name one low hart. */
+	unsigned top = 0;
+
+	for (unsigned long rest = mask >> 1; rest; rest >>= 1)
+		top++;
+	if (mask && (base + top < base || base + top >= vm->nvcpus))
+		return SBI_ERR_INVALID_PARAM;
+	for (unsigned bit = 0; mask; bit++, mask >>= 1)
+		if (mask & 1)
 			fn(vm->vcpus[base + bit], ctx);
 	return SBI_SUCCESS;
+}
+
+void *sbi_shmem(struct vcpu *v, unsigned long lo, unsigned long hi, uint64_t size)
+{
+	/* On RV64 the low half is the whole address: a high half puts it beyond 2^64. */
+	if (hi != 0)
+		return NULL;
+	return vm_gpa_to_hva(v->vm, lo, size);
+}
+
+bool sbi_shmem_ok(struct vcpu *v, unsigned long lo, unsigned long hi, uint64_t size)
+{
+	return hi == 0 && guest_mem_contains(&v->vm->mem, lo, size);
 }

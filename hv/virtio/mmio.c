@@ -127,14 +127,15 @@ static bool features_ok(const struct virtio_dev *d)
 	       (d->driver_features & VIRTIO_FEATURE(VIRTIO_F_VERSION_1));
 }
 
-/* Status bits only accumulate; 0 resets. True when the driver just became ready. */
+/* Status bits only accumulate; 0 resets. True when the driver just became ready, or
+ * the device was just reset (the device may have news for others then too). */
 static bool write_status(struct virtio_dev *d, uint32_t value)
 {
 	uint32_t add = value & DRIVER_STATUS & ~d->status;
 
 	if (!value) {
 		reset_locked(d);
-		return false;
+		return true;
 	}
 	if ((add & VIRTIO_STATUS_FEATURES_OK) && !features_ok(d))
 		add &= ~VIRTIO_STATUS_FEATURES_OK;

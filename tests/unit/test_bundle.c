@@ -166,6 +166,8 @@ static void test_good_limits(void **state)
 	vm(f, 0)->initrd_size = 1;
 	vm(f, 1)->kernel_offset = 0;
 	vm(f, 1)->kernel_size = TOTAL; /* the whole bundle is (formally) fine */
+	vm(f, 0)->rtc_offset = BUNDLE_RTC_OFFSET_MAX;
+	vm(f, 1)->rtc_offset = -BUNDLE_RTC_OFFSET_MAX;
 	assert_int_equal(parse(f, TOTAL), 0);
 
 	/* 16 VMs, the table filling the bundle up to its last byte. */
@@ -263,6 +265,12 @@ static void test_vm_refusals(void **state)
 	expect_refusal(f, TOTAL, "RAM size 5242880");
 	vm(f, 1)->ram_size = 4 * MIB + 4096;
 	expect_refusal(f, TOTAL, "'beta': RAM size");
+
+	/* An RTC offset the hypervisor could not turn into ns without overflow. */
+	vm(f, 0)->rtc_offset = BUNDLE_RTC_OFFSET_MAX + 1;
+	expect_refusal(f, TOTAL, "'alpha': RTC offset 9000000001 s is beyond");
+	vm(f, 1)->rtc_offset = INT64_MIN;
+	expect_refusal(f, TOTAL, "'beta': RTC offset -9223372036854775808 s");
 }
 
 static void test_image_refusals(void **state)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -380,6 +381,43 @@ static void test_entry(void **state)
 	check_zero(e.name + 2, sizeof(e.name) - 2);
 	check_zero(e.bootargs + 6, sizeof(e.bootargs) - 6);
 	check_zero(e.reserved, sizeof(e.reserved));
+	assert_int_equal(e.rtc_offset, 0);
+}
+
+/* rtc = off is a flag; the offset (plus the host's UTC offset for localtime) is seconds. */
+static void test_entry_rtc(void **state)
+{
+	struct vm_config_vm vm = {.name = "x", .memory = 6 << 20, .vcpus = 1, .console = true};
+	struct bundle_vm e;
+
+	(void)state;
+	vm.rtc = VM_CONFIG_RTC_OFF;
+	bundle_write_entry(&vm, &e);
+	assert_int_equal(e.flags, BUNDLE_VM_NO_RTC);
+	assert_int_equal(e.rtc_offset, 0);
+
+	vm.rtc = VM_CONFIG_RTC_UTC;
+	vm.rtc_offset = -3600;
+	bundle_write_entry(&vm, &e);
+	assert_int_equal(e.flags, 0);
+	assert_int_equal(e.rtc_offset, -3600);
+
+	/* localtime follows TZ at packing time: two hours east of UTC, no DST. */
+	const char *old_tz = getenv("TZ");
+	char *saved = old_tz ? strdup(old_tz) : NULL;
+	setenv("TZ", "XYZ-2", 1);
+	tzset();
+	vm.rtc = VM_CONFIG_RTC_LOCALTIME;
+	vm.rtc_offset = 60;
+	bundle_write_entry(&vm, &e);
+	assert_int_equal(e.rtc_offset, 7200 + 60);
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	free(saved);
+	tzset();
+	check_zero(e.reserved, sizeof(e.reserved));
 }
 
 int main(void)
@@ -387,7 +425,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_layout),	  T(test_whole_disk_and_flags), T(test_limits), T(test_file),
-	    T(test_image_errors), T(test_write_error),		T(test_entry),
+	    T(test_image_errors), T(test_write_error),		T(test_entry),	T(test_entry_rtc),
 	};
 #undef T
 

@@ -63,7 +63,8 @@ static struct {
 	enum vcpu_action action; /* what vcpu_run_once returns */
 	bool wakeup;		 /* vcpu_has_wakeup_irq answers this (or the timer line) */
 	unsigned runs, wakes, starts, loads, puts, detached, kicks;
-	bool line_at_run; /* vcpu_timer_line at the last run */
+	unsigned sched_ins, sched_outs; /* the SBI hooks (steal time, PMU) */
+	bool line_at_run;		/* vcpu_timer_line at the last run */
 	uint64_t timer_at_first_run;
 } vs[NVCPUS];
 
@@ -260,6 +261,21 @@ void vcpu_arch_put(struct vcpu_arch *a)
 	vs[idx(v)].puts++;
 }
 
+/* The SBI extensions' hooks: on the hart, while the vCPU's state is live there. */
+void sbi_vcpu_sched_in(struct vcpu *v)
+{
+	assert_ptr_equal(cur->current, v);
+	assert_int_equal(vs[idx(v)].sched_ins, vs[idx(v)].loads - 1);
+	vs[idx(v)].sched_ins++;
+}
+
+void sbi_vcpu_sched_out(struct vcpu *v)
+{
+	assert_ptr_equal(cur->current, v);
+	assert_int_equal(vs[idx(v)].sched_outs, vs[idx(v)].puts);
+	vs[idx(v)].sched_outs++;
+}
+
 enum vcpu_action vcpu_run_once(struct vcpu *v)
 {
 	unsigned i = idx(v);
@@ -433,9 +449,12 @@ static void test_round_robin_with_slices(void **state)
 		assert_int_equal(order[s], order[s - 3]);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(counted[i], 3);
-	/* Changing vCPUs saved the old one's state each time. */
-	for (unsigned i = 0; i < 3; i++)
+	/* Changing vCPUs saved the old one's state each time; the SBI hooks saw each. */
+	for (unsigned i = 0; i < 3; i++) {
 		assert_int_equal(vs[i].loads, 3);
+		assert_int_equal(vs[i].sched_ins, vs[i].loads);
+		assert_int_equal(vs[i].sched_outs, vs[i].puts);
+	}
 }
 
 /* An interrupt in the middle of a slice: the same vCPU goes on to the end of
@@ -626,6 +645,41 @@ static void test_timer_deadline_raises_line(void **state)
 	assert_false(vcpu_timer_line(b));
 	assert_int_equal(vs[1].runs, 0);
 	assert_int_equal(vs[0].timer_at_first_run, T0 + MS(50));
+}
+
+/* A device timer (an RTC alarm) is one more deadline: an idle hart sleeps until it, and
+ * the timer interrupt runs it. */
+static unsigned devtimer_calls;
+static uint64_t devtimer_called_at;
+
+static uint64_t device_expired(struct devtimer *t, uint64_t at)
+{
+	(void)t;
+	devtimer_calls++;
+	devtimer_called_at = at;
+	return NEVER;
+}
+
+static void test_device_timer_wakes_an_idle_hart(void **state)
+{
+	struct devtimer t;
+
+	(void)state;
+	nharts = 1;
+	devtimer_calls = 0;
+	devtimer_init(&t, device_expired);
+	devtimer_arm(&t, T0 + MS(4));
+	console_due = now + MS(9);
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(hs[0].timer_at_wfi, T0 + MS(4));
+	assert_int_equal(devtimer_calls, 0);
+	now = T0 + MS(4);
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(devtimer_calls, 1);
+	assert_int_equal(devtimer_called_at, T0 + MS(4));
+	/* Done with: the hart sleeps until the next deadline there is. */
+	assert_int_equal(hs[0].timer_at_wfi, T0 + MS(9));
+	devtimer_remove(&t);
 }
 
 /* ---------------------------------------------------------------- host interrupts, requests */
@@ -876,8 +930,9 @@ static void test_reap_stopping_vm(void **state)
 	assert_int_equal(vs[0].detached, 1);
 	assert_int_equal(vs[1].detached, 1);
 	assert_int_equal(vs[2].detached, 0);
-	/* The loaded one was saved before it went. */
+	/* The loaded one was saved before it went (and the SBI hooks were told). */
 	assert_int_equal(vs[1].puts, vs[1].loads);
+	assert_int_equal(vs[1].sched_outs, vs[1].puts);
 	assert_ptr_equal(harts[0].current, y);
 
 	/* The other VM ends too: the hart is empty and sleeps. */
@@ -960,6 +1015,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_waiting_vcpu_skipped_until_wakeup, setup),
 	    cmocka_unit_test_setup(test_idle_sleeps_until_earliest_deadline, setup),
 	    cmocka_unit_test_setup(test_timer_deadline_raises_line, setup),
+	    cmocka_unit_test_setup(test_device_timer_wakes_an_idle_hart, setup),
 	    cmocka_unit_test_setup(test_host_requests, setup),
 	    cmocka_unit_test_setup(test_start_pending_completes, setup),
 	    cmocka_unit_test_setup(test_push_to_idle_hart, setup),

@@ -159,6 +159,8 @@ static void test_defaults(void **state)
 	assert_true(vm->console);
 	assert_false(vm->testdev);
 	assert_false(vm->disk.present);
+	assert_int_equal(vm->rtc, VM_CONFIG_RTC_UTC);
+	assert_int_equal(vm->rtc_offset, 0);
 	assert_int_equal(cfg->machine.harts, 2);
 	assert_int_equal(cfg->machine.memory, 1 * GIB);
 	assert_string_equal(cfg->machine.cpu, "rv64,h=true");
@@ -482,7 +484,7 @@ static void test_key_errors(void **state)
 	(void)state;
 	expect_parse_error("[vm a]\nkernel = Image\ncpus = 2\n",
 			   "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
-			   "harts, bootargs, disk, console, testdev)");
+			   "harts, bootargs, disk, console, testdev, rtc, rtc_offset)");
 	expect_parse_error("[vm a]\nkernel = Image\nmemory = 8M\n\nmemory = 16M\n",
 			   "vms.conf:5: duplicate key 'memory' (first at line 3)");
 	expect_parse_error("[vm a]\nKernel = Image\nkernel = Image\n",
@@ -812,6 +814,45 @@ static void test_specs(void **state)
 	    "of VM 'a' (sectors 8..15 of host disk 0)");
 }
 
+/* rtc = utc | localtime | off, rtc_offset = signed seconds; in files and in specs. */
+static void test_rtc(void **state)
+{
+	struct vm_config *cfg = *state;
+
+	parse_ok(cfg, "[vm a]\nkernel = Image\nrtc = off\n"
+		      "[vm b]\nkernel = Image\nRTC = LocalTime\nrtc_offset = +86400\n"
+		      "[vm c]\nkernel = Image\nrtc = utc\nrtc_offset = -3600\n"
+		      "[vm d]\nkernel = Image\nrtc_offset = -9000000000\n");
+	assert_int_equal(vm_config_parse_spec(cfg, "name=e,kernel=Image,rtc_offset=-0,rtc=off", 1),
+			 0);
+	finish_ok(cfg, true);
+	assert_int_equal(cfg->vms[0].rtc, VM_CONFIG_RTC_OFF);
+	assert_int_equal(cfg->vms[1].rtc, VM_CONFIG_RTC_LOCALTIME);
+	assert_int_equal(cfg->vms[1].rtc_offset, 86400);
+	assert_int_equal(cfg->vms[2].rtc, VM_CONFIG_RTC_UTC);
+	assert_int_equal(cfg->vms[2].rtc_offset, -3600);
+	assert_int_equal(cfg->vms[3].rtc_offset, -9000000000LL);
+	assert_int_equal(cfg->vms[4].rtc, VM_CONFIG_RTC_OFF);
+	assert_int_equal(cfg->vms[4].rtc_offset, 0);
+
+	expect_parse_error("[vm a]\nrtc = local\n",
+			   "vms.conf:2: rtc 'local' must be utc, localtime or off");
+	static const char *const bad_offsets[] = {
+	    "1.5", "", "-", "+-1", "1h", "9000000001", "-99999999999999999999"};
+	for (unsigned i = 0; i < sizeof(bad_offsets) / sizeof(bad_offsets[0]); i++) {
+		char text[128], msg[192];
+		snprintf(text, sizeof(text), "[vm a]\nrtc_offset = %s\n", bad_offsets[i]);
+		snprintf(msg, sizeof(msg),
+			 "vms.conf:2: rtc_offset '%s' must be whole seconds, e.g. -3600 (at most "
+			 "9000000000 either way)",
+			 bad_offsets[i]);
+		expect_parse_error(text, msg);
+	}
+	expect_finish_error(
+	    "[vm a]\nkernel = Image\nrtc = off\n\nrtc_offset = 60\n", false,
+	    "vms.conf:5: VM 'a' has an rtc_offset but rtc = off (no clock to offset)");
+}
+
 static void test_spec_errors(void **state)
 {
 	struct vm_config *cfg = *state;
@@ -819,11 +860,11 @@ static void test_spec_errors(void **state)
 	expect_spec_error(
 	    "name=x,kernel=Image,cpus=2",
 	    "--vm #2: unknown key 'cpus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev)");
+	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset)");
 	expect_spec_error(
 	    "name=x,kernel=Image,bogus",
 	    "--vm #2: unknown key 'bogus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev)");
+	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset)");
 	expect_spec_error("kernel=Image", "--vm #2: VM has no name (name=NAME)");
 	expect_spec_error("name=x,name=y,kernel=Image", "--vm #2: duplicate key 'name'");
 	expect_spec_error("name=x,memory=8M", "--vm #2: VM 'x' has no kernel");
@@ -886,17 +927,29 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_defaults),		T(test_every_key),
-	    T(test_long_lines),		T(test_paths),
-	    T(test_several_files),	T(test_sizes),
-	    T(test_vm_memory),		T(test_hart_masks),
-	    T(test_disk_syntax),	T(test_key_errors),
-	    T(test_file_errors),	T(test_section_errors),
-	    T(test_too_many_vms),	T(test_no_vm),
-	    T(test_vcpus_follow_harts), T(test_harts_on_machine),
-	    T(test_memory_on_machine),	T(test_disk_hosts),
-	    T(test_disk_overlaps),	T(test_specs),
-	    T(test_spec_errors),	T(test_overrides),
+	    T(test_defaults),
+	    T(test_every_key),
+	    T(test_long_lines),
+	    T(test_paths),
+	    T(test_several_files),
+	    T(test_sizes),
+	    T(test_vm_memory),
+	    T(test_hart_masks),
+	    T(test_disk_syntax),
+	    T(test_key_errors),
+	    T(test_file_errors),
+	    T(test_section_errors),
+	    T(test_too_many_vms),
+	    T(test_no_vm),
+	    T(test_vcpus_follow_harts),
+	    T(test_harts_on_machine),
+	    T(test_memory_on_machine),
+	    T(test_disk_hosts),
+	    T(test_disk_overlaps),
+	    T(test_specs),
+	    T(test_spec_errors),
+	    T(test_overrides),
+	    T(test_rtc),
 	};
 #undef T
 

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # The guest's userland and the initramfs that carries it: Debian 13's static
-# BusyBox (busybox-static, riscv64) for the shell and the commands, and two
-# static programs of ours, init (which is also the exec agent) and the test
-# programs. Included by ../linux.mk, which sets LINUX_DIR, LINUX_TOP,
-# LINUX_FETCH, BUILD, CROSS, PYTHON and LINUX_INITRAMFS.
+# BusyBox (busybox-static, riscv64) for the shell and the commands, and
+# static programs of ours: init (which is also the exec agent), vireo-memstress,
+# vireo-vectest, vireo-perfcount. Included by ../linux.mk, which sets LINUX_DIR,
+# LINUX_TOP, LINUX_FETCH, BUILD, CROSS, PYTHON and LINUX_INITRAMFS.
 
 LU_SRC := $(LINUX_DIR)/userland
 LU_OUT := $(BUILD)/linux/userland
@@ -17,7 +17,7 @@ LU_LDFLAGS := -static -s
 LU_AGENT_OBJS := $(LU_OUT)/agent.o $(LU_OUT)/agent_core.o $(LU_OUT)/shared/obuf.o \
 	$(LU_OUT)/shared/vx.o
 
-LU_PROGS := init vireo-memstress vireo-vectest
+LU_PROGS := init vireo-memstress vireo-vectest vireo-perfcount
 LU_BINS := $(LU_PROGS:%=$(LU_OUT)/%)
 LU_BUSYBOX := $(LU_OUT)/busybox
 LU_LIST := $(BUILD)/linux/initramfs.list
@@ -44,6 +44,9 @@ $(LU_OUT)/vireo-memstress: $(LU_OUT)/memstress.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 $(LU_OUT)/vireo-vectest: $(LU_OUT)/vectest.o
+	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
+
+$(LU_OUT)/vireo-perfcount: $(LU_OUT)/perfcount.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 # BusyBox from the current busybox-static .deb (fetched and cached by
@@ -73,6 +76,7 @@ $(LU_LIST): $(LU_SRC)/userland.mk
 	  echo "slink /bin/sh busybox 0777 0 0"; \
 	  echo "file /bin/vireo-memstress $(LU_OUT)/vireo-memstress 0755 0 0"; \
 	  echo "file /bin/vireo-vectest $(LU_OUT)/vireo-vectest 0755 0 0"; \
+	  echo "file /bin/vireo-perfcount $(LU_OUT)/vireo-perfcount 0755 0 0"; \
 	  echo "file /etc/passwd $(LU_OUT)/etc/passwd 0644 0 0"; \
 	  echo "file /etc/group $(LU_OUT)/etc/group 0644 0 0"; \
 	} > $@.tmp && mv $@.tmp $@
@@ -87,4 +91,5 @@ $(LINUX_INITRAMFS): $(LU_LIST) $(LU_BINS) $(LU_BUSYBOX) $(LU_OUT)/etc/passwd \
 		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py
 	$(PYTHON) $(LINUX_DIR)/mkcpio.py $(LU_LIST) $@
 
--include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d $(LU_AGENT_OBJS:.o=.d)
+-include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d $(LU_OUT)/perfcount.d \
+	$(LU_AGENT_OBJS:.o=.d)

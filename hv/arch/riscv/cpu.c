@@ -156,6 +156,7 @@ void cpu_probe(const char *isa, unsigned cbom_block_size, unsigned cboz_block_si
 	cpu_features.cboz_block_size = cboz_block_size;
 	probe_vector();
 	probe_unbanked_csrs();
+	cpu_probe_sbi();
 	cpu_guest_derive(cpu_features.isa, &cpu_features, &cpu_guest);
 }
 

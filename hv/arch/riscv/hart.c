@@ -5,6 +5,7 @@
 #include <vireo/log.h>
 #include <vireo/panic.h>
 #include <vireo/sbi_host.h>
+#include <vireo/time.h>
 #include "csr.h"
 
 /* Stack 0 is the boot hart's; entry.S uses it before tp is set. */
@@ -20,6 +21,11 @@ extern volatile unsigned long late_hart_mailbox_id;
 extern struct hart *volatile late_hart_mailbox_hart;
 
 #define SBI_ERR_ALREADY_AVAILABLE (-6)
+/* How long the boot hart waits for each other hart: 20000 pauses of 100 us (2 s). */
+#define HART_START_PAUSE_US 100
+#define HART_START_WAITS    20000
+
+static uint64_t hart_start_pause;
 
 /* The hart is already running (it entered _start and lost the lottery): release it. */
 static void release_late_hart(struct hart *h)
@@ -27,9 +33,11 @@ static void release_late_hart(struct hart *h)
 	late_hart_mailbox_hart = h;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	late_hart_mailbox_id = h->hartid;
-	for (unsigned long spin = 0; spin < 100000000UL; spin++)
+	for (unsigned waits = 0; waits < HART_START_WAITS; waits++) {
 		if (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE))
 			break;
+		hart_pause(hart_start_pause);
+	}
 	late_hart_mailbox_id = (unsigned long)-1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
@@ -89,6 +97,7 @@ void hart_start_secondaries(void (*entry)(struct hart *))
 {
 	struct hart *self = this_hart();
 
+	hart_start_pause = time_us_to_ticks(HART_START_PAUSE_US);
 	secondary_main = entry;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < registered_harts; i++) {
@@ -102,14 +111,19 @@ void hart_start_secondaries(void (*entry)(struct hart *))
 		else if (err)
 			log_warn("hart %lu did not start (SBI error %ld)", h->hartid, err);
 	}
-	/* Wait a bounded time for them: a hart that never comes is reported, not waited on. */
+	/* Wait a bounded time for them: a hart that never comes is reported, not waited on.
+	 * Waiting sleeps rather than spins: under QEMU -icount a spinning hart would keep
+	 * the one it waits for from ever running. */
 	for (unsigned i = 0; i < registered_harts; i++) {
-		for (unsigned long spin = 0; spin < 100000000UL; spin++)
+		for (unsigned waits = 0; waits < HART_START_WAITS; waits++) {
 			if (__atomic_load_n(&harts[i].online, __ATOMIC_ACQUIRE))
 				break;
+			hart_pause(hart_start_pause);
+		}
 		if (!harts[i].online)
 			log_warn("hart %lu is not online", harts[i].hartid);
 	}
+	hart_set_timer(UINT64_MAX);
 }
 
 void hart_request(struct hart *target, unsigned long request)
@@ -180,6 +194,15 @@ void hart_halt(void)
 {
 	for (;;)
 		wfi();
+}
+
+void hart_pause(uint64_t ticks)
+{
+	/* A pending IPI would end the wfi at once and make this a spin; the requests it
+	 * announced stay in hart->requests for the scheduler. */
+	csr_clear(sip, MIP_SSIP);
+	hart_set_timer(hart_time() + ticks);
+	hart_wait_for_interrupt();
 }
 
 void hart_flush_gstage_tlb(void)

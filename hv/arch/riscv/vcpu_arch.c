@@ -263,6 +263,8 @@ static unsigned long exception_cause(enum vcpu_exception exc)
 		return EXC_LOAD_ACCESS;
 	case VCPU_EXC_STORE_ACCESS:
 		return EXC_STORE_ACCESS;
+	case VCPU_EXC_LOAD_PAGE_FAULT:
+		return EXC_LOAD_PAGE_FAULT;
 	default:
 		return EXC_ILLEGAL_INSN;
 	}
@@ -296,18 +298,6 @@ struct fetch_probe {
 	unsigned long value;
 };
 
-static void hlvx_probe(void *arg)
-{
-	struct fetch_probe *p = arg;
-	unsigned long v;
-
-	__asm__ volatile(".option push\n.option arch, +h\nhlvx.hu %0, (%1)\n.option pop"
-			 : "=&r"(v)
-			 : "r"(p->addr)
-			 : "memory");
-	p->value = v;
-}
-
 /*
  * Run a hypervisor load-as-guest (hlv/hlvx) probe at the guest's privilege: the
  * privilege comes from hstatus.SPVP, which on an exit says what the guest was in.
@@ -329,16 +319,35 @@ static int guest_access(struct vcpu_arch *a, void (*probe)(void *arg), unsigned 
 	return 0;
 }
 
+/* Both halfwords of an instruction in one guarded probe: the second only for a 32-bit
+ * instruction (a 16-bit one may end a page whose successor is unmapped). A fault in
+ * the first skips the second: value stays 0, and the guard says why. */
+static void hlvx_insn_probe(void *arg)
+{
+	struct fetch_probe *p = arg;
+	unsigned long lo = 0, hi = 0;
+
+	__asm__ volatile(".option push\n.option arch, +h\n"
+			 "hlvx.hu %0, (%2)\n"
+			 "andi t0, %0, 3\n"
+			 "addi t0, t0, -3\n"
+			 "bnez t0, 1f\n"
+			 "addi t0, %2, 2\n"
+			 "hlvx.hu %1, (t0)\n"
+			 "1:\n.option pop"
+			 : "=&r"(lo), "=&r"(hi)
+			 : "r"(p->addr)
+			 : "t0", "memory");
+	p->value = (uint16_t)lo | ((unsigned long)(uint16_t)hi << 16);
+}
+
 int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn)
 {
-	unsigned long lo, hi = 0;
+	unsigned long v;
 
-	/* Two halfwords: a 16-bit instruction may end a page whose successor is unmapped. */
-	if (guest_access(a, hlvx_probe, guest_va, &lo))
+	if (guest_access(a, hlvx_insn_probe, guest_va, &v))
 		return -VIREO_EFAULT;
-	if ((lo & 3) == 3 && guest_access(a, hlvx_probe, guest_va + 2, &hi))
-		return -VIREO_EFAULT;
-	*insn = (uint16_t)lo | ((uint32_t)(uint16_t)hi << 16);
+	*insn = (uint32_t)v;
 	return 0;
 }
 

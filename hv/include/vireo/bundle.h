@@ -18,6 +18,10 @@
 
 #define BUNDLE_VM_TESTDEV    (1u << 0) /* map the MMIO test device */
 #define BUNDLE_VM_NO_CONSOLE (1u << 1) /* discard the VM's console output, give it no input */
+#define BUNDLE_VM_NO_RTC     (1u << 2) /* no real-time clock device */
+
+/* rtc_offset is at most this many seconds either way (about 285 years). */
+#define BUNDLE_RTC_OFFSET_MAX 9000000000LL
 
 #define BUNDLE_DISK_PRESENT  (1u << 0)
 #define BUNDLE_DISK_READONLY (1u << 1)
@@ -50,7 +54,10 @@ struct bundle_vm {
 	uint32_t disk_flags;	    /* BUNDLE_DISK_* */
 	uint64_t disk_first_sector; /* 512-byte sectors */
 	uint64_t disk_sectors;	    /* 0 = to the end of the host disk */
-	uint8_t reserved[40];
+	/* The guest clock minus the host's wall clock, in seconds (rtc_offset, localtime).
+	 * Carved from the reserved bytes: 0 in older bundles, as it should be. */
+	int64_t rtc_offset;
+	uint8_t reserved[32];
 };
 
 _Static_assert(sizeof(struct bundle_header) == 64, "bundle header layout");

@@ -81,6 +81,10 @@ void hart_set_timer(uint64_t deadline);
 uint64_t hart_time(void);
 /* Sleep until any host interrupt is pending (interrupts stay masked: no handler runs). */
 void hart_wait_for_interrupt(void);
+/* Sleep about `ticks`, or until a host interrupt: how a hart waits for another one. On an
+ * emulator that runs one hart at a time (QEMU -icount), a spinning hart would keep the
+ * other from ever running; wfi hands it the CPU. Leaves the host timer to be set again. */
+void hart_pause(uint64_t ticks);
 
 /* Run `probe` with the trap guard armed; returns the trap cause or -1 when no trap. */
 long hart_guarded_probe(void (*probe)(void *arg), void *arg);

@@ -28,6 +28,7 @@ struct mmio_region {
 struct mmio_bus {
 	struct mmio_region regions[MMIO_BUS_MAX_REGIONS];
 	unsigned count;
+	unsigned last; /* the region found last: a guest polling a register hits it again */
 };
 
 void mmio_bus_init(struct mmio_bus *bus);
@@ -39,6 +40,9 @@ int mmio_bus_register(struct mmio_bus *bus, gpa_t base, uint64_t size, const str
 		      void *opaque, const char *name);
 /* The region holding all of [addr, addr + width), or NULL (also for width 0). */
 const struct mmio_region *mmio_bus_find(const struct mmio_bus *bus, gpa_t addr, unsigned width);
+/* The same, trying the region found last first (a guest polling a register hits the
+ * same device again and again): what the exit path uses. */
+const struct mmio_region *mmio_bus_lookup(struct mmio_bus *bus, gpa_t addr, unsigned width);
 /*
  * -VIREO_ENOENT when nothing is mapped there, -VIREO_EINVAL for a width other than
  * 1, 2, 4 or 8; otherwise what the device returns. The device sees the offset from the

@@ -84,6 +84,7 @@ enum vcpu_exception {
 	VCPU_EXC_FETCH_ACCESS,
 	VCPU_EXC_LOAD_ACCESS,
 	VCPU_EXC_STORE_ACCESS,
+	VCPU_EXC_LOAD_PAGE_FAULT, /* a legacy SBI call's hart mask the guest cannot read */
 };
 
 /* The guest's integer registers; x0 reads 0 and ignores writes. */
@@ -114,6 +115,12 @@ void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e);
 
 #define VCPU_ARCH_CAUSE_ECALL_VS 10 /* scause of an ecall from VS-mode */
 
+/* The last exit was an SBI call (without classifying anything else). */
+static inline bool vcpu_arch_exit_is_ecall(const struct vcpu_arch *a)
+{
+	return a->exit.scause == VCPU_ARCH_CAUSE_ECALL_VS;
+}
+
 /* Describe the exit in a->exit for core (see vireo/vcpu_exit.h). An SBI call and a
  * host interrupt, the exits that come by the thousand, take a few instructions;
  * only the fields their kind defines are set. */
@@ -129,6 +136,10 @@ static inline void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit
 	else
 		vcpu_arch_classify_slow(a, e);
 }
+struct ctl_regs;
+/* The registers as the guest sees them (vireo/ctl.h), of a vCPU that is not loaded. */
+void vcpu_arch_get_regs(const struct vcpu_arch *a, struct ctl_regs *r);
+void vcpu_arch_set_regs(struct vcpu_arch *a, const struct ctl_regs *r);
 /* Words for an architectural cause number (diagnostics). */
 const char *vcpu_arch_cause_name(unsigned long cause);
 /* The trap CSRs of the last exit in words, for a diagnostic line:

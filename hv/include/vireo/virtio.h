@@ -214,7 +214,53 @@ struct virtio_blk_config {
 	le32 secure_erase_sector_alignment;
 };
 
+/* ---- Console device (spec 5.3). */
+#define VIRTIO_CONSOLE_F_SIZE	     0
+#define VIRTIO_CONSOLE_F_MULTIPORT   1
+#define VIRTIO_CONSOLE_F_EMERG_WRITE 2
+
+/* Control events (spec 5.3.6.2). */
+#define VIRTIO_CONSOLE_DEVICE_READY  0
+#define VIRTIO_CONSOLE_DEVICE_ADD    1 /* "PORT_ADD" in Linux */
+#define VIRTIO_CONSOLE_DEVICE_REMOVE 2
+#define VIRTIO_CONSOLE_PORT_READY    3
+#define VIRTIO_CONSOLE_CONSOLE_PORT  4
+#define VIRTIO_CONSOLE_RESIZE	     5
+#define VIRTIO_CONSOLE_PORT_OPEN     6
+#define VIRTIO_CONSOLE_PORT_NAME     7
+#define VIRTIO_CONSOLE_BAD_ID	     0xffffffffu
+
+struct virtio_console_config {
+	le16 cols;
+	le16 rows;
+	le32 max_nr_ports;
+	le32 emerg_wr;
+};
+
+struct virtio_console_control {
+	le32 id; /* port number */
+	le16 event;
+	le16 value;
+};
+
+/* Queues of a multiport console: port 0 receive/transmit, control receive/transmit,
+ * then port n >= 1 at 2(n+1) and 2(n+1)+1 (spec 5.3.2). */
+static inline unsigned virtio_console_rxq(unsigned port)
+{
+	return port ? 2 * (port + 1) : 0;
+}
+
+static inline unsigned virtio_console_txq(unsigned port)
+{
+	return virtio_console_rxq(port) + 1;
+}
+
+#define VIRTIO_CONSOLE_CTRL_RXQ 2
+#define VIRTIO_CONSOLE_CTRL_TXQ 3
+
 _Static_assert(sizeof(struct virtq_desc) == 16, "virtq_desc layout");
+_Static_assert(sizeof(struct virtio_console_config) == 12, "virtio_console_config layout");
+_Static_assert(sizeof(struct virtio_console_control) == 8, "virtio_console_control layout");
 _Static_assert(sizeof(struct virtq_used_elem) == 8, "virtq_used_elem layout");
 _Static_assert(sizeof(struct virtio_blk_req_header) == 16, "virtio_blk_req_header layout");
 _Static_assert(offsetof(struct virtio_blk_config, blk_size) == 20, "virtio_blk_config layout");

@@ -39,7 +39,8 @@ struct virtio_dev;
 
 struct virtio_dev_ops {
 	uint32_t device_id; /* VIRTIO_ID_* */
-	/* A queue notification (QueueNotify), or the driver became ready (queue = -1). */
+	/* A queue notification (QueueNotify), or the driver became ready or reset the
+	 * device (queue = -1). */
 	void (*notify)(struct virtio_dev *d, int queue);
 	/* Back to the power-on state of the device's own part (status 0 was written). */
 	void (*reset)(struct virtio_dev *d);

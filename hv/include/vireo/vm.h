@@ -6,14 +6,18 @@
 #include <vireo/gstage.h>
 #include <vireo/guest_mem.h>
 #include <vireo/mmio_bus.h>
+#include <vireo/sbi_state.h>
 #include <vireo/spinlock.h>
 #include <vireo/testdev.h>
 #include <vireo/vblk.h>
+#include <vireo/vcon.h>
 #include <vireo/types.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm_console.h>
 #include <vireo/vplic.h>
 #include <vireo/vuart.h>
+
+struct vm_rtc;
 
 #define VM_MAX_VCPUS	VPLIC_MAX_HARTS
 #define VM_NAME_MAX	32
@@ -43,6 +47,8 @@ struct vm_config {
 	uint64_t disk_sectors;	 /* 0: to the end of the host disk */
 	unsigned console_number; /* 1-based position in the boot bundle: the input hotkey */
 	bool console_muted;	 /* console=off */
+	bool no_rtc;		 /* rtc=off: no real-time clock device */
+	int64_t rtc_offset_ns;	 /* the guest clock minus the host's (rtc_offset, localtime) */
 };
 
 struct vm {
@@ -64,7 +70,9 @@ struct vm {
 	struct vplic plic;
 	struct vuart uart;
 	struct testdev testdev;
-	struct vblk *disk; /* NULL without a disk */
+	struct vblk *disk;	  /* NULL without a disk */
+	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
+	struct vm_rtc *rtc;	  /* NULL without an RTC */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
 	uint8_t input[256];
@@ -81,6 +89,13 @@ struct vm {
 	gpa_t entry, dtb_gpa, initrd_gpa;
 	uint64_t initrd_size;
 	struct vm_config config; /* kept for reboot */
+
+	/* The control plane (core/ctl.c): references that keep the VM from being freed
+	 * (vm_find), and pausing (core/vm_pause.c). */
+	unsigned refs;		 /* under the VM table's lock */
+	bool free_pending;	 /* the last vCPU left while referenced: the last vm_put frees */
+	bool paused;		 /* its vCPUs are not scheduled (atomic) */
+	struct sbi_vm_state sbi; /* the SBI extensions' per-VM state (only hv/sbi/ uses it) */
 };
 
 /* Create a VM from its configuration; NULL (with the reason logged) on failure. */
@@ -101,6 +116,21 @@ int vm_final_status(void);
 void vm_console_input(struct vm *vm, uint8_t byte);
 /* Resume every VM disk stalled on a busy host disk (after host disk interrupts). */
 void vm_kick_disks(void);
+/* The VM with this id, kept from being freed until vm_put; NULL if there is none. */
+struct vm *vm_find(unsigned id);
+void vm_put(struct vm *vm);
+/* Visit every VM in the table, by id (the table's lock is held: fn must not block). */
+void vm_for_each(void (*fn)(struct vm *vm, void *ctx), void *ctx);
+/*
+ * Pause: no vCPU of the VM is scheduled any more, and once each has left its
+ * hart (its state saved in memory) the call returns 0; -VIREO_EBUSY (and the
+ * VM runs on) if that takes longer than a second. Called from the hart loop
+ * (the control plane), never from a vCPU's exit. Resume lets them run again.
+ */
+int vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+/* Paused, and every vCPU's state in memory (none loaded on a hart, none in the guest). */
+bool vm_is_parked(const struct vm *vm);
 /* Print the state of every vCPU of every VM (console debug key). */
 void vm_dump_all(void);
 /* Give a typed byte to the VM that has the keyboard; false if none takes input. */

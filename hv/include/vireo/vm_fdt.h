@@ -18,6 +18,11 @@ struct vm_fdt_params {
 	uint64_t initrd_start, initrd_end;
 	unsigned virtio_mask; /* bit i: a virtio-mmio device in slot i */
 	bool testdev;
+	bool rtc;		 /* the Goldfish RTC at VM_RTC_BASE */
+	const uint8_t *rng_seed; /* /chosen/rng-seed, NULL: none */
+	size_t rng_seed_len;
+	const uint8_t *kaslr_seed;	/* /chosen/kaslr-seed (8 bytes), NULL: none */
+	const char *hypervisor_version; /* /hypervisor's version, NULL: left out */
 };
 
 /* Build the DTB into buf. Returns its size, or a negative libfdt error. */
