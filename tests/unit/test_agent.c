@@ -511,6 +511,8 @@ static bool fv_control(void *ctx, const struct vx_hdr *h, const uint8_t *p)
 	if (h->type == LINK_HELLO) {
 		v->host_hello = true;
 		fv_send(v, LINK_OPEN, 1, "\1\0\0\0exec", 8);
+		/* Control-plane traffic the library does not ask for is no error. */
+		fv_send(v, LINK_EVENT, 0, "\1\0\0\0\1\0\0\0", 8);
 		fv_send_u32(v, LINK_CREDIT, 1, VX_WINDOW);
 		v->host_window = VX_WINDOW;
 	} else if (h->type == LINK_CREDIT && h->chan == 1) {

@@ -97,6 +97,11 @@ static bool on_control(void *ctx, const struct vx_hdr *h, const uint8_t *p)
 		c->ops->error(c->ctx, vx_get_u32(p), (const char *)p + 4, h->len - 4);
 		return fail(c, "Vireo reported link error %u: %.*s", vx_get_u32(p),
 			    (int)(h->len - 4 > 150 ? 150 : h->len - 4), (const char *)p + 4);
+	case LINK_REPLY:
+	case LINK_EVENT:
+		/* Control-plane traffic (docs/channel.md, "Control requests"): the library asks
+		 * nothing of it yet, and an event about the machine changes nothing here. */
+		return true;
 	default:
 		return fail(c, "link message type %u, which Vireo does not send", h->type);
 	}
