@@ -20,7 +20,8 @@ int guest_main(unsigned long hartid, unsigned long dtb)
 
 	(void)hartid;
 	(void)dtb;
-	printf("ctl: mailbox at %p, spinning with s11 = %#lx\n", (const volatile void *)&mailbox, CTL_MAGIC);
+	printf("ctl: mailbox at %p, spinning with s11 = %#lx\n", (const volatile void *)&mailbox,
+	       CTL_MAGIC);
 	/* The loop is assembly so that s10 and s11 are what the host sees and sets. */
 	__asm__ volatile("mv s11, %[magic]\n"
 			 "li s10, 0\n"

@@ -182,8 +182,9 @@ static int op_mem_write(struct ctl_call *c)
 	vm = arg_vm(c, c->len, &err);
 	if (!vm)
 		return err;
-	err = guest_mem_write(&vm->mem, ctl_get_u64(c->args + 8), c->args + 16, len) ? 0
-										   : -VIREO_EFAULT;
+	err = guest_mem_write(&vm->mem, ctl_get_u64(c->args + 8), c->args + 16, len)
+		  ? 0
+		  : -VIREO_EFAULT;
 	vm_put(vm);
 	return err;
 }

@@ -114,7 +114,7 @@ static void host_action(uint8_t op)
 		if (ah_exec_payload(argv, NULL, "/", op & 0x10, 24, 80, payload, &len) == 0 &&
 		    ah_exec(&core, payload, len)) {
 			received[AG_STREAM_STDOUT] = received[AG_STREAM_STDERR] = 0;
-			granted[AG_STREAM_STDOUT] = granted[AG_STREAM_STDERR] = VX_WINDOW;
+			granted[AG_STREAM_STDOUT] = granted[AG_STREAM_STDERR] = AH_WINDOW;
 		}
 		break;
 	case 1:
@@ -126,13 +126,13 @@ static void host_action(uint8_t op)
 	case 3:
 		if (ah_get(&core, AG_FLAG_AUTO, "/tmp/x")) {
 			received[AG_STREAM_FILE] = 0;
-			granted[AG_STREAM_FILE] = VX_WINDOW;
+			granted[AG_STREAM_FILE] = AH_WINDOW;
 		}
 		break;
 	case 4:
 		for (unsigned s = AG_STREAM_STDOUT; s <= AG_STREAM_FILE; s++) {
 			/* Give back what came: the window is what it was. */
-			uint64_t n = received[s] + VX_WINDOW - granted[s];
+			uint64_t n = received[s] + AH_WINDOW - granted[s];
 
 			ah_grant(&core, s, (uint32_t)n);
 			granted[s] += n;

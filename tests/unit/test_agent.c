@@ -33,6 +33,7 @@
 #include <vireo/vx.h>
 
 #include "agent.h"
+#include "agent_host.h"
 #include "agent_proto.h"
 #include "vireo.h"
 
@@ -754,7 +755,7 @@ static void expect_cut_off(const uint8_t *bytes, size_t n, bool close_after, con
 
 static void test_hostile_agent(void **state)
 {
-	static uint8_t b[200000], a[200000];
+	static uint8_t b[200000], a[AH_WINDOW + 100000];
 	uint8_t p[8];
 	size_t n, k;
 
@@ -782,8 +783,8 @@ static void test_hostile_agent(void **state)
 	/* ... output beyond the window granted ... */
 	n = hello(b, 1);
 	k = frame(a, AG_STARTED, 0, "\1\0\0\0", 4);
-	k += frame(a + k, AG_DATA, AG_STREAM_STDOUT, NULL, 40000);
-	k += frame(a + k, AG_DATA, AG_STREAM_STDOUT, NULL, 40000);
+	for (size_t sent = 0; sent <= AH_WINDOW; sent += 60000)
+		k += frame(a + k, AG_DATA, AG_STREAM_STDOUT, NULL, 60000);
 	expect_cut_off2(b, n, a, k, false, "beyond the window");
 	/* ... an exit before the end of the output, or with a bad value ... */
 	k = frame(a, AG_STARTED, 0, "\1\0\0\0", 4);

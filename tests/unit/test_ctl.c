@@ -377,10 +377,8 @@ static void test_memory(void **state)
 		uint32_t len;
 		int want;
 	} cases[] = {
-	    {RAM_GPA - 1, 2, -VIREO_EFAULT},
-	    {RAM_GPA + RAM_SIZE - 2, 4, -VIREO_EFAULT},
-	    {UINT64_MAX - 1, 4, -VIREO_EFAULT},
-	    {RAM_GPA, CTL_REPLY_MAX + 1, -VIREO_EINVAL},
+	    {RAM_GPA - 1, 2, -VIREO_EFAULT},	{RAM_GPA + RAM_SIZE - 2, 4, -VIREO_EFAULT},
+	    {UINT64_MAX - 1, 4, -VIREO_EFAULT}, {RAM_GPA, CTL_REPLY_MAX + 1, -VIREO_EINVAL},
 	    {RAM_GPA, 0, -VIREO_EINVAL},
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -291,9 +291,9 @@ bool ah_exec(struct ah_core *c, const uint8_t *payload, size_t len)
 	emit(c, AG_EXEC, AG_STREAM_CONTROL, payload, len);
 	for (unsigned s = AG_STREAM_STDOUT; s <= AG_STREAM_STDERR; s++) {
 		c->out_eof[s] = false;
-		c->recv_window[s] = VX_WINDOW;
+		c->recv_window[s] = AH_WINDOW;
 		c->pending_grant[s] = 0;
-		emit_u32(c, AG_CREDIT, (uint16_t)s, VX_WINDOW);
+		emit_u32(c, AG_CREDIT, (uint16_t)s, AH_WINDOW);
 	}
 	c->send_credit[AG_STREAM_STDIN] = 0;
 	c->exec = AH_EXEC_SENT;
@@ -335,9 +335,9 @@ bool ah_get(struct ah_core *c, uint32_t flags, const char *path)
 	vx_put_u32(p, flags);
 	memcpy(p + 4, path, n);
 	emit(c, AG_GET, AG_STREAM_CONTROL, p, 4 + n);
-	c->recv_window[AG_STREAM_FILE] = VX_WINDOW;
+	c->recv_window[AG_STREAM_FILE] = AH_WINDOW;
 	c->pending_grant[AG_STREAM_FILE] = 0;
-	emit_u32(c, AG_CREDIT, AG_STREAM_FILE, VX_WINDOW);
+	emit_u32(c, AG_CREDIT, AG_STREAM_FILE, AH_WINDOW);
 	c->xfer = AH_XFER_GET_ASKED;
 	return true;
 }

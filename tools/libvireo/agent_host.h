@@ -19,6 +19,14 @@
 #include "agent_proto.h"
 #include "obuf.h"
 
+/*
+ * The window the host grants for what it receives (the program's stdout and stderr, the
+ * file of an AG_GET): more than the protocol's initial 64 KiB, so that the credit's round
+ * trip through QEMU, Vireo and the guest does not stall a fast writer. The host's buffer
+ * for each stream is exactly this big: memory stays bounded, only larger.
+ */
+#define AH_WINDOW (256 * 1024)
+
 struct ah_ops {
 	void (*hello)(void *ctx, uint32_t version, const char *text, size_t len);
 	void (*started)(void *ctx, uint32_t pid);

@@ -148,10 +148,10 @@ bool lk_open_window(struct lk_core *c)
 {
 	uint8_t p[4];
 
-	vx_put_u32(p, VX_WINDOW);
+	vx_put_u32(p, LK_WINDOW);
 	if (!obuf_frame(c->out, LINK_CREDIT, c->chan, p, sizeof(p)))
 		return false;
-	c->recv_window += VX_WINDOW;
+	c->recv_window += LK_WINDOW;
 	return true;
 }
 

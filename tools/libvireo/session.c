@@ -1177,7 +1177,7 @@ static int classify_sink(struct sink *k, int fd, bool own_pipe)
 
 	k->fd = fd;
 	k->own_pipe = own_pipe;
-	if (vring_init(&k->ring, VX_WINDOW) != 0)
+	if (vring_init(&k->ring, AH_WINDOW) != 0)
 		return -1;
 	if (own_pipe || fstat(fd, &st) != 0)
 		return 0;
@@ -1210,7 +1210,7 @@ static int session_init(struct session *s, struct vireo_child *c)
 	s->rows = cmd->rows;
 	s->cols = cmd->cols;
 	if (obuf_init(&s->agent_out, OBUF_CAP) || obuf_init(&s->link_out, OBUF_CAP) ||
-	    vring_init(&s->xfer.ring, VX_WINDOW))
+	    vring_init(&s->xfer.ring, AH_WINDOW))
 		return -1;
 	s->link_mode = cmd->connect_fd >= 0 ? cmd->connect_link : cmd->mode == VIREO_MODE_VIREO;
 	/* Without the link protocol the agent's bytes go straight out. */

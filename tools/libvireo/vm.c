@@ -252,6 +252,9 @@ int vm_prepare(struct vireo_child *c)
 		free(bootargs);
 		return vireo_fail(errno, "socketpair or pipe: %s", strerror(errno));
 	}
+	/* QEMU's console port drops what its socket cannot take (link.h): as much room as the
+	 * system allows between what Vireo sends and what we have read. */
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &(int){4 << 20}, sizeof(int));
 	c->link_fd = sv[0];
 	c->qemu_link_fd = sv[1];
 	c->log_rd = logp[0];

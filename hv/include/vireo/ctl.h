@@ -28,10 +28,10 @@
 #define CTL_EVENT_MAX 1024 /* data in one LINK_EVENT */
 
 enum ctl_op {
-	CTL_OP_INFO = 0x0001,	     /* -> struct ctl_info */
-	CTL_OP_VM_LIST = 0x0002,     /* -> struct ctl_vm_entry[] */
-	CTL_OP_VM_PAUSE = 0x0003,    /* u32 vm -> (): every vCPU off its hart, state in memory */
-	CTL_OP_VM_RESUME = 0x0004,   /* u32 vm -> () */
+	CTL_OP_INFO = 0x0001,	       /* -> struct ctl_info */
+	CTL_OP_VM_LIST = 0x0002,       /* -> struct ctl_vm_entry[] */
+	CTL_OP_VM_PAUSE = 0x0003,      /* u32 vm -> (): every vCPU off its hart, state in memory */
+	CTL_OP_VM_RESUME = 0x0004,     /* u32 vm -> () */
 	CTL_OP_VCPU_GET_REGS = 0x0005, /* u32 vm, u32 vcpu -> struct ctl_regs (paused VM) */
 	CTL_OP_VCPU_SET_REGS = 0x0006, /* u32 vm, u32 vcpu, struct ctl_regs -> () (paused VM) */
 	CTL_OP_MEM_READ = 0x0007,      /* u32 vm, u32 len, u64 gpa -> len bytes (len <= 4096) */
