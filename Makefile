@@ -170,8 +170,8 @@ lint: $(BUILD)/gen/asm_offsets.h
 	@echo "  LINT    clang-format ($(words $(FORMAT_FILES)) files), cppcheck"
 	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--std=c11 -Ihv/include --suppress=missingIncludeSystem \
-		hv tools guests/tests tests/unit
+		--std=c11 -Ihv/include -Itools/libvireo --suppress=missingIncludeSystem \
+		hv tools guests/tests guests/linux/userland tests/unit tests/integration examples
 
 bench: $(DEPS_STAMP) all linux $(BENCH_MICRO)
 	$(PYTHON) bench/run.py $(BENCH_ARGS)
