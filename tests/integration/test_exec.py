@@ -73,13 +73,16 @@ def alive(pid):
         return False
 
 
-def ours_in_tmp():
-    """What a run could leave in the temporary directories: names of ours or QEMU's."""
-    found = set()
-    for d in {"/tmp", "/dev/shm", os.environ.get("TMPDIR", "/tmp")}:
+def ours_in_tmp(private):
+    """What a run could leave in the temporary directories: anything in its own TMPDIR,
+    names like ours or QEMU's in the shared ones (less `vireo run`'s bundles and unit
+    tests' directories: other people's runs on a shared machine)."""
+    found = {os.path.join(private, n) for n in os.listdir(private)}
+    for d in ("/tmp", "/dev/shm"):
         try:
             found |= {os.path.join(d, n) for n in os.listdir(d)
-                      if re.search(r"vireo|qemu|bundle", n) and not n.startswith("vireo-unit")}
+                      if re.search(r"vireo|qemu|bundle", n)
+                      and not re.match(r"vireo-(unit|bundle|bench|plot)", n)}
         except OSError:
             pass
     return found
@@ -212,10 +215,12 @@ def test_flood_with_a_slow_reader(mode):
     assert peak - start < 16 * 1024, f"grew from {start} KiB to {peak} KiB"
 
 
-def test_sigkill_leaves_nothing_behind(mode):
-    before = ours_in_tmp()
+def test_sigkill_leaves_nothing_behind(mode, tmp_path):
+    private = str(tmp_path)
+    before = ours_in_tmp(private)
     p = subprocess.Popen(argv(mode, "sh", "-c", "echo ready; sleep 600"), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, start_new_session=True)
+                         stderr=subprocess.PIPE, start_new_session=True,
+                         env=dict(os.environ, TMPDIR=private))
     assert p.stdout.readline() == b"ready\n"
     qemus = children(p.pid)
     assert len(qemus) == 1, qemus
@@ -232,7 +237,7 @@ def test_sigkill_leaves_nothing_behind(mode):
     while alive(qemu) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(qemu), "QEMU outlived vireo exec"
-    assert ours_in_tmp() <= before
+    assert ours_in_tmp(private) <= before
 
 
 def test_hostile_agent_gets_a_clean_125(mode):
