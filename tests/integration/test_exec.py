@@ -186,6 +186,19 @@ def test_copies_in_and_out(mode, tmp_path):
     assert r.returncode == 125 and b"/no/such" in r.stderr, r
 
 
+def test_disk_written_and_flushed(mode, tmp_path):
+    """A writable disk: the VM powers off cleanly (AG_SHUTDOWN) so that what the program
+    wrote is in the image; read-only, it cannot be written."""
+    img = tmp_path / "disk.img"
+    subprocess.run(["mke2fs", "-q", "-t", "ext2", str(img), "16M"], check=True)
+    r = vexec(mode, "sh", "-c", "mount /dev/vda /mnt && echo kept > /mnt/f",
+              opts=["--disk", str(img)])
+    assert r.returncode == 0, r
+    r = vexec(mode, "sh", "-c", "mount -o ro /dev/vda /mnt && cat /mnt/f && ! touch /mnt/g",
+              opts=["--disk", f"{img},ro"])
+    assert (r.returncode, r.stdout) == (0, b"kept\n"), r
+
+
 def vm_memory_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -339,6 +339,7 @@ struct vireo_cmd *vireo_cmd_clone(const struct vireo_cmd *c)
 	d->copy_in = d->copy_out = NULL;
 	d->ncopy_in = d->ncopy_out = 0;
 	d->ndisks = 0;
+	memset(d->disks, 0, sizeof(d->disks)); /* the pointers copied above are c's */
 	d->connect_fd = -1;
 	ok = clone_list(&d->argv, &d->argc, c->argv, c->argc) == 0 &&
 	     clone_list(&d->env, &d->nenv, c->env, c->nenv) == 0 && set_str(&d->cwd, c->cwd) == 0 &&
