@@ -34,8 +34,8 @@
 
 #define OBUF_CAP	(256 * 1024)
 #define PORT_READ	(64 * 1024)
-#define PORT_ROOM	(16 * 1024) /* read the host only while the queue has this much room */
-#define TTY_DRAIN_MS	100	    /* after the program ends: its terminal's last output */
+#define PORT_ROOM	(16 * 1024)   /* read the host only while the queue has this much room */
+#define TTY_DRAIN_MS	100	      /* after the program ends: its terminal's last output */
 #define PIPE_SIZE	(1024 * 1024) /* the program's stdio pipes (Linux's default maximum) */
 #define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define EXEC_STEP_CHDIR 1
