@@ -341,14 +341,21 @@ static int guest_access(struct vcpu_arch *a, void (*probe)(void *arg), unsigned 
 	return 0;
 }
 
-/* Both halfwords of an instruction in one guarded probe: the second only for a 32-bit
- * instruction (a 16-bit one may end a page whose successor is unmapped). A fault in
- * the first skips the second: value stays 0, and the guard says why. */
-static void hlvx_insn_probe(void *arg)
+int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn)
 {
-	struct fetch_probe *p = arg;
-	unsigned long lo = 0, hi = 0;
+	struct hart *h = this_hart();
+	unsigned long saved = csr_read(hstatus), lo = 0, hi = 0;
+	/* In the world switch's fast path hstatus is still the guest's exit value: its
+	 * SPVP is already the guest's privilege. */
+	bool swap = (saved ^ a->gprs.hstatus) & HSTATUS_SPVP;
+	long cause;
 
+	if (swap)
+		csr_write(hstatus, saved ^ HSTATUS_SPVP);
+	/* Both halfwords in one guarded stretch: the second only for a 32-bit instruction
+	 * (a 16-bit one may end a page whose successor is unmapped). A fault in the first
+	 * skips the second (lo stays 0: not 32-bit). */
+	hart_guard_begin(h);
 	__asm__ volatile(".option push\n.option arch, +h\n"
 			 "hlvx.hu %0, (%2)\n"
 			 "andi t0, %0, 3\n"
@@ -357,19 +364,15 @@ static void hlvx_insn_probe(void *arg)
 			 "addi t0, %2, 2\n"
 			 "hlvx.hu %1, (t0)\n"
 			 "1:\n.option pop"
-			 : "=&r"(lo), "=&r"(hi)
-			 : "r"(p->addr)
+			 : "+&r"(lo), "+&r"(hi)
+			 : "r"(guest_va)
 			 : "t0", "memory");
-	p->value = (uint16_t)lo | ((unsigned long)(uint16_t)hi << 16);
-}
-
-int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn)
-{
-	unsigned long v;
-
-	if (guest_access(a, hlvx_insn_probe, guest_va, &v))
+	cause = hart_guard_end(h);
+	if (swap)
+		csr_write(hstatus, saved);
+	if (cause != -1)
 		return -VIREO_EFAULT;
-	*insn = (uint32_t)v;
+	*insn = (uint32_t)((uint16_t)lo | ((unsigned long)(uint16_t)hi << 16));
 	return 0;
 }
 
