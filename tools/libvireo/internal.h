@@ -204,6 +204,9 @@ int vm_start_qemu(struct vireo_child *c);
  * install's share/vireo. NULL if none exists (the caller frees the result). */
 char *vm_default_file(const char *env, const char *build_rel, const char *share_rel);
 
+/* A program found in PATH (or name itself with a '/', if executable); NULL if none. */
+char *vm_find_program(const char *name);
+
 /* session.c: the thread. */
 void *session_main(void *arg);
 
