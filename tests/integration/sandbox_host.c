@@ -56,7 +56,7 @@ static enum vireo_catch_action handler(struct vireo_sandbox *s, void *ctx, struc
 	switch (mode) {
 	case H_MAP:
 		return vireo_sandbox_map(s, c->gpa & ~4095ULL, 4096, 3) == 0 ? VIREO_CATCH_CONTINUE
-									      : VIREO_CATCH_ABORT;
+									     : VIREO_CATCH_ABORT;
 	case H_SKIP:
 		c->pc += 4;
 		return VIREO_CATCH_CONTINUE;
@@ -90,8 +90,8 @@ int main(int argc, char **argv)
 	rc = vireo_sandbox_open(argv[1], &cfg, &sb);
 	CHECK("open", rc == 0);
 	CHECK("call", call("add", 2, 40, &rc) == 42 && rc == 0);
-	CHECK("six args", vireo_sandbox_call(sb, "six", (uint64_t[]){1, 2, 3, 4, 5, 6}, 6, &r) == 0 &&
-			      r == 91);
+	CHECK("six args",
+	      vireo_sandbox_call(sb, "six", (uint64_t[]){1, 2, 3, 4, 5, 6}, 6, &r) == 0 && r == 91);
 	CHECK("no such function", vireo_sandbox_call(sb, "nope", NULL, 0, &r) == -ENOENT);
 	CHECK("memory persists", call("count", 0, 0, &rc) == 1 && call("count", 0, 0, &rc) == 2);
 	CHECK("reset", vireo_sandbox_reset(sb, false) >= 1 && call("count", 0, 0, &rc) == 1);

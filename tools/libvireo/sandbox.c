@@ -65,7 +65,7 @@ struct vireo_sandbox {
 	unsigned nevents;
 	char log[VIREO_LOG_TAIL + 1];
 	size_t log_len;
-	size_t have;			     /* bytes of rbuf */
+	size_t have;			      /* bytes of rbuf */
 	uint8_t rbuf[VX_HDR_SIZE + 2 * 4096]; /* frames from Vireo: a reply, an event */
 };
 
@@ -122,8 +122,9 @@ static int write_bundle(struct vireo_child *c, const char *elf, uint64_t ram, ui
 	int len, rc = 0;
 	FILE *fp, *out;
 
-	len = asprintf(&text, "[machine]\nharts = 1\n[vm sandbox]\nkernel = %s\nmemory = %lluM\n"
-			      "sandbox = yes\n",
+	len = asprintf(&text,
+		       "[machine]\nharts = 1\n[vm sandbox]\nkernel = %s\nmemory = %lluM\n"
+		       "sandbox = yes\n",
 		       elf, (unsigned long long)(ram >> 20));
 	if (len < 0)
 		return vireo_fail(ENOMEM, "out of memory");
@@ -171,8 +172,9 @@ static int start_machine(struct vireo_sandbox *sb, const char *elf)
 	c->link_fd = c->qemu_link_fd = c->log_rd = c->log_wr = c->bundle_fd = -1;
 	rc = write_bundle(c, real, sb->cfg.memory, &memory);
 	if (!rc) {
-		hv = sb->cfg.hypervisor ? realpath(sb->cfg.hypervisor, NULL)
-					: vm_default_file("VIREO_HYPERVISOR", "vireo.bin", "vireo.bin");
+		hv = sb->cfg.hypervisor
+			 ? realpath(sb->cfg.hypervisor, NULL)
+			 : vm_default_file("VIREO_HYPERVISOR", "vireo.bin", "vireo.bin");
 		c->qemu_path = vm_find_program(sb->cfg.qemu ? sb->cfg.qemu : QEMU_RUN_DEFAULT_QEMU);
 		if (!hv)
 			rc = vireo_fail(ENOENT, "no hypervisor image (vireo.bin): run make");
@@ -283,7 +285,8 @@ static int next_frame(struct vireo_sandbox *sb, struct vx_hdr *h, bool *consumed
 		*consumed = false;
 	}
 	for (;;) {
-		struct pollfd p[2] = {{sb->qemu->link_fd, POLLIN, 0}, {sb->qemu->log_rd, POLLIN, 0}};
+		struct pollfd p[2] = {{sb->qemu->link_fd, POLLIN, 0},
+				      {sb->qemu->log_rd, POLLIN, 0}};
 		long long left = (long long)(deadline - vireo_now_ms());
 		ssize_t n;
 
@@ -301,7 +304,8 @@ static int next_frame(struct vireo_sandbox *sb, struct vx_hdr *h, bool *consumed
 		if (sb->dead)
 			return vireo_fail(EPIPE, "the sandbox's machine is gone");
 		if (left <= 0 || vireo_now_ms() > deadline)
-			return vireo_fail(ETIMEDOUT, "the sandbox did not answer in %d s", ms / 1000);
+			return vireo_fail(ETIMEDOUT, "the sandbox did not answer in %d s",
+					  ms / 1000);
 		if (poll(p, 2, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
 			return vireo_fail(errno, "poll: %s", strerror(errno));
 		if (p[1].revents)
@@ -385,8 +389,8 @@ static int pump(struct vireo_sandbox *sb, uint32_t id, uint8_t *out, size_t cap,
 }
 
 /* One control request; its result (>= 0) or a negative errno. */
-static int request(struct vireo_sandbox *sb, uint16_t op, const void *args, size_t len,
-		   void *out, size_t cap, size_t *out_len)
+static int request(struct vireo_sandbox *sb, uint16_t op, const void *args, size_t len, void *out,
+		   size_t cap, size_t *out_len)
 {
 	uint8_t p[VX_CONTROL_MAX];
 	uint32_t id = ++sb->next_id ? sb->next_id : ++sb->next_id;
@@ -609,8 +613,8 @@ static int buffer_at(struct vireo_sandbox *sb, const char *name, uint64_t offset
 	return 0;
 }
 
-VIREO_API int vireo_sandbox_read_buffer(struct vireo_sandbox *sb, const char *name,
-					uint64_t offset, void *buf, size_t len)
+VIREO_API int vireo_sandbox_read_buffer(struct vireo_sandbox *sb, const char *name, uint64_t offset,
+					void *buf, size_t len)
 {
 	uint64_t gpa;
 	int rc = buffer_at(sb, name, offset, len, &gpa);
@@ -806,7 +810,6 @@ static int decide(struct vireo_sandbox *sb, struct sb_call *k, struct vireo_catc
 	case VIREO_CATCH_RESTART:
 		if (++k->restarts > SB_MAX_RESTART)
 			break;
-		k->catches = 0;
 		return start_call(sb, k, true);
 	case VIREO_CATCH_ABORT:
 	default:
@@ -816,7 +819,8 @@ static int decide(struct vireo_sandbox *sb, struct sb_call *k, struct vireo_catc
 	if (rc < 0)
 		return rc;
 	if (act == VIREO_CATCH_RESTART)
-		return vireo_fail(ELOOP, "call of '%s' restarted %d times", k->name, SB_MAX_RESTART);
+		return vireo_fail(ELOOP, "call of '%s' restarted %d times", k->name,
+				  SB_MAX_RESTART);
 	return vireo_fail(ECANCELED, "call of '%s' aborted at %s, pc 0x%llx (cause %llu)", k->name,
 			  why_name(orig.why), (unsigned long long)orig.pc,
 			  (unsigned long long)orig.cause);
@@ -846,15 +850,15 @@ static int host_call(struct vireo_sandbox *sb, struct sb_call *k, const struct s
 	int64_t result = 0;
 
 	memcpy(&h, e->data, sizeof(h));
-	if (h.name_len == 0 || h.name_len > CTL_SANDBOX_NAME_MAX ||
-	    h.name_len > e->len - sizeof(h))
+	if (h.name_len == 0 || h.name_len > CTL_SANDBOX_NAME_MAX || h.name_len > e->len - sizeof(h))
 		return gone(sb, "sent a malformed host call");
 	memcpy(name, e->data + sizeof(h), h.name_len);
 	name[h.name_len] = '\0';
 	for (unsigned i = 0; i < SB_MAX_HOST_FNS; i++) {
 		const struct sb_host_fn *f = &sb->fns[i];
 
-		if (f->fn && strlen(f->name) == h.name_len && memcmp(f->name, name, h.name_len) == 0) {
+		if (f->fn && strlen(f->name) == h.name_len &&
+		    memcmp(f->name, name, h.name_len) == 0) {
 			int err = f->fn(sb, f->ctx, h.args, &result);
 
 			if (sb->dead)

@@ -49,8 +49,8 @@ static int read_symtab(struct sbelf *e, const uint8_t *img, size_t len, const El
 {
 	uint64_t count = sym->sh_size / sizeof(Elf64_Sym);
 
-	if (!within(sym->sh_offset, sym->sh_size, len) || !within(str->sh_offset, str->sh_size, len) ||
-	    count > SBELF_MAX_SYMS) {
+	if (!within(sym->sh_offset, sym->sh_size, len) ||
+	    !within(str->sh_offset, str->sh_size, len) || count > SBELF_MAX_SYMS) {
 		*why = "its symbol table lies outside the file";
 		return -1;
 	}

@@ -277,7 +277,7 @@ struct vireo_catch {
 	/* VIREO_CATCH_HOSTCALL: the name; continuing makes the call return hostcall_error. */
 	char name[65];
 	int64_t hostcall_error;
-	unsigned count; /* catches in this call so far, this one included */
+	unsigned count; /* catches in this call so far (restarts too), this one included */
 };
 
 /* A host function: args are the guest's four; *result is what it gets. Return 0, or a

@@ -38,7 +38,8 @@ import threading
 import time
 
 __all__ = ["run", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess",
-           "CalledProcessError", "TimeoutExpired", "VireoError", "library_version"]
+           "CalledProcessError", "TimeoutExpired", "VireoError", "library_version", "Sandbox",
+           "SandboxAborted"]
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -441,3 +442,7 @@ def run(args, *, input=None, capture_output=False, timeout=None, check=False, **
     if check and p.returncode:
         raise CalledProcessError(p.returncode, p.args, out, err)
     return cp
+
+
+# Sandboxes (vireo/sandbox.py), on the helpers above.
+from .sandbox import Sandbox, SandboxAborted  # noqa: E402
