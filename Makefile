@@ -147,7 +147,7 @@ $(BUILD)/unit/test_%: $(LIBFDT_STAMP) $$(UNIT_SRCS_$$*) $$(UNIT_DEPS_$$*) $(wild
 unit: $(DEPS_STAMP) $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-integration: $(DEPS_STAMP) all linux $(EXEC_DRIVER)
+integration: $(DEPS_STAMP) all linux $(EXEC_DRIVER) $(SANDBOX_EXAMPLES)
 	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
 
 # What keeps the house clean runs with the tests: style and static checks, the unit
