@@ -174,7 +174,7 @@ lint: $(BUILD)/gen/asm_offsets.h
 		--std=c11 -Ihv/include -Itools/libvireo --suppress=missingIncludeSystem \
 		hv tools guests/tests guests/linux/userland tests/unit tests/integration examples
 
-bench: $(DEPS_STAMP) all linux $(BENCH_MICRO)
+bench: $(DEPS_STAMP) all linux $(BENCH_MICRO) $(BENCH_SANDBOX)
 	$(PYTHON) bench/run.py $(BENCH_ARGS)
 
 clean:

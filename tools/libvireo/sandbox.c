@@ -199,6 +199,8 @@ static int start_machine(struct vireo_sandbox *sb, const char *elf)
 		    .initrd = "/proc/self/fd/4", /* vm_start_qemu: the bundle is fd 4 */
 		    .link_fd = 3,
 		    .agent_fd = -1,
+		    .extra = &sb->cfg.qemu_args,
+		    .nextra = sb->cfg.qemu_args ? 1 : 0,
 		});
 		if (!c->qemu_argv)
 			rc = vireo_fail(ENOMEM, "out of memory");

@@ -246,7 +246,8 @@ struct vireo_sandbox_config {
 	bool reset_each_call;	/* every call starts from the freshly loaded state */
 	const char *qemu;	/* NULL: qemu-system-riscv64 in PATH */
 	const char *hypervisor; /* NULL: vireo.bin as for vireo_cmd_hypervisor() */
-	int log_fd; /* QEMU's console output also goes here; -1 (or 0): kept as a tail */
+	int log_fd;	       /* QEMU's console output also goes here; -1 (or 0): kept as a tail */
+	const char *qemu_args; /* more QEMU arguments, split at whitespace (NULL: none) */
 };
 
 /* Why a sandbox was caught (struct vireo_catch.why). */

@@ -37,7 +37,8 @@ class SandboxAborted(VireoError):
 class _Config(ctypes.Structure):
     _fields_ = [("memory", ctypes.c_uint64), ("budget_us", ctypes.c_uint64),
                 ("reset_each_call", ctypes.c_bool), ("qemu", ctypes.c_char_p),
-                ("hypervisor", ctypes.c_char_p), ("log_fd", ctypes.c_int)]
+                ("hypervisor", ctypes.c_char_p), ("log_fd", ctypes.c_int),
+                ("qemu_args", ctypes.c_char_p)]
 
 
 class Catch(ctypes.Structure):
@@ -107,13 +108,15 @@ def _u64(v):
 class Sandbox:
     """A sandbox program, booted and ready for calls. memory: its RAM (bytes or "4M");
     budget: each call's time in seconds (None: no limit); reset_each_call: every call
-    from the freshly loaded state; log: a file object that sees QEMU's console."""
+    from the freshly loaded state; log: a file object that sees QEMU's console; qemu_args:
+    more QEMU arguments (a string, split at whitespace)."""
 
     def __init__(self, program, *, memory="4M", budget=None, reset_each_call=False, qemu=None,
-                 hypervisor=None, log=None):
+                 hypervisor=None, log=None, qemu_args=None):
         cfg = _Config(_size(memory), int((budget or 0) * 1e6), reset_each_call,
                       _b(qemu) if qemu else None, _b(hypervisor) if hypervisor else None,
-                      log.fileno() if log is not None else -1)
+                      log.fileno() if log is not None else -1,
+                      _b(qemu_args) if qemu_args else None)
         self._sb = _p()  # first: __del__ may see a failed __init__
         self._fns = {}  # name -> the ctypes callback, kept alive
         self._error = None
