@@ -117,7 +117,19 @@ static void icount(unsigned n)
 
 	printf("sandbox call insns=%" PRId64 "\n", between(cost, one_call));
 	printf("sandbox hostcall insns=%" PRId64 "\n", call1("hostcalls", n) - cost / n);
+	struct vireo_sandbox_stats a, b;
+
+	vireo_sandbox_stats(sb, &a);
 	printf("sandbox catch_continue insns=%" PRId64 "\n", call1("breaks", n) - cost / n);
+	vireo_sandbox_stats(sb, &b);
+	if (b.continues > a.continues) {
+		uint64_t k = b.continues - a.continues;
+
+		printf("sandbox catch_in_vireo insns=%" PRIu64 "\n",
+		       (b.catch_out_insns - a.catch_out_insns + b.continue_in_insns -
+			a.continue_in_insns) /
+			   k);
+	}
 	dirty_pages = 1;
 	printf("sandbox call_dirty_reset_1 insns=%" PRId64 "\n", between(cost, dirty_reset));
 	dirty_pages = 8;

@@ -256,6 +256,8 @@ enum vcpu_action sandbox_catch(struct vcpu *v, unsigned why)
 	struct sandbox *sb = sandbox_of(v->vm);
 	const struct vcpu_exit *e = &v->exit;
 	struct ctl_sandbox_caught c = {.why = why, .pc = vcpu_arch_pc(&v->arch)};
+	uint64_t t0 = hart_instret();
+	enum vcpu_action act;
 
 	if (state_of(sb) != CTL_SANDBOX_RUNNING) {
 		/* A stop asked for by a budget already paused; or a guest that was never
@@ -293,7 +295,9 @@ enum vcpu_action sandbox_catch(struct vcpu *v, unsigned why)
 	budget_pause(sb);
 	sb->stats.catches++;
 	set_state(sb, CTL_SANDBOX_CAUGHT);
-	return stop_for_host(v, CTL_EVENT_SANDBOX_CAUGHT, &c, sizeof(c));
+	act = stop_for_host(v, CTL_EVENT_SANDBOX_CAUGHT, &c, sizeof(c));
+	sb->stats.catch_out_insns += hart_instret() - t0;
+	return act;
 }
 
 /* ---------------------------------------------------------------- the host's ops */
@@ -500,6 +504,7 @@ int sandbox_answer(struct vm *vm, int64_t error, uint64_t value)
 int sandbox_continue(struct vm *vm, const struct ctl_sandbox_continue *c, const uint64_t *regs)
 {
 	int err;
+	uint64_t t0 = hart_instret();
 	struct sandbox *sb = parked(vm, &err);
 	struct vcpu_arch *a;
 
@@ -516,6 +521,8 @@ int sandbox_continue(struct vm *vm, const struct ctl_sandbox_continue *c, const 
 	if (c->flags & CTL_SANDBOX_CONTINUE_BUDGET)
 		budget_set(sb, c->budget_us);
 	run_again(sb);
+	sb->stats.continues++;
+	sb->stats.continue_in_insns += hart_instret() - t0;
 	return 0;
 }
 

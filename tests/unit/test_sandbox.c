@@ -90,6 +90,11 @@ void hart_pause(uint64_t ticks)
 	fake.now += ticks;
 }
 
+uint64_t hart_instret(void)
+{
+	return 0;
+}
+
 uint64_t hart_time(void)
 {
 	return fake.now;

@@ -658,8 +658,9 @@ VIREO_API int vireo_sandbox_stats(struct vireo_sandbox *sb, struct vireo_sandbox
 		return rc;
 	if (n != sizeof(s))
 		return gone(sb, "answered STATS oddly");
-	*st = (struct vireo_sandbox_stats){s.calls, s.hostcalls, s.catches, s.resets,
-					   s.pages_restored};
+	*st = (struct vireo_sandbox_stats){
+	    s.calls,	      s.hostcalls,	 s.catches,	      s.resets,
+	    s.pages_restored, s.catch_out_insns, s.continue_in_insns, s.continues};
 	return 0;
 }
 

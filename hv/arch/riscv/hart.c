@@ -201,6 +201,11 @@ void hart_wait_for_interrupt(void)
 	this_hart()->waited += csr_read(instret) - before;
 }
 
+uint64_t hart_instret(void)
+{
+	return cpu_features.pmu_instret ? csr_read(instret) : 0;
+}
+
 uint64_t hart_waited(void)
 {
 	uint64_t sum = 0;

@@ -114,10 +114,15 @@ struct ctl_sandbox_info {
 	uint32_t timebase_hz; /* of the time counter budgets are kept in */
 };
 
-/* CTL_OP_SANDBOX_STATS reply: counts since the sandbox booted. */
+/* CTL_OP_SANDBOX_STATS reply: counts since the sandbox booted. The instruction sums are
+ * instret read by Vireo on the sandbox's hart (0 where it cannot read it): catch_out from
+ * a catch's handler in Vireo to its event queued for the host, continue_in from the
+ * CONTINUE op's start to the vCPU made runnable -- Vireo's own part of a catch and a
+ * continue, the trap entry and exit, the scheduler and the link aside. */
 struct ctl_sandbox_stats {
 	uint64_t calls, hostcalls, catches, resets;
 	uint64_t pages_restored; /* by all resets */
+	uint64_t catch_out_insns, continue_in_insns, continues;
 };
 
 /* CTL_OP_SANDBOX_CALL arguments. */
@@ -170,7 +175,7 @@ struct ctl_sandbox_caught {
 #define CTL_SANDBOX_READY_SIZE	  32
 #define CTL_SANDBOX_HOSTCALL_SIZE 40
 #define CTL_SANDBOX_CAUGHT_SIZE	  296
-#define CTL_SANDBOX_STATS_SIZE	  40
+#define CTL_SANDBOX_STATS_SIZE	  64
 #define CTL_SANDBOX_RW_MAX	  4096 /* a READ's reply; a WRITE carries at most 1000 */
 #define CTL_SANDBOX_EXTRA_MAX	  64   /* mappings at once */
 #define CTL_SANDBOX_EXTRA_BYTES	  (64 * MIB)

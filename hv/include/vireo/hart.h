@@ -80,6 +80,9 @@ unsigned hart_pending_irqs(void);
  * QEMU's -icount the machine's clock, which the waiting advances; 0 where Vireo cannot
  * read instret. For benchmarks that count only the instructions of work. */
 uint64_t hart_waited(void);
+/* This hart's instret as HS-mode reads it; 0 where it cannot. For counts of the
+ * instructions a path of Vireo's takes (sandbox stats). */
+uint64_t hart_instret(void);
 /* Clear this hart's IPI. */
 void hart_ack_ipi(void);
 /* Program this hart's timer to fire at `deadline` (time CSR units); UINT64_MAX = never. */

@@ -321,9 +321,12 @@ int vireo_sandbox_read_buffer(struct vireo_sandbox *sb, const char *name, uint64
 			      void *buf, size_t len);
 int vireo_sandbox_write_buffer(struct vireo_sandbox *sb, const char *name, uint64_t offset,
 			       const void *buf, size_t len);
-/* Counts since it booted: calls, host calls, catches, resets, pages restored. */
+/* Counts since it booted: calls, host calls, catches, resets, pages restored; and
+ * Vireo's own instructions for catches (from its catch handler to the event queued) and
+ * continues (the CONTINUE op), summed, and the continues (0 where Vireo cannot count). */
 struct vireo_sandbox_stats {
 	uint64_t calls, hostcalls, catches, resets, pages_restored;
+	uint64_t catch_out_insns, continue_in_insns, continues;
 };
 int vireo_sandbox_stats(struct vireo_sandbox *sb, struct vireo_sandbox_stats *st);
 /* QEMU's console output so far (its last 16 KiB). */

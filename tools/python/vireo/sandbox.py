@@ -66,7 +66,8 @@ class Catch(ctypes.Structure):
 
 class _Stats(ctypes.Structure):
     _fields_ = [(n, ctypes.c_uint64) for n in
-                ("calls", "hostcalls", "catches", "resets", "pages_restored")]
+                ("calls", "hostcalls", "catches", "resets", "pages_restored",
+                 "catch_out_insns", "continue_in_insns", "continues")]
 
 
 _p = ctypes.c_void_p
