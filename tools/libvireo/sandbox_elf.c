@@ -102,6 +102,7 @@ int sbelf_parse(struct sbelf *e, const uint8_t *img, size_t len, const char **wh
 			continue;
 		if (sh.sh_link >= eh.e_shnum) {
 			*why = "its symbol table has no strings";
+			sbelf_free(e); /* what an earlier table gave */
 			return -1;
 		}
 		memcpy(&str, img + eh.e_shoff + sh.sh_link * sizeof(str), sizeof(str));
