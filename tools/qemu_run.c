@@ -102,7 +102,7 @@ char **qemu_run_argv(const struct qemu_run_opts *o)
 
 	push(&a, o->qemu);
 	push(&a, "-machine");
-	push(&a, "virt");
+	push(&a, o->machine ? o->machine : "virt");
 	push(&a, "-cpu");
 	push(&a, o->cpu);
 	push(&a, "-smp");

@@ -15,6 +15,7 @@
 struct qemu_run_opts {
 	const char *qemu;
 	const char *cpu;
+	const char *machine; /* NULL: "virt" */
 	unsigned harts;
 	uint64_t memory; /* bytes, a whole number of MiB */
 	const char *hypervisor;

@@ -36,6 +36,7 @@ static const char usage[] =
     "  --smp N            harts of the QEMU machine (default 2)\n"
     "  --mem SIZE         RAM of the QEMU machine (default 1G)\n"
     "  --cpu STR          QEMU CPU model (default rv64,h=true)\n"
+    "  --machine STR      QEMU machine (default virt; e.g. virt,aia=aplic-imsic,aia-guests=2)\n"
     "  --disk FILE        a host disk (raw image); repeat for disks 0, 1, ...\n"
     "run options:\n"
     "  --qemu PATH        the QEMU binary (default qemu-system-riscv64)\n"
@@ -78,6 +79,7 @@ enum opt_id {
 	OPT_SMP,
 	OPT_MEM,
 	OPT_CPU,
+	OPT_MACHINE,
 	OPT_DISK,
 	OPT_OUTPUT,
 	OPT_QEMU,
@@ -103,6 +105,7 @@ static const struct option_spec {
     {"--smp", OPT_SMP, true, FOR_ALL},
     {"--mem", OPT_MEM, true, FOR_ALL},
     {"--cpu", OPT_CPU, true, FOR_ALL},
+    {"--machine", OPT_MACHINE, true, FOR_ALL},
     {"--disk", OPT_DISK, true, FOR_ALL},
     {"-o", OPT_OUTPUT, true, FOR_PACK},
     {"--output", OPT_OUTPUT, true, FOR_PACK},
@@ -167,6 +170,9 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 		break;
 	case OPT_CPU:
 		o->machine.cpu = value;
+		break;
+	case OPT_MACHINE:
+		o->machine.machine = value;
 		break;
 	case OPT_DISK:
 		append(&o->disks, &o->machine.ndisks, value);
@@ -438,6 +444,7 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	argv = qemu_run_argv(&(struct qemu_run_opts){
 	    .qemu = o->qemu ? o->qemu : QEMU_RUN_DEFAULT_QEMU,
 	    .cpu = cfg->machine.cpu,
+	    .machine = cfg->machine.machine,
 	    .harts = cfg->machine.harts,
 	    .memory = cfg->machine.memory,
 	    .hypervisor = hypervisor,

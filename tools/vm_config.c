@@ -121,6 +121,7 @@ void vm_config_init(struct vm_config *cfg)
 	cfg->machine.harts = VM_CONFIG_DEFAULT_MACHINE_HARTS;
 	cfg->machine.memory = VM_CONFIG_DEFAULT_MACHINE_MEMORY;
 	cfg->machine.cpu = xstrdup(VM_CONFIG_DEFAULT_CPU);
+	cfg->machine.machine = xstrdup(VM_CONFIG_DEFAULT_MACHINE);
 }
 
 static void clear_host_disks(struct vm_config_machine *m)
@@ -138,6 +139,7 @@ void vm_config_free(struct vm_config *cfg)
 	}
 	clear_host_disks(&cfg->machine);
 	free(cfg->machine.cpu);
+	free(cfg->machine.machine);
 	for (size_t i = 0; i < cfg->nsources; i++)
 		free(cfg->sources[i]);
 	free(cfg->sources);
@@ -538,6 +540,18 @@ static int machine_cpu(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+/* QEMU's virt machine, with or without options ("virt,aia=aplic-imsic,aia-guests=2"):
+ * Vireo runs on nothing else. */
+static int machine_machine(struct parse_ctx *p, const char *key, const char *value)
+{
+	if (strncmp(value, "virt", 4) != 0 || (value[4] != '\0' && value[4] != ','))
+		return fail(p, "%s '%s' is not QEMU's virt machine (e.g. virt,aia=aplic-imsic)",
+			    key, value);
+	free(p->cfg->machine.machine);
+	p->cfg->machine.machine = xstrdup(value);
+	return 0;
+}
+
 static int machine_disk(struct parse_ctx *p, const char *key, const char *value)
 {
 	struct vm_config_machine *m = &p->cfg->machine;
@@ -555,9 +569,8 @@ static int machine_disk(struct parse_ctx *p, const char *key, const char *value)
 }
 
 static const struct key_handler machine_keys[] = {
-    {"harts", machine_harts, false},
-    {"memory", machine_memory, false},
-    {"cpu", machine_cpu, false},
+    {"harts", machine_harts, false}, {"memory", machine_memory, false},
+    {"cpu", machine_cpu, false},     {"machine", machine_machine, false},
     {"disk", machine_disk, true},
 };
 
@@ -891,6 +904,8 @@ int vm_config_apply_overrides(struct vm_config *cfg, const struct vm_config_over
 	if (o->memory && override(cfg, "--mem", machine_memory, "memory", o->memory))
 		return -1;
 	if (o->cpu && override(cfg, "--cpu", machine_cpu, "cpu", o->cpu))
+		return -1;
+	if (o->machine && override(cfg, "--machine", machine_machine, "machine", o->machine))
 		return -1;
 	if (o->ndisks)
 		clear_host_disks(&cfg->machine);

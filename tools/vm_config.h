@@ -25,6 +25,7 @@
 #define VM_CONFIG_DEFAULT_MACHINE_HARTS	 2
 #define VM_CONFIG_DEFAULT_MACHINE_MEMORY (1ULL << 30)
 #define VM_CONFIG_DEFAULT_CPU		 "rv64,h=true"
+#define VM_CONFIG_DEFAULT_MACHINE	 "virt"
 
 /* Where a definition was written: "vms.conf" line 7, or "--vm #2" (line 0). */
 struct vm_config_loc {
@@ -67,6 +68,7 @@ struct vm_config_machine {
 	unsigned harts;
 	uint64_t memory;
 	char *cpu;
+	char *machine; /* QEMU's -machine: "virt" with its options, e.g. "virt,aia=aplic-imsic" */
 	struct vm_config_host_disk disks[VM_CONFIG_MAX_HOST_DISKS];
 	unsigned ndisks;
 };
@@ -85,6 +87,7 @@ struct vm_config_overrides {
 	const char *harts;
 	const char *memory;
 	const char *cpu;
+	const char *machine;
 	const char *const *disks; /* replaces every [machine] disk when ndisks > 0 */
 	size_t ndisks;
 };

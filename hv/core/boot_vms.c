@@ -84,25 +84,12 @@ static void console_rx(void *opaque)
 
 static void init_console_input(const struct platform *plat)
 {
-	if (!plat->plic.present || !plat->uart.present || !plat->uart.irq)
+	if (!host_irq_controller() || !plat->uart.present || !plat->uart.irq)
 		return;
 	if (host_irq_register(plat->uart.irq, 0, console_rx, NULL) == 0)
 		console_enable_rx_irq();
-}
-
-/* The PLIC's contexts are listed in DT order; Vireo numbers harts boot hart first. */
-static void init_host_irqs(const struct platform *plat)
-{
-	int ctx_by_index[VIREO_MAX_HARTS];
-
-	for (unsigned i = 0; i < VIREO_MAX_HARTS; i++)
-		ctx_by_index[i] = -1;
-	for (unsigned i = 0; i < plat->nharts; i++) {
-		struct hart *h = hart_by_hartid(plat->hartids[i]);
-		if (h)
-			ctx_by_index[h->index] = plat->plic_s_context[i];
-	}
-	host_irq_init(plat->plic.base, plat->plic_ndev, ctx_by_index, hart_count());
+	else
+		log_warn("console input: %s", host_irq_error());
 }
 
 void vireo_start_vms(const struct platform *plat)
@@ -124,9 +111,6 @@ void vireo_start_vms(const struct platform *plat)
 	}
 	if (b.header->flags & BUNDLE_SELFTEST_PANIC)
 		panic("self-test: the boot bundle asked for a panic");
-	/* Host device interrupts (disks now, console input later) go through the PLIC. */
-	if (plat->plic.present)
-		init_host_irqs(plat);
 	blk_host_probe(plat);
 	vm_chan_init(plat);
 	vm_console_configure(b.header->vm_count > 1,

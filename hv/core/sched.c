@@ -194,6 +194,9 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 	uint64_t console_due = vm_console_next_flush(); /* not inside MIN: it would run twice */
 
 	next = MIN(next, console_due);
+	/* Host devices whose interrupts do not reach Vireo are polled (host_irq.h). */
+	uint64_t poll_due = host_irq_poll_deadline();
+	next = MIN(next, poll_due);
 
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
 		uint64_t due = vcpu_timer_next_event(v, vcpu_is_loaded(v));
@@ -218,6 +221,10 @@ static void handle_host_irqs(struct sched_hart *sh)
 		host_irq_handle();
 		/* A host disk finished something: disks that it turned away may go on. */
 		vm_kick_disks();
+	}
+	if (host_irq_poll(hart_time())) {
+		vm_kick_disks();
+		sh->timer_dirty = true;
 	}
 	unsigned long req = hart_take_requests();
 	if (req & HART_REQ_HALT)

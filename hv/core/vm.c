@@ -324,7 +324,7 @@ static void drain_disk(struct vm *vm)
 	vblk_reset(vm->disk);
 	while (vblk_inflight(vm->disk)) {
 		/* If the disk interrupts this very hart, nobody else will take it. */
-		if (hart_pending_irqs() & HART_IRQ_EXT)
+		if (host_irq_polled() || (hart_pending_irqs() & HART_IRQ_EXT))
 			host_irq_handle();
 	}
 	kfree(vm->disk);

@@ -29,7 +29,7 @@ class LinuxVM:
     """A running Vireo with a Linux VM; the console is a pexpect child."""
 
     def __init__(self, smp=2, vms=None, log_name="linux", disks=(), mem="1G", config=None,
-                 cpu=None):
+                 cpu=None, machine=None):
         if not os.path.exists(LINUX_IMAGE):
             pytest.fail(f"{LINUX_IMAGE} missing: run make linux")
         # A pty looks like a terminal: keep colour out of what the tests match.
@@ -37,6 +37,8 @@ class LinuxVM:
                 "--hypervisor", HYPERVISOR]
         if cpu:
             args += ["--cpu", cpu]
+        if machine:
+            args += ["--machine", machine]
         for disk in disks:
             args += ["--disk", disk]
         if config:

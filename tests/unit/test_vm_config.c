@@ -162,6 +162,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->machine.harts, 2);
 	assert_int_equal(cfg->machine.memory, 1 * GIB);
 	assert_string_equal(cfg->machine.cpu, "rv64,h=true");
+	assert_string_equal(cfg->machine.machine, "virt");
 	assert_int_equal(cfg->machine.ndisks, 0);
 }
 
@@ -566,8 +567,9 @@ static void test_section_errors(void **state)
 			   "letters, digits, '-', '_' or '.'");
 	expect_parse_error("[machine]\nharts = 2\n[vm a]\nkernel = Image\n[machine]\n",
 			   "vms.conf:5: duplicate section [machine] (first at line 1)");
-	expect_parse_error("[machine]\nsmp = 2\n",
-			   "vms.conf:2: unknown key 'smp' (known: harts, memory, cpu, disk)");
+	expect_parse_error(
+	    "[machine]\nsmp = 2\n",
+	    "vms.conf:2: unknown key 'smp' (known: harts, memory, cpu, machine, disk)");
 	expect_parse_error("[machine]\nharts = 2\nharts = 3\n",
 			   "vms.conf:3: duplicate key 'harts' (first at line 2)");
 	expect_parse_error("[machine]\nharts = 0\n", "vms.conf:2: harts '0' must be 1..64");
@@ -847,6 +849,15 @@ static void test_spec_errors(void **state)
 			    "--vm #1: VM 'a' is defined twice (first at vms.conf:2)");
 }
 
+/* [machine] machine: QEMU's virt machine with its options (an AIA one, say). */
+static void test_machine_key(void **state)
+{
+	struct vm_config *cfg = *state;
+
+	parse_ok(cfg, "[machine]\nmachine = virt,aia=aplic\n[vm a]\nkernel = Image\n");
+	assert_string_equal(cfg->machine.machine, "virt,aia=aplic");
+}
+
 static void test_overrides(void **state)
 {
 	struct vm_config *cfg = *state;
@@ -868,6 +879,15 @@ static void test_overrides(void **state)
 	assert_int_equal(cfg->machine.ndisks, 1);
 	assert_string_equal(cfg->machine.disks[0].path, "disk1.img");
 
+	/* The QEMU machine: virt with its options, nothing else. */
+	o = (struct vm_config_overrides){.machine = "virt,aia=aplic-imsic,aia-guests=2"};
+	assert_int_equal(vm_config_apply_overrides(cfg, &o), 0);
+	assert_string_equal(cfg->machine.machine, "virt,aia=aplic-imsic,aia-guests=2");
+	o = (struct vm_config_overrides){.machine = "virtual"};
+	assert_int_equal(vm_config_apply_overrides(cfg, &o), -1);
+	assert_string_equal(vm_config_error(cfg), "--machine: machine 'virtual' is not QEMU's virt "
+						  "machine (e.g. virt,aia=aplic-imsic)");
+
 	o = (struct vm_config_overrides){.harts = "0"};
 	assert_int_equal(vm_config_apply_overrides(cfg, &o), -1);
 	assert_string_equal(vm_config_error(cfg), "--smp: harts '0' must be 1..64");
@@ -886,17 +906,29 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_defaults),		T(test_every_key),
-	    T(test_long_lines),		T(test_paths),
-	    T(test_several_files),	T(test_sizes),
-	    T(test_vm_memory),		T(test_hart_masks),
-	    T(test_disk_syntax),	T(test_key_errors),
-	    T(test_file_errors),	T(test_section_errors),
-	    T(test_too_many_vms),	T(test_no_vm),
-	    T(test_vcpus_follow_harts), T(test_harts_on_machine),
-	    T(test_memory_on_machine),	T(test_disk_hosts),
-	    T(test_disk_overlaps),	T(test_specs),
-	    T(test_spec_errors),	T(test_overrides),
+	    T(test_defaults),
+	    T(test_every_key),
+	    T(test_machine_key),
+	    T(test_long_lines),
+	    T(test_paths),
+	    T(test_several_files),
+	    T(test_sizes),
+	    T(test_vm_memory),
+	    T(test_hart_masks),
+	    T(test_disk_syntax),
+	    T(test_key_errors),
+	    T(test_file_errors),
+	    T(test_section_errors),
+	    T(test_too_many_vms),
+	    T(test_no_vm),
+	    T(test_vcpus_follow_harts),
+	    T(test_harts_on_machine),
+	    T(test_memory_on_machine),
+	    T(test_disk_hosts),
+	    T(test_disk_overlaps),
+	    T(test_specs),
+	    T(test_spec_errors),
+	    T(test_overrides),
 	};
 #undef T
 
