@@ -13,8 +13,8 @@
 #include <vireo/platform.h>
 #include "platform_fdt.h"
 
-#define IRQ_S_EXT 9
-#define IMSIC_PAGE_SHIFT 12
+#define IRQ_S_EXT		  9
+#define IMSIC_PAGE_SHIFT	  12
 #define IMSIC_DEFAULT_GROUP_SHIFT 24 /* the binding's default riscv,group-index-shift */
 
 /* The logical position (DT order) of the hart that owns this interrupt controller. */

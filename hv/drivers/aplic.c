@@ -79,7 +79,8 @@ static int aplic_enable(unsigned source, unsigned hart_index, bool level, const 
 			*why = "the APLIC delivers to no IDC of that hart";
 			return -VIREO_ENOENT;
 		}
-		target = (uint32_t)idc_of[hart_index] << APLIC_TARGET_HART_SHIFT | 1; /* priority 1 */
+		target =
+		    (uint32_t)idc_of[hart_index] << APLIC_TARGET_HART_SHIFT | 1; /* priority 1 */
 	}
 	level_source[source] = level;
 	*reg(APLIC_SOURCECFG(source)) = level ? APLIC_SM_LEVEL1 : APLIC_SM_EDGE1;
@@ -170,8 +171,9 @@ const struct host_irqchip *aplic_host_init(const struct platform *plat, const ch
 	want = APLIC_DOMAINCFG_IE | (msi_mode ? APLIC_DOMAINCFG_DM : 0);
 	*reg(APLIC_DOMAINCFG) = want;
 	if ((*reg(APLIC_DOMAINCFG) & (APLIC_DOMAINCFG_IE | APLIC_DOMAINCFG_DM)) != want) {
-		*why = msi_mode ? "the APLIC does not take MSI delivery mode, which its node says"
-				: "the APLIC does not take direct delivery mode, which its node says";
+		*why = msi_mode
+			   ? "the APLIC does not take MSI delivery mode, which its node says"
+			   : "the APLIC does not take direct delivery mode, which its node says";
 		return NULL;
 	}
 	aplic_chip.polled = !wires_delegated(plat);

@@ -13,11 +13,12 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ihv/include -DVIREO_HOST_TEST -Wall -Wextra -Werror
 
-FUZZERS := insn vblk virtq vx
+FUZZERS := insn vblk virtq vx vaplic
 FUZZ_SRCS_insn := hv/arch/riscv/insn.c
 FUZZ_SRCS_vblk := hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_virtq := hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_vx := hv/lib/vx.c
+FUZZ_SRCS_vaplic := hv/vdev/aplic.c hv/vdev/imsic.c
 
 FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 

@@ -58,7 +58,8 @@ static void gfile_open(struct gfile_window *w, unsigned file)
 {
 	w->hstatus = csr_read(hstatus);
 	w->vsiselect = csr_read_num(CSR_VSISELECT);
-	csr_write(hstatus, (w->hstatus & ~HSTATUS_VGEIN) | ((unsigned long)file << HSTATUS_VGEIN_SHIFT));
+	csr_write(hstatus,
+		  (w->hstatus & ~HSTATUS_VGEIN) | ((unsigned long)file << HSTATUS_VGEIN_SHIFT));
 }
 
 static void gfile_close(const struct gfile_window *w)

@@ -12,7 +12,7 @@
 
 #include <vireo/types.h>
 
-/* IMSIC registers behind *iselect (AIA, "Indirectly accessed interrupt-file registers"). */
+/* IMSIC registers behind the iselect CSRs (AIA, "Indirectly accessed interrupt-file registers"). */
 #define AIA_ISEL_EIDELIVERY  0x70
 #define AIA_ISEL_EITHRESHOLD 0x72
 #define AIA_ISEL_EIP0	     0x80
@@ -27,7 +27,7 @@
 #define AIA_SETEIPNUM_BE 0x4
 #define AIA_FILE_SIZE	 0x1000UL
 
-/* *topei: the identity in bits 26:16, its priority (the same number) in 10:0. */
+/* xtopei: the identity in bits 26:16, its priority (the same number) in 10:0. */
 #define AIA_TOPEI_ID_SHIFT 16
 #define AIA_TOPEI_MASK	   0x7ffu
 

@@ -45,13 +45,13 @@
 #define APLIC_TARGET_IPRIO_MASK	 0xffu
 #define APLIC_GENMSI_BUSY	 (1u << 12)
 /* Interrupt delivery control (direct mode): one 32-byte block per hart index. */
-#define APLIC_IDC(i)		 (0x4000 + 32 * (i))
-#define APLIC_IDC_IDELIVERY	 0x00
-#define APLIC_IDC_IFORCE	 0x04
-#define APLIC_IDC_ITHRESHOLD	 0x08
-#define APLIC_IDC_TOPI		 0x18
-#define APLIC_IDC_CLAIMI	 0x1c
-#define APLIC_TOPI_ID_SHIFT	 16
-#define APLIC_MAX_SOURCES	 1024 /* sources 1..1023 */
+#define APLIC_IDC(i)	     (0x4000 + 32 * (i))
+#define APLIC_IDC_IDELIVERY  0x00
+#define APLIC_IDC_IFORCE     0x04
+#define APLIC_IDC_ITHRESHOLD 0x08
+#define APLIC_IDC_TOPI	     0x18
+#define APLIC_IDC_CLAIMI     0x1c
+#define APLIC_TOPI_ID_SHIFT  16
+#define APLIC_MAX_SOURCES    1024 /* sources 1..1023 */
 
 #endif
