@@ -13,6 +13,7 @@
 #include <vireo/uart.h>
 #include <vireo/vireo.h>
 #include <vireo/vm.h>
+#include <vireo/vcpu_aia.h>
 #include <vireo/vm_chan.h>
 
 static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e,
@@ -113,6 +114,10 @@ void vireo_start_vms(const struct platform *plat)
 		panic("self-test: the boot bundle asked for a panic");
 	blk_host_probe(plat);
 	vm_chan_init(plat);
+	vcpu_aia_setup(plat);
+	if (vcpu_aia_possible(true))
+		log_info("guest AIA: %u guest interrupt files per hart, %u identities each",
+			 vcpu_aia_files_per_hart(), vcpu_aia_num_ids());
 	vm_console_configure(b.header->vm_count > 1,
 			     (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {

@@ -21,6 +21,7 @@ static const struct {
     [VCPU_EXIT_ILLEGAL] = {"illegal", "illegal instruction"},
     [VCPU_EXIT_UNREADABLE] = {"unreadable", "unreadable instruction"},
     [VCPU_EXIT_UNKNOWN] = {"other", "unexpected exception"},
+    [VCPU_EXIT_CSR] = {"csr", "CSR access"},
 };
 
 const char *vcpu_exit_kind_id(enum vcpu_exit_kind kind)
@@ -123,6 +124,12 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 		return handle_pt_walk(v);
 	case VCPU_EXIT_WFI:
 		return handle_wfi(v);
+	case VCPU_EXIT_CSR:
+		/* The IMSIC's CSRs of a vCPU whose file is in software; others are illegal. */
+		if (vcpu_aia_csr(v))
+			return VCPU_CONTINUE;
+		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
+		return VCPU_CONTINUE;
 	case VCPU_EXIT_ILLEGAL:
 		/* Anything else VS-mode may not do is, to the guest, an illegal instruction. */
 		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);

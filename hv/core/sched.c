@@ -96,11 +96,16 @@ static void load(struct vcpu *v)
 {
 	struct hart *h = this_hart();
 
-	if (h->current == v)
+	/* Its IMSIC file into a free guest interrupt file of this hart, if there is one (also
+	 * when it stays: another vCPU may have left one free). */
+	if (h->current == v) {
+		vcpu_aia_load(v);
 		return;
+	}
 	unload_current();
 	vcpu_arch_load(&v->arch);
 	h->current = v;
+	vcpu_aia_load(v);
 }
 
 /* Remove vCPUs of stopping VMs from this hart; the last one out frees its VM. */
@@ -122,6 +127,7 @@ static void reap_stopped(struct sched_hart *sh)
 			sh->cursor = NULL;
 		if (vcpu_is_loaded(v))
 			unload_current();
+		vcpu_aia_release(v); /* this hart's guest interrupt file is free again */
 		spin_unlock(&sh->lock);
 		vm_vcpu_detached(v); /* may free v and its VM */
 		spin_lock(&sh->lock);
@@ -151,6 +157,8 @@ static bool vcpu_runnable(struct vcpu *v)
 		vcpu_wake(v);
 		return true;
 	}
+	/* An interrupt into its guest interrupt file must wake this hart (SGEI). */
+	vcpu_aia_watch(v, true);
 	return false;
 }
 
@@ -217,6 +225,10 @@ static void handle_host_irqs(struct sched_hart *sh)
 		hart_set_timer(UINT64_MAX);
 		sh->timer_dirty = true;
 	}
+	/* A waiting vCPU's guest interrupt file has an interrupt: stop watching the files
+	 * that fired (a level), pick_next looks at who woke. */
+	if (irqs & HART_IRQ_GEXT)
+		vcpu_aia_quiet();
 	if (irqs & HART_IRQ_EXT) {
 		host_irq_handle();
 		/* A host disk finished something: disks that it turned away may go on. */
@@ -344,6 +356,9 @@ static void push_work(struct sched_hart *sh, unsigned runnable)
 	spin_unlock(&sh->lock);
 	if (!v)
 		return;
+	/* Its IMSIC file is one of this hart's guest files: take the state along (the new
+	 * hart gives it one of its own when it loads it). Only this hart can read it. */
+	vcpu_aia_release(v);
 	sched_harts[best->index].idle = false;
 	__atomic_fetch_add(&sched_harts[best->index].nr_runnable, 1, __ATOMIC_RELAXED);
 	link_vcpu(v, best);

@@ -55,6 +55,9 @@ static unsigned long software_pending(struct vcpu *v)
 		extra |= BIT(VCPU_IRQ_SOFT);
 	if (vcpu_timer_line(v))
 		extra |= BIT(VCPU_IRQ_TIMER);
+	/* Its hardware guest interrupt file's interrupt is in no line of ours. */
+	if (v->aia.file && vcpu_aia_pending(v))
+		extra |= BIT(VCPU_IRQ_EXT);
 	return extra;
 }
 
@@ -66,6 +69,7 @@ bool vcpu_has_wakeup_irq(struct vcpu *v, bool loaded)
 void vcpu_wake(struct vcpu *v)
 {
 	v->waiting = false;
+	vcpu_aia_watch(v, false);
 	if (v->hsm == VCPU_SUSPENDED) {
 		/* Resuming from a suspend: non-retentive ones restart at their resume address,
 		 * with the interrupt that woke them still pending and their timer armed. */

@@ -7,6 +7,7 @@
  * by MSIs"). When a pending bit may be set or cleared follows the spec's
  * "Precise effects on interrupt-pending bits" for MSI mode.
  */
+#include <vireo/bitops.h>
 #include <vireo/vaplic.h>
 
 static bool bit(const uint32_t *map, unsigned s)
@@ -80,7 +81,7 @@ static void forward(struct vaplic *a)
 		uint32_t ready = a->pending[w] & a->enabled[w];
 
 		while (ready) {
-			unsigned s = w * 32 + (unsigned)__builtin_ctz(ready);
+			unsigned s = w * 32 + (unsigned)bit_lowest(ready);
 
 			ready &= ready - 1;
 			set_bit(a->pending, s, false);
@@ -226,7 +227,7 @@ static void reg_write(struct vaplic *a, uint64_t off, uint32_t val)
 	} else if (off == APLIC_SETIPNUM || off == APLIC_SETIPNUM_LE) {
 		request_pending(a, val, true);
 	} else if (off == APLIC_SETIPNUM_BE) {
-		request_pending(a, __builtin_bswap32(val), true);
+		request_pending(a, bit_swap32(val), true);
 	} else if (off == APLIC_CLRIPNUM) {
 		request_pending(a, val, false);
 	} else if (off == APLIC_SETIENUM || off == APLIC_CLRIENUM) {

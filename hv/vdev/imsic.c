@@ -5,6 +5,7 @@
  * way a hart reaches a file through the iselect/ireg CSRs on RV64 (64-bit registers
  * at the even selects only), with claims through the topei CSRs.
  */
+#include <vireo/bitops.h>
 #include <vireo/vimsic.h>
 
 /* Bits of eip/eie word w that name identities 1..num_ids (identity 0 is none). */
@@ -46,7 +47,7 @@ static unsigned top_id(const struct vimsic_file *f)
 
 		if (!ready)
 			continue;
-		id = w * 64 + (unsigned)__builtin_ctzll(ready);
+		id = w * 64 + (unsigned)bit_lowest(ready);
 		return id < limit ? id : 0;
 	}
 	return 0;
@@ -74,8 +75,7 @@ bool vimsic_output(const struct vimsic_file *f)
 	return f->regs.eidelivery == AIA_EIDELIVERY_ON && top_id(f) != 0;
 }
 
-int vimsic_rmw(struct vimsic_file *f, unsigned isel, uint64_t value, uint64_t mask,
-	       uint64_t *old)
+int vimsic_rmw(struct vimsic_file *f, unsigned isel, uint64_t value, uint64_t mask, uint64_t *old)
 {
 	uint64_t *reg64 = NULL;
 	unsigned w;
@@ -89,7 +89,8 @@ int vimsic_rmw(struct vimsic_file *f, unsigned isel, uint64_t value, uint64_t ma
 	if (isel == AIA_ISEL_EITHRESHOLD) {
 		/* WLRL: as many bits as identities need; larger values disable nothing more. */
 		*old = f->regs.eithreshold;
-		f->regs.eithreshold = (uint32_t)((*old & ~mask) | (value & mask)) & (AIA_MAX_IDS - 1);
+		f->regs.eithreshold =
+		    (uint32_t)((*old & ~mask) | (value & mask)) & (AIA_MAX_IDS - 1);
 		return 0;
 	}
 	if (isel >= AIA_ISEL_EIP0 && isel <= AIA_ISEL_EIE63 && (isel & 1) == 0) {

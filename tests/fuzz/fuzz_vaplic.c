@@ -53,7 +53,8 @@ static uint32_t rd(uint64_t off)
 static void check_invariants(void)
 {
 	bool ie = rd(APLIC_DOMAINCFG) & APLIC_DOMAINCFG_IE;
-	uint32_t pending = rd(APLIC_SETIP), enabled = rd(APLIC_SETIE), asserted = rd(APLIC_IN_CLRIP);
+	uint32_t pending = rd(APLIC_SETIP), enabled = rd(APLIC_SETIE),
+		 asserted = rd(APLIC_IN_CLRIP);
 
 	FUZZ_CHECK(!aplic.lock.locked);
 	FUZZ_CHECK((rd(APLIC_DOMAINCFG) & ~APLIC_DOMAINCFG_IE) == 0x80000004);
@@ -89,9 +90,10 @@ static void check_invariants(void)
 static uint64_t pick_offset(uint16_t raw)
 {
 	static const uint64_t regs[] = {
-	    APLIC_DOMAINCFG, APLIC_SETIP,	APLIC_SETIPNUM, APLIC_IN_CLRIP,	   APLIC_CLRIPNUM,
-	    APLIC_SETIE,     APLIC_SETIENUM,	APLIC_CLRIE,	APLIC_CLRIENUM,	   APLIC_SETIPNUM_LE,
-	    APLIC_SETIPNUM_BE, APLIC_GENMSI,	APLIC_MMSIADDRCFG, APLIC_SMSIADDRCFGH,
+	    APLIC_DOMAINCFG,   APLIC_SETIP,	   APLIC_SETIPNUM,    APLIC_IN_CLRIP,
+	    APLIC_CLRIPNUM,    APLIC_SETIE,	   APLIC_SETIENUM,    APLIC_CLRIE,
+	    APLIC_CLRIENUM,    APLIC_SETIPNUM_LE,  APLIC_SETIPNUM_BE, APLIC_GENMSI,
+	    APLIC_MMSIADDRCFG, APLIC_SMSIADDRCFGH,
 	};
 	unsigned kind = raw >> 13;
 

@@ -44,6 +44,9 @@ static struct {
 	unsigned printks;
 	char printk_line[512];
 	unsigned describes;
+	/* vcpu_aia_csr */
+	unsigned aia_csrs;
+	bool aia_csr_handled; /* scripted answer */
 	/* vcpu_arch_inject_exception */
 	unsigned injections;
 	enum vcpu_exception inject_exc;
@@ -65,6 +68,13 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 	fake.ecalls++;
 	fake.ecall_vcpu = v;
 	return fake.ecall_action;
+}
+
+bool vcpu_aia_csr(struct vcpu *v)
+{
+	(void)v;
+	fake.aia_csrs++;
+	return fake.aia_csr_handled;
 }
 
 void vm_stop(struct vm *vm, int status, const char *why)
@@ -530,6 +540,27 @@ static void test_illegal_injects(void **state)
 	assert_false(vcpu.waiting);
 }
 
+/* A trapped CSR access: the vCPU's software IMSIC file takes it, or it is illegal. */
+static void test_csr_to_aia_or_illegal(void **state)
+{
+	const uint32_t insn = 0x15c01573u; /* csrrw a0, stopei, zero */
+
+	(void)state;
+	fake.aia_csr_handled = true;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_CSR, .insn = insn}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.aia_csrs, 1);
+	assert_int_equal(fake.injections, 0);
+	fake.aia_csr_handled = false;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_CSR, .insn = insn}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.aia_csrs, 2);
+	assert_int_equal(fake.injections, 1);
+	assert_int_equal(fake.inject_exc, VCPU_EXC_ILLEGAL_INSN);
+	assert_int_equal(fake.inject_tval, insn);
+	assert_int_equal(fake.stops, 0);
+}
+
 /* ---------------------------------------------------------------- fatal exits */
 
 static void test_fatal_kinds_stop_vm(void **state)
@@ -582,6 +613,7 @@ static void test_exit_kinds_counted(void **state)
 	} plan[] = {
 	    {VCPU_EXIT_INTERRUPT, 5}, {VCPU_EXIT_ECALL, 3}, {VCPU_EXIT_GUEST_ACCESS, 4},
 	    {VCPU_EXIT_PT_WALK, 2},   {VCPU_EXIT_WFI, 6},   {VCPU_EXIT_ILLEGAL, 1},
+	    {VCPU_EXIT_CSR, 2},
 	};
 
 	(void)state;
@@ -641,6 +673,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_wfi_vs_mode_blocks, setup),
 	    cmocka_unit_test_setup(test_wfi_vu_mode_is_illegal, setup),
 	    cmocka_unit_test_setup(test_illegal_injects, setup),
+	    cmocka_unit_test_setup(test_csr_to_aia_or_illegal, setup),
 	    cmocka_unit_test_setup(test_fatal_kinds_stop_vm, setup),
 	    cmocka_unit_test_setup(test_out_of_range_kind, setup),
 	    cmocka_unit_test_setup(test_exit_kinds_counted, setup),

@@ -12,9 +12,9 @@
 
 #include <vireo/vaplic.h>
 
-#define MAX_MSIS 64
-#define NSOURCES 31
-#define NHARTS	 4
+#define MAX_MSIS	   64
+#define NSOURCES	   31
+#define NHARTS		   4
 #define TARGET(hart, eiid) ((uint32_t)(hart) << APLIC_TARGET_HART_SHIFT | (eiid))
 
 struct msi {
@@ -290,9 +290,15 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_reset_state),	    T(test_edge_rising),	 T(test_inverted_modes),
-	    T(test_level_retrigger), T(test_level_pending_follows_wire), T(test_ie_and_enable_gate),
-	    T(test_detached_ignores_wire), T(test_targets),	 T(test_genmsi),
+	    T(test_reset_state),
+	    T(test_edge_rising),
+	    T(test_inverted_modes),
+	    T(test_level_retrigger),
+	    T(test_level_pending_follows_wire),
+	    T(test_ie_and_enable_gate),
+	    T(test_detached_ignores_wire),
+	    T(test_targets),
+	    T(test_genmsi),
 	    T(test_access_rules),
 	};
 

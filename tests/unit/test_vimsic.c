@@ -8,8 +8,8 @@
 
 #include <vireo/vimsic.h>
 
-#define EIP(w) (AIA_ISEL_EIP0 + 2 * (w))
-#define EIE(w) (AIA_ISEL_EIE0 + 2 * (w))
+#define EIP(w)	  (AIA_ISEL_EIP0 + 2 * (w))
+#define EIE(w)	  (AIA_ISEL_EIE0 + 2 * (w))
 #define TOPEI(id) ((uint32_t)(id) << 16 | (id))
 
 static uint64_t rd(struct vimsic_file *f, unsigned isel)
@@ -142,8 +142,8 @@ static void test_rmw_masks(void **state)
 /* Only the IMSIC's selects exist: odd eip/eie (RV32 halves) and reserved ones do not. */
 static void test_bad_selects(void **state)
 {
-	static const unsigned bad[] = {0x0, 0x30, 0x6f, 0x71, 0x73, 0x7f, 0x81, 0xbf, 0xc1, 0xff,
-				       0x100};
+	static const unsigned bad[] = {0x0,  0x30, 0x6f, 0x71, 0x73, 0x7f,
+				       0x81, 0xbf, 0xc1, 0xff, 0x100};
 	struct vimsic_file f;
 	uint64_t old;
 

@@ -7,6 +7,7 @@
  * borrow (vsiselect, hstatus.VGEIN) is put back before returning.
  */
 #include <vireo/aia.h>
+#include <vireo/cpu.h>
 #include "csr.h"
 
 unsigned long aia_sfile_read(unsigned isel)
@@ -119,6 +120,11 @@ void aia_gfile_restore(unsigned file, const struct aia_file_regs *regs, unsigned
 	gfile_close(&w);
 }
 
+void aia_file_send(uintptr_t page, uint32_t id)
+{
+	*(volatile uint32_t *)(page + AIA_SETEIPNUM_LE) = id;
+}
+
 unsigned long aia_gfile_pending(void)
 {
 	return csr_read_num(CSR_HGEIP);
@@ -132,11 +138,18 @@ void aia_gfile_wake_on(unsigned file, bool on)
 		csr_clear_num(CSR_HGEIE, BIT(file));
 }
 
+void aia_gfile_quiet(void)
+{
+	csr_clear_num(CSR_HGEIE, csr_read_num(CSR_HGEIP));
+}
+
 void aia_init_hart(bool guest_files)
 {
+	if (!cpu_features.ssaia)
+		return;
+	csr_write_num(CSR_HVICTL, 0); /* per vCPU from here: vcpu_arch.c */
 	if (!guest_files)
 		return;
 	csr_write_num(CSR_HGEIE, 0);
-	csr_write_num(CSR_HVICTL, 0);
 	csr_set(hie, MIP_SGEIP);
 }

@@ -60,6 +60,8 @@
 #define CSR_HGEIE	    0x607
 #define CSR_HGEIP	    0xe12
 #define HSTATUS_VGEIN_SHIFT 12
+#define HVICTL_IID_SEI	    (9UL << 16)
+#define HVICTL_IPRIO_LOWEST 255UL
 
 /* scause exception codes. */
 #define CAUSE_INTERRUPT		   (1UL << 63)

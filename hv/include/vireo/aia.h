@@ -56,10 +56,15 @@ unsigned aia_probe_geilen(void);
 void aia_gfile_save(unsigned file, struct aia_file_regs *regs, unsigned num_ids);
 /* Load *regs into a guest file (its delivery last, once the rest is in place). */
 void aia_gfile_restore(unsigned file, const struct aia_file_regs *regs, unsigned num_ids);
+/* An MSI into the interrupt file whose page is at `page` (host-physical). */
+void aia_file_send(uintptr_t page, uint32_t id);
 /* Which files have an interrupt for their guest pending (hgeip). */
 unsigned long aia_gfile_pending(void);
 /* Guest external interrupts (SGEI) that may wake or preempt this hart (hgeie). */
 void aia_gfile_wake_on(unsigned file, bool on);
+/* Stop watching the files whose interrupts have arrived (hgeie &= ~hgeip): SGEI is a
+ * level, and the scheduler has seen it. */
+void aia_gfile_quiet(void);
 /* Turn this hart's SGEI on (hie.SGEIE) and every file's off (hgeie = 0). */
 void aia_init_hart(bool guest_files);
 

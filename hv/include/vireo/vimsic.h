@@ -42,7 +42,6 @@ bool vimsic_output(const struct vimsic_file *f);
  * (outside 0x70..0xff, a reserved one, or an odd eip/eie): an illegal
  * instruction for the guest.
  */
-int vimsic_rmw(struct vimsic_file *f, unsigned isel, uint64_t value, uint64_t mask,
-	       uint64_t *old);
+int vimsic_rmw(struct vimsic_file *f, unsigned isel, uint64_t value, uint64_t mask, uint64_t *old);
 
 #endif

@@ -11,6 +11,7 @@
 #include <vireo/vblk.h>
 #include <vireo/vcon.h>
 #include <vireo/types.h>
+#include <vireo/vaplic.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm_console.h>
 #include <vireo/vplic.h>
@@ -25,6 +26,10 @@ enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
 /* Exit statuses of a VM that did not shut itself down. */
 #define VM_STATUS_FAULT 3 /* stopped by Vireo after an unhandled guest fault */
 #define VM_STATUS_CRASH 2 /* SRST with reason "system failure" */
+
+/* Its interrupt controller: guest AIA where the host has guest interrupt files, else the
+ * PLIC (auto); or either, as asked. */
+enum vm_irqchip { VM_IRQCHIP_AUTO, VM_IRQCHIP_PLIC, VM_IRQCHIP_AIA };
 
 struct vm_config {
 	char name[VM_NAME_MAX];
@@ -44,6 +49,7 @@ struct vm_config {
 	uint64_t disk_sectors;	 /* 0: to the end of the host disk */
 	unsigned console_number; /* 1-based position in the boot bundle: the input hotkey */
 	bool console_muted;	 /* console=off */
+	enum vm_irqchip irqchip;
 };
 
 struct vm {
@@ -62,7 +68,9 @@ struct vm {
 	uint64_t hgatp;
 
 	struct mmio_bus bus;
-	struct vplic plic;
+	bool aia;	     /* guest AIA: the APLIC and an IMSIC file per vCPU; else the PLIC */
+	struct vplic plic;   /* without AIA */
+	struct vaplic aplic; /* with AIA */
 	struct vuart uart;
 	struct testdev testdev;
 	struct vblk *disk;	  /* NULL without a disk */
