@@ -63,6 +63,10 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 	e->hart_affinity = vm->hart_mask;
 	if (vm->testdev)
 		e->flags |= BUNDLE_VM_TESTDEV;
+	if (vm->irqchip == VM_CONFIG_IRQCHIP_PLIC)
+		e->flags |= BUNDLE_VM_IRQCHIP_PLIC;
+	else if (vm->irqchip == VM_CONFIG_IRQCHIP_AIA)
+		e->flags |= BUNDLE_VM_IRQCHIP_AIA;
 	if (!vm->console)
 		e->flags |= BUNDLE_VM_NO_CONSOLE;
 	if (vm->disk.present) {

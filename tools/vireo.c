@@ -30,7 +30,7 @@ static const char usage[] =
     "(see configs/README.md). A SPEC is the same keys as key=value, comma-separated,\n"
     "bootargs last (it takes the rest):\n"
     "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
-    "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev\n"
+    "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev irqchip\n"
     "\n"
     "Machine options (override [machine]):\n"
     "  --smp N            harts of the QEMU machine (default 2)\n"
@@ -340,8 +340,12 @@ static void print_summary(const struct vm_config_vm *vm)
 		       (unsigned long long)vm->disk.sectors);
 	if (vm->disk.present && vm->disk.readonly)
 		printf(",ro");
-	printf(", console %s%s, bootargs '%s'\n", vm->console ? "on" : "off",
-	       vm->testdev ? ", testdev" : "", vm->bootargs);
+	printf(", console %s%s%s, bootargs '%s'\n", vm->console ? "on" : "off",
+	       vm->testdev ? ", testdev" : "",
+	       vm->irqchip == VM_CONFIG_IRQCHIP_PLIC  ? ", irqchip plic"
+	       : vm->irqchip == VM_CONFIG_IRQCHIP_AIA ? ", irqchip aia"
+						      : "",
+	       vm->bootargs);
 }
 
 /* ------------------------------------------------------------------ run */

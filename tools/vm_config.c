@@ -502,10 +502,26 @@ static int vm_testdev(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+/* auto: guest AIA where the machine has IMSIC guest files (else the PLIC); plic; aia. */
+static int vm_irqchip(struct parse_ctx *p, const char *key, const char *value)
+{
+	if (strcmp(value, "auto") == 0)
+		p->vm->irqchip = VM_CONFIG_IRQCHIP_AUTO;
+	else if (strcmp(value, "plic") == 0)
+		p->vm->irqchip = VM_CONFIG_IRQCHIP_PLIC;
+	else if (strcmp(value, "aia") == 0)
+		p->vm->irqchip = VM_CONFIG_IRQCHIP_AIA;
+	else
+		return fail(p, "%s '%s' must be auto, plic or aia", key, value);
+	return 0;
+}
+
 static const struct key_handler vm_keys[] = {
-    {"kernel", vm_kernel, false}, {"initrd", vm_initrd, false},	  {"memory", vm_memory, false},
-    {"vcpus", vm_vcpus, false},	  {"harts", vm_harts, false},	  {"bootargs", vm_bootargs, false},
-    {"disk", vm_disk, false},	  {"console", vm_console, false}, {"testdev", vm_testdev, false},
+    {"kernel", vm_kernel, false},   {"initrd", vm_initrd, false},
+    {"memory", vm_memory, false},   {"vcpus", vm_vcpus, false},
+    {"harts", vm_harts, false},	    {"bootargs", vm_bootargs, false},
+    {"disk", vm_disk, false},	    {"console", vm_console, false},
+    {"testdev", vm_testdev, false}, {"irqchip", vm_irqchip, false},
 };
 
 /* ------------------------------------------------------------------ [machine] keys */

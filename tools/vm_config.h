@@ -54,6 +54,7 @@ struct vm_config_vm {
 	char bootargs[BUNDLE_ARGS_MAX];
 	bool console;
 	bool testdev;
+	enum { VM_CONFIG_IRQCHIP_AUTO, VM_CONFIG_IRQCHIP_PLIC, VM_CONFIG_IRQCHIP_AIA } irqchip;
 	struct vm_config_disk disk;
 	struct vm_config_loc loc; /* the [vm NAME] line, or the --vm spec */
 	struct vm_config_loc vcpus_loc, harts_loc;

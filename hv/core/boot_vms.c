@@ -31,6 +31,9 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->initrd_size = e->initrd_size;
 	cfg->testdev = (e->flags & BUNDLE_VM_TESTDEV) != 0;
 	cfg->console_muted = (e->flags & BUNDLE_VM_NO_CONSOLE) != 0;
+	cfg->irqchip = (e->flags & BUNDLE_VM_IRQCHIP_PLIC)  ? VM_IRQCHIP_PLIC
+		       : (e->flags & BUNDLE_VM_IRQCHIP_AIA) ? VM_IRQCHIP_AIA
+							    : VM_IRQCHIP_AUTO;
 	cfg->disk = (e->disk_flags & BUNDLE_DISK_PRESENT) != 0;
 	cfg->disk_read_only = (e->disk_flags & BUNDLE_DISK_READONLY) != 0;
 	cfg->disk_host = e->disk_host;

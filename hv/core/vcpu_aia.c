@@ -8,8 +8,8 @@
 #include <vireo/platform.h>
 #include <vireo/vcpu.h>
 
-#define CSR_SIREG	0x151 /* as the guest names them: VS-mode's sireg is vsireg */
-#define CSR_STOPEI	0x15c
+#define CSR_SIREG  0x151 /* as the guest names them: VS-mode's sireg is vsireg */
+#define CSR_STOPEI 0x15c
 
 static uintptr_t sfile[VIREO_MAX_HARTS]; /* each hart's S-level file; its guest files follow */
 static unsigned files_per_hart;
@@ -32,7 +32,8 @@ void vcpu_aia_setup(const struct platform *plat)
 
 		sfile[i] = pos >= 0 ? (uintptr_t)plat->imsic.file[pos] : 0;
 		if (!sfile[i])
-			files_per_hart = 0; /* a hart without files: none anywhere, for simplicity */
+			files_per_hart =
+			    0; /* a hart without files: none anywhere, for simplicity */
 	}
 }
 

@@ -483,7 +483,7 @@ static void test_key_errors(void **state)
 	(void)state;
 	expect_parse_error("[vm a]\nkernel = Image\ncpus = 2\n",
 			   "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
-			   "harts, bootargs, disk, console, testdev)");
+			   "harts, bootargs, disk, console, testdev, irqchip)");
 	expect_parse_error("[vm a]\nkernel = Image\nmemory = 8M\n\nmemory = 16M\n",
 			   "vms.conf:5: duplicate key 'memory' (first at line 3)");
 	expect_parse_error("[vm a]\nKernel = Image\nkernel = Image\n",
@@ -821,11 +821,11 @@ static void test_spec_errors(void **state)
 	expect_spec_error(
 	    "name=x,kernel=Image,cpus=2",
 	    "--vm #2: unknown key 'cpus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev)");
+	    "harts, bootargs, disk, console, testdev, irqchip)");
 	expect_spec_error(
 	    "name=x,kernel=Image,bogus",
 	    "--vm #2: unknown key 'bogus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev)");
+	    "harts, bootargs, disk, console, testdev, irqchip)");
 	expect_spec_error("kernel=Image", "--vm #2: VM has no name (name=NAME)");
 	expect_spec_error("name=x,name=y,kernel=Image", "--vm #2: duplicate key 'name'");
 	expect_spec_error("name=x,memory=8M", "--vm #2: VM 'x' has no kernel");
@@ -847,6 +847,21 @@ static void test_spec_errors(void **state)
 	assert_int_equal(vm_config_parse_spec(cfg, "name=a,kernel=Image", 1), -1);
 	assert_string_equal(vm_config_error(cfg),
 			    "--vm #1: VM 'a' is defined twice (first at vms.conf:2)");
+}
+
+/* irqchip: auto (the default), plic or aia. */
+static void test_irqchip_key(void **state)
+{
+	struct vm_config *cfg = *state;
+
+	parse_ok(cfg, "[vm a]\nkernel = Image\n[vm b]\nkernel = Image\nirqchip = plic\n"
+		      "[vm c]\nkernel = Image\nirqchip = aia\n");
+	assert_int_equal(cfg->vms[0].irqchip, VM_CONFIG_IRQCHIP_AUTO);
+	assert_int_equal(cfg->vms[1].irqchip, VM_CONFIG_IRQCHIP_PLIC);
+	assert_int_equal(cfg->vms[2].irqchip, VM_CONFIG_IRQCHIP_AIA);
+	assert_int_equal(vm_config_parse_spec(cfg, "name=d,kernel=Image,irqchip=apic", 1), -1);
+	assert_string_equal(vm_config_error(cfg),
+			    "--vm #1: irqchip 'apic' must be auto, plic or aia");
 }
 
 /* [machine] machine: QEMU's virt machine with its options (an AIA one, say). */
@@ -906,29 +921,18 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_defaults),
-	    T(test_every_key),
-	    T(test_machine_key),
-	    T(test_long_lines),
-	    T(test_paths),
-	    T(test_several_files),
-	    T(test_sizes),
-	    T(test_vm_memory),
-	    T(test_hart_masks),
-	    T(test_disk_syntax),
-	    T(test_key_errors),
-	    T(test_file_errors),
-	    T(test_section_errors),
-	    T(test_too_many_vms),
-	    T(test_no_vm),
-	    T(test_vcpus_follow_harts),
-	    T(test_harts_on_machine),
-	    T(test_memory_on_machine),
-	    T(test_disk_hosts),
-	    T(test_disk_overlaps),
-	    T(test_specs),
-	    T(test_spec_errors),
-	    T(test_overrides),
+	    T(test_defaults),		T(test_every_key),
+	    T(test_machine_key),	T(test_irqchip_key),
+	    T(test_long_lines),		T(test_paths),
+	    T(test_several_files),	T(test_sizes),
+	    T(test_vm_memory),		T(test_hart_masks),
+	    T(test_disk_syntax),	T(test_key_errors),
+	    T(test_file_errors),	T(test_section_errors),
+	    T(test_too_many_vms),	T(test_no_vm),
+	    T(test_vcpus_follow_harts), T(test_harts_on_machine),
+	    T(test_memory_on_machine),	T(test_disk_hosts),
+	    T(test_disk_overlaps),	T(test_specs),
+	    T(test_spec_errors),	T(test_overrides),
 	};
 #undef T
 

@@ -18,6 +18,9 @@
 
 #define BUNDLE_VM_TESTDEV    (1u << 0) /* map the MMIO test device */
 #define BUNDLE_VM_NO_CONSOLE (1u << 1) /* discard the VM's console output, give it no input */
+/* Its interrupt controller; neither: guest AIA where the host has guest interrupt files. */
+#define BUNDLE_VM_IRQCHIP_PLIC (1u << 4) /* the PLIC, whatever the host has */
+#define BUNDLE_VM_IRQCHIP_AIA  (1u << 5) /* an APLIC and IMSIC files (emulated if need be) */
 
 #define BUNDLE_DISK_PRESENT  (1u << 0)
 #define BUNDLE_DISK_READONLY (1u << 1)

@@ -28,11 +28,11 @@ struct platform;
 
 struct vcpu_aia {
 	spinlock_t lock;
-	bool on;	 /* the VM has guest AIA: an IMSIC per vCPU */
-	unsigned file;	 /* its guest interrupt file on `hart_index`, 0: the software one */
+	bool on;       /* the VM has guest AIA: an IMSIC per vCPU */
+	unsigned file; /* its guest interrupt file on `hart_index`, 0: the software one */
 	unsigned hart_index;
-	uintptr_t page;	 /* the hardware file's MMIO page */
-	struct vimsic_file sw; /* the state while it has no hardware file */
+	uintptr_t page;		   /* the hardware file's MMIO page */
+	struct vimsic_file sw;	   /* the state while it has no hardware file */
 	uint64_t msis_hw, msis_sw; /* MSIs delivered into each kind of file */
 	uint64_t moves;		   /* times its state left a hardware file */
 };
