@@ -157,8 +157,6 @@ static bool vcpu_runnable(struct vcpu *v)
 		vcpu_wake(v);
 		return true;
 	}
-	/* An interrupt into its guest interrupt file must wake this hart (SGEI). */
-	vcpu_aia_watch(v, true);
 	return false;
 }
 
@@ -225,10 +223,6 @@ static void handle_host_irqs(struct sched_hart *sh)
 		hart_set_timer(UINT64_MAX);
 		sh->timer_dirty = true;
 	}
-	/* A waiting vCPU's guest interrupt file has an interrupt: stop watching the files
-	 * that fired (a level), pick_next looks at who woke. */
-	if (irqs & HART_IRQ_GEXT)
-		vcpu_aia_quiet();
 	if (irqs & HART_IRQ_EXT) {
 		host_irq_handle();
 		/* A host disk finished something: disks that it turned away may go on. */

@@ -69,7 +69,6 @@ bool vcpu_has_wakeup_irq(struct vcpu *v, bool loaded)
 void vcpu_wake(struct vcpu *v)
 {
 	v->waiting = false;
-	vcpu_aia_watch(v, false);
 	if (v->hsm == VCPU_SUSPENDED) {
 		/* Resuming from a suspend: non-retentive ones restart at their resume address,
 		 * with the interrupt that woke them still pending and their timer armed. */

@@ -15,8 +15,10 @@ static uintptr_t sfile[VIREO_MAX_HARTS]; /* each hart's S-level file; its guest 
 static unsigned files_per_hart;
 static unsigned num_ids;
 static bool imsic_present;
-/* Guest files in use on each hart (bit f: file f). Only that hart touches its word. */
+/* Per hart, touched only by that hart: the guest files in use (bit f: file f), and
+ * what its hgeie holds. */
 static unsigned long files_busy[VIREO_MAX_HARTS];
+static unsigned long hgeie_now[VIREO_MAX_HARTS];
 
 void vcpu_aia_setup(const struct platform *plat)
 {
@@ -76,10 +78,14 @@ void vcpu_aia_deliver(struct vcpu *v, uint32_t id)
 
 	spin_lock(&x->lock);
 	if (x->file) {
-		/* Into the hardware: a running guest takes it with no exit, a waiting vCPU's
-		 * hart wakes by SGEI if it watches the file. */
+		/* Into the hardware: a running guest takes it with no exit. A waiting vCPU's
+		 * hart is kicked to look at it: the vCPU went waiting before it looked at its
+		 * file (vcpu_aia_pending), and we look at `waiting` after the MSI is in. */
 		aia_file_send(x->page, id);
 		x->msis_hw++;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&v->waiting, __ATOMIC_ACQUIRE))
+			vcpu_kick(v);
 	} else {
 		vimsic_set_pending(&x->sw, id);
 		x->msis_sw++;
@@ -99,30 +105,45 @@ static unsigned alloc_file(unsigned hart)
 	return 0;
 }
 
+/*
+ * QEMU 7.2 decides whether an MSI into the file a running guest uses (VGEIN) is that
+ * guest's interrupt from a snapshot taken before it locks: a hart entering the guest
+ * at that moment can drop the interrupt, and a guest that unmasks (vsie) an interrupt
+ * already in its file is not told either; it then runs with the interrupt pending and
+ * unseen until something else interrupts it. With the running vCPU's file in hgeie,
+ * such an MSI also raises SGEIP, which keeps QEMU looking, and it finds the guest's
+ * interrupt. SGEI itself stays off (hie.SGEIE = 0): no exit, the guest takes it.
+ */
+static void nudge(struct vcpu *v, unsigned hart)
+{
+	unsigned long files = v->aia.file ? BIT(v->aia.file) : 0;
+
+	if (files != hgeie_now[hart]) {
+		hgeie_now[hart] = files;
+		aia_gfile_watch(files);
+	}
+}
+
 void vcpu_aia_load(struct vcpu *v)
 {
 	struct vcpu_aia *x = &v->aia;
 	unsigned hart = this_hart()->index;
 	unsigned f;
 
-	if (!x->on)
+	if (!files_per_hart)
 		return;
-	if (x->file) {
-		vcpu_aia_watch(v, false); /* running: its interrupts go to the guest */
-		return;
+	if (x->on && !x->file && (f = alloc_file(hart)) != 0) {
+		spin_lock(&x->lock);
+		aia_gfile_restore(f, &x->sw.regs, num_ids);
+		x->file = f;
+		x->hart_index = hart;
+		x->page = sfile[hart] + f * AIA_FILE_SIZE;
+		vcpu_arch_set_guest_file(&v->arch, f);
+		/* The file drives VSEIP from now on, not the line the software file drove. */
+		__atomic_store_n(&v->ext_irq, 0, __ATOMIC_SEQ_CST);
+		spin_unlock(&x->lock);
 	}
-	f = alloc_file(hart);
-	if (!f)
-		return;
-	spin_lock(&x->lock);
-	aia_gfile_restore(f, &x->sw.regs, num_ids);
-	x->file = f;
-	x->hart_index = hart;
-	x->page = sfile[hart] + f * AIA_FILE_SIZE;
-	vcpu_arch_set_guest_file(&v->arch, f);
-	/* The file drives VSEIP from now on, not the line the software file drove. */
-	__atomic_store_n(&v->ext_irq, 0, __ATOMIC_SEQ_CST);
-	spin_unlock(&x->lock);
+	nudge(v, hart);
 }
 
 void vcpu_aia_release(struct vcpu *v)
@@ -131,7 +152,6 @@ void vcpu_aia_release(struct vcpu *v)
 
 	if (!x->on || !x->file)
 		return;
-	vcpu_aia_watch(v, false);
 	spin_lock(&x->lock);
 	aia_gfile_save(x->file, &x->sw.regs, num_ids);
 	files_busy[x->hart_index] &= ~BIT(x->file);
@@ -146,27 +166,10 @@ bool vcpu_aia_pending(struct vcpu *v)
 {
 	struct vcpu_aia *x = &v->aia;
 
+	/* After `waiting` was set: an MSI delivered later sees it and kicks us. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return x->file && x->hart_index == this_hart()->index &&
 	       (aia_gfile_pending() & BIT(x->file));
-}
-
-void vcpu_aia_watch(struct vcpu *v, bool on)
-{
-	struct vcpu_aia *x = &v->aia;
-
-	if (!x->file || x->hart_index != this_hart()->index)
-		return;
-	/* Only if an external interrupt would wake it: SGEI is a level, and one that wakes
-	 * nobody would come back at once, for ever. */
-	if (on && !vcpu_arch_irq_wakes(&v->arch, vcpu_is_loaded(v), BIT(VCPU_IRQ_EXT)))
-		on = false;
-	/* Written every time: SGEI handling turns off the bits of files that fired. */
-	aia_gfile_wake_on(x->file, on);
-}
-
-void vcpu_aia_quiet(void)
-{
-	aia_gfile_quiet();
 }
 
 bool vcpu_aia_csr(struct vcpu *v)

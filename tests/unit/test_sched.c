@@ -65,7 +65,7 @@ static struct {
 	unsigned runs, wakes, starts, loads, puts, detached, kicks;
 	/* Its guest interrupt file: the hart index it holds one on (-1: none), releases. */
 	int file_hart;
-	unsigned releases, watches;
+	unsigned releases;
 	bool line_at_run; /* vcpu_timer_line at the last run */
 	uint64_t timer_at_first_run;
 } vs[NVCPUS];
@@ -245,16 +245,6 @@ void vcpu_aia_release(struct vcpu *v)
 		assert_int_equal(vs[idx(v)].file_hart, hidx(cur));
 	vs[idx(v)].file_hart = -1;
 	vs[idx(v)].releases++;
-}
-
-void vcpu_aia_watch(struct vcpu *v, bool on)
-{
-	(void)on;
-	vs[idx(v)].watches++;
-}
-
-void vcpu_aia_quiet(void)
-{
 }
 
 void vcpu_kick(struct vcpu *v)

@@ -130,17 +130,9 @@ unsigned long aia_gfile_pending(void)
 	return csr_read_num(CSR_HGEIP);
 }
 
-void aia_gfile_wake_on(unsigned file, bool on)
+void aia_gfile_watch(unsigned long files)
 {
-	if (on)
-		csr_set_num(CSR_HGEIE, BIT(file));
-	else
-		csr_clear_num(CSR_HGEIE, BIT(file));
-}
-
-void aia_gfile_quiet(void)
-{
-	csr_clear_num(CSR_HGEIE, csr_read_num(CSR_HGEIP));
+	csr_write_num(CSR_HGEIE, files);
 }
 
 void aia_init_hart(bool guest_files)
@@ -150,6 +142,6 @@ void aia_init_hart(bool guest_files)
 	csr_write_num(CSR_HVICTL, 0); /* per vCPU from here: vcpu_arch.c */
 	if (!guest_files)
 		return;
-	csr_write_num(CSR_HGEIE, 0);
-	csr_set(hie, MIP_SGEIP);
+	aia_gfile_watch(0);
+	csr_clear(hie, MIP_SGEIP);
 }

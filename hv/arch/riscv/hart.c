@@ -162,9 +162,6 @@ unsigned hart_pending_irqs(void)
 		irqs |= HART_IRQ_TIMER;
 	if (sip & MIP_SEIP)
 		irqs |= HART_IRQ_EXT;
-	/* SGEI is in hip, not sip; only harts with guest files can have it. */
-	if (cpu_features.geilen && (csr_read(hip) & csr_read(hie) & MIP_SGEIP))
-		irqs |= HART_IRQ_GEXT;
 	return irqs;
 }
 
@@ -188,8 +185,8 @@ uint64_t hart_time(void)
 
 void hart_wait_for_interrupt(void)
 {
-	/* sstatus.SIE stays 0: wfi still wakes on an interrupt enabled in sie (or hie). */
-	if (!(csr_read(sip) & csr_read(sie)) && !(hart_pending_irqs() & HART_IRQ_GEXT))
+	/* sstatus.SIE stays 0: wfi still wakes on an interrupt enabled in sie. */
+	if (!(csr_read(sip) & csr_read(sie)))
 		wfi();
 }
 

@@ -60,12 +60,9 @@ void aia_gfile_restore(unsigned file, const struct aia_file_regs *regs, unsigned
 void aia_file_send(uintptr_t page, uint32_t id);
 /* Which files have an interrupt for their guest pending (hgeip). */
 unsigned long aia_gfile_pending(void);
-/* Guest external interrupts (SGEI) that may wake or preempt this hart (hgeie). */
-void aia_gfile_wake_on(unsigned file, bool on);
-/* Stop watching the files whose interrupts have arrived (hgeie &= ~hgeip): SGEI is a
- * level, and the scheduler has seen it. */
-void aia_gfile_quiet(void);
-/* Turn this hart's SGEI on (hie.SGEIE) and every file's off (hgeie = 0). */
+/* The files whose interrupts raise SGEIP (hgeie); SGEI itself stays off (hie). */
+void aia_gfile_watch(unsigned long files);
+/* This hart's AIA state at boot: hvictl 0, no file in hgeie, SGEI off. */
 void aia_init_hart(bool guest_files);
 
 #endif

@@ -72,7 +72,6 @@ unsigned long hart_take_requests(void);
 #define HART_IRQ_IPI   (1u << 0)
 #define HART_IRQ_TIMER (1u << 1)
 #define HART_IRQ_EXT   (1u << 2)
-#define HART_IRQ_GEXT  (1u << 3) /* a guest interrupt file Vireo watches has an interrupt */
 /* Which host interrupts are pending on this hart now. */
 unsigned hart_pending_irqs(void);
 /* Clear this hart's IPI. */

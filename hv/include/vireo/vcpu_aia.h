@@ -5,7 +5,7 @@
  * the file is that hardware one: hstatus.VGEIN names it, the guest reads and
  * claims its interrupts through its own CSRs with no exit, and Vireo injects
  * an interrupt by writing its identity into the file's MMIO page: the guest
- * takes it at once if it runs, and a hart waiting for it wakes by SGEI. When
+ * takes it at once if it runs, and a waiting one's hart is kicked. When
  * the hart has none free (more vCPUs than files), the file is a software one
  * (vdev/imsic.c): the guest's CSR accesses trap and are emulated, its output
  * is the vCPU's VSEIP line. The state moves with the vCPU: to software when it
@@ -55,15 +55,8 @@ void vcpu_aia_load(struct vcpu *v);
 /* On its hart, before it leaves it for good: back into its software file. */
 void vcpu_aia_release(struct vcpu *v);
 /* On its hart: an interrupt waits in its hardware file (the software one drives the
- * vCPU's VSEIP line instead). */
+ * vCPU's VSEIP line instead). An MSI into the file of a waiting vCPU kicks its hart. */
 bool vcpu_aia_pending(struct vcpu *v);
-/* On its hart: the vCPU waits (wfi) and an external interrupt would wake it; let its
- * file's SGEI wake the hart. False undoes it. */
-void vcpu_aia_watch(struct vcpu *v, bool on);
-
-/* SGEI on this hart: stop watching the files that fired (the scheduler then looks at
- * which waiting vCPUs woke). */
-void vcpu_aia_quiet(void);
 
 /* An access to the IMSIC's CSRs (sireg, stopei) that trapped: emulate it on the
  * software file. False if it is no such access (an illegal instruction). */
