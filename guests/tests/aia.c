@@ -34,11 +34,11 @@ const char guest_name[] = "aia";
 #define UART_IER	   1
 #define UART_IER_THRI	   0x02
 
-#define ID_UART	   10 /* the UART's EIID: its source number */
-#define ID_PING	   21 /* MSIs the boot hart sends, each waited for */
-#define ID_PENDING 20 /* left pending while masked, across the churn */
-#define ID_REPLY   22 /* the secondaries answer with this */
-#define ID_WAKE	   23 /* a new phase: out of wfi */
+#define ID_UART	    10 /* the UART's EIID: its source number */
+#define ID_PING	    21 /* MSIs the boot hart sends, each waited for */
+#define ID_PENDING  20 /* left pending while masked, across the churn */
+#define ID_REPLY    22 /* the secondaries answer with this */
+#define ID_WAKE	    23 /* a new phase: out of wfi */
 #define UART_ROUNDS 20
 #define PINGS	    40
 #define CHURN_MS    600
@@ -345,8 +345,8 @@ static const char *start_secondaries(void)
 	for (unsigned i = 0; i < cpus.count; i++) {
 		if (cpus.hartid[i] == boot_hartid)
 			continue;
-		boots[i] = (struct hart_boot){(unsigned long)&stacks[i][STACK_SIZE], secondary_main,
-					      NULL};
+		boots[i] =
+		    (struct hart_boot){(unsigned long)&stacks[i][STACK_SIZE], secondary_main, NULL};
 		if (hart_boot_start(cpus.hartid[i], &boots[i]).error)
 			return test_why("hart %lu did not start", cpus.hartid[i]);
 		if (!wait_for(&ready[i], 1, ms(5000)))
@@ -371,12 +371,12 @@ static const char *check_pings(void)
 			if (!wait_for(&irqs[i].count[ID_PING], p + 1, ms(2000)))
 				return test_why("ping %u to hart %lu lost", p, cpus.hartid[i]);
 			if (!wait_for(&me->count[ID_REPLY], replies + 1, ms(2000)))
-				return test_why("no reply %u from hart %lu (eip0 %lx eie0 %lx deliv %lx "
-						"thr %lx topei %x sie %lx sstatus %lx sip %lx)",
-						p, cpus.hartid[i], ireg_read(ISEL_EIP0),
-						ireg_read(ISEL_EIE0), ireg_read(ISEL_EIDELIVERY),
-						ireg_read(ISEL_EITHRESHOLD), topei_read(),
-						csr_read(sie), csr_read(sstatus), csr_read(sip));
+				return test_why(
+				    "no reply %u from hart %lu (eip0 %lx eie0 %lx deliv %lx "
+				    "thr %lx topei %x sie %lx sstatus %lx sip %lx)",
+				    p, cpus.hartid[i], ireg_read(ISEL_EIP0), ireg_read(ISEL_EIE0),
+				    ireg_read(ISEL_EIDELIVERY), ireg_read(ISEL_EITHRESHOLD),
+				    topei_read(), csr_read(sie), csr_read(sstatus), csr_read(sip));
 		}
 	}
 	for (unsigned i = 0; i < cpus.count; i++)

@@ -29,13 +29,13 @@ void vcpu_aia_setup(const struct platform *plat)
 		return;
 	num_ids = MIN(plat->imsic.num_ids, (unsigned)AIA_MAX_IDS - 1);
 	files_per_hart = MIN(cpu_features.geilen, (1u << gib) - 1);
+	/* A hart without files means none anywhere: vCPUs move between all harts. */
 	for (unsigned i = 0; i < hart_count(); i++) {
 		int pos = host_irq_dt_position(plat, i);
 
 		sfile[i] = pos >= 0 ? (uintptr_t)plat->imsic.file[pos] : 0;
 		if (!sfile[i])
-			files_per_hart =
-			    0; /* a hart without files: none anywhere, for simplicity */
+			files_per_hart = 0;
 	}
 }
 

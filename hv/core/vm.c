@@ -66,7 +66,7 @@ static void vm_irq_set_level(void *opaque, unsigned source, bool level)
 		vplic_set_level(&vm->plic, source, level);
 }
 
-static struct irq_line vm_irq_line(struct vm *vm, unsigned source)
+struct irq_line vm_irq_line(struct vm *vm, unsigned source)
 {
 	return (struct irq_line){vm_irq_set_level, vm, source};
 }

@@ -5,6 +5,7 @@
 
 #include <vireo/gstage.h>
 #include <vireo/guest_mem.h>
+#include <vireo/irq_line.h>
 #include <vireo/mmio_bus.h>
 #include <vireo/spinlock.h>
 #include <vireo/testdev.h>
@@ -101,6 +102,8 @@ void vm_start(struct vm *vm);
 void vm_stop(struct vm *vm, int status, const char *why);
 /* Called by a hart when a vCPU of a stopping VM leaves it for good. */
 void vm_vcpu_detached(struct vcpu *v);
+/* The interrupt wire of a device with this source number: into the VM's PLIC or APLIC. */
+struct irq_line vm_irq_line(struct vm *vm, unsigned source);
 /* Host pointer to [gpa, gpa + len) if it lies wholly in guest RAM, else NULL (also len 0). */
 void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
