@@ -432,8 +432,27 @@ static void drain_disk(struct vm *vm)
 	vm->disk = NULL;
 }
 
+/* At a VM's end: how its vCPUs' IMSIC files did (where its interrupts went). */
+static void log_aia_totals(const struct vm *vm)
+{
+	uint64_t hw = 0, sw = 0, moves = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (!vm->vcpus[i])
+			continue;
+		hw += vm->vcpus[i]->aia.msis_hw;
+		sw += vm->vcpus[i]->aia.msis_sw;
+		moves += vm->vcpus[i]->aia.moves;
+	}
+	log_info("VM '%s': IMSIC files: %lu MSIs into guest interrupt files, %lu into emulated "
+		 "ones; %lu moves from a guest file",
+		 vm->name, (unsigned long)hw, (unsigned long)sw, (unsigned long)moves);
+}
+
 static void vm_free(struct vm *vm)
 {
+	if (vm->aia && vm->state != VM_CREATED)
+		log_aia_totals(vm);
 	drain_disk(vm);
 	if (vm->console_dev) {
 		/* Off the channel first: from then on nothing else touches the device. */

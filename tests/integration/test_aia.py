@@ -218,6 +218,18 @@ def test_aia_guest(vcpus, guests):
     for name in ("device_tree", "own_file", "uart_through_aplic", "start_secondaries",
                  "pings", "pending_survives_moves"):
         assert f"TEST {name}: PASS" in run.output, run
+    m = re.search(r"VM 'aia': IMSIC files: (\d+) MSIs into guest interrupt files, (\d+) into "
+                  r"emulated ones; (\d+) moves", run.output)
+    assert m, run
+    hw, sw, moves = (int(x) for x in m.groups())
+    if guests == 0:
+        assert hw == 0 and sw > 0 and moves == 0, m.group(0)
+    elif vcpus <= guests:
+        assert hw > 0, m.group(0)
+    else:
+        # Three vCPUs over two harts with one file each: some MSIs land in emulated
+        # files, and files' contents move as the scheduler moves vCPUs.
+        assert hw > 0 and sw > 0 and moves > 0, m.group(0)
 
 
 def test_aia_refused_without_an_imsic():
