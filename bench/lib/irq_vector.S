@@ -54,6 +54,14 @@ bench_vector:
 	ld	t0, BH_TIMER_IRQS(sp)
 	addi	t0, t0, 1
 	sd	t0, BH_TIMER_IRQS(sp)
+8:	ld	t0, BH_SAVE_T0(sp)
+	ld	t1, BH_SAVE_T1(sp)
+	csrrw	sp, sscratch, sp
+	sret
+9:	ld	t0, BH_SAVE_T0(sp)
+	ld	t1, BH_SAVE_T1(sp)
+	csrrw	sp, sscratch, sp
+	j	trap_vector
 7:	/* Supervisor external interrupt: the UART's line drops, then the claim. */
 	li	t0, UART_IER
 	sb	zero, 0(t0)
@@ -66,12 +74,4 @@ bench_vector:
 4:	ld	t0, BH_EXT_IRQS(sp)
 	addi	t0, t0, 1
 	sd	t0, BH_EXT_IRQS(sp)
-	j	8f
-8:	ld	t0, BH_SAVE_T0(sp)
-	ld	t1, BH_SAVE_T1(sp)
-	csrrw	sp, sscratch, sp
-	sret
-9:	ld	t0, BH_SAVE_T0(sp)
-	ld	t1, BH_SAVE_T1(sp)
-	csrrw	sp, sscratch, sp
-	j	trap_vector
+	j	8b
