@@ -441,14 +441,12 @@ static void test_mmio_store_busy_is_retried(void **state)
 {
 	(void)state;
 	dev.error = -VIREO_EBUSY;
-	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)),
-			 VCPU_CONTINUE);
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
 	assert_int_equal(dev.writes, 1);
 	assert_int_equal(pc(), PC);
 	assert_int_equal(fake.stops, 0);
 	dev.error = 0;
-	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)),
-			 VCPU_CONTINUE);
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
 	assert_int_equal(dev.writes, 2);
 	assert_int_equal(pc(), PC + 4);
 }
