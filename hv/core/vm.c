@@ -19,6 +19,7 @@
 #include <vireo/vm_chan.h>
 #include <vireo/vm_fdt.h>
 #include <vireo/vm_layout.h>
+#include <vireo/vm_net.h>
 #include <vireo/vmid.h>
 
 #define VM_MAX	     16
@@ -144,6 +145,8 @@ static int init_devices(struct vm *vm)
 		err = init_disk(vm);
 	if (!err)
 		err = init_console_dev(vm);
+	if (!err)
+		err = vm_net_init(vm);
 	if (!err && vm->config.testdev) {
 		testdev_init(&vm->testdev);
 		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
@@ -269,7 +272,8 @@ static int load_images(struct vm *vm)
 	    .initrd_end = vm->initrd_gpa + vm->initrd_size,
 	    .testdev = vm->config.testdev,
 	    .virtio_mask = (vm->disk ? 1u << VM_VIRTIO_SLOT_BLK : 0u) |
-			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u),
+			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u) |
+			   (vm->net_dev ? 1u << VM_VIRTIO_SLOT_NET : 0u),
 	};
 	/* Built aside and copied in: the top of RAM may straddle two host runs. */
 	void *dtb = kmalloc(VM_DTB_MAX);
@@ -334,6 +338,7 @@ static void drain_disk(struct vm *vm)
 static void vm_free(struct vm *vm)
 {
 	drain_disk(vm);
+	vm_net_free(vm);
 	if (vm->console_dev) {
 		/* Off the channel first: from then on nothing else touches the device. */
 		vm_chan_detach(vm, vm->exit_status);

@@ -18,6 +18,9 @@
 
 #define BUNDLE_VM_TESTDEV    (1u << 0) /* map the MMIO test device */
 #define BUNDLE_VM_NO_CONSOLE (1u << 1) /* discard the VM's console output, give it no input */
+#define BUNDLE_VM_NET	     (1u << 2) /* a network card: net_name, mac, ipv4 are valid */
+
+#define BUNDLE_NET_NAME_MAX 16
 
 #define BUNDLE_DISK_PRESENT  (1u << 0)
 #define BUNDLE_DISK_READONLY (1u << 1)
@@ -50,7 +53,12 @@ struct bundle_vm {
 	uint32_t disk_flags;	    /* BUNDLE_DISK_* */
 	uint64_t disk_first_sector; /* 512-byte sectors */
 	uint64_t disk_sectors;	    /* 0 = to the end of the host disk */
-	uint8_t reserved[40];
+	/* The VM's network card, if BUNDLE_VM_NET: the network it is on, its MAC (unicast),
+	 * the IPv4 address Vireo's DHCP gives it (network byte order; 0.0.0.0: none). */
+	char net_name[BUNDLE_NET_NAME_MAX];
+	uint8_t mac[6];
+	uint8_t ipv4[4];
+	uint8_t reserved[14];
 };
 
 _Static_assert(sizeof(struct bundle_header) == 64, "bundle header layout");

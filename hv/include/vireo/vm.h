@@ -20,6 +20,8 @@
 #define VM_NAME_MAX	32
 #define VM_BOOTARGS_MAX 512
 
+struct vnet;
+
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
 
 /* Exit statuses of a VM that did not shut itself down. */
@@ -44,6 +46,12 @@ struct vm_config {
 	uint64_t disk_sectors;	 /* 0: to the end of the host disk */
 	unsigned console_number; /* 1-based position in the boot bundle: the input hotkey */
 	bool console_muted;	 /* console=off */
+	/* A network card (vireo/vm_net.h): on network net_name, with this MAC; Vireo's DHCP
+	 * gives it ipv4 (host order; 0: no address). */
+	bool net;
+	char net_name[16];
+	uint8_t mac[6];
+	uint32_t ipv4;
 };
 
 struct vm {
@@ -67,6 +75,7 @@ struct vm {
 	struct testdev testdev;
 	struct vblk *disk;	  /* NULL without a disk */
 	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
+	struct vnet *net_dev;	  /* its network card, or NULL */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
 	uint8_t input[256];
