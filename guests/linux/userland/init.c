@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_up.h"
+
 /*
  * How BusyBox's halt, poweroff and reboot (without -f) ask init to stop the
  * machine: one signal to PID 1, the same as BusyBox's own init.
@@ -278,6 +280,7 @@ int main(void)
 	if (chdir("/root") != 0 && chdir("/") != 0)
 		say("chdir /: %s", strerror(errno));
 	hello();
+	net_up();
 
 	double started = now();
 	pid_t shell = spawn_shell(&orig);

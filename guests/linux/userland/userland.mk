@@ -20,7 +20,7 @@ $(LU_OUT)/%.o: $(LU_SRC)/%.c
 	@mkdir -p $(dir $@)
 	$(LU_CC) $(LU_CFLAGS) -c $< -o $@
 
-$(LU_OUT)/init: $(LU_OUT)/init.o
+$(LU_OUT)/init: $(LU_OUT)/init.o $(LU_OUT)/net_up.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 $(LU_OUT)/vireo-memstress: $(LU_OUT)/memstress.o
@@ -58,6 +58,9 @@ $(LU_LIST): $(LU_SRC)/userland.mk
 	  echo "file /bin/vireo-vectest $(LU_OUT)/vireo-vectest 0755 0 0"; \
 	  echo "file /etc/passwd $(LU_OUT)/etc/passwd 0644 0 0"; \
 	  echo "file /etc/group $(LU_OUT)/etc/group 0644 0 0"; \
+	  echo "dir /usr/share 0755 0 0"; \
+	  echo "dir /usr/share/udhcpc 0755 0 0"; \
+	  echo "file /usr/share/udhcpc/default.script $(LU_SRC)/udhcpc.script 0755 0 0"; \
 	} > $@.tmp && mv $@.tmp $@
 
 # Names for ls -l and ps: root, and the tty group that devpts gives terminals.
@@ -67,7 +70,7 @@ $(LU_OUT)/etc/passwd $(LU_OUT)/etc/group: $(LU_SRC)/userland.mk
 	@printf 'root:x:0:\ntty:x:5:\n' > $(LU_OUT)/etc/group
 
 $(LINUX_INITRAMFS): $(LU_LIST) $(LU_BINS) $(LU_BUSYBOX) $(LU_OUT)/etc/passwd \
-		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py
+		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py $(LU_SRC)/udhcpc.script
 	$(PYTHON) $(LINUX_DIR)/mkcpio.py $(LU_LIST) $@
 
--include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d
+-include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d $(LU_OUT)/net_up.d
