@@ -40,7 +40,7 @@ void net_switch_init(struct net_switch *sw, const char *name)
 {
 	memset(sw, 0, sizeof(*sw));
 	sw->lock = (spinlock_t)SPINLOCK_INIT;
-	strlcpy(sw->name, name, sizeof(sw->name));
+	memcpy(sw->name, name, strnlen(name, sizeof(sw->name) - 1)); /* zeroed: terminated */
 	mac_table_init(&sw->macs, NET_MAC_AGE_MS);
 }
 
