@@ -13,11 +13,14 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ihv/include -DVIREO_HOST_TEST -Wall -Wextra -Werror
 
-FUZZERS := insn vblk virtq vx
+FUZZERS := insn vblk virtq vx vnet dhcp
 FUZZ_SRCS_insn := hv/arch/riscv/insn.c
 FUZZ_SRCS_vblk := hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_virtq := hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_vx := hv/lib/vx.c
+FUZZ_SRCS_vnet := hv/vdev/virtio_net.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c \
+	hv/net/switch.c hv/net/mac_table.c hv/net/backlog.c hv/net/frame.c hv/net/dhcp.c
+FUZZ_SRCS_dhcp := hv/net/dhcp.c
 
 FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 
