@@ -11,7 +11,7 @@ LU_CC := $(CROSS)gcc
 LU_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -MMD -MP
 LU_LDFLAGS := -static -s
 
-LU_PROGS := init vireo-memstress vireo-vectest
+LU_PROGS := init vireo-memstress vireo-vectest vireo-netflood
 LU_BINS := $(LU_PROGS:%=$(LU_OUT)/%)
 LU_BUSYBOX := $(LU_OUT)/busybox
 LU_LIST := $(BUILD)/linux/initramfs.list
@@ -27,6 +27,9 @@ $(LU_OUT)/vireo-memstress: $(LU_OUT)/memstress.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 $(LU_OUT)/vireo-vectest: $(LU_OUT)/vectest.o
+	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
+
+$(LU_OUT)/vireo-netflood: $(LU_OUT)/netflood.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 # BusyBox from the current busybox-static .deb (fetched and cached by
@@ -56,6 +59,7 @@ $(LU_LIST): $(LU_SRC)/userland.mk
 	  echo "slink /bin/sh busybox 0777 0 0"; \
 	  echo "file /bin/vireo-memstress $(LU_OUT)/vireo-memstress 0755 0 0"; \
 	  echo "file /bin/vireo-vectest $(LU_OUT)/vireo-vectest 0755 0 0"; \
+	  echo "file /bin/vireo-netflood $(LU_OUT)/vireo-netflood 0755 0 0"; \
 	  echo "file /etc/passwd $(LU_OUT)/etc/passwd 0644 0 0"; \
 	  echo "file /etc/group $(LU_OUT)/etc/group 0644 0 0"; \
 	  echo "dir /usr/share 0755 0 0"; \
@@ -73,4 +77,5 @@ $(LINUX_INITRAMFS): $(LU_LIST) $(LU_BINS) $(LU_BUSYBOX) $(LU_OUT)/etc/passwd \
 		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py $(LU_SRC)/udhcpc.script
 	$(PYTHON) $(LINUX_DIR)/mkcpio.py $(LU_LIST) $@
 
--include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d $(LU_OUT)/net_up.d
+-include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d $(LU_OUT)/net_up.d \
+	$(LU_OUT)/netflood.d
