@@ -49,8 +49,9 @@ static int parse_mac(const char *s, unsigned char mac[6])
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: vireo-netflood [-d DST] [-s SRC] [-l LEN] [-n COUNT] [-t SECONDS] [IFACE]\n");
+	fprintf(
+	    stderr,
+	    "usage: vireo-netflood [-d DST] [-s SRC] [-l LEN] [-n COUNT] [-t SECONDS] [IFACE]\n");
 	exit(2);
 }
 
