@@ -48,7 +48,15 @@ class Machine:
         self.published = free_port()
         self.vm = LinuxVM(smp=2, mem="1G", vms=[spec(n, net) for n, net in VMS], log_name="net",
                           extra_args=["--publish", f"{self.published}:beta:80"])
-        self.vm.wait_prompts([n for n, _ in VMS])
+        # init prints its eth0 line just before the shell starts. (A prompt itself may
+        # reach the console cut in two when four VMs boot at once, so it is no landmark.)
+        waiting = {n for n, _ in VMS}
+        while waiting:
+            self.vm.expect(r"\[(\w+)\] vireo-init: eth0 [^\r\n]*\r*\n")
+            waiting.discard(self.vm.child.match.group(1))
+        time.sleep(1)
+        for name, _ in VMS:
+            self.run(name, "echo ready")
         self.macs = dict(re.findall(r"VM '(\w+)': network '\w+', MAC ([0-9a-f:]{17})",
                                     open(self.vm.log_path).read()))
 
