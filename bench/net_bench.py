@@ -134,10 +134,13 @@ def vireo_session(R, tool, ends, run):
     s = R.Session(R.vireo_argv(tool, specs, smp=2), "net-vireo-%d" % (run + 1), NET_TIMEOUT_S)
     result = {}
     try:
+        # init's eth0 line comes just before the shell (a prompt may reach the console
+        # cut in two when both VMs print at once, so it is no landmark).
         seen = set()
         while len(seen) < 2:
-            s.expect(r"\[(alpha|beta)\]" + ESC + r" vireo# ", what="both prompts")
+            s.expect(r"\[(alpha|beta)\]" + ESC + r" vireo-init: eth0 ", what="both VMs' eth0")
             seen.add(s.child.match.group(1))
+        time.sleep(1)
 
         def shell_in(number, name, command):
             s.child.send("\x1d%d" % number)
