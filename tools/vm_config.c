@@ -1171,6 +1171,20 @@ static int mac_owner(const struct vm_config *cfg, const uint8_t mac[6], unsigned
  */
 static int resolve_nets(struct vm_config *cfg)
 {
+	unsigned nets = 0;
+
+	for (unsigned i = 0; i < cfg->nvms; i++) {
+		const struct vm_config_net *n = &cfg->vms[i].net;
+		bool seen = false;
+
+		for (unsigned j = 0; j < i && n->present; j++)
+			seen |=
+			    cfg->vms[j].net.present && strcmp(cfg->vms[j].net.name, n->name) == 0;
+		if (n->present && !seen && ++nets > VM_CONFIG_MAX_NETS)
+			return fail_at(cfg, &n->loc,
+				       "network '%s' is one too many: at most %u networks", n->name,
+				       VM_CONFIG_MAX_NETS);
+	}
 	for (unsigned i = 0; i < cfg->nvms; i++) {
 		struct vm_config_vm *vm = &cfg->vms[i];
 		int other;

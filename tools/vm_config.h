@@ -29,6 +29,7 @@
 /* Networks (docs/networking.md): "default" has the uplink to QEMU's user network. */
 #define VM_CONFIG_NET_DEFAULT "default"
 #define VM_CONFIG_NET_NONE    "none"
+#define VM_CONFIG_MAX_NETS    8 /* networks one machine has (NET_MAX_NETWORKS) */
 /* VM n (from 0, in configuration order) is 10.0.2.(15 + n) on whatever network it is. */
 #define VM_CONFIG_IPV4_BASE ((10u << 24) | (0u << 16) | (2u << 8) | 15u)
 

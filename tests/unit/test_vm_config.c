@@ -930,6 +930,12 @@ static void test_networks(void **state)
 	expect_finish_error("[vm a]\nkernel = Image\nmac = 02:00:00:00:00:01\n", false,
 			    "vms.conf:3: VM 'a' has a mac but no network (net = default, or "
 			    "another name)");
+	expect_finish_error("[vm a]\nkernel = Image\nnet = n1\n[vm b]\nkernel = Image\nnet = n2\n"
+			    "[vm c]\nkernel = Image\nnet = n3\n[vm d]\nkernel = Image\nnet = n4\n"
+			    "[vm e]\nkernel = Image\nnet = n5\n[vm f]\nkernel = Image\nnet = n6\n"
+			    "[vm g]\nkernel = Image\nnet = n7\n[vm h]\nkernel = Image\nnet = n8\n"
+			    "[vm i]\nkernel = Image\nnet = n1\n[vm j]\nkernel = Image\nnet = n9\n",
+			    false, "vms.conf:30: network 'n9' is one too many: at most 8 networks");
 	expect_finish_error("[vm a]\nkernel = Image\nnet = x\nmac = 02:00:00:00:00:01\n"
 			    "[vm b]\nkernel = Image\nnet = y\nmac = 02:00:00:00:00:01\n",
 			    false, "vms.conf:8: VM 'b' has the MAC of VM 'a' (at vms.conf:4)");
