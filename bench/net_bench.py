@@ -150,6 +150,13 @@ def vireo_session(R, tool, ends, run):
                      what="%s's prompt after %r" % (name, command))
             return s.child.before
 
+        # Past the boot prompts: each VM echoes a word, then its prompt is the next one.
+        for number, name in ((1, "alpha"), (2, "beta")):
+            s.child.send("\x1d%d" % number)
+            s.expect("console input goes to VM %d" % number, timeout=30)
+            s.child.sendline("echo SYNC-%s" % name.upper())
+            s.expect(r"\[%s\]%s SYNC-%s\r*\n" % (name, ESC, name.upper()), timeout=60)
+            s.expect(r"\[%s\]%s vireo# " % (name, ESC), timeout=60)
         measure(R, lambda who, cmd: shell_in(1, "alpha", cmd), ends, "10.0.2.16",
                 lambda: shell_in(2, "beta", LISTEN), result)
     finally:
