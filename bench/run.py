@@ -7,7 +7,7 @@ the same work bare (the same kernel on plain QEMU + OpenSBI, no hypervisor),
 and their ratio. Each figure is the median of several runs; one QEMU runs at
 a time. The method is in bench/README.md.
 
-  bench/run.py [--quick] [--only micro,linux,scale,exec] [--runs-micro N] [--runs-boot N]
+  bench/run.py [--quick] [--only micro,linux,icount,scale,exec,net] [--runs-micro N] [--runs-boot N]
 
 Writes bench/results/latest.md and bench/results/latest.png; the console logs
 of the last run of each kind go to build/bench/logs/.
@@ -27,6 +27,8 @@ import tempfile
 import time
 
 import pexpect
+
+import net_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -1022,8 +1024,8 @@ plot "%s" using ($3):1:(%g):($3):($1-0.35):($1+0.35):($4):yticlabels(2) \\
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one run of everything (a smoke test)")
-    ap.add_argument("--only", default="micro,linux,icount,scale,exec",
-                    help="comma-separated subset of micro,linux,icount,scale,exec")
+    ap.add_argument("--only", default="micro,linux,icount,scale,exec,net",
+                    help="comma-separated subset of micro,linux,icount,scale,exec,net")
     ap.add_argument("--runs-micro", type=int, default=7, help="wall-clock micro runs per side")
     ap.add_argument("--runs-icount", type=int, default=3, help="-icount micro runs per side")
     ap.add_argument("--runs-boot", type=int, default=7, help="Linux boots per side")
@@ -1032,12 +1034,14 @@ def main():
                     help="Linux boots per side under -icount")
     ap.add_argument("--runs-scale", type=int, default=5, help="runs of each scaling point")
     ap.add_argument("--runs-exec", type=int, default=7, help="vireo exec runs per side")
+    ap.add_argument("--runs-net", type=int, default=3, help="network runs per side")
     ap.add_argument("--out", default=path("bench", "results"), help="where latest.md goes")
     args = ap.parse_args()
     if args.quick:
         args.runs_micro = args.runs_icount = args.runs_boot = args.runs_idle = 1
         args.runs_boot_icount = 1
         args.runs_scale = args.runs_exec = 1
+        args.runs_net = 1
     only = set(args.only.split(","))
 
     tool = find_tool()
@@ -1051,7 +1055,7 @@ def main():
         qemu_version()))
     for need in ([path(BUILD, "bench", "micro.bin")] if "micro" in only else []) + \
             ([path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")]
-             if only & {"linux", "scale", "exec"} else []):
+             if only & {"linux", "scale", "exec", "net"} else []):
         if not os.path.isfile(need):
             raise SystemExit("bench: %s is missing; run make bench" % os.path.relpath(need, ROOT))
 
@@ -1079,8 +1083,13 @@ def main():
         log("bench: vireo exec: boot to the program and stdout throughput (%d runs per side)"
             % args.runs_exec)
         bench_exec(tool, args.runs_exec, store)
+    if "net" in only:
+        log("bench: networks, VM<->host and VM<->VM (%d runs per side)" % args.runs_net)
+        net_bench.bench_net(sys.modules[__name__], tool, args.runs_net, store)
 
     rows = build_rows(store)
+    if "net" in only:
+        rows += net_bench.rows(sys.modules[__name__], store)
     ok, check_lines = icount_check(store.get("icount-checks", []))
     duration = time.monotonic() - t0
 
@@ -1137,6 +1146,16 @@ def main():
                                                   later["bare"]))
     if firsts:
         notes.append("- Disk, by position in the boot (medians): " + "; ".join(firsts) + ".")
+    if any(k[0] == "net" for k in store if isinstance(k, tuple)):
+        notes.append("- Networks: TCP transfers of 4 MiB with BusyBox `nc` and `dd` timed by "
+                     "the guest's `time`, ping round trips over %d pings; each VM has 1 vCPU. "
+                     "Under Vireo two VMs on the default network (2 harts); bare, the same guest "
+                     "on QEMU's virtio-net: with `-netdev user` for the host, and two QEMUs "
+                     "(`-smp 1` each) joined by `-netdev socket` for VM to VM, which is the "
+                     "only way two plain QEMU guests meet (the one-QEMU-at-a-time rule is "
+                     "broken there). Both sides offer no offloads: QEMU's user and socket "
+                     "backends have no virtio-net header, so QEMU drops them too."
+                     % net_bench.PINGS)
     if store.get("failures"):
         notes.append("- Runs that failed and were retried once (logs in build/bench/logs/): "
                      + "; ".join(store["failures"]) + ".")
@@ -1155,10 +1174,10 @@ def main():
           "- QEMU: %s" % qemu_version(),
           "- Host: %s, %d CPUs" % (host_cpu(), os.cpu_count() or 0),
           "- Runs: micro %d wall-clock + %d `-icount` runs per side; Linux %d boots per side "
-          "(idle exits in %d of them); scaling %d runs per point; vireo exec %d runs per side. "
+          "(idle exits in %d of them); scaling %d runs per point; vireo exec %d and networks %d runs per side. "
           "**Every value is the median of its runs**; the ratio is Vireo / bare." % (
               args.runs_micro, args.runs_icount, args.runs_boot,
-              min(args.runs_idle, args.runs_boot), args.runs_scale, args.runs_exec),
+              min(args.runs_idle, args.runs_boot), args.runs_scale, args.runs_exec, args.runs_net),
           "- Whole `make bench` run: %.0f s." % duration,
           "", table_md(rows), "", "![Vireo / bare ratios](latest.png)", "", "### Notes", ""]
     md += notes

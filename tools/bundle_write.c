@@ -88,6 +88,13 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 		e->disk_first_sector = vm->disk.whole ? 0 : vm->disk.first_sector;
 		e->disk_sectors = vm->disk.whole ? 0 : vm->disk.sectors;
 	}
+	if (vm->net.present) {
+		e->flags |= BUNDLE_VM_NET;
+		memcpy(e->net_name, vm->net.name, strnlen(vm->net.name, sizeof(e->net_name) - 1));
+		memcpy(e->mac, vm->net.mac, sizeof(e->mac));
+		for (unsigned i = 0; i < 4; i++)
+			e->ipv4[i] = (uint8_t)(vm->net.ipv4 >> (24 - 8 * i));
+	}
 }
 
 static uint64_t align_up(uint64_t x)

@@ -68,8 +68,15 @@ static enum vcpu_action do_guest_access(struct vcpu *v, const struct mmio_region
 	uint64_t offset = e->gpa - dev->base, value = 0;
 
 	if (e->is_store) {
+		int err;
+
 		value = insn_load_extend(acc, vcpu_arch_get_reg(a, acc->reg));
-		if (dev->ops->write(dev->opaque, offset, acc->width, value))
+		err = dev->ops->write(dev->opaque, offset, acc->width, value);
+		/* The device did part of the work and wants the store again: the guest
+		 * executes it anew, after the hart has seen to its interrupts and vCPUs. */
+		if (err == -VIREO_EBUSY)
+			return VCPU_CONTINUE;
+		if (err)
 			return vm_fault(v, "MMIO store rejected by the device");
 	} else {
 		if (dev->ops->read(dev->opaque, offset, acc->width, &value))

@@ -21,6 +21,7 @@
 #include <vireo/vm_layout.h>
 #include <vireo/vm_rtc.h>
 #include <vireo/vm_seed.h>
+#include <vireo/vm_net.h>
 #include <vireo/vmid.h>
 
 #define VM_MAX	     16
@@ -145,6 +146,8 @@ static int init_devices(struct vm *vm)
 		err = init_disk(vm);
 	if (!err)
 		err = init_console_dev(vm);
+	if (!err)
+		err = vm_net_init(vm);
 	if (!err && vm->config.testdev) {
 		testdev_init(&vm->testdev);
 		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
@@ -275,7 +278,8 @@ static int load_images(struct vm *vm)
 	    .initrd_end = vm->initrd_gpa + vm->initrd_size,
 	    .testdev = vm->config.testdev,
 	    .virtio_mask = (vm->disk ? 1u << VM_VIRTIO_SLOT_BLK : 0u) |
-			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u),
+			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u) |
+			   (vm->net_dev ? 1u << VM_VIRTIO_SLOT_NET : 0u),
 	    .rtc = vm->rtc != NULL,
 	    .rng_seed = seeded ? seeds.rng : NULL,
 	    .rng_seed_len = sizeof(seeds.rng),
@@ -351,6 +355,7 @@ static void vm_free(struct vm *vm)
 	/* First: a firing alarm reaches into the PLIC and the vCPUs. */
 	vm_rtc_destroy(vm);
 	drain_disk(vm);
+	vm_net_free(vm);
 	if (vm->console_dev) {
 		/* Off the channel first: from then on nothing else touches the device. */
 		vm_chan_detach(vm, vm->exit_status);

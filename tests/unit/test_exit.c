@@ -567,6 +567,22 @@ static void test_mmio_device_error_stops_vm(void **state)
 	assert_int_equal(dev.writes, 1);
 }
 
+/* A store the device wants again (-VIREO_EBUSY: it did part of the work) is executed
+ * again by the guest: the VM goes on, sepc stays on the store. */
+static void test_mmio_store_busy_is_retried(void **state)
+{
+	(void)state;
+	dev.error = -VIREO_EBUSY;
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
+	assert_int_equal(dev.writes, 1);
+	assert_int_equal(pc(), PC);
+	assert_int_equal(fake.stops, 0);
+	dev.error = 0;
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
+	assert_int_equal(dev.writes, 2);
+	assert_int_equal(pc(), PC + 4);
+}
+
 /* An access that starts in the device's range and runs past its end. */
 static void test_mmio_straddling_end_stops_vm(void **state)
 {
@@ -976,6 +992,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_mmio_unmapped_stops_vm, setup),
 	    cmocka_unit_test_setup(test_mmio_undecodable_stops_vm, setup),
 	    cmocka_unit_test_setup(test_mmio_device_error_stops_vm, setup),
+	    cmocka_unit_test_setup(test_mmio_store_busy_is_retried, setup),
 	    cmocka_unit_test_setup(test_mmio_straddling_end_stops_vm, setup),
 	    cmocka_unit_test_setup(test_pt_walk_injects_access_fault, setup),
 	    cmocka_unit_test_setup(test_wfi_vs_mode_blocks, setup),

@@ -36,6 +36,7 @@
 
 #include "agent.h"
 #include "agent_proto.h"
+#include "net_up.h"
 
 /*
  * How BusyBox's halt, poweroff and reboot (without -f) ask init to stop the
@@ -435,6 +436,7 @@ int main(void)
 			pause();
 	}
 	hello();
+	net_up();
 
 	double started = now();
 	pid_t shell = spawn_shell(&orig);

@@ -23,6 +23,8 @@ struct vm_rtc;
 #define VM_NAME_MAX	32
 #define VM_BOOTARGS_MAX 512
 
+struct vnet;
+
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
 
 /* Exit statuses of a VM that did not shut itself down. */
@@ -49,6 +51,12 @@ struct vm_config {
 	bool console_muted;	 /* console=off */
 	bool no_rtc;		 /* rtc=off: no real-time clock device */
 	int64_t rtc_offset_ns;	 /* the guest clock minus the host's (rtc_offset, localtime) */
+	/* A network card (vireo/vm_net.h): on network net_name, with this MAC; Vireo's DHCP
+	 * gives it ipv4 (host order; 0: no address). */
+	bool net;
+	char net_name[16];
+	uint8_t mac[6];
+	uint32_t ipv4;
 };
 
 struct vm {
@@ -73,6 +81,7 @@ struct vm {
 	struct vblk *disk;	  /* NULL without a disk */
 	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
 	struct vm_rtc *rtc;	  /* NULL without an RTC */
+	struct vnet *net_dev;	  /* its network card, or NULL */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
 	uint8_t input[256];

@@ -27,6 +27,7 @@
 #define VM_VIRTIO_IRQ_BASE 1 /* slot i uses PLIC source 1 + i */
 #define VM_VIRTIO_SLOT_BLK 0 /* the disk */
 #define VM_VIRTIO_SLOT_CON 1 /* the virtio console: hvc0 and the agent port */
+#define VM_VIRTIO_SLOT_NET 2 /* the network card (vireo/vm_net.h) */
 
 /*
  * Vireo's test device, for MMIO tests: 256 bytes that behave like memory for
