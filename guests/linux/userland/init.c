@@ -431,6 +431,7 @@ int main(void)
 		stop = wanted;
 		sigdelset(&stop, SIGCHLD);
 		sigdelset(&stop, SIGINT);
+		net_up(); /* lo, and eth0 by DHCP when `vireo exec --net` gave a card */
 		exec_mode(&stop);
 		for (;;)
 			pause();
