@@ -25,8 +25,7 @@
  *   irq_uart_cycle  the same to the end of the round: the handler has lowered the line,
  *               claimed (and at the PLIC completed) the interrupt and returned
  *
- * "skip=NAME[,NAME...]" in /chosen/bootargs leaves benchmarks out (bench/run.py
- * passes skip=ipi to its -icount runs).
+ * "skip=NAME[,NAME...]" in /chosen/bootargs leaves benchmarks out.
  */
 #include "fdt.h"
 #include "fdt_chosen.h"
@@ -360,6 +359,20 @@ static void ipi_responder(unsigned long hartid, void *arg)
 	csr_write(stvec, (unsigned long)trap_vector);
 }
 
+/*
+ * Sleep about ticks in wfi, woken by the timer (sstatus.SIE stays off, so
+ * nothing is taken). A hart that waits for another must not spin: under
+ * -icount QEMU runs one hart at a time and switches only when it idles.
+ */
+static void pause_ticks(uint64_t ticks)
+{
+	sbi_set_timer(csr_read(time) + ticks);
+	csr_set(sie, SIE_STIE);
+	__asm__ volatile("wfi" ::: "memory");
+	csr_clear(sie, SIE_STIE);
+	sbi_set_timer(UINT64_MAX);
+}
+
 static bool other_hart(unsigned long *peer)
 {
 	for (unsigned int i = 0; i < cpus.count; i++)
@@ -375,7 +388,7 @@ static void wait_stopped(unsigned long hartid)
 	uint64_t since = csr_read(time);
 
 	while (sbi_hart_get_status(hartid).value != SBI_HSM_STOPPED && !timed_out(since))
-		cpu_relax();
+		pause_ticks(timebase_hz / 10000);
 }
 
 static void bench_ipi(unsigned long iters)
@@ -396,11 +409,13 @@ static void bench_ipi(unsigned long iters)
 		return;
 	}
 	since = csr_read(time);
-	while (!__atomic_load_n(&responder_ready, __ATOMIC_ACQUIRE))
+	while (!__atomic_load_n(&responder_ready, __ATOMIC_ACQUIRE)) {
+		pause_ticks(timebase_hz / 10000);
 		if (timed_out(since)) {
 			printf("BENCH ipi skipped=hart-start-timeout\n");
 			return;
 		}
+	}
 	csr_set(sie, SIE_SSIE);
 	for (unsigned long i = 0; i < WARMUP + iters; i++) {
 		unsigned long before = me->soft_irqs;

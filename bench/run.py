@@ -7,7 +7,7 @@ the same work bare (the same kernel on plain QEMU + OpenSBI, no hypervisor),
 and their ratio. Each figure is the median of several runs; one QEMU runs at
 a time. The method is in bench/README.md.
 
-  bench/run.py [--quick] [--only micro,linux,scale] [--runs-micro N] [--runs-boot N]
+  bench/run.py [--quick] [--only micro,linux,icount,scale,exec,net] [--runs-micro N] [--runs-boot N]
 
 Writes bench/results/latest.md and bench/results/latest.png; the console logs
 of the last run of each kind go to build/bench/logs/.
@@ -18,13 +18,17 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 
 import pexpect
+
+import net_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -41,6 +45,11 @@ IDLE_WINDOW_S = 10
 BOOT_TIMEOUT_S = 30  # boots take 0.3-6 s here; a run that hangs costs this much
 ATTEMPTS = 2  # a run that hangs is retried once; hangs are reported
 MICRO_TIMEOUT_S = 60
+EXEC_MIB = 64  # stdout throughput: dd writes this much in 64 KiB blocks
+EXEC_TIMEOUT_S = 120
+# What libvireo gives the VM of `vireo exec`: the bare side boots with the same.
+EXEC_BOOTARGS = "console=ttyS0 quiet vireo.exec"
+EXEC_VM = ["-smp", "1", "-m", "256M"]
 
 # Vireo colours its tags and its own lines on a terminal; runs ask for none (NO_COLOR), and
 # the patterns still let colour codes through, in case.
@@ -241,9 +250,7 @@ def parse_kv(text):
 def micro_once(tool, features, mode, icount, run):
     """One boot of the micro kernel; returns {name: per-op figures} and the environment."""
     kernel = path(BUILD, "bench", "micro.bin")
-    # The IPI benchmark needs a second hart, which QEMU 7.2 does not schedule under
-    # -icount while the first one spins (README.md): leave it to the wall-clock runs.
-    bootargs = "skip=ipi" if icount else None
+    bootargs = None
     if mode == "vireo":
         if icount and not features["qemu_arg"]:
             raise Skip("the host tool has no --qemu-arg")
@@ -467,6 +474,56 @@ def linux_session(tool, features, mode, disk, idle, run):
     finally:
         s.close(poweroff=True)
     return out
+
+
+INIT_RE = r"\[\s*(\d+\.\d+)\] Run /init as init process"
+ICOUNT = "-icount shift=0,sleep=off"
+
+
+def linux_icount_session(tool, features, mode, run):
+    """Boot Linux under -icount (1 ns of virtual time per instruction, any hart, any
+    mode; idle time warps to the next timer instead of passing in real time): the
+    kernel's timestamp of `Run /init` is the virtual time its boot took, the same on
+    every run. Under Vireo, also the exits to the prompt, by cause."""
+    image, initrd = path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")
+    if mode == "vireo":
+        if not features["qemu_arg"]:
+            raise Skip("the host tool has no --qemu-arg")
+        spec = "name=linux,kernel=%s,initrd=%s,memory=256M,vcpus=2,bootargs=console=ttyS0" % (
+            image, initrd)
+        argv = vireo_argv(tool, [spec], qemu_args=[ICOUNT])
+    else:
+        argv = bare_argv(image, initrd=initrd, append="console=ttyS0")
+        argv += ICOUNT.split()
+    s = Session(argv, "linux-icount-%s-%d" % (mode, run + 1), BOOT_TIMEOUT_S * 4)
+    out = {}
+    try:
+        s.expect(INIT_RE, timeout=BOOT_TIMEOUT_S * 4, what="Run /init")
+        out["insn"] = float(s.child.match.group(1)) * 1e9
+        s.expect(re.escape(PROMPT), timeout=BOOT_TIMEOUT_S * 4, what="the prompt")
+        if mode == "vireo":
+            out["exits"] = read_stats(s, "linux")
+    finally:
+        s.close(poweroff=True)
+    return out
+
+
+def bench_linux_icount(tool, features, runs, store):
+    for r in range(runs):
+        for mode in ("bare", "vireo"):
+            what = "linux -icount %s run %d/%d" % (mode, r + 1, runs)
+            try:
+                out = attempt(store, what, "linux-icount-%s-%d" % (mode, r + 1),
+                              linux_icount_session, tool, features, mode, r)
+            except Skip as e:
+                log("  %s: skipped: %s" % (what, e))
+                store.setdefault(("linux-icount-skip", mode), str(e))
+                continue
+            store.setdefault(("boot-insn", mode), []).append(out["insn"])
+            if "exits" in out:
+                store.setdefault("boot-exits", []).append(out["exits"])
+            log("  %s: %.3g instructions%s" % (what, out["insn"], "" if "exits" not in out else
+                                               ", %d exits" % out["exits"].get("exits", 0)))
 
 
 def bench_linux(tool, features, runs, runs_idle, store):
@@ -765,6 +822,108 @@ def aia_md(store):
     return out
 
 
+# ---------------------------------------------------------------- exec
+
+
+def exec_hello_bare(run):
+    """Plain QEMU, the same kernel, initramfs and command line as vireo exec gives its VM,
+    the agent's port straight on QEMU's virtio-serial: seconds until the agent's AG_HELLO."""
+    image, initrd = path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")
+    mine, qemus = socket.socketpair()
+    argv = [QEMU] + MACHINE + EXEC_VM + [
+        "-kernel", image, "-initrd", initrd, "-append", EXEC_BOOTARGS,
+        "-device", "virtio-serial-device",
+        "-chardev", "socket,id=agent,fd=%d" % qemus.fileno(),
+        "-device", "virtserialport,chardev=agent,name=org.vireo.agent",
+        "-global", "virtio-mmio.force-legacy=false"]
+    os.makedirs(path(BUILD, "bench", "logs"), exist_ok=True)
+    with open(path(BUILD, "bench", "logs", "exec-hello-bare-%d.log" % (run + 1)), "w") as log_f:
+        start = time.monotonic()
+        p = subprocess.Popen(argv, pass_fds=[qemus.fileno()], stdin=subprocess.DEVNULL,
+                             stdout=log_f, stderr=subprocess.STDOUT)
+        qemus.close()
+        got = b""
+        try:
+            mine.settimeout(BOOT_TIMEOUT_S)
+            while len(got) < 8 or len(got) < 8 + struct.unpack("<I", got[:4])[0]:
+                chunk = mine.recv(4096)
+                if not chunk:
+                    raise Skip("QEMU closed the agent's port before its hello")
+                got += chunk
+            took = time.monotonic() - start
+        except socket.timeout:
+            raise Skip("no hello from the agent in %d s" % BOOT_TIMEOUT_S) from None
+        finally:
+            p.kill()
+            p.wait()
+            mine.close()
+    if struct.unpack("<IHH", got[:8])[1] != 1:
+        raise Skip("the agent's first message is not AG_HELLO")
+    return took
+
+
+def exec_true(tool, mode, run):
+    """`vireo exec [--bare] -- true`, from the start of the command to its exit."""
+    argv = tool + ["exec"] + (["--bare"] if mode == "bare" else []) + ["--", "true"]
+    start = time.monotonic()
+    try:
+        r = subprocess.run(argv, capture_output=True, timeout=EXEC_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise Skip("vireo exec -- true took more than %d s" % EXEC_TIMEOUT_S) from None
+    took = time.monotonic() - start
+    if r.returncode != 0:
+        raise Skip("vireo exec -- true: status %d: %s" % (
+            r.returncode, " ".join(r.stderr.decode(errors="replace").split())[-200:]))
+    return took
+
+
+def exec_throughput(tool, mode, run):
+    """MB/s of a guest's dd through vireo exec's stdout, from the first byte to the end."""
+    argv = tool + ["exec"] + (["--bare"] if mode == "bare" else []) + [
+        "--", "dd", "if=/dev/zero", "bs=64k", "count=%d" % (EXEC_MIB * 16)]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    first, n = None, 0
+    deadline = time.monotonic() + EXEC_TIMEOUT_S
+    while time.monotonic() < deadline:
+        chunk = p.stdout.read1(1 << 20)
+        if not chunk:
+            break
+        if first is None:
+            first = time.monotonic()
+        n += len(chunk)
+    end = time.monotonic()
+    if p.poll() is None:
+        p.kill()
+    status = p.wait()
+    if status != 0 or n != EXEC_MIB << 20 or first is None:
+        raise Skip("dd through vireo exec: status %s, %d of %d bytes" % (status, n, EXEC_MIB << 20))
+    return n / (end - first) / 1e6
+
+
+def bench_exec(tool, runs, store):
+    for r in range(runs):
+        # Alternate which side goes first, so that a slow patch of the host hits both.
+        for mode in (("bare", "vireo") if r % 2 == 0 else ("vireo", "bare")):
+            jobs = [("exec-boot", "%s boot to hello" % mode if mode == "bare" else
+                     "vireo exec -- true", exec_hello_bare if mode == "bare" else exec_true,
+                     (r,) if mode == "bare" else (tool, mode, r)),
+                    ("exec-tput", "%s stdout throughput" % mode, exec_throughput,
+                     (tool, mode, r))]
+            if mode == "bare":
+                jobs.append(("exec-true-bare", "vireo exec --bare -- true", exec_true,
+                             (tool, mode, r)))
+            for key, what, fn, args in jobs:
+                label = "%s run %d/%d" % (what, r + 1, runs)
+                try:
+                    x = attempt(store, label, "%s-%s-%d" % (key, mode, r + 1), fn, *args)
+                except Skip as e:
+                    log("  %s: skipped: %s" % (label, e))
+                    store.setdefault((key + "-skip", mode), str(e))
+                    continue
+                store.setdefault((key, mode), []).append(x)
+                log("  %s: %s" % (label, "%.2f s" % x if key != "exec-tput" else "%.1f MB/s" % x))
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -783,6 +942,8 @@ def fmt_s(x):
 
 
 def fmt_insn(x):
+    if x >= 1e6:
+        return "%.1f M insn" % (x / 1e6)
     return "%.0f insn" % x if x >= 10 else "%.2f insn" % x
 
 
@@ -835,9 +996,17 @@ def build_rows(store):
         rows.append(Row("Linux boot to `vireo# ` (wall, 2 vCPUs)", target="≤ 1.15× bare",
                         note="skipped: " + str(store.get(("linux-skip", "vireo"))
                                                or store.get(("linux-skip", "bare")))))
-    rows.append(Row("Linux boot, total instructions (-icount)",
-                    note="skipped: under -icount QEMU 7.2 never runs hart 1 while hart 0 "
-                         "spins, so Vireo comes up with 1 hart (bench/README.md)"))
+    v, b = pair(("boot-insn", "vireo"), ("boot-insn", "bare"))
+    if v and b:
+        ratio = med(v) / med(b)
+        rows.append(Row("Linux boot to `Run /init`, virtual time in insn (-icount, 2 vCPUs)",
+                        med(v), med(b), fmt_insn, "≤ 1.15× bare", ratio <= 1.15,
+                        vireo_samples=v, bare_samples=b))
+    else:
+        rows.append(Row("Linux boot, Linux's instructions (-icount)", target="≤ 1.15× bare",
+                        note="skipped: " + str(store.get(("linux-icount-skip", "vireo"))
+                                               or store.get(("linux-icount-skip", "bare"))
+                                               or "not run")))
     # Disk
     for key, label in (("read_MBps", "disk read, dd %d MiB O_DIRECT" % DD_MIB),
                        ("write_MBps", "disk write, dd %d MiB O_DIRECT+fsync" % DD_MIB)):
@@ -889,9 +1058,28 @@ def build_rows(store):
                        or store.get((name, "bare", "skip-icount" if kind == "insn" else "skip"))
                        or store.get(("micro-skip", "vireo", kind == "insn"))
                        or "no result")
-                if name == "ipi" and kind == "insn":
-                    why = "under -icount QEMU 7.2 does not run a second hart (bench/README.md)"
                 rows.append(Row(label, target=target, note="skipped: " + why))
+    # vireo exec
+    v, b = pair(("exec-boot", "vireo"), ("exec-boot", "bare"))
+    label = "`vireo exec -- true` end to end vs bare boot to the agent's hello (1 vCPU)"
+    if v and b:
+        ratio = med(v) / med(b)
+        rows.append(Row(label, med(v), med(b), fmt_s, "≤ 1.2× bare", ratio <= 1.2,
+                        vireo_samples=v, bare_samples=b))
+    else:
+        rows.append(Row(label, target="≤ 1.2× bare", note="skipped: " + str(
+            store.get(("exec-boot-skip", "vireo")) or store.get(("exec-boot-skip", "bare"))
+            or "not run")))
+    v, b = pair(("exec-tput", "vireo"), ("exec-tput", "bare"))
+    label = "stdout through the channel, dd %d MiB (vireo exec vs --bare)" % EXEC_MIB
+    if v and b:
+        ratio = med(v) / med(b)
+        rows.append(Row(label, med(v), med(b), fmt_mbps, "≥ 0.8× bare", ratio >= 0.8,
+                        vireo_samples=v, bare_samples=b))
+    else:
+        rows.append(Row(label, target="≥ 0.8× bare", note="skipped: " + str(
+            store.get(("exec-tput-skip", "vireo")) or store.get(("exec-tput-skip", "bare"))
+            or "not run")))
     # Scaling
     bare1 = store.get(("scale", 0), [])
     one = store.get(("scale", 1), [])
@@ -1040,12 +1228,14 @@ plot "%s" using ($3):1:(%g):($3):($1-0.35):($1+0.35):($4):yticlabels(2) \\
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one run of everything (a smoke test)")
-    ap.add_argument("--only", default="micro,linux,scale,aia",
-                    help="comma-separated subset of micro,linux,scale,aia")
+    ap.add_argument("--only", default="micro,linux,icount,scale,exec,net,aia",
+                    help="comma-separated subset of micro,linux,icount,scale,exec,net,aia")
     ap.add_argument("--runs-micro", type=int, default=7, help="wall-clock micro runs per side")
     ap.add_argument("--runs-icount", type=int, default=3, help="-icount micro runs per side")
     ap.add_argument("--runs-boot", type=int, default=7, help="Linux boots per side")
     ap.add_argument("--runs-idle", type=int, default=3, help="of those, how many measure idle")
+    ap.add_argument("--runs-boot-icount", type=int, default=2,
+                    help="Linux boots per side under -icount")
     ap.add_argument("--runs-scale", type=int, default=5, help="runs of each scaling point")
     ap.add_argument("--runs-aia-micro", type=int, default=5,
                     help="wall-clock runs of the interrupt benchmark per mode, AIA machine")
@@ -1053,11 +1243,15 @@ def main():
                     help="-icount runs of the interrupt benchmark per mode, AIA machine")
     ap.add_argument("--runs-aia-linux", type=int, default=2,
                     help="Linux boots with disk runs per mode, AIA machine")
+    ap.add_argument("--runs-exec", type=int, default=7, help="vireo exec runs per side")
+    ap.add_argument("--runs-net", type=int, default=3, help="network runs per side")
     ap.add_argument("--out", default=path("bench", "results"), help="where latest.md goes")
     args = ap.parse_args()
     if args.quick:
         args.runs_micro = args.runs_icount = args.runs_boot = args.runs_idle = 1
-        args.runs_scale = 1
+        args.runs_boot_icount = 1
+        args.runs_scale = args.runs_exec = 1
+        args.runs_net = 1
         args.runs_aia_micro = args.runs_aia_icount = args.runs_aia_linux = 1
     only = set(args.only.split(","))
 
@@ -1072,7 +1266,7 @@ def main():
         qemu_version()))
     for need in ([path(BUILD, "bench", "micro.bin")] if only & {"micro", "aia"} else []) + \
             ([path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")]
-             if only & {"linux", "scale", "aia"} else []):
+             if only & {"linux", "scale", "exec", "net", "aia"} else []):
         if not os.path.isfile(need):
             raise SystemExit("bench: %s is missing; run make bench" % os.path.relpath(need, ROOT))
 
@@ -1090,9 +1284,19 @@ def main():
         log("bench: Linux boot, disk and idle exits (%d runs per side, idle in %d)"
             % (args.runs_boot, min(args.runs_idle, args.runs_boot)))
         bench_linux(tool, features, args.runs_boot, args.runs_idle, store)
+    if "icount" in only:
+        log("bench: Linux boot under -icount (%d runs per side)" % args.runs_boot_icount)
+        bench_linux_icount(tool, features, args.runs_boot_icount, store)
     if "scale" in only:
         log("bench: scaling, 1/2/4 Linux VMs on -smp 4 (%d runs each)" % args.runs_scale)
         bench_scale(tool, args.runs_scale, store)
+    if "exec" in only:
+        log("bench: vireo exec: boot to the program and stdout throughput (%d runs per side)"
+            % args.runs_exec)
+        bench_exec(tool, args.runs_exec, store)
+    if "net" in only:
+        log("bench: networks, VM<->host and VM<->VM (%d runs per side)" % args.runs_net)
+        net_bench.bench_net(sys.modules[__name__], tool, args.runs_net, store)
     if "aia" in only:
         log("bench: guest AIA against the virtual PLIC on %s (%d+%d interrupt runs and %d "
             "Linux runs per mode)" % (AIA_MACHINE, args.runs_aia_micro, args.runs_aia_icount,
@@ -1101,6 +1305,8 @@ def main():
                   args.runs_aia_linux, store)
 
     rows = build_rows(store)
+    if "net" in only:
+        rows += net_bench.rows(sys.modules[__name__], store)
     ok, check_lines = icount_check(store.get("icount-checks", []))
     duration = time.monotonic() - t0
 
@@ -1123,16 +1329,33 @@ def main():
                      "hypervisor included. Check of that claim in this run: %s. %s"
                      % ("**passed**" if ok else "**FAILED**", " ".join(
                          c[0].upper() + c[1:] + "." for c in check_lines)))
-    if harts is not None:
-        notes.append("- Under `-icount`, Vireo had %d hart(s) online of 2: QEMU 7.2's "
-                     "round-robin scheduler does not run hart 1 while hart 0 spins, and "
-                     "Vireo waits for its harts by spinning. The single-hart micro-benchmarks "
-                     "are unaffected; IPI and Linux instruction counts are left out." % harts)
+    if harts is not None and harts != 2:
+        notes.append("- Under `-icount`, Vireo had only %d hart(s) online of 2." % harts)
+    exits = store.get("boot-exits", [])
+    if exits:
+        keys = sorted({k for e in exits for k in e if k not in ("time",)})
+        notes.append("- Exits during the Linux boot under `-icount` (to the prompt, both "
+                     "vCPUs; medians): " + ", ".join(
+                         "%s %d" % (k, med([e.get(k, 0) for e in exits])) for k in keys) +
+                     ". The boot's instruction figure is the kernel's own timestamp of "
+                     "`Run /init` under `-icount shift=0,sleep=off`: 1 ns per instruction "
+                     "executed by any hart in any mode, plus idle time warped to the next "
+                     "timer (the same waits on both sides); it starts when Linux starts, "
+                     "so firmware and Vireo's boot are not counted on either side.")
     notes.append("- The wall-clock figures come from normal runs (multi-threaded TCG), "
                  "timed by the guest's `time` CSR (micro) or by the host (boots). The host "
                  "has %d CPUs shared with other work; the load average at the start was %.2f."
                  % (os.cpu_count() or 0, load))
     notes += boot_breakdown(store)
+    eb = store.get(("exec-true-bare", "bare"), [])
+    if eb and store.get(("exec-boot", "bare")):
+        notes.append("- `vireo exec`: the bare column of its boot row is plain QEMU booting the "
+                     "same kernel and initramfs with the same command line (`%s`, 1 vCPU, "
+                     "256 MiB) until the agent's `AG_HELLO` reaches the host; `vireo exec "
+                     "--bare -- true` (the whole run, exec and teardown included, on plain "
+                     "QEMU) took %s. The throughput row's bare column is the same guest and "
+                     "agent on plain QEMU (`vireo exec --bare`), its port straight on QEMU's "
+                     "virtio-serial." % (EXEC_BOOTARGS, spread(eb, fmt_s)))
     firsts = []
     for key, what in (("read_MBps", "reads"), ("write_MBps", "writes")):
         f = {m: med(store.get((key, m, "first"), [])) for m in ("vireo", "bare")}
@@ -1143,6 +1366,16 @@ def main():
                                                   later["bare"]))
     if firsts:
         notes.append("- Disk, by position in the boot (medians): " + "; ".join(firsts) + ".")
+    if any(k[0] == "net" for k in store if isinstance(k, tuple)):
+        notes.append("- Networks: TCP transfers of 4 MiB with BusyBox `nc` and `dd` timed by "
+                     "the guest's `time`, ping round trips over %d pings; each VM has 1 vCPU. "
+                     "Under Vireo two VMs on the default network (2 harts); bare, the same guest "
+                     "on QEMU's virtio-net: with `-netdev user` for the host, and two QEMUs "
+                     "(`-smp 1` each) joined by `-netdev socket` for VM to VM, which is the "
+                     "only way two plain QEMU guests meet (the one-QEMU-at-a-time rule is "
+                     "broken there). Both sides offer no offloads: QEMU's user and socket "
+                     "backends have no virtio-net header, so QEMU drops them too."
+                     % net_bench.PINGS)
     if store.get("failures"):
         notes.append("- Runs that failed and were retried once (logs in build/bench/logs/): "
                      + "; ".join(store["failures"]) + ".")
@@ -1161,10 +1394,10 @@ def main():
           "- QEMU: %s" % qemu_version(),
           "- Host: %s, %d CPUs" % (host_cpu(), os.cpu_count() or 0),
           "- Runs: micro %d wall-clock + %d `-icount` runs per side; Linux %d boots per side "
-          "(idle exits in %d of them); scaling %d runs per point. **Every value is the median "
-          "of its runs**; the ratio is Vireo / bare." % (
+          "(idle exits in %d of them); scaling %d runs per point; vireo exec %d and networks %d runs per side. "
+          "**Every value is the median of its runs**; the ratio is Vireo / bare." % (
               args.runs_micro, args.runs_icount, args.runs_boot,
-              min(args.runs_idle, args.runs_boot), args.runs_scale),
+              min(args.runs_idle, args.runs_boot), args.runs_scale, args.runs_exec, args.runs_net),
           "- Whole `make bench` run: %.0f s." % duration,
           "", table_md(rows), "", "![Vireo / bare ratios](latest.png)", "", "### Notes", ""]
     md += notes

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bundle_write.h"
@@ -52,6 +53,15 @@ static int fail(char **err, const char *fmt, ...)
 	return -1;
 }
 
+/* Seconds east of UTC of the host's local time now (TZ), like QEMU's -rtc base=localtime. */
+static int64_t local_utc_offset(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	return localtime_r(&now, &tm) ? (int64_t)tm.tm_gmtoff : 0;
+}
+
 void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -69,6 +79,11 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 		e->flags |= BUNDLE_VM_IRQCHIP_AIA;
 	if (!vm->console)
 		e->flags |= BUNDLE_VM_NO_CONSOLE;
+	if (vm->rtc == VM_CONFIG_RTC_OFF)
+		e->flags |= BUNDLE_VM_NO_RTC;
+	e->rtc_offset = vm->rtc_offset;
+	if (vm->rtc == VM_CONFIG_RTC_LOCALTIME)
+		e->rtc_offset += local_utc_offset();
 	if (vm->disk.present) {
 		e->disk_host = vm->disk.host;
 		e->disk_flags = BUNDLE_DISK_PRESENT;
@@ -76,6 +91,13 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 			e->disk_flags |= BUNDLE_DISK_READONLY;
 		e->disk_first_sector = vm->disk.whole ? 0 : vm->disk.first_sector;
 		e->disk_sectors = vm->disk.whole ? 0 : vm->disk.sectors;
+	}
+	if (vm->net.present) {
+		e->flags |= BUNDLE_VM_NET;
+		memcpy(e->net_name, vm->net.name, strnlen(vm->net.name, sizeof(e->net_name) - 1));
+		memcpy(e->mac, vm->net.mac, sizeof(e->mac));
+		for (unsigned i = 0; i < 4; i++)
+			e->ipv4[i] = (uint8_t)(vm->net.ipv4 >> (24 - 8 * i));
 	}
 }
 

@@ -84,15 +84,59 @@ static void push_disks(struct argv_vec *a, const struct qemu_run_opts *o)
 	for (size_t i = 0; i < o->ndisks; i++) {
 		char *file = qemu_escape(o->disks[i]);
 		push(a, "-drive");
-		pushf(a, "file=%s,if=none,format=raw,id=hd%zu", file, i);
+		pushf(a, "file=%s,if=none,format=raw,id=hd%zu%s", file, i,
+		      o->disks_ro && o->disks_ro[i] ? ",readonly=on" : "");
 		push(a, "-device");
 		pushf(a, "virtio-blk-device,drive=hd%zu", i);
 		free(file);
 	}
-	/* QEMU 7.2 defaults to legacy virtio-mmio (version 1); Vireo drives version 2, for
-	 * disks and for any other device (the host channel's) given with --qemu-arg. */
-	push(a, "-global");
-	push(a, "virtio-mmio.force-legacy=false");
+}
+
+/* The channel: a virtio-serial device whose port's chardev is a socket QEMU inherited. */
+static void push_channel(struct argv_vec *a, const struct qemu_run_opts *o)
+{
+	if (o->link_fd < 0 && o->agent_fd < 0)
+		return;
+	push(a, "-device");
+	push(a, "virtio-serial-device");
+	if (o->link_fd >= 0) {
+		/* Port 0, without multiport: Vireo's host driver speaks the link protocol on it. */
+		push(a, "-chardev");
+		pushf(a, "socket,id=vireo-link,fd=%d", o->link_fd);
+		push(a, "-device");
+		push(a, "virtconsole,chardev=vireo-link");
+	}
+	if (o->agent_fd >= 0) {
+		push(a, "-chardev");
+		pushf(a, "socket,id=vireo-agent,fd=%d", o->agent_fd);
+		push(a, "-device");
+		push(a, "virtserialport,chardev=vireo-agent,name=org.vireo.agent");
+	}
+}
+
+/* The default network's uplink: QEMU's user-mode network (slirp) behind a virtio-net
+ * device, which Vireo drives; port forwards go to the VMs' fixed addresses. */
+static void push_uplink(struct argv_vec *a, const struct qemu_run_opts *o)
+{
+	size_t len = strlen("user,id=net0") + 1;
+	char *netdev;
+
+	if (!o->net_uplink)
+		return;
+	for (size_t i = 0; i < o->nhostfwd; i++)
+		len += strlen(",hostfwd=") + 2 * strlen(o->hostfwd[i]);
+	netdev = xalloc(malloc(len));
+	strcpy(netdev, "user,id=net0");
+	for (size_t i = 0; i < o->nhostfwd; i++) {
+		char *rule = qemu_escape(o->hostfwd[i]);
+		strcat(netdev, ",hostfwd=");
+		strcat(netdev, rule);
+		free(rule);
+	}
+	push(a, "-netdev");
+	push_owned(a, netdev);
+	push(a, "-device");
+	push(a, "virtio-net-device,netdev=net0");
 }
 
 char **qemu_run_argv(const struct qemu_run_opts *o)
@@ -116,10 +160,22 @@ char **qemu_run_argv(const struct qemu_run_opts *o)
 	push(&a, "default");
 	push(&a, "-nographic");
 	push(&a, "-kernel");
-	push(&a, o->hypervisor);
-	push(&a, "-initrd");
-	push(&a, o->bundle);
+	push(&a, o->kernel);
+	if (o->initrd) {
+		push(&a, "-initrd");
+		push(&a, o->initrd);
+	}
+	if (o->append) {
+		push(&a, "-append");
+		push(&a, o->append);
+	}
 	push_disks(&a, o);
+	push_channel(&a, o);
+	/* QEMU 7.2 defaults to legacy virtio-mmio (version 1); Vireo drives version 2, for
+	 * disks, the channel and any other device given with --qemu-arg. */
+	push(&a, "-global");
+	push(&a, "virtio-mmio.force-legacy=false");
+	push_uplink(&a, o);
 	for (size_t i = 0; i < o->nextra; i++)
 		push_split(&a, o->extra[i]);
 	return a.v;

@@ -326,6 +326,50 @@ int vm_config_parse_disk(const char *text, struct vm_config_disk *disk)
 	return 0;
 }
 
+int vm_config_parse_mac(const char *text, uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+	const char *p = skip_space(text);
+	uint8_t m[6];
+
+	for (unsigned i = 0; i < 6; i++) {
+		unsigned v = 0;
+
+		for (unsigned k = 0; k < 2; k++, p++) {
+			if (!isxdigit((unsigned char)*p))
+				return -1;
+			v = v * 16 + (unsigned)(isdigit((unsigned char)*p)
+						    ? *p - '0'
+						    : tolower((unsigned char)*p) - 'a' + 10);
+		}
+		m[i] = (uint8_t)v;
+		if (i < 5 && *p != ':' && *p != '-')
+			return -1;
+		if (i < 5)
+			p++;
+	}
+	if (*skip_space(p) != '\0' || (m[0] & 1) || memcmp(m, zero, 6) == 0)
+		return -1;
+	memcpy(mac, m, 6);
+	return 0;
+}
+
+void vm_config_derive_mac(const char *name, unsigned attempt, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	for (unsigned i = 0; i < attempt; i++)
+		h = (h ^ (uint8_t)i) * 16777619u;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
 /* yes/no, on/off, true/false, 1/0; empty is yes (a bare "testdev" in a --vm spec). */
 static int parse_bool(const char *text, bool *out)
 {
@@ -516,12 +560,94 @@ static int vm_irqchip(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+static int vm_rtc(struct parse_ctx *p, const char *key, const char *value)
+{
+	static const char *const names[] = {"utc", "localtime", "off"};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(value, names[i]) == 0) {
+			p->vm->rtc = (enum vm_config_rtc)i;
+			return 0;
+		}
+	}
+	return fail(p, "%s '%s' must be utc, localtime or off", key, value);
+}
+
+/* A whole number of seconds with an optional sign: "-3600", "+86400", "0". */
+static int vm_rtc_offset(struct parse_ctx *p, const char *key, const char *value)
+{
+	const char *digits = value + (*value == '-' || *value == '+');
+	uint64_t n;
+
+	if (!parse_whole_uint(digits, &n) || n > (uint64_t)VM_CONFIG_RTC_OFFSET_MAX)
+		return fail(p,
+			    "%s '%s' must be whole seconds, e.g. -3600 (at most %lld either way)",
+			    key, value, (long long)VM_CONFIG_RTC_OFFSET_MAX);
+	p->vm->rtc_offset = *value == '-' ? -(int64_t)n : (int64_t)n;
+	p->vm->rtc_offset_loc = p->loc;
+	return 0;
+}
+
+/* A network's name: like a VM's, at most BUNDLE_NET_NAME_MAX - 1 characters. */
+static bool valid_net_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= BUNDLE_NET_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("-_.", *c))
+			return false;
+	return true;
+}
+
+static int vm_net(struct parse_ctx *p, const char *key, const char *value)
+{
+	struct vm_config_net *n = &p->vm->net;
+
+	n->loc = p->loc;
+	if (strcmp(value, VM_CONFIG_NET_NONE) == 0) {
+		n->present = false;
+		return 0;
+	}
+	if (!valid_net_name(value))
+		return fail(p,
+			    "%s '%s' must be a network's name (1-%u letters, digits, '-', '_' "
+			    "or '.'; '%s' has the uplink), or '%s'",
+			    key, value, BUNDLE_NET_NAME_MAX - 1, VM_CONFIG_NET_DEFAULT,
+			    VM_CONFIG_NET_NONE);
+	n->present = true;
+	memcpy(n->name, value, strlen(value) + 1);
+	return 0;
+}
+
+static int vm_mac(struct parse_ctx *p, const char *key, const char *value)
+{
+	struct vm_config_net *n = &p->vm->net;
+
+	n->mac_loc = p->loc;
+	if (vm_config_parse_mac(value, n->mac))
+		return fail(p, "%s '%s' is not a unicast MAC address like 52:54:00:12:34:56", key,
+			    value);
+	n->mac_given = true;
+	return 0;
+}
+
 static const struct key_handler vm_keys[] = {
-    {"kernel", vm_kernel, false},   {"initrd", vm_initrd, false},
-    {"memory", vm_memory, false},   {"vcpus", vm_vcpus, false},
-    {"harts", vm_harts, false},	    {"bootargs", vm_bootargs, false},
-    {"disk", vm_disk, false},	    {"console", vm_console, false},
-    {"testdev", vm_testdev, false}, {"irqchip", vm_irqchip, false},
+    {"kernel", vm_kernel, false},
+    {"initrd", vm_initrd, false},
+    {"memory", vm_memory, false},
+    {"vcpus", vm_vcpus, false},
+    {"harts", vm_harts, false},
+    {"bootargs", vm_bootargs, false},
+    {"disk", vm_disk, false},
+    {"console", vm_console, false},
+    {"testdev", vm_testdev, false},
+    {"rtc", vm_rtc, false},
+    {"rtc_offset", vm_rtc_offset, false},
+    {"net", vm_net, false},
+    {"mac", vm_mac, false},
+    {"irqchip", vm_irqchip, false},
 };
 
 /* ------------------------------------------------------------------ [machine] keys */
@@ -1041,6 +1167,25 @@ static uint64_t hypervisor_share(const struct vm_config *cfg)
 	       (bundle + RAM_ALIGN - 1) / RAM_ALIGN * RAM_ALIGN;
 }
 
+uint64_t vm_config_machine_memory(const struct vm_config *cfg)
+{
+	uint64_t total = hypervisor_share(cfg);
+
+	for (unsigned i = 0; i < cfg->nvms; i++)
+		total += cfg->vms[i].memory;
+	return (total + MIB_BYTES - 1) / MIB_BYTES * MIB_BYTES;
+}
+
+/* An offset for a clock the VM does not have is a mistake worth naming. */
+static int check_rtc(struct vm_config *cfg, const struct vm_config_vm *vm)
+{
+	if (vm->rtc == VM_CONFIG_RTC_OFF && vm->rtc_offset)
+		return fail_at(cfg, &vm->rtc_offset_loc,
+			       "VM '%s' has an rtc_offset but rtc = off (no clock to offset)",
+			       vm->name);
+	return 0;
+}
+
 static int check_on_machine(struct vm_config *cfg)
 {
 	const struct vm_config_machine *m = &cfg->machine;
@@ -1075,6 +1220,96 @@ static int check_on_machine(struct vm_config *cfg)
 	return 0;
 }
 
+const struct vm_config_vm *vm_config_find(const struct vm_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->nvms; i++)
+		if (strcmp(cfg->vms[i].name, name) == 0)
+			return &cfg->vms[i];
+	return NULL;
+}
+
+bool vm_config_wants_uplink(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nvms; i++)
+		if (cfg->vms[i].net.present &&
+		    strcmp(cfg->vms[i].net.name, VM_CONFIG_NET_DEFAULT) == 0)
+			return true;
+	return false;
+}
+
+/* Another networked VM before index `end` (or any, with end = nvms) with this MAC. */
+static int mac_owner(const struct vm_config *cfg, const uint8_t mac[6], unsigned self, unsigned end,
+		     bool given_only)
+{
+	for (unsigned j = 0; j < end; j++) {
+		const struct vm_config_net *o = &cfg->vms[j].net;
+
+		if (j != self && o->present && (!given_only || o->mac_given) &&
+		    memcmp(o->mac, mac, 6) == 0)
+			return (int)j;
+	}
+	return -1;
+}
+
+/*
+ * Network cards: a "mac" needs a "net"; given MACs are unique; the others are
+ * derived from the VM's name, unique too; VM n gets the address 10.0.2.(15 + n).
+ */
+static int resolve_nets(struct vm_config *cfg)
+{
+	unsigned nets = 0;
+
+	for (unsigned i = 0; i < cfg->nvms; i++) {
+		const struct vm_config_net *n = &cfg->vms[i].net;
+		bool seen = false;
+
+		for (unsigned j = 0; j < i && n->present; j++)
+			seen |=
+			    cfg->vms[j].net.present && strcmp(cfg->vms[j].net.name, n->name) == 0;
+		if (n->present && !seen && ++nets > VM_CONFIG_MAX_NETS)
+			return fail_at(cfg, &n->loc,
+				       "network '%s' is one too many: at most %u networks", n->name,
+				       VM_CONFIG_MAX_NETS);
+	}
+	for (unsigned i = 0; i < cfg->nvms; i++) {
+		struct vm_config_vm *vm = &cfg->vms[i];
+		int other;
+
+		if (vm->net.mac_given && !vm->net.present)
+			return fail_at(
+			    cfg, &vm->net.mac_loc,
+			    "VM '%s' has a mac but no network (net = %s, or another name)",
+			    vm->name, VM_CONFIG_NET_DEFAULT);
+		if (!vm->net.present || !vm->net.mac_given)
+			continue;
+		other = mac_owner(cfg, vm->net.mac, i, i, true);
+		if (other >= 0) {
+			char *first = loc_string(&cfg->vms[other].net.mac_loc);
+			fail_at(cfg, &vm->net.mac_loc, "VM '%s' has the MAC of VM '%s' (at %s)",
+				vm->name, cfg->vms[other].name, first);
+			free(first);
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < cfg->nvms; i++) {
+		struct vm_config_net *n = &cfg->vms[i].net;
+
+		if (!n->present)
+			continue;
+		n->ipv4 = VM_CONFIG_IPV4_BASE + i;
+		if (n->mac_given)
+			continue;
+		/* Unique among the given MACs and the ones derived before it. */
+		for (unsigned attempt = 0;; attempt++) {
+			vm_config_derive_mac(cfg->vms[i].name, attempt, n->mac);
+			if (mac_owner(cfg, n->mac, i, cfg->nvms, true) < 0 &&
+			    mac_owner(cfg, n->mac, i, i, false) < 0)
+				break;
+		}
+	}
+	return 0;
+}
+
 int vm_config_finish(struct vm_config *cfg, bool for_machine)
 {
 	if (cfg->nvms == 0)
@@ -1082,7 +1317,10 @@ int vm_config_finish(struct vm_config *cfg, bool for_machine)
 		    cfg, NULL,
 		    "no VM defined: give a CONFIG file with [vm NAME] sections or --vm SPEC");
 	for (unsigned i = 0; i < cfg->nvms; i++)
-		if (resolve_vcpus(cfg, &cfg->vms[i]) || check_disk(cfg, i))
+		if (resolve_vcpus(cfg, &cfg->vms[i]) || check_disk(cfg, i) ||
+		    check_rtc(cfg, &cfg->vms[i]))
 			return -1;
+	if (resolve_nets(cfg))
+		return -1;
 	return for_machine ? check_on_machine(cfg) : 0;
 }

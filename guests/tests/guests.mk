@@ -12,7 +12,7 @@ CROSS ?= riscv64-linux-gnu-
 QEMU ?= qemu-system-riscv64
 
 GUEST_NAMES := hello paging mmio unmapped traps smp sbi timer hsm exitcode hostile ramcheck aia \
-	cpustate conform
+	cpustate conform platform sta susp pmu sse ctl
 
 GUEST_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 GUEST_HV := $(if $(filter guests/tests,$(GUEST_DIR)),hv,$(GUEST_DIR)/../../hv)
@@ -32,7 +32,7 @@ GUEST_LDFLAGS := -nostdlib -no-pie -static -Wl,--gc-sections -Wl,-T,$(GUEST_LDS)
 
 GUEST_LIB_SRCS := $(wildcard $(GUEST_DIR)/lib/*.c $(GUEST_DIR)/lib/*.S)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:$(GUEST_DIR)/lib/%=$(GUEST_OUT)/obj/lib/%.o) \
-	$(GUEST_OUT)/obj/lib/hv-printf.c.o
+	$(GUEST_OUT)/obj/lib/hv-printf.c.o $(GUEST_OUT)/obj/lib/hv-sha256.c.o
 GUEST_MAIN_OBJS := $(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.c.o)
 GUEST_ELFS := $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf)
 GUEST_BINS := $(GUEST_NAMES:%=$(GUEST_OUT)/%.bin)
@@ -55,6 +55,12 @@ $(GUEST_OUT)/obj/lib/hv-printf.c.o: $(GUEST_HV)/lib/printf.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+# SHA-256, for guests that print fingerprints of secrets rather than the secrets.
+$(GUEST_OUT)/obj/lib/hv-sha256.c.o: $(GUEST_HV)/lib/sha256.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -I$(GUEST_HV)/include/libc -c $< -o $@
 
 $(GUEST_MAIN_OBJS): $(GUEST_OUT)/obj/%.c.o: $(GUEST_DIR)/%.c
 	@mkdir -p $(dir $@)

@@ -67,10 +67,17 @@ const char guest_name[] = "hostile";
 #define SBI_EXT_CPPC	    0x43505043
 #define SBI_EXT_NACL	    0x4E41434C
 #define SBI_EXT_STA	    0x535441
+#define SBI_EXT_SSE	    0x535345
+#define SBI_EXT_FWFT	    0x46574654
+#define SBI_EXT_DBTR	    0x44425452
 #define SBI_EXT_VENDOR	    0x09000000
 #define SBI_EXT_FIRMWARE    0x0A000000
 #define SBI_EXT_LEGACY_LAST 0x0f
-#define SBI_ERR_LOWEST	    (-13) /* SBI_ERR_IO, the last code SBI v3.0 defines */
+#define SBI_ERR_LOWEST	    (-14) /* SBI_ERR_DENIED_LOCKED, the last code SBI v3.0 defines */
+#define SBI_STA_SET_SHMEM   0
+#define SBI_SSE_READ_ATTRS  0
+#define SBI_SSE_REGISTER    2
+#define SBI_PMU_EVENT_INFO  8
 #define SIE_SEIE	    (1UL << 9)
 #define IRQ_S_EXT	    9
 #define UINT64_MAX_DEADLINE (~0UL)
@@ -115,6 +122,12 @@ struct hart {
 	 */
 	volatile bool probing, faulted;
 	volatile unsigned long faults;
+	/* A legacy call's garbage hart mask: SBI v3.0 gives the guest the fault the SBI took
+	 * reading it, with sepc at the ecall. */
+	volatile bool in_legacy_call;
+	volatile unsigned long legacy_faults;
+	/* Where a garbage steal-time record may point: ours, not some random RAM. */
+	uint8_t sta_record[64] __attribute__((aligned(64)));
 };
 
 extern char __image_start[], __image_end[];
@@ -133,7 +146,7 @@ static volatile enum phase_id phase_id;
 static volatile uint64_t phase_end;
 
 /* Scratch for SBI calls that write guest memory (DBCN read). */
-static uint8_t sbi_scratch[64];
+static uint8_t sbi_scratch[64] __attribute__((aligned(16)));
 static const char sbi_text[] = "~hostile~";
 
 /* ------------------------------------------------------------ helpers */
@@ -278,6 +291,14 @@ static bool trap_hook(struct trap_frame *tf)
 	case CAUSE_INTERRUPT | IRQ_S_EXT:
 		take_external(h);
 		return true;
+	case CAUSE_LOAD_ACCESS:
+	case CAUSE_LOAD_PAGE_FAULT:
+		if (h->in_legacy_call) {
+			h->legacy_faults = h->legacy_faults + 1;
+			tf->sepc += 4; /* the ecall */
+			return true;
+		}
+		return probe_fault(h, tf);
 	default:
 		return probe_fault(h, tf);
 	}
@@ -798,6 +819,9 @@ static unsigned long garbage_eid(struct hart *h)
 	    SBI_EXT_CPPC,
 	    SBI_EXT_NACL,
 	    SBI_EXT_STA,
+	    SBI_EXT_SSE,
+	    SBI_EXT_FWFT,
+	    SBI_EXT_DBTR,
 	    SBI_EXT_VENDOR,
 	    SBI_EXT_FIRMWARE,
 	    SBI_EXT_LEGACY_PUTCHAR,
@@ -915,6 +939,23 @@ static bool sbi_allowed(struct hart *h, unsigned long eid, unsigned long fid, un
 	}
 	if (eid_is(eid, SBI_EXT_DBCN))
 		return tame_console(h, fid32, a);
+	/* A steal-time record in RAM is written by the SBI from then on: let it be ours. */
+	if (eid_is(eid, SBI_EXT_STA) && fid32 == SBI_STA_SET_SHMEM && in_ram(a[0])) {
+		a[0] = (unsigned long)h->sta_record;
+		a[1] = 0;
+	}
+	/* Calls that write a buffer in RAM get ours (phase verify checks nobody wrote RAM). */
+	if (eid_is(eid, SBI_EXT_SSE) && fid32 == SBI_SSE_READ_ATTRS && in_ram(a[3])) {
+		a[2] = MIN(a[2], sizeof(sbi_scratch) / 8);
+		a[3] = (unsigned long)sbi_scratch;
+	}
+	if (eid_is(eid, SBI_EXT_PMU) && fid32 == SBI_PMU_EVENT_INFO && in_ram(a[0])) {
+		a[0] = (unsigned long)sbi_scratch;
+		a[2] = MIN(a[2], sizeof(sbi_scratch) / 16);
+	}
+	/* A registered software event would run its garbage entry point. */
+	if (eid_is(eid, SBI_EXT_SSE) && fid32 == SBI_SSE_REGISTER)
+		return false;
 	return true;
 }
 
@@ -945,7 +986,9 @@ static void garbage_call(struct hart *h)
 		h->sbi.skipped++;
 		return;
 	}
+	h->in_legacy_call = (uint32_t)eid <= SBI_EXT_LEGACY_LAST;
 	ret = sbi_call(eid, fid, a[0], a[1], a[2], a[3], a[4], a[5]);
+	h->in_legacy_call = false;
 	sbi_count(h, eid, fid, ret.error);
 }
 
@@ -1121,8 +1164,9 @@ static void report_sbi(void)
 		if (!harts[i].up)
 			continue;
 		format_codes(st, codes, sizeof(codes));
-		printf("hostile: sbi: hart %lu: %lu calls, %lu skipped; error codes:%s\n",
-		       harts[i].hartid, st->calls, st->skipped, codes);
+		printf("hostile: sbi: hart %lu: %lu calls, %lu skipped; error codes:%s; %lu legacy "
+		       "fault(s) given back\n",
+		       harts[i].hartid, st->calls, st->skipped, codes, harts[i].legacy_faults);
 		if (st->odd)
 			printf("hostile: sbi: hart %lu: %lu error code(s) outside the spec, e.g. "
 			       "%ld from eid 0x%lx fid 0x%lx\n",

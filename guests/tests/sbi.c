@@ -2,17 +2,19 @@
 /*
  * Every function of every SBI extension Vireo offers, called from the boot
  * hart with good and bad arguments: the results and error codes must be the
- * ones the SBI v2.0 specification defines. IPIs to itself must arrive as
+ * ones the SBI v3.0 specification defines. IPIs to itself must arrive as
  * supervisor software interrupts. The other harts of the VM stay stopped.
+ * FWFT and DBTR are checked here too: what a hart offers (on QEMU 7.2, no
+ * FWFT feature and no trigger) decides what their calls must answer. STA,
+ * SUSP, PMU and SSE have guests of their own.
  */
 #include "fdt.h"
 #include "guest.h"
-#include "sbi_v2.h"
+#include "sbi_v3.h"
 
 const char guest_name[] = "sbi";
 
 #define UNKNOWN_EID	    0x12345678UL
-#define SPEC_VERSION_2_0    0x02000000L
 #define DEFAULT_TIMEBASE_HZ 10000000 /* QEMU virt, if the DTB does not say */
 #define IPI_WAIT_MS	    500
 #define NO_IPI_WAIT_MS	    20
@@ -34,9 +36,20 @@ static uint64_t ms_to_ticks(uint64_t ms)
 	return ms * (cpus.timebase_hz ? cpus.timebase_hz : DEFAULT_TIMEBASE_HZ) / 1000;
 }
 
-/* A supervisor software interrupt: count it and take it down (sip.SSIP is writable). */
+/* Load access faults a test expects (a legacy call's hart mask): where and what. */
+static volatile unsigned long access_faults, access_fault_sepc, access_fault_tval;
+
+/* A supervisor software interrupt: count it and take it down (sip.SSIP is writable). An
+ * expected load access fault: note it and skip the instruction (an ecall). */
 static bool irq_hook(struct trap_frame *tf)
 {
+	if (tf->scause == CAUSE_LOAD_ACCESS) {
+		access_faults = access_faults + 1;
+		access_fault_sepc = tf->sepc;
+		access_fault_tval = tf->stval;
+		tf->sepc += 4;
+		return true;
+	}
 	if (tf->scause != (CAUSE_INTERRUPT | IRQ_S_SOFT))
 		return false;
 	csr_clear(sip, SIP_SSIP);
@@ -60,18 +73,19 @@ static bool wait_soft_irqs(unsigned long want, uint64_t ms)
 /* ---------------------------------------------------------------- BASE */
 
 static const unsigned long implemented[] = {
-    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI, SBI_EXT_RFENCE, SBI_EXT_HSM, SBI_EXT_SRST,
-    SBI_EXT_DBCN, 0x00,		0x01,	     0x02,	     0x03,	  0x04,
-    0x05,	  0x06,		0x07,	     0x08,
+    SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI,  SBI_EXT_RFENCE, SBI_EXT_HSM, SBI_EXT_SRST,
+    SBI_EXT_DBCN, SBI_EXT_PMU,	SBI_EXT_SUSP, SBI_EXT_STA,    SBI_EXT_SSE, SBI_EXT_FWFT,
+    SBI_EXT_DBTR, 0x00,		0x01,	      0x02,	      0x03,	   0x04,
+    0x05,	  0x06,		0x07,	      0x08,
 };
 
 static const char *check_base_ids(void)
 {
 	struct sbiret ret = call(SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0);
 
-	if (ret.error || ret.value != SPEC_VERSION_2_0)
+	if (ret.error || ret.value != SBI_SPEC_VERSION_3_0)
 		return test_why("get_spec_version = %ld/0x%lx, want 0/0x%lx", ret.error, ret.value,
-				SPEC_VERSION_2_0);
+				SBI_SPEC_VERSION_3_0);
 	ret = call(SBI_EXT_BASE, SBI_BASE_GET_IMPL_ID, 0, 0, 0);
 	if (ret.error || ret.value == 0)
 		return test_why("get_impl_id = %ld/0x%lx", ret.error, ret.value);
@@ -112,7 +126,8 @@ static const char *check_unknown(void)
 	} bad[] = {
 	    {UNKNOWN_EID, 0},  {SBI_EXT_BASE, 7},    {SBI_EXT_BASE, 0x100}, {SBI_EXT_TIME, 1},
 	    {SBI_EXT_IPI, 1},  {SBI_EXT_RFENCE, 7},  {SBI_EXT_HSM, 4},	    {SBI_EXT_SRST, 1},
-	    {SBI_EXT_DBCN, 3}, {SBI_EXT_DBCN, ~0UL},
+	    {SBI_EXT_DBCN, 3}, {SBI_EXT_DBCN, ~0UL}, {SBI_EXT_PMU, 9},	    {SBI_EXT_SUSP, 1},
+	    {SBI_EXT_STA, 1},  {SBI_EXT_SSE, 10},    {SBI_EXT_FWFT, 2},	    {SBI_EXT_DBTR, 8},
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -448,11 +463,17 @@ static const char *legacy_ipi_round(const uint64_t *mask)
 		return test_why("send_ipi returned %ld (a1 %s)", ret, kept ? "kept" : "changed");
 	if (!wait_ssip(true, IPI_WAIT_MS))
 		return test_why("send_ipi: sip.SSIP not set after %d ms", IPI_WAIT_MS);
+	/* v3.0: a positive value if an IPI was pending, 0 if none was. */
 	ret = legacy(SBI_LEGACY_CLEAR_IPI, 0, &kept);
-	if (ret || !kept)
-		return test_why("clear_ipi returned %ld (a1 %s)", ret, kept ? "kept" : "changed");
+	if (ret <= 0 || !kept)
+		return test_why("clear_ipi of a pending IPI returned %ld (a1 %s), want > 0", ret,
+				kept ? "kept" : "changed");
 	if (csr_read(sip) & SIP_SSIP)
 		return test_why("clear_ipi left sip.SSIP set");
+	ret = legacy(SBI_LEGACY_CLEAR_IPI, 0, &kept);
+	if (ret != 0 || !kept)
+		return test_why("clear_ipi with none pending returned %ld (a1 %s), want 0", ret,
+				kept ? "kept" : "changed");
 	return NULL;
 }
 
@@ -490,6 +511,132 @@ static const char *check_legacy_fences(void)
 	return NULL;
 }
 
+/* v3.0: a fault Vireo takes reading the hart mask for the guest is the guest's, with
+ * sepc at the ecall. */
+static const char *check_legacy_faults(void)
+{
+	for (unsigned long eid = SBI_LEGACY_SEND_IPI; eid <= SBI_LEGACY_REMOTE_SFENCE_VMA_ASID;
+	     eid++) {
+		unsigned long before = access_faults;
+		bool kept;
+
+		(void)legacy(eid, OUTSIDE_RAM, &kept);
+		if (access_faults != before + 1)
+			return test_why("legacy eid %lu with its mask at 0x%lx: %lu access faults, "
+					"want 1",
+					eid, OUTSIDE_RAM, access_faults - before);
+		if (access_fault_tval != OUTSIDE_RAM)
+			return test_why("access fault with stval 0x%lx, want 0x%lx",
+					access_fault_tval, OUTSIDE_RAM);
+		if (*(const uint32_t *)access_fault_sepc != 0x00000073u)
+			return test_why("access fault at 0x%lx, which is not the ecall",
+					access_fault_sepc);
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- FWFT */
+
+static struct sbiret fwft_get(unsigned long feature)
+{
+	return call(SBI_EXT_FWFT, SBI_FWFT_GET, feature, 0, 0);
+}
+
+static struct sbiret fwft_set(unsigned long feature, unsigned long value, unsigned long flags)
+{
+	return call(SBI_EXT_FWFT, SBI_FWFT_SET, feature, value, flags);
+}
+
+/* A feature the hart offers: its value can be read, set, locked. */
+static const char *fwft_offered(unsigned long feature, unsigned long value)
+{
+	struct sbiret ret;
+
+	printf("sbi: FWFT feature %lu offered, value %lu\n", feature, value);
+	if (feature == SBI_FWFT_MISALIGNED_EXC_DELEG)
+		return value == 1 ? NULL : test_why("misaligned delegation is %lu, want 1", value);
+	ret = fwft_set(feature, value, 1UL << 1);
+	if (ret.error != SBI_ERR_INVALID_PARAM)
+		return test_why("set(%lu) with a reserved flag returned %ld", feature, ret.error);
+	ret = fwft_set(feature, value, SBI_FWFT_SET_LOCK);
+	if (ret.error)
+		return test_why("set(%lu, %lu, LOCK) returned %ld", feature, value, ret.error);
+	ret = fwft_set(feature, value, 0);
+	if (ret.error != SBI_ERR_DENIED_LOCKED)
+		return test_why("set(%lu) after LOCK returned %ld, want %d", feature, ret.error,
+				SBI_ERR_DENIED_LOCKED);
+	return NULL;
+}
+
+static const char *check_fwft(void)
+{
+	static const unsigned long reserved[] = {6,	     0x3fffffff, 0x40000000, 0x7fffffff,
+						 0x80000000, 0xbfffffff, 0xc0000000, 0xffffffff};
+	const char *why;
+
+	for (unsigned long f = SBI_FWFT_MISALIGNED_EXC_DELEG; f <= SBI_FWFT_POINTER_MASKING_PMLEN;
+	     f++) {
+		struct sbiret get = fwft_get(f), set = fwft_set(f, 0, 0);
+
+		if (get.error == SBI_ERR_NOT_SUPPORTED) {
+			printf("sbi: FWFT feature %lu not supported\n", f);
+			if (set.error != SBI_ERR_NOT_SUPPORTED || get.value != 0)
+				return test_why("feature %lu: get says not supported, set %ld", f,
+						set.error);
+			continue;
+		}
+		if (get.error)
+			return test_why("get(%lu) returned %ld", f, get.error);
+		why = fwft_offered(f, (unsigned long)get.value);
+		if (why)
+			return why;
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(reserved); i++) {
+		if (fwft_get(reserved[i]).error != SBI_ERR_DENIED ||
+		    fwft_set(reserved[i], 0, 0).error != SBI_ERR_DENIED)
+			return test_why("feature 0x%lx is not DENIED", reserved[i]);
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- DBTR */
+
+static const char *check_dbtr(void)
+{
+	static unsigned long shmem[4];
+	struct sbiret ret = call(SBI_EXT_DBTR, SBI_DBTR_NUM_TRIGGERS, 0, 0, 0);
+	unsigned long area = (unsigned long)shmem;
+
+	if (ret.error || ret.value != 0)
+		return test_why("num_triggers = %ld/%ld, want 0/0 (M-mode owns them)", ret.error,
+				ret.value);
+	if (call(SBI_EXT_DBTR, SBI_DBTR_READ_TRIGGERS, 0, 1, 0).error != SBI_ERR_NO_SHMEM)
+		return test_why("read_triggers without shared memory is not NO_SHMEM");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, area + 4, 0, 0).error != SBI_ERR_INVALID_PARAM)
+		return test_why("a misaligned shared memory was not refused");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, area, 0, 1).error != SBI_ERR_INVALID_PARAM)
+		return test_why("flags 1 were not refused");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, OUTSIDE_RAM, 0, 0).error !=
+	    SBI_ERR_INVALID_ADDRESS)
+		return test_why("shared memory at 0x1000 was not refused");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, area, 0, 0).error)
+		return test_why("set_shmem failed");
+	if (call(SBI_EXT_DBTR, SBI_DBTR_READ_TRIGGERS, 0, 1, 0).error != SBI_ERR_BAD_RANGE ||
+	    call(SBI_EXT_DBTR, SBI_DBTR_INSTALL_TRIGGERS, 1, 0, 0).error != SBI_ERR_BAD_RANGE ||
+	    call(SBI_EXT_DBTR, SBI_DBTR_UPDATE_TRIGGERS, 1, 0, 0).error != SBI_ERR_BAD_RANGE)
+		return test_why("with no triggers, read/install/update are not BAD_RANGE");
+	for (unsigned long fid = SBI_DBTR_UNINSTALL_TRIGGERS; fid <= SBI_DBTR_DISABLE_TRIGGERS;
+	     fid++) {
+		if (call(SBI_EXT_DBTR, fid, 0, 0, 0).error != 0)
+			return test_why("fid %lu on an empty set failed", fid);
+		if (call(SBI_EXT_DBTR, fid, 0, 1, 0).error != SBI_ERR_INVALID_PARAM)
+			return test_why("fid %lu on trigger 0 is not INVALID_PARAM", fid);
+	}
+	if (call(SBI_EXT_DBTR, SBI_DBTR_SET_SHMEM, SBI_SHMEM_DISABLE, SBI_SHMEM_DISABLE, 0).error)
+		return test_why("disabling the shared memory failed");
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static const struct {
@@ -512,6 +659,9 @@ static const struct {
     {"sbi.legacy.console", check_legacy_console},
     {"sbi.legacy.ipi", check_legacy_ipi},
     {"sbi.legacy.fences", check_legacy_fences},
+    {"sbi.legacy.faults", check_legacy_faults},
+    {"sbi.fwft", check_fwft},
+    {"sbi.dbtr", check_dbtr},
 };
 
 int guest_main(unsigned long hartid, unsigned long dtb)

@@ -15,6 +15,7 @@
 #include <vireo/vm.h>
 #include <vireo/vcpu_aia.h>
 #include <vireo/vm_chan.h>
+#include <vireo/vm_net.h>
 
 static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e,
 			       struct vm_config *cfg)
@@ -39,6 +40,16 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->disk_host = e->disk_host;
 	cfg->disk_first_sector = e->disk_first_sector;
 	cfg->disk_sectors = e->disk_sectors;
+	cfg->no_rtc = (e->flags & BUNDLE_VM_NO_RTC) != 0;
+	/* bundle_parse has kept it within BUNDLE_RTC_OFFSET_MAX: no overflow here. */
+	cfg->rtc_offset_ns = e->rtc_offset * (int64_t)1000000000;
+	cfg->net = (e->flags & BUNDLE_VM_NET) != 0;
+	if (cfg->net) {
+		strlcpy(cfg->net_name, e->net_name, sizeof(cfg->net_name));
+		memcpy(cfg->mac, e->mac, sizeof(cfg->mac));
+		cfg->ipv4 = (uint32_t)e->ipv4[0] << 24 | (uint32_t)e->ipv4[1] << 16 |
+			    (uint32_t)e->ipv4[2] << 8 | e->ipv4[3];
+	}
 }
 
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-]: the next key is for Vireo, not the guest */
@@ -58,6 +69,7 @@ static void console_command(int c)
 	}
 	if (c == 'd') {
 		vm_dump_all();
+		vm_net_dump();
 		return;
 	}
 	log_info("console keys: Ctrl-] 1..9 = send input to VM n, Ctrl-] d = dump vCPUs, "
@@ -116,6 +128,7 @@ void vireo_start_vms(const struct platform *plat)
 	if (b.header->flags & BUNDLE_SELFTEST_PANIC)
 		panic("self-test: the boot bundle asked for a panic");
 	blk_host_probe(plat);
+	vm_net_boot(plat);
 	vm_chan_init(plat);
 	vcpu_aia_setup(plat);
 	if (vcpu_aia_possible(true))

@@ -51,9 +51,24 @@ static bool send_exit(struct chan_link *l, unsigned id, struct chan_port *p)
 	return send_frame(l, LINK_VM_EXIT, (uint16_t)id, b, sizeof(b));
 }
 
-/* Control messages of one port, in the order they happened; false if out of room. */
+/* A session of the guest ends: the host hears CLOSE, unless it never heard OPEN. */
+static void end_session(struct chan_port *p)
+{
+	if (p->say_open)
+		p->say_open = false;
+	else
+		p->say_close = true;
+}
+
+/* Control messages of one port, in the order they happened (a CLOSE pending is always of
+ * an earlier session than an OPEN pending); false if out of room. */
 static bool pump_control(struct chan_link *l, unsigned id, struct chan_port *p)
 {
+	if (p->say_close) {
+		if (!send_frame(l, LINK_CLOSE, (uint16_t)id, NULL, 0))
+			return false;
+		p->say_close = false;
+	}
 	if (p->say_open) {
 		if (!send_open(l, id, p))
 			return false;
@@ -66,11 +81,6 @@ static bool pump_control(struct chan_link *l, unsigned id, struct chan_port *p)
 			return false;
 		p->host_may += p->owed;
 		p->owed = 0;
-	}
-	if (p->say_close) {
-		if (!send_frame(l, LINK_CLOSE, (uint16_t)id, NULL, 0))
-			return false;
-		p->say_close = false;
 	}
 	if (p->say_exit) {
 		if (!send_exit(l, id, p))
@@ -114,6 +124,42 @@ static bool pump_data(struct chan_link *l, unsigned id, struct chan_port *p)
 	return moved;
 }
 
+/* Queue a whole frame (link lock held). */
+static int queue_frame(struct chan_link *l, uint16_t type, uint16_t chan, const void *payload,
+		       uint32_t len)
+{
+	if (len > VX_MAX_PAYLOAD || VX_HDR_SIZE + len > CHAN_OUT_MAX)
+		return -VIREO_EINVAL;
+	if (CHAN_OUT_MAX - l->out_len < VX_HDR_SIZE + len) {
+		l->out_dropped++;
+		return -VIREO_EBUSY;
+	}
+	vx_put_hdr(l->out + l->out_len, type, chan, len);
+	if (len)
+		memcpy(l->out + l->out_len + VX_HDR_SIZE, payload, len);
+	l->out_len += VX_HDR_SIZE + len;
+	return 0;
+}
+
+/* Queued frames go out whole, in order, as far as the transport has room. */
+static void pump_queued(struct chan_link *l)
+{
+	uint32_t sent = 0;
+
+	while (sent < l->out_len) {
+		uint32_t frame = VX_HDR_SIZE + vx_get_u32(l->out + sent);
+
+		if (l->ops->room(l->ctx) < frame)
+			break;
+		l->ops->write(l->ctx, l->out + sent, frame);
+		sent += frame;
+	}
+	if (sent) {
+		memmove(l->out, l->out + sent, l->out_len - sent);
+		l->out_len -= sent;
+	}
+}
+
 /* Have the port's device move data now; take note of what the guest consumed. */
 static void move_data(struct chan_port *p)
 {
@@ -139,6 +185,9 @@ static void pump_locked(struct chan_link *l)
 		if (send_frame(l, LINK_HELLO, 0, b, sizeof(b)))
 			l->say_hello = false;
 	}
+	/* Replies and events before an error: a reply was earned before the error. */
+	if (l->hello_received && !l->say_hello)
+		pump_queued(l);
 	if (l->say_error) {
 		uint8_t b[4];
 
@@ -155,6 +204,10 @@ static void pump_locked(struct chan_link *l)
 		/* Drained some: the device may have more for the room we made. */
 		for (unsigned round = 0; round < 4 && pump_data(l, id, p); round++)
 			move_data(p);
+		/* After the host's CLOSE no credit or transport completion comes back to drain
+		 * what the device gave last: drop it now, so the guest finds room when it asks. */
+		if (p->host_closed)
+			pump_data(l, id, p);
 	}
 	l->ops->flush(l->ctx);
 }
@@ -201,14 +254,23 @@ static bool on_control(void *ctx, const struct vx_hdr *h, const uint8_t *payload
 		else
 			p->host_closed = true;
 		break;
+	case LINK_ERROR:
+		break; /* the host says Vireo broke a rule: answering would only echo it */
 	case LINK_REQUEST: {
-		/* No requests yet (the machine mode adds them): every one is unknown. */
+		/* The control plane queues it; without one, or without room, the host hears
+		 * why at once. */
 		uint8_t b[8] = {0};
+		int err = l->ctl ? -VIREO_EBUSY : -VIREO_ENOSYS;
 
-		if (h->len >= 4)
-			memcpy(b, payload, 4);
-		vx_put_u32(b + 4, (uint32_t)-VIREO_ENOSYS);
-		send_frame(l, LINK_REPLY, 0, b, sizeof(b));
+		if (h->len < 4) {
+			host_error(l, LINK_ERR_PAYLOAD, h->chan);
+			break;
+		}
+		if (l->ctl && l->ctl->request(l->ctl_ctx, payload, h->len))
+			break;
+		memcpy(b, payload, 4);
+		vx_put_u32(b + 4, (uint32_t)err);
+		queue_frame(l, LINK_REPLY, 0, b, sizeof(b));
 		break;
 	}
 	default:
@@ -252,13 +314,43 @@ static const struct vx_parser_ops link_parser_ops = {on_control, on_data};
 void chan_link_receive(struct chan_link *l, const uint8_t *bytes, size_t n)
 {
 	spin_lock(&l->lock);
-	if (!l->dead && vx_parser_feed(&l->parser, bytes, n) < n) {
+	if (!l->dead && (vx_parser_feed(&l->parser, bytes, n) < n || l->parser.error)) {
 		/* A frame over the limit: the rest of the stream cannot be framed. */
 		l->dead = true;
 		host_error(l, LINK_ERR_TOO_LONG, 0);
 	}
 	pump_locked(l);
 	spin_unlock(&l->lock);
+	if (l->ctl)
+		l->ctl->run(l->ctl_ctx);
+}
+
+void chan_link_set_ctl(struct chan_link *l, const struct chan_ctl_ops *ops, void *ctx)
+{
+	l->ctl = ops;
+	l->ctl_ctx = ctx;
+}
+
+bool chan_link_flushed(struct chan_link *l)
+{
+	bool flushed;
+
+	spin_lock(&l->lock);
+	flushed = l->out_len == 0;
+	spin_unlock(&l->lock);
+	return flushed;
+}
+
+int chan_link_send(struct chan_link *l, uint16_t type, uint16_t chan, const void *payload,
+		   uint32_t len)
+{
+	int err;
+
+	spin_lock(&l->lock);
+	err = queue_frame(l, type, chan, payload, len);
+	pump_locked(l);
+	spin_unlock(&l->lock);
+	return err;
 }
 
 /* ---------------------------------------------------------------- set-up and ports */
@@ -309,7 +401,7 @@ void chan_port_detach(struct chan_link *l, unsigned id, int status)
 	spin_lock(&l->lock);
 	if (p->attached) {
 		if (p->guest_open)
-			p->say_close = true;
+			end_session(p);
 		p->say_exit = true;
 		p->exit_status = status;
 		p->attached = false;
@@ -340,7 +432,7 @@ void chan_port_open(struct chan_link *l, unsigned id, bool open)
 			p->host_may = 0;
 			p->owed = p->from_host->size - byte_ring_used(p->from_host);
 		} else {
-			p->say_close = true;
+			end_session(p);
 			p->host_may = 0;
 			p->owed = 0;
 			byte_ring_consume(p->to_host, byte_ring_used(p->to_host));

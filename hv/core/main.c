@@ -5,14 +5,17 @@
 #include <vireo/cpu.h>
 #include <vireo/hart.h>
 #include <vireo/host_irq.h>
+#include <vireo/host_rtc.h>
 #include <vireo/log.h>
 #include <vireo/mm.h>
 #include <vireo/panic.h>
 #include <vireo/platform.h>
 #include <vireo/power.h>
+#include <vireo/sbi.h>
 #include <vireo/time.h>
 #include <vireo/trap.h>
 #include <vireo/vireo.h>
+#include <vireo/vm_seed.h>
 
 extern char __image_start[], __image_end[];
 
@@ -90,7 +93,11 @@ void vireo_main(unsigned long boot_hartid, const void *fdt)
 		power_off(1);
 	}
 	cpu_init_hart();
+	sbi_index_extensions();
 	print_banner(boot_hartid);
+	host_rtc_init(&host_platform.rtc, host_platform.timebase_hz);
+	/* The DTB is Vireo's to edit: the host's seed is wiped from it here. */
+	vm_seed_init((void *)(uintptr_t)fdt, &host_platform);
 	for (unsigned i = 0; i < host_platform.nharts; i++)
 		hart_register(host_platform.hartids[i]);
 	if (host_platform.harts_skipped)

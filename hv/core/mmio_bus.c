@@ -13,6 +13,7 @@ void mmio_bus_init(struct mmio_bus *bus)
 {
 	/* Slots past count are never read, so there is nothing else to clear. */
 	bus->count = 0;
+	bus->last = 0;
 }
 
 static bool mmio_region_overlaps(const struct mmio_region *region, gpa_t base, uint64_t size)
@@ -48,21 +49,36 @@ int mmio_bus_register(struct mmio_bus *bus, gpa_t base, uint64_t size, const str
 }
 
 /* An empty access (width 0) lies in no region. */
+/* Compare offsets, not end addresses: addr + width may wrap. */
+static bool region_holds(const struct mmio_region *region, gpa_t addr, unsigned width)
+{
+	return addr >= region->base && addr - region->base < region->size &&
+	       width <= region->size - (addr - region->base);
+}
+
+/* An empty access (width 0) lies in no region. */
 const struct mmio_region *mmio_bus_find(const struct mmio_bus *bus, gpa_t addr, unsigned width)
 {
-	const struct mmio_region *region;
-	unsigned i;
-
 	if (width == 0)
 		return NULL;
-	for (i = 0; i < bus->count; i++) {
-		region = &bus->regions[i];
-		/* Compare offsets, not end addresses: addr + width may wrap. */
-		if (addr >= region->base && addr - region->base < region->size &&
-		    width <= region->size - (addr - region->base))
-			return region;
-	}
+	for (unsigned i = 0; i < bus->count; i++)
+		if (region_holds(&bus->regions[i], addr, width))
+			return &bus->regions[i];
 	return NULL;
+}
+
+const struct mmio_region *mmio_bus_lookup(struct mmio_bus *bus, gpa_t addr, unsigned width)
+{
+	/* Any hart may update the hint; a stale one is only a miss. */
+	unsigned last = __atomic_load_n(&bus->last, __ATOMIC_RELAXED);
+	const struct mmio_region *region;
+
+	if (width && last < bus->count && region_holds(&bus->regions[last], addr, width))
+		return &bus->regions[last];
+	region = mmio_bus_find(bus, addr, width);
+	if (region)
+		__atomic_store_n(&bus->last, (unsigned)(region - bus->regions), __ATOMIC_RELAXED);
+	return region;
 }
 
 static bool mmio_bus_width_ok(unsigned width)

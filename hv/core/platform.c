@@ -207,7 +207,22 @@ static void parse_devices(const void *fdt, struct platform *plat)
 		} else if (!plat->finisher.present &&
 			   fdt_node_check_compatible(fdt, node, "sifive,test0") == 0) {
 			fill_mmio(fdt, node, &plat->finisher);
+		} else if (!plat->rtc.present &&
+			   fdt_node_check_compatible(fdt, node, "google,goldfish-rtc") == 0) {
+			fill_mmio(fdt, node, &plat->rtc);
 		}
+	}
+}
+
+/* Where the boot loader's random seed is: only its place is recorded, never a copy. */
+static void parse_rng_seed(const void *fdt, int chosen, struct platform *plat)
+{
+	int len;
+	const uint8_t *seed = fdt_getprop(fdt, chosen, "rng-seed", &len);
+
+	if (seed && len > 0) {
+		plat->rng_seed = seed;
+		plat->rng_seed_len = (uint32_t)len;
 	}
 }
 
@@ -219,6 +234,7 @@ static void parse_chosen(const void *fdt, struct platform *plat)
 
 	if (chosen < 0)
 		return;
+	parse_rng_seed(fdt, chosen, plat);
 	s = fdt_getprop(fdt, chosen, "linux,initrd-start", &len_s);
 	e = fdt_getprop(fdt, chosen, "linux,initrd-end", &len_e);
 	if (!s || !e || (len_s != 4 && len_s != 8) || (len_e != 4 && len_e != 8))

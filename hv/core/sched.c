@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The per-hart loop: run vCPUs, take host interrupts, sleep when idle. */
+#include <vireo/devtimer.h>
 #include <vireo/hart.h>
 #include <vireo/host_irq.h>
 #include <vireo/log.h>
 #include <vireo/panic.h>
 #include <vireo/power.h>
+#include <vireo/sbi.h>
 #include <vireo/sched.h>
 #include <vireo/spinlock.h>
 #include <vireo/time.h>
@@ -21,10 +23,10 @@ struct sched_hart {
 	unsigned assigned;   /* vCPUs placed here, attached or about to be */
 	uint64_t slice_end;
 	bool timer_dirty;
-	bool slicing;	      /* the host timer carries slice_end */
-	bool idle;	      /* asleep with nothing to run */
-	unsigned nr_runnable; /* as of its last pick: what balancing compares */
-};
+	bool slicing;		/* the host timer carries slice_end */
+	bool idle;		/* asleep with nothing to run */
+	unsigned nr_runnable;	/* as of its last pick: what balancing compares */
+} __attribute__((aligned(64))); /* a line each: harts write their own; this_sched shifts */
 
 static struct sched_hart sched_harts[VIREO_MAX_HARTS];
 
@@ -82,12 +84,20 @@ void sched_timer_changed(void)
 	this_sched()->timer_dirty = true;
 }
 
+bool sched_timer_is_dirty(void)
+{
+	return __atomic_load_n(&this_sched()->timer_dirty, __ATOMIC_RELAXED);
+}
+
 static void unload_current(void)
 {
 	struct hart *h = this_hart();
 
 	if (h->current) {
+		sbi_vcpu_sched_out(h->current); /* steal time starts if it is still runnable */
 		vcpu_arch_put(&h->current->arch);
+		/* Its state is in memory from here (vm_pause waits for this). */
+		__atomic_store_n(&h->current->loaded, false, __ATOMIC_RELEASE);
 		h->current = NULL;
 	}
 }
@@ -103,9 +113,11 @@ static void load(struct vcpu *v)
 		return;
 	}
 	unload_current();
+	__atomic_store_n(&v->loaded, true, __ATOMIC_RELAXED);
 	vcpu_arch_load(&v->arch);
 	h->current = v;
 	vcpu_aia_load(v);
+	sbi_vcpu_sched_in(v); /* its steal-time record is written here */
 }
 
 /* Remove vCPUs of stopping VMs from this hart; the last one out frees its VM. */
@@ -145,7 +157,7 @@ static void expire_timers(struct sched_hart *sh, uint64_t now)
 
 static bool vcpu_runnable(struct vcpu *v)
 {
-	if (v->vm->state != VM_RUNNING)
+	if (v->vm->state != VM_RUNNING || __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
 		return false;
 	if (v->hsm == VCPU_START_PENDING)
 		vcpu_complete_start(v);
@@ -203,6 +215,8 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 	/* Host devices whose interrupts do not reach Vireo are polled (host_irq.h). */
 	uint64_t poll_due = host_irq_poll_deadline();
 	next = MIN(next, poll_due);
+	uint64_t device_due = devtimer_next(); /* virtual devices' timers (RTC alarms) */
+	next = MIN(next, device_due);
 
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
 		uint64_t due = vcpu_timer_next_event(v, vcpu_is_loaded(v));
@@ -220,6 +234,7 @@ static void handle_host_irqs(struct sched_hart *sh)
 	if (irqs & HART_IRQ_TIMER) {
 		expire_timers(sh, hart_time());
 		vm_console_tick(hart_time());
+		devtimer_expire(hart_time());
 		hart_set_timer(UINT64_MAX);
 		sh->timer_dirty = true;
 	}
@@ -384,6 +399,20 @@ static void update_slice(struct sched_hart *sh, const struct vcpu *v, bool slici
 	sh->slicing = slicing;
 }
 
+bool sched_vcpu_alone(const struct vcpu *v)
+{
+	return this_hart()->current == v &&
+	       __atomic_load_n(&this_sched()->count, __ATOMIC_RELAXED) == 1;
+}
+
+void sched_park_current(void)
+{
+	struct vcpu *v = this_hart()->current;
+
+	if (v && __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
+		unload_current();
+}
+
 void sched_step(void)
 {
 	struct sched_hart *sh = this_sched();
@@ -391,6 +420,7 @@ void sched_step(void)
 	struct vcpu *v;
 
 	handle_host_irqs(sh);
+	sched_park_current();
 	reap_stopped(sh);
 	v = pick_next(sh, &runnable);
 	if (!v) {
@@ -404,6 +434,11 @@ void sched_step(void)
 			return;
 	}
 	update_slice(sh, v, runnable > 1);
+	/* A vCPU alone on its hart waits in wfi in the hart itself: whatever it waits for
+	 * (its timer, an IPI, a device) interrupts the hart and brings it out, without
+	 * the trip through the scheduler a trapped wfi takes. With company, wfi gives
+	 * the hart away. */
+	vcpu_arch_set_wfi_exits(&v->arch, sh->count > 1);
 	load(v);
 	run(sh, v, runnable > 1);
 }

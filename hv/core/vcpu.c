@@ -4,6 +4,7 @@
 #include <vireo/exit.h>
 #include <vireo/hart.h>
 #include <vireo/log.h>
+#include <vireo/sbi.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm.h>
 
@@ -63,6 +64,9 @@ static unsigned long software_pending(struct vcpu *v)
 
 bool vcpu_has_wakeup_irq(struct vcpu *v, bool loaded)
 {
+	/* An SBI software event ends a wfi too (not an HSM or system suspend). */
+	if (v->hsm == VCPU_STARTED && (vcpu_pending_requests(v) & VCPU_REQ_SSE))
+		return true;
 	return vcpu_arch_irq_wakes(&v->arch, loaded, software_pending(v));
 }
 
@@ -76,9 +80,13 @@ void vcpu_wake(struct vcpu *v)
 			v->resume_nonretentive = false;
 			vcpu_arch_resume_at(&v->arch, vcpu_is_loaded(v), v->start_addr, v->id,
 					    v->start_opaque);
+			sbi_vcpu_resumed(v);
 		}
 		v->hsm = VCPU_STARTED;
 	}
+	/* Runnable from now; off its hart, it waits for it (SBI steal time). */
+	if (!vcpu_is_loaded(v))
+		sbi_vcpu_ready(v);
 }
 
 void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned long a1)
@@ -86,6 +94,9 @@ void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned 
 	bool loaded = vcpu_is_loaded(v);
 
 	vcpu_arch_reset(&v->arch, entry, a0, a1, v->vm->hgatp, cpu_features.sstc);
+	/* What the host catches survives the guest's resets (a hart_start). */
+	vcpu_arch_set_catch(&v->arch, v->vm->catch & VM_CATCH_BREAKPOINT,
+			    v->vm->catch & VM_CATCH_ILLEGAL);
 	vcpu_timer_reset(v, cpu_features.sstc);
 	v->waiting = false;
 	/* The reset cleared the guest's interrupt lines: nothing is applied any more. */
@@ -105,6 +116,7 @@ void vcpu_complete_start(struct vcpu *v)
 	spin_lock(&v->lock);
 	if (v->hsm == VCPU_START_PENDING) {
 		vcpu_reset(v, v->start_addr, v->id, v->start_opaque);
+		sbi_vcpu_hart_reset(v);
 		v->hsm = VCPU_STARTED;
 	}
 	spin_unlock(&v->lock);
@@ -127,20 +139,30 @@ static void apply_irqs(struct vcpu *v)
 		vcpu_timer_apply(v);
 }
 
-/* Take the posted requests (only if there are any: the exchange is not free). */
-static void take_requests(struct vcpu *v)
+/* Take the posted requests among `which` (only if there are any: the atomic is not
+ * free); the others stay posted. */
+static void take_requests(struct vcpu *v, unsigned long which)
 {
 	unsigned long req;
 
-	if (!__atomic_load_n(&v->requests, __ATOMIC_RELAXED))
+	if (!(__atomic_load_n(&v->requests, __ATOMIC_RELAXED) & which))
 		return;
-	req = __atomic_exchange_n(&v->requests, 0, __ATOMIC_ACQ_REL);
+	req = __atomic_fetch_and(&v->requests, ~which, __ATOMIC_ACQ_REL) & which;
 	/* An IPI is an edge: once raised it stays until the guest clears it. */
 	if (req & VCPU_REQ_IPI)
 		vcpu_arch_set_irq_line(&v->arch, VCPU_IRQ_SOFT, true);
 	if (req & VCPU_REQ_FENCES)
 		vcpu_arch_apply_fences(&v->arch, req & VCPU_REQ_FENCE_I,
 				       req & VCPU_REQ_HFENCE_VVMA);
+	/* Last: an SBI software event's handler starts from the state all else left. */
+	if (req & VCPU_REQ_SSE)
+		sbi_sse_deliver(v);
+}
+
+void vcpu_refresh_entry(struct vcpu *v)
+{
+	apply_irqs(v);
+	take_requests(v, VCPU_REQ_IPI | VCPU_REQ_FENCES);
 }
 
 enum vcpu_action vcpu_run_once(struct vcpu *v)
@@ -149,11 +171,14 @@ enum vcpu_action vcpu_run_once(struct vcpu *v)
 	/* Announce first, then take the requests: a remote fence requested after this
 	 * point sees in_guest and waits for the kick to bring us out. */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
-	take_requests(v);
+	take_requests(v, ~0UL);
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
-	v->exits++;
-	vcpu_arch_classify_exit(&v->arch, &v->exit);
+	if (!v->exit_answered && !v->exit_classified) {
+		v->exits++;
+		vcpu_arch_classify_exit(&v->arch, &v->exit);
+	}
+	v->exit_classified = false;
 	return vcpu_handle_exit(v);
 }
 

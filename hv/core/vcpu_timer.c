@@ -14,11 +14,13 @@ void vcpu_timer_set(struct vcpu *v, uint64_t deadline)
 	struct vcpu_timer *t = &v->timer;
 
 	if (t->hw) {
+		/* The hardware raises it; the host timer only matters once the vCPU
+		 * waits in wfi, and the scheduler computes it then. */
 		vcpu_arch_set_vstimecmp(&v->arch, deadline);
-	} else {
-		t->pending = deadline <= vcpu_arch_guest_time(&v->arch);
-		t->deadline = t->pending ? UINT64_MAX : deadline;
+		return;
 	}
+	t->pending = deadline <= vcpu_arch_guest_time(&v->arch);
+	t->deadline = t->pending ? UINT64_MAX : deadline;
 	sched_timer_changed();
 }
 

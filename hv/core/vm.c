@@ -21,6 +21,9 @@
 #include <vireo/vm_chan.h>
 #include <vireo/vm_fdt.h>
 #include <vireo/vm_layout.h>
+#include <vireo/vm_rtc.h>
+#include <vireo/vm_seed.h>
+#include <vireo/vm_net.h>
 #include <vireo/vmid.h>
 
 #define VM_MAX	     16
@@ -29,7 +32,6 @@
 
 static spinlock_t vm_table_lock = SPINLOCK_INIT;
 static struct vm *vm_table[VM_MAX];
-static unsigned next_vm_id;
 static int final_status;
 static bool final_status_set;
 
@@ -240,11 +242,15 @@ static int init_devices(struct vm *vm)
 		err = init_disk(vm);
 	if (!err)
 		err = init_console_dev(vm);
+	if (!err)
+		err = vm_net_init(vm);
 	if (!err && vm->config.testdev) {
 		testdev_init(&vm->testdev);
 		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
 					&testdev_mmio_ops, &vm->testdev, "testdev");
 	}
+	if (!err && !vm->config.no_rtc)
+		err = vm_rtc_create(vm);
 	return err;
 }
 
@@ -352,6 +358,9 @@ static int load_images(struct vm *vm)
 	/* Guest AIA: the IMSIC's CSRs are the guest's (a hardware file's, or trapped). */
 	char isa[CPU_ISA_MAX + 8];
 	vireo_snprintf(isa, sizeof(isa), "%s%s", cpu_guest.isa, vm->aia ? "_ssaia" : "");
+	/* Fresh boot entropy for every boot of every VM (none if Vireo has no source). */
+	struct vm_seeds seeds;
+	bool seeded = vm_seed_derive(vm->name, vm->vmid, &seeds);
 	struct vm_fdt_params p = {
 	    .name = vm->name,
 	    .nvcpus = vm->nvcpus,
@@ -369,15 +378,25 @@ static int load_images(struct vm *vm)
 	    .initrd_end = vm->initrd_gpa + vm->initrd_size,
 	    .testdev = vm->config.testdev,
 	    .virtio_mask = (vm->disk ? 1u << VM_VIRTIO_SLOT_BLK : 0u) |
-			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u),
+			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u) |
+			   (vm->net_dev ? 1u << VM_VIRTIO_SLOT_NET : 0u),
+	    .rtc = vm->rtc != NULL,
+	    .rng_seed = seeded ? seeds.rng : NULL,
+	    .rng_seed_len = sizeof(seeds.rng),
+	    .kaslr_seed = seeded ? seeds.kaslr : NULL,
+	    .hypervisor_version = VIREO_VERSION,
 	};
 	/* Built aside and copied in: the top of RAM may straddle two host runs. */
 	void *dtb = kmalloc(VM_DTB_MAX);
 	int size = dtb ? vm_fdt_build(dtb, VM_DTB_MAX, &p) : -VIREO_ENOMEM;
 	if (size > 0)
 		guest_mem_write(&vm->mem, vm->dtb_gpa, dtb, (uint64_t)size);
-	if (dtb)
+	/* The seeds in the guest's DTB must be the only copy. */
+	vm_seed_wipe(&seeds);
+	if (dtb) {
+		secure_wipe(dtb, VM_DTB_MAX);
 		kfree(dtb);
+	}
 	if (size < 0) {
 		log_error("VM '%s': cannot build its device tree (error %d)", vm->name, size);
 		return -VIREO_EINVAL;
@@ -451,9 +470,12 @@ static void log_aia_totals(const struct vm *vm)
 
 static void vm_free(struct vm *vm)
 {
+	/* First: a firing alarm reaches into the PLIC and the vCPUs. */
+	vm_rtc_destroy(vm);
 	if (vm->aia && vm->state != VM_CREATED)
 		log_aia_totals(vm);
 	drain_disk(vm);
+	vm_net_free(vm);
 	if (vm->console_dev) {
 		/* Off the channel first: from then on nothing else touches the device. */
 		vm_chan_detach(vm, vm->exit_status);
@@ -477,20 +499,27 @@ static void vm_free(struct vm *vm)
 	kfree(vm);
 }
 
+/* The VM's id is its channel number (docs/channel.md): the console number of the
+ * boot bundle, kept across a reboot. Two VMs alive never share one. */
 static bool table_insert(struct vm *vm)
 {
-	bool ok = false;
+	int slot = -1;
 
 	spin_lock(&vm_table_lock);
-	for (unsigned i = 0; i < VM_MAX && !ok; i++) {
-		if (!vm_table[i]) {
-			vm_table[i] = vm;
-			vm->id = next_vm_id++;
-			ok = true;
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		if (vm_table[i] && vm_table[i]->id == vm->config.console_number) {
+			slot = -1;
+			break;
 		}
+		if (!vm_table[i] && slot < 0)
+			slot = (int)i;
+	}
+	if (slot >= 0) {
+		vm_table[slot] = vm;
+		vm->id = vm->config.console_number;
 	}
 	spin_unlock(&vm_table_lock);
-	return ok;
+	return slot >= 0;
 }
 
 struct vm *vm_create(const struct vm_config *cfg)
@@ -560,12 +589,67 @@ static void record_status(int status)
 	spin_unlock(&vm_table_lock);
 }
 
-static void table_remove(struct vm *vm)
+/* Out of the table: nobody finds it any more. True if it may be freed now; else the
+ * control plane still holds it and its last vm_put frees it. */
+static bool table_remove(struct vm *vm)
 {
+	bool free_now;
+
 	spin_lock(&vm_table_lock);
 	for (unsigned i = 0; i < VM_MAX; i++)
 		if (vm_table[i] == vm)
 			vm_table[i] = NULL;
+	free_now = vm->refs == 0;
+	vm->free_pending = !free_now;
+	spin_unlock(&vm_table_lock);
+	return free_now;
+}
+
+struct vm *vm_find(unsigned id)
+{
+	struct vm *found = NULL;
+
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX && !found; i++) {
+		if (vm_table[i] && vm_table[i]->id == id) {
+			found = vm_table[i];
+			found->refs++;
+		}
+	}
+	spin_unlock(&vm_table_lock);
+	return found;
+}
+
+void vm_put(struct vm *vm)
+{
+	bool free_now;
+
+	spin_lock(&vm_table_lock);
+	free_now = --vm->refs == 0 && vm->free_pending;
+	spin_unlock(&vm_table_lock);
+	if (free_now)
+		vm_free(vm);
+}
+
+void vm_for_each(void (*fn)(struct vm *vm, void *ctx), void *ctx)
+{
+	struct vm *by_id[VM_MAX];
+	unsigned n = 0;
+
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (vm_table[i])
+			by_id[n++] = vm_table[i];
+	/* Ids only grow, so insertion order by id is a short sort. */
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && by_id[j - 1]->id > by_id[j]->id; j--) {
+			struct vm *t = by_id[j];
+
+			by_id[j] = by_id[j - 1];
+			by_id[j - 1] = t;
+		}
+	for (unsigned i = 0; i < n; i++)
+		fn(by_id[i], ctx);
 	spin_unlock(&vm_table_lock);
 }
 
@@ -580,10 +664,12 @@ void vm_vcpu_detached(struct vcpu *v)
 	/* The last vCPU is off its hart: nothing references the VM any more. */
 	reboot = vm->reboot_requested;
 	cfg = vm->config;
+	/* Like a real RTC, the clock keeps the time the guest set across a reboot. */
+	cfg.rtc_offset_ns = vm_rtc_offset_ns(vm);
 	if (!reboot)
 		record_status(vm->exit_status);
-	table_remove(vm);
-	vm_free(vm);
+	if (table_remove(vm))
+		vm_free(vm);
 	if (reboot) {
 		log_info("VM '%s': rebooting", cfg.name);
 		struct vm *again = vm_create(&cfg);
@@ -595,6 +681,7 @@ void vm_vcpu_detached(struct vcpu *v)
 	}
 	if (vm_alive_count() == 0) {
 		log_info("all VMs have ended; powering off (status %d)", vm_final_status());
+		vm_chan_drain();
 		power_off(vm_final_status());
 	}
 }

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* VMs on the host channel; see vireo/vm_chan.h and docs/channel.md. */
 #include <vireo/chan.h>
+#include <vireo/ctl.h>
+#include <vireo/hart.h>
+#include <vireo/time.h>
 #include <vireo/link_host.h>
 #include <vireo/log.h>
 #include <vireo/vm.h>
 #include <vireo/vm_chan.h>
+
+#define DRAIN_TIMEOUT_US 500000
+#define DRAIN_POLL_US	 1000
 
 static struct chan_link link;
 static bool link_up;
@@ -12,6 +18,8 @@ static bool link_up;
 void vm_chan_init(const struct platform *plat)
 {
 	link_up = link_host_probe(plat, &link) == 0;
+	if (link_up)
+		ctl_attach(&link);
 }
 
 static unsigned chan_id(const struct vm *vm)
@@ -64,6 +72,18 @@ void vm_chan_attach(struct vm *vm)
 		return;
 	if (chan_port_attach(&link, chan_id(vm), vm->name, &c->to_host, &c->from_host, move, c))
 		log_warn("VM '%s': no channel %u for its agent port", vm->name, chan_id(vm));
+}
+
+void vm_chan_drain(void)
+{
+	uint64_t deadline = hart_time() + time_us_to_ticks(DRAIN_TIMEOUT_US);
+
+	while (link_up && hart_time() < deadline) {
+		chan_link_pump(&link);
+		if (ctl_idle() && chan_link_flushed(&link))
+			return;
+		hart_pause(time_us_to_ticks(DRAIN_POLL_US));
+	}
 }
 
 void vm_chan_detach(struct vm *vm, int status)

@@ -247,6 +247,22 @@ static int write_soc(void *fdt, const struct vm_fdt_params *p)
 				      VM_TESTDEV_SIZE, 0, 0));
 		TRY(fdt_end_node(fdt));
 	}
+	if (p->rtc) {
+		TRY(write_mmio_device(fdt, p, "rtc", "google,goldfish-rtc", VM_RTC_BASE,
+				      VM_RTC_SIZE, VM_RTC_IRQ, IRQ_TYPE_LEVEL_HIGH));
+		TRY(fdt_end_node(fdt));
+	}
+	return fdt_end_node(fdt);
+}
+
+/* Who runs this VM, the way Linux and systemd look for it (systemd-detect-virt reads
+ * /proc/device-tree/hypervisor/compatible). */
+static int write_hypervisor(void *fdt, const struct vm_fdt_params *p)
+{
+	TRY(fdt_begin_node(fdt, "hypervisor"));
+	TRY(fdt_property_string(fdt, "compatible", VM_HYPERVISOR_COMPATIBLE));
+	if (p->hypervisor_version)
+		TRY(fdt_property_string(fdt, "version", p->hypervisor_version));
 	return fdt_end_node(fdt);
 }
 
@@ -262,6 +278,11 @@ static int write_chosen(void *fdt, const struct vm_fdt_params *p)
 		TRY(fdt_property_u64(fdt, "linux,initrd-start", p->initrd_start));
 		TRY(fdt_property_u64(fdt, "linux,initrd-end", p->initrd_end));
 	}
+	/* Boot entropy, this VM's own (Linux credits rng-seed and then removes it). */
+	if (p->rng_seed && p->rng_seed_len)
+		TRY(fdt_property(fdt, "rng-seed", p->rng_seed, (int)p->rng_seed_len));
+	if (p->kaslr_seed)
+		TRY(fdt_property(fdt, "kaslr-seed", p->kaslr_seed, 8));
 	return fdt_end_node(fdt);
 }
 
@@ -284,6 +305,7 @@ int vm_fdt_build(void *buf, size_t size, const struct vm_fdt_params *p)
 	TRY(fdt_end_node(buf));
 	TRY(write_cpus(buf, p));
 	TRY(write_soc(buf, p));
+	TRY(write_hypervisor(buf, p));
 	TRY(fdt_end_node(buf));
 	TRY(fdt_finish(buf));
 	return (int)fdt_totalsize(buf);

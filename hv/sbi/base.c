@@ -38,8 +38,7 @@ static void base_handler(struct sbi_call *call)
 	case SBI_BASE_PROBE_EXTENSION:
 		/* Legacy EIDs are probed one by one too; all of 0x00..0x08 are implemented. */
 		call->value = call->args[0] <= 0x08 ||
-			      (call->args[0] > SBI_EXT_LEGACY_MAX &&
-			       sbi_find_ext(sbi_extensions, sbi_extension_count, call->args[0]));
+			      (call->args[0] > SBI_EXT_LEGACY_MAX && sbi_lookup_ext(call->args[0]));
 		break;
 	case SBI_BASE_GET_MVENDORID:
 		call->value = host_mvendorid;

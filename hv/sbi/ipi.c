@@ -3,10 +3,16 @@
 #include <vireo/sbi.h>
 #include <vireo/vm.h>
 
+void sbi_ipi_post(struct vcpu *from, struct vcpu *target)
+{
+	sbi_pmu_count(from, SBI_PMU_FW_IPI_SENT);
+	sbi_pmu_count(target, SBI_PMU_FW_IPI_RECEIVED);
+	vcpu_post_ipi(target);
+}
+
 static void post_ipi(struct vcpu *target, void *ctx)
 {
-	(void)ctx;
-	vcpu_post_ipi(target);
+	sbi_ipi_post(ctx, target);
 }
 
 static void ipi_handler(struct sbi_call *call)
@@ -14,7 +20,7 @@ static void ipi_handler(struct sbi_call *call)
 	if (call->fid != 0)
 		return;
 	call->error =
-	    sbi_for_each_hart(call->vcpu->vm, call->args[0], call->args[1], post_ipi, NULL);
+	    sbi_for_each_hart(call->vcpu->vm, call->args[0], call->args[1], post_ipi, call->vcpu);
 }
 
 const struct sbi_ext sbi_ext_ipi = {SBI_EXT_IPI, SBI_EXT_IPI, "ipi", ipi_handler};

@@ -18,21 +18,31 @@
 #define SBI_RFENCE_SFENCE_VMA	   1
 #define SBI_RFENCE_SFENCE_VMA_ASID 2
 
-void sbi_rfence_request(struct vcpu *target, bool fence_i)
+/* The PMU firmware events (sent, received) of each kind of fence. */
+static const enum sbi_pmu_fw_event fence_events[][2] = {
+    [SBI_FENCE_I] = {SBI_PMU_FW_FENCE_I_SENT, SBI_PMU_FW_FENCE_I_RECEIVED},
+    [SBI_FENCE_SFENCE_VMA] = {SBI_PMU_FW_SFENCE_VMA_SENT, SBI_PMU_FW_SFENCE_VMA_RECEIVED},
+    [SBI_FENCE_SFENCE_VMA_ASID] = {SBI_PMU_FW_SFENCE_VMA_ASID_SENT,
+				   SBI_PMU_FW_SFENCE_VMA_ASID_RECEIVED},
+};
+
+void sbi_rfence_request(struct vcpu *from, struct vcpu *target, enum sbi_fence fence)
 {
-	vcpu_make_request(target, fence_i ? VCPU_REQ_FENCE_I : VCPU_REQ_HFENCE_VVMA);
+	sbi_pmu_count(from, fence_events[fence][0]);
+	sbi_pmu_count(target, fence_events[fence][1]);
+	vcpu_make_request(target, fence == SBI_FENCE_I ? VCPU_REQ_FENCE_I : VCPU_REQ_HFENCE_VVMA);
 }
 
-static void request_fence_i(struct vcpu *target, void *ctx)
-{
-	(void)ctx;
-	sbi_rfence_request(target, true);
-}
+struct fence_ctx {
+	struct vcpu *from;
+	enum sbi_fence fence;
+};
 
-static void request_vvma(struct vcpu *target, void *ctx)
+static void request_fence(struct vcpu *target, void *ctx)
 {
-	(void)ctx;
-	sbi_rfence_request(target, false);
+	struct fence_ctx *f = ctx;
+
+	sbi_rfence_request(f->from, target, f->fence);
 }
 
 static void wait_done(struct vcpu *target, void *ctx)
@@ -56,18 +66,22 @@ static void rfence_handler(struct sbi_call *call)
 {
 	struct vm *vm = call->vcpu->vm;
 	unsigned long mask = call->args[0], base = call->args[1];
+	struct fence_ctx ctx = {.from = call->vcpu};
 
 	switch (call->fid) {
 	case SBI_RFENCE_FENCE_I:
-		call->error = sbi_for_each_hart(vm, mask, base, request_fence_i, NULL);
+		ctx.fence = SBI_FENCE_I;
 		break;
 	case SBI_RFENCE_SFENCE_VMA:
+		ctx.fence = SBI_FENCE_SFENCE_VMA;
+		break;
 	case SBI_RFENCE_SFENCE_VMA_ASID:
-		call->error = sbi_for_each_hart(vm, mask, base, request_vvma, NULL);
+		ctx.fence = SBI_FENCE_SFENCE_VMA_ASID;
 		break;
 	default:
 		return; /* the HFENCE functions and beyond: not supported */
 	}
+	call->error = sbi_for_each_hart(vm, mask, base, request_fence, &ctx);
 	if (call->error == SBI_SUCCESS)
 		sbi_for_each_hart(vm, mask, base, wait_done, call->vcpu);
 }

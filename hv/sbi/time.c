@@ -7,6 +7,7 @@ static void time_handler(struct sbi_call *call)
 	if (call->fid != 0)
 		return;
 	vcpu_timer_set(call->vcpu, call->args[0]);
+	sbi_pmu_count(call->vcpu, SBI_PMU_FW_SET_TIMER);
 	call->error = SBI_SUCCESS;
 }
 

@@ -289,7 +289,10 @@ static void process(struct vcon *c)
 	console_transmit(c);
 	port_receive(c, RXQ_CONSOLE, &c->console_in);
 	agent_transmit(c);
-	c->ev_consumed += port_receive(c, RXQ_AGENT, &c->from_host);
+	/* The channel takes from_host's room when it hears the port open (or close): bytes
+	 * taken in the same pass would be counted twice. They go on the next pass. */
+	if (!c->ev_open_changed)
+		c->ev_consumed += port_receive(c, RXQ_AGENT, &c->from_host);
 }
 
 /* The gathered events, to the channel, without the lock. */

@@ -16,9 +16,9 @@ def vm():
     v.close()
 
 
-def test_boots_with_sbi_v2_and_brings_up_secondary_cpus_through_hsm(vm):
+def test_boots_with_sbi_v3_and_brings_up_secondary_cpus_through_hsm(vm):
     out = vm.run("dmesg")
-    assert "SBI specification v2.0 detected" in out
+    assert "SBI specification v3.0 detected" in out
     assert "SBI HSM extension detected" in out
     assert re.search(r"smp: Brought up 1 node, 2 CPUs", out), out[-2000:]
 

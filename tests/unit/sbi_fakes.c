@@ -6,12 +6,16 @@
  * semantics (vm_gpa_to_hva exactly as core/vm.c, guest reads identity-mapped
  * over the fake RAM).
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <vireo/cpu.h>
 #include <vireo/hart.h>
+#include <vireo/log.h>
 #include <vireo/sched.h>
 #include <vireo/time.h>
+#include <vireo/vcpu_arch_sbi.h>
 
 #include "sbi_fakes.h"
 
@@ -31,10 +35,12 @@ void fake_reset(unsigned n)
 	memset(fake_ram, 0, sizeof(fake_ram));
 	memset(&cpu_features, 0, sizeof(cpu_features));
 	world.guest_time = 1000;
+	world.host_time = 1000;
+	world.loaded = true;
 	fake_vm.state = VM_RUNNING;
 	fake_vm.ram_base = FAKE_RAM_BASE;
 	fake_vm.ram_size = FAKE_RAM_SIZE;
-	fake_vm.mem = (struct guest_mem){1, {{FAKE_RAM_BASE, FAKE_RAM_SIZE, fake_ram}}};
+	guest_mem_add_run(&fake_vm.mem, FAKE_RAM_BASE, FAKE_RAM_SIZE, fake_ram);
 	fake_vm.nvcpus = n;
 	for (unsigned i = 0; i < n; i++) {
 		struct vcpu *v = &fake_vcpus[i];
@@ -43,8 +49,19 @@ void fake_reset(unsigned n)
 		v->id = i;
 		v->hsm = i == 0 ? VCPU_STARTED : VCPU_STOPPED;
 		v->timer = (struct vcpu_timer){.deadline = UINT64_MAX};
+		v->arch.gprs.hstatus = FAKE_HSTATUS_SPVP; /* it trapped from VS-mode */
+		v->arch.gprs.sstatus = FAKE_SSTATUS_SPP;
+		v->arch.hcfg.hcounteren = 0x7;
 		fake_vm.vcpus[i] = v;
 	}
+}
+
+void fake_split_ram(void)
+{
+	memset(&fake_vm.mem, 0, sizeof(fake_vm.mem));
+	guest_mem_add_run(&fake_vm.mem, FAKE_RAM_BASE, FAKE_RAM_SPLIT, fake_ram);
+	guest_mem_add_run(&fake_vm.mem, FAKE_RAM_BASE + FAKE_RAM_SPLIT,
+			  FAKE_RAM_SIZE - FAKE_RAM_SPLIT, fake_ram + FAKE_RAM_SPLIT);
 }
 
 struct vcpu *fake_vcpu(unsigned id)
@@ -65,14 +82,10 @@ static struct vcpu *vcpu_of(struct vcpu_arch *a)
 
 /* ---- core/vm.c */
 
-/* As core/vm.c: the whole range inside one run of guest RAM (the fake has one). */
+/* As core/vm.c: the whole range inside one run of guest RAM. */
 void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len)
 {
-	const struct guest_mem_run *r = &vm->mem.runs[0];
-
-	if (!len || gpa < r->gpa || len > r->size || gpa - r->gpa > r->size - len)
-		return NULL;
-	return r->host + (gpa - r->gpa);
+	return guest_mem_ptr(&vm->mem, gpa, len);
 }
 
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
@@ -134,7 +147,7 @@ unsigned long vcpu_pending_requests(const struct vcpu *v)
 	return v->requests;
 }
 
-/* ---- arch/riscv/hart.c, lib/time.c */
+/* ---- arch/riscv/hart.c (lib/time.c is the real one, at its default 10 MHz) */
 
 /* The other harts run meanwhile: every vCPU that was in its guest comes out. */
 void hart_pause(uint64_t ticks)
@@ -143,11 +156,6 @@ void hart_pause(uint64_t ticks)
 	fake.pauses++;
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
 		fake_vcpus[i].in_guest = false;
-}
-
-uint64_t time_us_to_ticks(uint64_t us)
-{
-	return us * 10;
 }
 
 /* ---- core/sched.c */
@@ -161,6 +169,10 @@ void sched_timer_changed(void)
 
 void vcpu_arch_set_irq_line(struct vcpu_arch *a, unsigned irq, bool level)
 {
+	if (level)
+		a->vs.hvip |= 1UL << irq;
+	else
+		a->vs.hvip &= ~(1UL << irq);
 	fake.irq_line_calls++;
 	fake.irq_line_vcpu = vcpu_of(a)->id;
 	fake.irq_line_irq = irq;
@@ -186,16 +198,157 @@ uint64_t vcpu_arch_guest_time(const struct vcpu_arch *a)
 	return world.guest_time;
 }
 
-/* The guest's MMU is off in these tests: its virtual addresses are guest-physical. */
-int vcpu_arch_read_guest_u64(struct vcpu_arch *a, unsigned long guest_va, uint64_t *value)
+uint64_t vcpu_arch_host_time(void)
 {
-	uint8_t *p;
+	return world.host_time;
+}
+
+void vcpu_arch_inject_exception(struct vcpu_arch *a, enum vcpu_exception exc, unsigned long tval)
+{
+	(void)a;
+	fake.injections++;
+	fake.injected = exc;
+	fake.injected_tval = tval;
+}
+
+/* Below FAKE_UNMAPPED_VA the guest's virtual addresses are guest-physical; at and above
+ * it its page tables map nothing. */
+enum vcpu_guest_fault vcpu_arch_read_guest(struct vcpu_arch *a, unsigned long va, void *buf,
+					   size_t len, unsigned long *fault_va)
+{
+	uint8_t *out = buf;
 
 	fake.guest_reads++;
-	fake.guest_read_va = guest_va;
-	p = vm_gpa_to_hva(vcpu_of(a)->vm, guest_va, sizeof(*value));
-	if (!p || guest_va % 8)
-		return -VIREO_EFAULT;
-	memcpy(value, p, sizeof(*value));
-	return 0;
+	fake.guest_read_va = va;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t *p;
+
+		if (va + i >= FAKE_UNMAPPED_VA) {
+			*fault_va = va + i;
+			return VCPU_GUEST_PAGE_FAULT;
+		}
+		p = vm_gpa_to_hva(vcpu_of(a)->vm, va + i, 1);
+		if (!p) {
+			*fault_va = va + i;
+			return VCPU_GUEST_ACCESS_FAULT;
+		}
+		out[i] = *p;
+	}
+	return VCPU_GUEST_OK;
+}
+
+bool vcpu_arch_irq_line(struct vcpu_arch *a, unsigned irq)
+{
+	return (a->vs.hvip >> irq) & 1;
+}
+
+uint64_t vcpu_arch_read_counter(unsigned counter)
+{
+	return counter < 3 ? world.counters[counter] : 0;
+}
+
+void vcpu_arch_counter_direct(struct vcpu_arch *a, unsigned counter, bool direct, bool loaded)
+{
+	(void)loaded;
+	if (direct)
+		a->hcfg.hcounteren |= 1UL << counter;
+	else
+		a->hcfg.hcounteren &= ~(1UL << counter);
+}
+
+bool vcpu_arch_user_counter_allowed(struct vcpu_arch *a, unsigned counter)
+{
+	(void)a;
+	return (world.scounteren >> counter) & 1;
+}
+
+void vcpu_arch_set_pte_ad_hw(struct vcpu_arch *a, bool on, bool loaded)
+{
+	(void)loaded;
+	if (on)
+		a->hcfg.henvcfg |= FAKE_ENVCFG_ADUE;
+	else
+		a->hcfg.henvcfg &= ~FAKE_ENVCFG_ADUE;
+}
+
+void vcpu_arch_set_pointer_masking(struct vcpu_arch *a, unsigned pmlen, bool loaded)
+{
+	unsigned long pmm = pmlen == 16 ? 3 : pmlen == 7 ? 2 : 0;
+
+	(void)loaded;
+	a->hcfg.henvcfg &= ~(3UL << FAKE_ENVCFG_PMM_SHIFT);
+	a->hcfg.henvcfg |= pmm << FAKE_ENVCFG_PMM_SHIFT;
+}
+
+/* The specification's injection and completion, on the fake CSRs in vcpu_arch. */
+static void set_privilege(struct vcpu_arch *a, bool supervisor)
+{
+	if (supervisor) {
+		a->gprs.sstatus |= FAKE_SSTATUS_SPP;
+		a->gprs.hstatus |= FAKE_HSTATUS_SPVP;
+	} else {
+		a->gprs.sstatus &= ~FAKE_SSTATUS_SPP;
+		a->gprs.hstatus &= ~FAKE_HSTATUS_SPVP;
+	}
+}
+
+void vcpu_arch_sse_enter(struct vcpu_arch *a, unsigned long entry_pc, unsigned long *flags,
+			 unsigned long *sepc)
+{
+	unsigned long st = a->vs.vsstatus;
+
+	fake.sse_enters++;
+	*flags = ((st & FAKE_SSTATUS_SPP) ? VCPU_SSE_FLAG_SPP : 0) |
+		 ((st & FAKE_SSTATUS_SPIE) ? VCPU_SSE_FLAG_SPIE : 0);
+	*sepc = a->vs.vsepc;
+	a->vs.vsepc = a->gprs.sepc;
+	st &= ~(FAKE_SSTATUS_SPP | FAKE_SSTATUS_SPIE);
+	if (a->gprs.hstatus & FAKE_HSTATUS_SPVP)
+		st |= FAKE_SSTATUS_SPP;
+	if (st & FAKE_SSTATUS_SIE)
+		st |= FAKE_SSTATUS_SPIE;
+	st &= ~FAKE_SSTATUS_SIE;
+	a->vs.vsstatus = st;
+	a->gprs.sepc = entry_pc;
+	set_privilege(a, true);
+}
+
+void vcpu_arch_sse_resume(struct vcpu_arch *a, unsigned long flags, unsigned long sepc)
+{
+	unsigned long st = a->vs.vsstatus;
+
+	fake.sse_resumes++;
+	a->gprs.sepc = a->vs.vsepc;
+	set_privilege(a, (st & FAKE_SSTATUS_SPP) != 0);
+	st &= ~FAKE_SSTATUS_SIE;
+	if (st & FAKE_SSTATUS_SPIE)
+		st |= FAKE_SSTATUS_SIE;
+	st &= ~(FAKE_SSTATUS_SPIE | FAKE_SSTATUS_SPP);
+	if (flags & VCPU_SSE_FLAG_SPIE)
+		st |= FAKE_SSTATUS_SPIE;
+	if (flags & VCPU_SSE_FLAG_SPP)
+		st |= FAKE_SSTATUS_SPP;
+	a->vs.vsstatus = st;
+	a->vs.vsepc = sepc;
+}
+
+/* ---- core/vcpu.c (more) */
+
+bool vcpu_is_loaded(const struct vcpu *v)
+{
+	(void)v;
+	return world.loaded;
+}
+
+/* ---- lib/log.c */
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)level;
+	fake.logs++;
+	va_start(ap, fmt);
+	vsnprintf(fake.log, sizeof(fake.log), fmt, ap);
+	va_end(ap);
 }

@@ -166,6 +166,8 @@ static void test_good_limits(void **state)
 	vm(f, 0)->initrd_size = 1;
 	vm(f, 1)->kernel_offset = 0;
 	vm(f, 1)->kernel_size = TOTAL; /* the whole bundle is (formally) fine */
+	vm(f, 0)->rtc_offset = BUNDLE_RTC_OFFSET_MAX;
+	vm(f, 1)->rtc_offset = -BUNDLE_RTC_OFFSET_MAX;
 	assert_int_equal(parse(f, TOTAL), 0);
 
 	/* 16 VMs, the table filling the bundle up to its last byte. */
@@ -263,6 +265,41 @@ static void test_vm_refusals(void **state)
 	expect_refusal(f, TOTAL, "RAM size 5242880");
 	vm(f, 1)->ram_size = 4 * MIB + 4096;
 	expect_refusal(f, TOTAL, "'beta': RAM size");
+
+	/* An RTC offset the hypervisor could not turn into ns without overflow. */
+	vm(f, 0)->rtc_offset = BUNDLE_RTC_OFFSET_MAX + 1;
+	expect_refusal(f, TOTAL, "'alpha': RTC offset 9000000001 s is beyond");
+	vm(f, 1)->rtc_offset = INT64_MIN;
+	expect_refusal(f, TOTAL, "'beta': RTC offset -9223372036854775808 s");
+}
+
+/* A network card needs a network's name and a unicast MAC. */
+static void set_net(struct fixture *f, const char *name, const char *mac)
+{
+	vm(f, 0)->flags |= BUNDLE_VM_NET;
+	if (name)
+		strcpy(vm(f, 0)->net_name, name);
+	else
+		memset(vm(f, 0)->net_name, 'n', BUNDLE_NET_NAME_MAX);
+	memcpy(vm(f, 0)->mac, mac, 6);
+}
+
+static void test_net_refusals(void **state)
+{
+	struct fixture *f = *state;
+
+	set_net(f, "", "\x52\x54\x00\x12\x34\x56");
+	expect_refusal(f, TOTAL, "'alpha': network name is empty or not terminated");
+	set_net(f, NULL, "\x52\x54\x00\x12\x34\x56");
+	expect_refusal(f, TOTAL, "'alpha': network name is empty or not terminated");
+	set_net(f, "default", "\0\0\0\0\0\0");
+	expect_refusal(f, TOTAL, "'alpha': MAC is not a unicast address");
+	set_net(f, "default", "\x01\x00\x5e\x00\x00\x01");
+	expect_refusal(f, TOTAL, "'alpha': MAC is not a unicast address");
+	set_net(f, "default", "\x52\x54\x00\x12\x34\x56");
+	/* Without the flag the fields are not looked at. */
+	vm(f, 1)->mac[0] = 1;
+	assert_int_equal(parse(f, TOTAL), 0);
 }
 
 static void test_image_refusals(void **state)
@@ -446,14 +483,9 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_good),
-	    T(test_good_limits),
-	    T(test_header_refusals),
-	    T(test_name_refusals),
-	    T(test_vm_refusals),
-	    T(test_image_refusals),
-	    T(test_short_why),
-	    cmocka_unit_test(test_packer_sample),
+	    T(test_good),	    T(test_good_limits), T(test_header_refusals),
+	    T(test_name_refusals),  T(test_vm_refusals), T(test_net_refusals),
+	    T(test_image_refusals), T(test_short_why),	 cmocka_unit_test(test_packer_sample),
 	};
 #undef T
 

@@ -17,6 +17,8 @@
 #include <vireo/exit.h>
 #include <vireo/log.h>
 #include <vireo/sbi.h>
+#include <vireo/sched.h>
+#include <vireo/hart.h>
 #include <vireo/vm.h>
 
 #define DEV_BASE 0x10000000UL
@@ -51,7 +53,92 @@ static struct {
 	unsigned injections;
 	enum vcpu_exception inject_exc;
 	unsigned long inject_tval;
+	/* sbi_pmu_emulate_counter_read */
+	unsigned pmu_reads;
+	uint32_t pmu_insn;
+	bool pmu_from_user;
+	bool pmu_emulates; /* scripted answer */
+	/* what the fast path looks at */
+	unsigned pending_irqs;	      /* hart_pending_irqs */
+	bool fast_eid;		      /* sbi_call_is_fast */
+	unsigned long post_request;   /* sbi_handle_ecall posts this to the vCPU */
+	unsigned classifies;	      /* vcpu_arch_classify_slow */
+	bool timer_dirty;	      /* sched_timer_is_dirty */
+	bool alone;		      /* sched_vcpu_alone */
+	unsigned catches, caught_why; /* vm_catch */
+	unsigned acks, refreshes;     /* hart_ack_ipi, vcpu_refresh_entry */
+	bool read_moves_timer;	      /* dev_read calls sched_timer_changed */
 } fake;
+
+static struct hart the_hart;
+
+struct hart *this_hart(void)
+{
+	return &the_hart;
+}
+
+unsigned hart_pending_irqs(void)
+{
+	return fake.pending_irqs;
+}
+
+enum vcpu_action vm_catch(struct vcpu *v, unsigned why)
+{
+	(void)v;
+	fake.catches++;
+	fake.caught_why = why;
+	return VCPU_YIELD;
+}
+
+bool sched_vcpu_alone(const struct vcpu *v)
+{
+	(void)v;
+	return fake.alone;
+}
+
+void hart_ack_ipi(void)
+{
+	fake.acks++;
+	fake.pending_irqs &= ~HART_IRQ_IPI;
+}
+
+void vcpu_refresh_entry(struct vcpu *v)
+{
+	fake.refreshes++;
+	v->requests = 0;
+}
+
+void sched_timer_changed(void)
+{
+	fake.timer_dirty = true;
+}
+
+bool sched_timer_is_dirty(void)
+{
+	return fake.timer_dirty;
+}
+
+unsigned long vcpu_pending_requests(const struct vcpu *v)
+{
+	return v->requests;
+}
+
+/* What arch's classification says about a guest-page fault in the fast path. */
+static struct vcpu_exit scripted_exit;
+
+void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e)
+{
+	(void)a;
+	fake.classifies++;
+	*e = scripted_exit;
+}
+
+bool sbi_call_is_fast(unsigned long eid, unsigned long fid)
+{
+	(void)eid;
+	(void)fid;
+	return fake.fast_eid;
+}
 
 /* The device: records every access and answers from its script. */
 static struct {
@@ -67,6 +154,7 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 {
 	fake.ecalls++;
 	fake.ecall_vcpu = v;
+	v->requests |= fake.post_request;
 	return fake.ecall_action;
 }
 
@@ -75,6 +163,15 @@ bool vcpu_aia_csr(struct vcpu *v)
 	(void)v;
 	fake.aia_csrs++;
 	return fake.aia_csr_handled;
+}
+
+bool sbi_pmu_emulate_counter_read(struct vcpu *v, uint32_t insn, bool from_user)
+{
+	(void)v;
+	fake.pmu_reads++;
+	fake.pmu_insn = insn;
+	fake.pmu_from_user = from_user;
+	return fake.pmu_emulates;
 }
 
 void vm_stop(struct vm *vm, int status, const char *why)
@@ -134,6 +231,8 @@ static int dev_read(void *opaque, uint64_t offset, unsigned width, uint64_t *val
 	dev.offset = offset;
 	dev.width = width;
 	*value = dev.read_value;
+	if (fake.read_moves_timer)
+		sched_timer_changed();
 	return dev.error;
 }
 
@@ -161,6 +260,8 @@ static int setup(void **state)
 	memset(&dev, 0, sizeof(dev));
 	memset(&vm, 0, sizeof(vm));
 	memset(&vcpu, 0, sizeof(vcpu));
+	memset(&the_hart, 0, sizeof(the_hart));
+	memset(&scripted_exit, 0, sizeof(scripted_exit));
 	strcpy(vm.name, "guest");
 	vm.state = VM_RUNNING;
 	vm.nvcpus = 1;
@@ -409,6 +510,37 @@ static void test_mmio_unmapped_stops_vm(void **state)
 	}
 }
 
+/* Caught exits go to the host instead of their usual fate: nothing stopped, nothing
+ * injected, the vCPU yields with the VM paused (vm_catch). */
+static void test_catches(void **state)
+{
+	vm.catch = VM_CATCH_FAULT;
+	assert_int_equal(handle(mmio_exit(0x40000000, false, 4, true, REG_A3, 4)), VCPU_YIELD);
+	assert_int_equal(fake.catches, 1);
+	assert_int_equal(fake.caught_why, VM_CATCH_FAULT);
+	assert_int_equal(fake.stops, 0);
+	/* Illegal instructions: caught only when asked, after the PMU had its look. */
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL, .insn = 0xffffffffu}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.injections, 1);
+	vm.catch = VM_CATCH_ILLEGAL;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL, .insn = 0xffffffffu}),
+			 VCPU_YIELD);
+	assert_int_equal(fake.caught_why, VM_CATCH_ILLEGAL);
+	assert_int_equal(fake.injections, 1);
+	/* A breakpoint caught; one that arrives after the catch ended is the guest's. */
+	vm.catch = VM_CATCH_BREAKPOINT;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_BREAKPOINT}), VCPU_YIELD);
+	assert_int_equal(fake.caught_why, VM_CATCH_BREAKPOINT);
+	vm.catch = 0;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_BREAKPOINT}), VCPU_CONTINUE);
+	assert_int_equal(fake.inject_exc, VCPU_EXC_BREAKPOINT);
+	assert_int_equal(fake.inject_tval, PC);
+	assert_int_equal(fake.catches, 3);
+	setup(state);
+	assert_vm_faulted(handle(mmio_exit(0x40000000, false, 4, true, REG_A3, 4)), PC);
+}
+
 static void test_mmio_undecodable_stops_vm(void **state)
 {
 	struct vcpu_exit e = mmio_exit(DEV_BASE, false, 4, true, REG_A3, 4);
@@ -443,6 +575,22 @@ static void test_mmio_device_error_stops_vm(void **state)
 	dev.error = -VIREO_EINVAL;
 	assert_vm_faulted(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 2)), PC);
 	assert_int_equal(dev.writes, 1);
+}
+
+/* A store the device wants again (-VIREO_EBUSY: it did part of the work) is executed
+ * again by the guest: the VM goes on, sepc stays on the store. */
+static void test_mmio_store_busy_is_retried(void **state)
+{
+	(void)state;
+	dev.error = -VIREO_EBUSY;
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
+	assert_int_equal(dev.writes, 1);
+	assert_int_equal(pc(), PC);
+	assert_int_equal(fake.stops, 0);
+	dev.error = 0;
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
+	assert_int_equal(dev.writes, 2);
+	assert_int_equal(pc(), PC + 4);
 }
 
 /* An access that starts in the device's range and runs past its end. */
@@ -488,6 +636,9 @@ static void test_pt_walk_injects_access_fault(void **state)
 	assert_int_equal(dev.reads + dev.writes, 0);
 	assert_int_equal(fake.stops, 0);
 	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_PT_WALK], 3);
+	/* The SBI PMU counts the load and store access faults (there is no fetch event). */
+	assert_int_equal(vcpu.sbi.pmu.fw_events[SBI_PMU_FW_ACCESS_LOAD], 1);
+	assert_int_equal(vcpu.sbi.pmu.fw_events[SBI_PMU_FW_ACCESS_STORE], 1);
 }
 
 /* ---------------------------------------------------------------- wfi, illegal */
@@ -535,6 +686,11 @@ static void test_illegal_injects(void **state)
 		assert_int_equal(fake.inject_exc, VCPU_EXC_ILLEGAL_INSN);
 		assert_int_equal(fake.inject_tval, insns[i]);
 		assert_int_equal(pc(), PC);
+		/* The SBI PMU saw it first (and did not want it), and counted it. */
+		assert_int_equal(fake.pmu_reads, i + 1);
+		assert_int_equal(fake.pmu_insn, insns[i]);
+		assert_int_equal(fake.pmu_from_user, i == 1);
+		assert_int_equal(vcpu.sbi.pmu.fw_events[SBI_PMU_FW_ILLEGAL_INSN], i + 1);
 	}
 	assert_int_equal(fake.stops, 0);
 	assert_false(vcpu.waiting);
@@ -558,6 +714,18 @@ static void test_csr_to_aia_or_illegal(void **state)
 	assert_int_equal(fake.injections, 1);
 	assert_int_equal(fake.inject_exc, VCPU_EXC_ILLEGAL_INSN);
 	assert_int_equal(fake.inject_tval, insn);
+}
+
+/* A read of a counter the guest's SBI PMU virtualises: answered, nothing injected. */
+static void test_illegal_counter_read_emulated(void **state)
+{
+	(void)state;
+	fake.pmu_emulates = true;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL, .insn = 0xc0002573u}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.pmu_reads, 1);
+	assert_int_equal(fake.injections, 0);
+	assert_int_equal(vcpu.sbi.pmu.fw_events[SBI_PMU_FW_ILLEGAL_INSN], 1);
 	assert_int_equal(fake.stops, 0);
 }
 
@@ -655,6 +823,193 @@ static void test_kind_names(void **state)
 	assert_non_null(vcpu_exit_kind_name((enum vcpu_exit_kind)(VCPU_EXIT_KINDS + 5)));
 }
 
+/* ---------------------------------------------------------------- the fast path */
+
+static void test_fast_path_answers(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
+	fake.fast_eid = true;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+	assert_int_equal(fake.ecalls, 1);
+	assert_ptr_equal(fake.ecall_vcpu, &vcpu);
+	assert_int_equal(vcpu.exits, 1);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_ECALL], 1);
+	assert_false(vcpu.exit_answered);
+}
+
+/* Not one of the fast calls: the ordinary way, untouched. */
+static void test_fast_path_declines(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
+	fake.fast_eid = false;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_int_equal(fake.ecalls, 0);
+	assert_int_equal(vcpu.exits, 0);
+	assert_false(vcpu.exit_answered);
+}
+
+/* The scheduler has work (a host interrupt, a request to the hart or the vCPU, the
+ * hart's timer to reprogram): the call is answered once, then the ordinary way. */
+static void test_fast_path_work_pending(void **state)
+{
+	static const struct {
+		unsigned irqs;
+		unsigned long hart_requests, vcpu_requests;
+		bool timer_dirty;
+	} cases[] = {
+	    {HART_IRQ_TIMER, 0, 0, false},
+	    {0, HART_REQ_KICK, 0, false},
+	    {0, 0, VCPU_REQ_IPI, false},
+	    {0, 0, 0, true},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		setup(NULL);
+		vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
+		fake.fast_eid = true;
+		fake.pending_irqs = cases[i].irqs;
+		the_hart.requests = cases[i].hart_requests;
+		vcpu.requests = cases[i].vcpu_requests;
+		fake.timer_dirty = cases[i].timer_dirty;
+		assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+		assert_int_equal(fake.ecalls, 1);
+		assert_true(vcpu.exit_answered);
+		vcpu.exit.kind = VCPU_EXIT_ECALL;
+		assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_CONTINUE);
+		assert_int_equal(fake.ecalls, 1);
+	}
+}
+
+/* A call that posts something for this vCPU (an IPI to itself) is answered once, then
+ * the scheduler looks: the ordinary path does not call SBI again. */
+static void test_fast_path_answered_then_scheduler(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_ECALL_VS;
+	fake.fast_eid = true;
+	fake.post_request = VCPU_REQ_IPI;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_answered);
+	assert_int_equal(fake.ecalls, 1);
+	vcpu.exit.kind = VCPU_EXIT_ECALL;
+	assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_CONTINUE);
+	assert_int_equal(fake.ecalls, 1);
+	assert_false(vcpu.exit_answered);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_ECALL], 1);
+}
+
+/* An MMIO load answered in the world switch: the device read, the register set, pc on. */
+static void test_fast_path_mmio(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = 21; /* a load guest-page fault */
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = DEV_BASE + 8,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	dev.read_value = 0x1234;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+	assert_int_equal(dev.reads, 1);
+	assert_int_equal(dev.offset, 8);
+	assert_int_equal(vcpu.arch.gprs.x[REG_A3], 0x1234);
+	assert_int_equal(vcpu.arch.gprs.sepc, PC + 4);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_GUEST_ACCESS], 1);
+	assert_false(vcpu.exit_classified || vcpu.exit_answered);
+}
+
+/* Another hart's IPI for a vCPU alone on its hart, with only a kick: what was posted
+ * is made live and the guest goes back in. */
+static void test_fast_path_host_ipi(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_HOST_IPI;
+	fake.alone = true;
+	fake.pending_irqs = HART_IRQ_IPI;
+	the_hart.requests = HART_REQ_KICK;
+	vcpu.requests = VCPU_REQ_IPI;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+	assert_int_equal(fake.acks, 1);
+	assert_int_equal(fake.refreshes, 1);
+	assert_int_equal(the_hart.requests, 0);
+	assert_int_equal(vcpu.exit_kinds[VCPU_EXIT_INTERRUPT], 1);
+	assert_false(vcpu.exit_answered);
+	/* An IPI with no request at all (the kick was taken already) is answered too. */
+	fake.pending_irqs = HART_IRQ_IPI;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 1);
+}
+
+/* The scheduler's business: company on the hart, another interrupt, a request other
+ * than a kick, the hart's timer, a VM that pauses or ends. */
+static void test_fast_path_host_ipi_declines(void **state)
+{
+	for (unsigned i = 0; i < 6; i++) {
+		setup(state);
+		vcpu.arch.exit.scause = VCPU_ARCH_CAUSE_HOST_IPI;
+		fake.alone = i != 0;
+		fake.pending_irqs = HART_IRQ_IPI | (i == 1 ? HART_IRQ_TIMER : 0);
+		the_hart.requests = HART_REQ_KICK | (i == 2 ? HART_REQ_RESCHED : 0);
+		fake.timer_dirty = i == 3;
+		vm.paused = i == 4;
+		vm.state = i == 5 ? VM_STOPPING : VM_RUNNING;
+		assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+		assert_int_equal(fake.refreshes, 0);
+		assert_false(vcpu.exit_answered);
+		/* Declined with the requests left for the scheduler. */
+		assert_true(the_hart.requests & HART_REQ_KICK);
+	}
+}
+
+/* A device that moves a deadline during a fast access (an RTC alarm): the access is
+ * answered, then the scheduler runs and reprograms the hart's timer. */
+static void test_fast_path_mmio_timer_moved(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = 21;
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = DEV_BASE,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	fake.read_moves_timer = true;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_answered);
+	assert_int_equal(dev.reads, 1);
+	assert_int_equal(vcpu.arch.gprs.sepc, PC + 4);
+	assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_CONTINUE);
+	assert_int_equal(dev.reads, 1);
+}
+
+/* Not plain MMIO (a wild address, an undecodable access): classified once, and the
+ * ordinary way takes that classification without classifying again. */
+static void test_fast_path_mmio_declines_once_classified(void **state)
+{
+	(void)state;
+	vcpu.arch.exit.scause = 21;
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = 0x40000000,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_classified);
+	assert_int_equal(fake.classifies, 1);
+	assert_int_equal(dev.reads, 0);
+	/* A device that refuses stops the VM in the fast path; the answer is kept. */
+	setup(NULL);
+	vcpu.arch.exit.scause = 21;
+	scripted_exit = (struct vcpu_exit){.kind = VCPU_EXIT_GUEST_ACCESS,
+					   .gpa = DEV_BASE,
+					   .decoded = true,
+					   .access = {false, false, 4, REG_A3, 4}};
+	dev.error = -1;
+	assert_int_equal(vcpu_fast_exit(&vcpu.arch), 0);
+	assert_true(vcpu.exit_answered);
+	assert_int_equal(vcpu_handle_exit(&vcpu), VCPU_VM_ENDED);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(dev.reads, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -668,16 +1023,28 @@ int main(void)
 	    cmocka_unit_test_setup(test_mmio_unmapped_stops_vm, setup),
 	    cmocka_unit_test_setup(test_mmio_undecodable_stops_vm, setup),
 	    cmocka_unit_test_setup(test_mmio_device_error_stops_vm, setup),
+	    cmocka_unit_test_setup(test_mmio_store_busy_is_retried, setup),
 	    cmocka_unit_test_setup(test_mmio_straddling_end_stops_vm, setup),
 	    cmocka_unit_test_setup(test_pt_walk_injects_access_fault, setup),
 	    cmocka_unit_test_setup(test_wfi_vs_mode_blocks, setup),
 	    cmocka_unit_test_setup(test_wfi_vu_mode_is_illegal, setup),
 	    cmocka_unit_test_setup(test_illegal_injects, setup),
 	    cmocka_unit_test_setup(test_csr_to_aia_or_illegal, setup),
+	    cmocka_unit_test_setup(test_catches, setup),
+	    cmocka_unit_test_setup(test_illegal_counter_read_emulated, setup),
 	    cmocka_unit_test_setup(test_fatal_kinds_stop_vm, setup),
 	    cmocka_unit_test_setup(test_out_of_range_kind, setup),
 	    cmocka_unit_test_setup(test_exit_kinds_counted, setup),
 	    cmocka_unit_test_setup(test_kind_names, setup),
+	    cmocka_unit_test_setup(test_fast_path_answers, setup),
+	    cmocka_unit_test_setup(test_fast_path_declines, setup),
+	    cmocka_unit_test_setup(test_fast_path_work_pending, setup),
+	    cmocka_unit_test_setup(test_fast_path_answered_then_scheduler, setup),
+	    cmocka_unit_test_setup(test_fast_path_mmio, setup),
+	    cmocka_unit_test_setup(test_fast_path_mmio_declines_once_classified, setup),
+	    cmocka_unit_test_setup(test_fast_path_mmio_timer_moved, setup),
+	    cmocka_unit_test_setup(test_fast_path_host_ipi, setup),
+	    cmocka_unit_test_setup(test_fast_path_host_ipi_declines, setup),
 	};
 
 	return cmocka_run_group_tests_name("exit", tests, NULL, NULL);

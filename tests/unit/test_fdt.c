@@ -133,6 +133,14 @@ static void test_qemu_virt(void **state)
 	/* "sifive,test1", "sifive,test0", "syscon": found by its second compatible. */
 	assert_mmio(&plat.finisher, 0x100000, 0x1000, 0);
 
+	/* The wall clock, and the boot seed: found where it is, 32 bytes, not copied. */
+	assert_mmio(&plat.rtc, 0x101000, 0x1000, 11);
+	static const uint8_t seed_start[] = {0x0c, 0x2a, 0xc7, 0x04, 0x3e, 0x4e};
+	int chosen = fdt_path_offset(fdt, "/chosen"), len;
+	assert_int_equal(plat.rng_seed_len, 32);
+	assert_ptr_equal(plat.rng_seed, fdt_getprop(fdt, chosen, "rng-seed", &len));
+	assert_memory_equal(plat.rng_seed, seed_start, sizeof(seed_start));
+
 	assert_false(plat.has_initrd);
 	free(fdt);
 }
@@ -297,6 +305,9 @@ static void test_minimal(void **state)
 	assert_false(plat.uart.present);
 	assert_false(plat.plic.present);
 	assert_false(plat.finisher.present);
+	assert_false(plat.rtc.present);
+	assert_null(plat.rng_seed);
+	assert_int_equal(plat.rng_seed_len, 0);
 	assert_int_equal(plat.nvirtio, 0);
 	assert_int_equal(plat.plic_ndev, 0);
 	/* No PLIC: no hart has an S context. */

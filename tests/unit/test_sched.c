@@ -66,7 +66,9 @@ static struct {
 	/* Its guest interrupt file: the hart index it holds one on (-1: none), releases. */
 	int file_hart;
 	unsigned releases;
-	bool line_at_run; /* vcpu_timer_line at the last run */
+	unsigned sched_ins, sched_outs; /* the SBI hooks (steal time, PMU) */
+	bool line_at_run;		/* vcpu_timer_line at the last run */
+	int wfi_exits;			/* vcpu_arch_set_wfi_exits: -1 never set */
 	uint64_t timer_at_first_run;
 } vs[NVCPUS];
 
@@ -287,12 +289,32 @@ void vcpu_arch_load(struct vcpu_arch *a)
 	vs[idx(v)].loads++;
 }
 
+void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits)
+{
+	vs[idx(container_of(a, struct vcpu, arch))].wfi_exits = exits;
+}
+
 void vcpu_arch_put(struct vcpu_arch *a)
 {
 	struct vcpu *v = container_of(a, struct vcpu, arch);
 
 	assert_ptr_equal(cur->current, v);
 	vs[idx(v)].puts++;
+}
+
+/* The SBI extensions' hooks: on the hart, while the vCPU's state is live there. */
+void sbi_vcpu_sched_in(struct vcpu *v)
+{
+	assert_ptr_equal(cur->current, v);
+	assert_int_equal(vs[idx(v)].sched_ins, vs[idx(v)].loads - 1);
+	vs[idx(v)].sched_ins++;
+}
+
+void sbi_vcpu_sched_out(struct vcpu *v)
+{
+	assert_ptr_equal(cur->current, v);
+	assert_int_equal(vs[idx(v)].sched_outs, vs[idx(v)].puts);
+	vs[idx(v)].sched_outs++;
 }
 
 enum vcpu_action vcpu_run_once(struct vcpu *v)
@@ -470,9 +492,12 @@ static void test_round_robin_with_slices(void **state)
 		assert_int_equal(order[s], order[s - 3]);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(counted[i], 3);
-	/* Changing vCPUs saved the old one's state each time. */
-	for (unsigned i = 0; i < 3; i++)
+	/* Changing vCPUs saved the old one's state each time; the SBI hooks saw each. */
+	for (unsigned i = 0; i < 3; i++) {
 		assert_int_equal(vs[i].loads, 3);
+		assert_int_equal(vs[i].sched_ins, vs[i].loads);
+		assert_int_equal(vs[i].sched_outs, vs[i].puts);
+	}
 }
 
 /* An interrupt in the middle of a slice: the same vCPU goes on to the end of
@@ -528,6 +553,32 @@ static void test_block_gives_hart_away(void **state)
 	/* Nothing left: the hart sleeps. */
 	assert_int_equal(step_who(0), -1);
 	assert_int_equal(hs[0].wfis, 1);
+}
+
+/* wfi waits in the hart for a vCPU alone on it, and exits when another shares it. */
+static void test_wfi_exits_only_with_company(void **state)
+{
+	(void)state;
+	nharts = 1;
+	attach(0, 0, 0);
+	vs[0].wfi_exits = -1;
+	vs[0].action = VCPU_YIELD; /* one trip a step */
+	assert_int_equal(step_who(0), 0);
+	assert_int_equal(vs[0].wfi_exits, 0);
+	attach(1, 0, 0);
+	vs[1].action = VCPU_YIELD;
+	vs[0].wfi_exits = vs[1].wfi_exits = -1;
+	for (unsigned s = 0; s < 2; s++) {
+		int who = step_who(0);
+
+		assert_true(who >= 0);
+		assert_int_equal(vs[who].wfi_exits, 1);
+	}
+	/* Even one that is not runnable counts (it may be started at any time). */
+	vcpus[1].hsm = VCPU_STOPPED;
+	vs[0].wfi_exits = -1;
+	assert_int_equal(step_who(0), 0);
+	assert_int_equal(vs[0].wfi_exits, 1);
 }
 
 /* Slicing starts when a second vCPU becomes runnable next to one that ran alone
@@ -663,6 +714,41 @@ static void test_timer_deadline_raises_line(void **state)
 	assert_false(vcpu_timer_line(b));
 	assert_int_equal(vs[1].runs, 0);
 	assert_int_equal(vs[0].timer_at_first_run, T0 + MS(50));
+}
+
+/* A device timer (an RTC alarm) is one more deadline: an idle hart sleeps until it, and
+ * the timer interrupt runs it. */
+static unsigned devtimer_calls;
+static uint64_t devtimer_called_at;
+
+static uint64_t device_expired(struct devtimer *t, uint64_t at)
+{
+	(void)t;
+	devtimer_calls++;
+	devtimer_called_at = at;
+	return NEVER;
+}
+
+static void test_device_timer_wakes_an_idle_hart(void **state)
+{
+	struct devtimer t;
+
+	(void)state;
+	nharts = 1;
+	devtimer_calls = 0;
+	devtimer_init(&t, device_expired);
+	devtimer_arm(&t, T0 + MS(4));
+	console_due = now + MS(9);
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(hs[0].timer_at_wfi, T0 + MS(4));
+	assert_int_equal(devtimer_calls, 0);
+	now = T0 + MS(4);
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(devtimer_calls, 1);
+	assert_int_equal(devtimer_called_at, T0 + MS(4));
+	/* Done with: the hart sleeps until the next deadline there is. */
+	assert_int_equal(hs[0].timer_at_wfi, T0 + MS(9));
+	devtimer_remove(&t);
 }
 
 /* ---------------------------------------------------------------- host interrupts, requests */
@@ -913,8 +999,9 @@ static void test_reap_stopping_vm(void **state)
 	assert_int_equal(vs[0].detached, 1);
 	assert_int_equal(vs[1].detached, 1);
 	assert_int_equal(vs[2].detached, 0);
-	/* The loaded one was saved before it went. */
+	/* The loaded one was saved before it went (and the SBI hooks were told). */
 	assert_int_equal(vs[1].puts, vs[1].loads);
+	assert_int_equal(vs[1].sched_outs, vs[1].puts);
 	assert_ptr_equal(harts[0].current, y);
 
 	/* The other VM ends too: the hart is empty and sleeps. */
@@ -1028,10 +1115,12 @@ int main(void)
 	    cmocka_unit_test_setup(test_round_robin_with_slices, setup),
 	    cmocka_unit_test_setup(test_slice_survives_interrupt, setup),
 	    cmocka_unit_test_setup(test_block_gives_hart_away, setup),
+	    cmocka_unit_test_setup(test_wfi_exits_only_with_company, setup),
 	    cmocka_unit_test_setup(test_slice_timer_armed_when_slicing_starts, setup),
 	    cmocka_unit_test_setup(test_waiting_vcpu_skipped_until_wakeup, setup),
 	    cmocka_unit_test_setup(test_idle_sleeps_until_earliest_deadline, setup),
 	    cmocka_unit_test_setup(test_timer_deadline_raises_line, setup),
+	    cmocka_unit_test_setup(test_device_timer_wakes_an_idle_hart, setup),
 	    cmocka_unit_test_setup(test_host_requests, setup),
 	    cmocka_unit_test_setup(test_start_pending_completes, setup),
 	    cmocka_unit_test_setup(test_push_to_idle_hart, setup),

@@ -159,6 +159,8 @@ static void test_defaults(void **state)
 	assert_true(vm->console);
 	assert_false(vm->testdev);
 	assert_false(vm->disk.present);
+	assert_int_equal(vm->rtc, VM_CONFIG_RTC_UTC);
+	assert_int_equal(vm->rtc_offset, 0);
 	assert_int_equal(cfg->machine.harts, 2);
 	assert_int_equal(cfg->machine.memory, 1 * GIB);
 	assert_string_equal(cfg->machine.cpu, "rv64,h=true");
@@ -481,9 +483,10 @@ static void test_disk_syntax(void **state)
 static void test_key_errors(void **state)
 {
 	(void)state;
-	expect_parse_error("[vm a]\nkernel = Image\ncpus = 2\n",
-			   "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
-			   "harts, bootargs, disk, console, testdev, irqchip)");
+	expect_parse_error(
+	    "[vm a]\nkernel = Image\ncpus = 2\n",
+	    "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
+	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, irqchip)");
 	expect_parse_error("[vm a]\nkernel = Image\nmemory = 8M\n\nmemory = 16M\n",
 			   "vms.conf:5: duplicate key 'memory' (first at line 3)");
 	expect_parse_error("[vm a]\nKernel = Image\nkernel = Image\n",
@@ -814,6 +817,45 @@ static void test_specs(void **state)
 	    "of VM 'a' (sectors 8..15 of host disk 0)");
 }
 
+/* rtc = utc | localtime | off, rtc_offset = signed seconds; in files and in specs. */
+static void test_rtc(void **state)
+{
+	struct vm_config *cfg = *state;
+
+	parse_ok(cfg, "[vm a]\nkernel = Image\nrtc = off\n"
+		      "[vm b]\nkernel = Image\nRTC = LocalTime\nrtc_offset = +86400\n"
+		      "[vm c]\nkernel = Image\nrtc = utc\nrtc_offset = -3600\n"
+		      "[vm d]\nkernel = Image\nrtc_offset = -9000000000\n");
+	assert_int_equal(vm_config_parse_spec(cfg, "name=e,kernel=Image,rtc_offset=-0,rtc=off", 1),
+			 0);
+	finish_ok(cfg, true);
+	assert_int_equal(cfg->vms[0].rtc, VM_CONFIG_RTC_OFF);
+	assert_int_equal(cfg->vms[1].rtc, VM_CONFIG_RTC_LOCALTIME);
+	assert_int_equal(cfg->vms[1].rtc_offset, 86400);
+	assert_int_equal(cfg->vms[2].rtc, VM_CONFIG_RTC_UTC);
+	assert_int_equal(cfg->vms[2].rtc_offset, -3600);
+	assert_int_equal(cfg->vms[3].rtc_offset, -9000000000LL);
+	assert_int_equal(cfg->vms[4].rtc, VM_CONFIG_RTC_OFF);
+	assert_int_equal(cfg->vms[4].rtc_offset, 0);
+
+	expect_parse_error("[vm a]\nrtc = local\n",
+			   "vms.conf:2: rtc 'local' must be utc, localtime or off");
+	static const char *const bad_offsets[] = {
+	    "1.5", "", "-", "+-1", "1h", "9000000001", "-99999999999999999999"};
+	for (unsigned i = 0; i < sizeof(bad_offsets) / sizeof(bad_offsets[0]); i++) {
+		char text[128], msg[192];
+		snprintf(text, sizeof(text), "[vm a]\nrtc_offset = %s\n", bad_offsets[i]);
+		snprintf(msg, sizeof(msg),
+			 "vms.conf:2: rtc_offset '%s' must be whole seconds, e.g. -3600 (at most "
+			 "9000000000 either way)",
+			 bad_offsets[i]);
+		expect_parse_error(text, msg);
+	}
+	expect_finish_error(
+	    "[vm a]\nkernel = Image\nrtc = off\n\nrtc_offset = 60\n", false,
+	    "vms.conf:5: VM 'a' has an rtc_offset but rtc = off (no clock to offset)");
+}
+
 static void test_spec_errors(void **state)
 {
 	struct vm_config *cfg = *state;
@@ -821,11 +863,11 @@ static void test_spec_errors(void **state)
 	expect_spec_error(
 	    "name=x,kernel=Image,cpus=2",
 	    "--vm #2: unknown key 'cpus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, irqchip)");
+	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, irqchip)");
 	expect_spec_error(
 	    "name=x,kernel=Image,bogus",
 	    "--vm #2: unknown key 'bogus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, irqchip)");
+	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, irqchip)");
 	expect_spec_error("kernel=Image", "--vm #2: VM has no name (name=NAME)");
 	expect_spec_error("name=x,name=y,kernel=Image", "--vm #2: duplicate key 'name'");
 	expect_spec_error("name=x,memory=8M", "--vm #2: VM 'x' has no kernel");
@@ -917,22 +959,121 @@ static void test_overrides(void **state)
 			    "--disk: disk 'nope.img' not found: No such file or directory");
 }
 
+/* Networks: names, MACs given or derived (unique), addresses by position. */
+static void test_networks(void **state)
+{
+	struct vm_config *cfg = *state;
+	uint8_t mac[6];
+
+	parse_ok(cfg, "[vm a]\nkernel = Image\nnet = default\n"
+		      "[vm b]\nkernel = Image\n"
+		      "[vm c]\nkernel = Image\nnet = lab-1\nmac = 02:00:00:AB:cd:EF\n"
+		      "[vm d]\nkernel = Image\nnet = none\n");
+	finish_ok(cfg, true);
+	assert_true(cfg->vms[0].net.present);
+	assert_string_equal(cfg->vms[0].net.name, "default");
+	vm_config_derive_mac("a", 0, mac);
+	assert_memory_equal(cfg->vms[0].net.mac, mac, 6);
+	assert_int_equal(mac[0], 0x52);
+	assert_int_equal(cfg->vms[0].net.ipv4, (10u << 24) | (2u << 8) | 15);
+	assert_false(cfg->vms[1].net.present);
+	assert_string_equal(cfg->vms[2].net.name, "lab-1");
+	assert_memory_equal(cfg->vms[2].net.mac, ((uint8_t[]){2, 0, 0, 0xab, 0xcd, 0xef}), 6);
+	/* The address follows the VM's position, networked or not. */
+	assert_int_equal(cfg->vms[2].net.ipv4, (10u << 24) | (2u << 8) | 17);
+	assert_false(cfg->vms[3].net.present);
+	assert_true(vm_config_wants_uplink(cfg));
+	assert_ptr_equal(vm_config_find(cfg, "c"), &cfg->vms[2]);
+	assert_null(vm_config_find(cfg, "e"));
+
+	assert_int_equal(vm_config_parse_mac("52-54-00-12-34-56", mac), 0);
+	assert_int_equal(mac[5], 0x56);
+	assert_int_equal(vm_config_parse_mac("01:00:5e:00:00:01", mac), -1); /* multicast */
+	assert_int_equal(vm_config_parse_mac("00:00:00:00:00:00", mac), -1);
+	assert_int_equal(vm_config_parse_mac("52:54:00:12:34", mac), -1);
+	assert_int_equal(vm_config_parse_mac("52:54:00:12:34:567", mac), -1);
+	assert_int_equal(vm_config_parse_mac("52:54:00:12:34:5g", mac), -1);
+
+	expect_parse_error("[vm a]\nkernel = Image\nnet = a b\n",
+			   "vms.conf:3: net 'a b' must be a network's name (1-15 letters, digits, "
+			   "'-', '_' or '.'; 'default' has the uplink), or 'none'");
+	expect_parse_error(
+	    "[vm a]\nkernel = Image\nnet = 0123456789abcdef\n",
+	    "vms.conf:3: net '0123456789abcdef' must be a network's name (1-15 "
+	    "letters, digits, '-', '_' or '.'; 'default' has the uplink), or 'none'");
+	expect_parse_error("[vm a]\nkernel = Image\nmac = ff:ff:ff:ff:ff:ff\n",
+			   "vms.conf:3: mac 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address like "
+			   "52:54:00:12:34:56");
+	expect_finish_error("[vm a]\nkernel = Image\nmac = 02:00:00:00:00:01\n", false,
+			    "vms.conf:3: VM 'a' has a mac but no network (net = default, or "
+			    "another name)");
+	expect_finish_error("[vm a]\nkernel = Image\nnet = n1\n[vm b]\nkernel = Image\nnet = n2\n"
+			    "[vm c]\nkernel = Image\nnet = n3\n[vm d]\nkernel = Image\nnet = n4\n"
+			    "[vm e]\nkernel = Image\nnet = n5\n[vm f]\nkernel = Image\nnet = n6\n"
+			    "[vm g]\nkernel = Image\nnet = n7\n[vm h]\nkernel = Image\nnet = n8\n"
+			    "[vm i]\nkernel = Image\nnet = n1\n[vm j]\nkernel = Image\nnet = n9\n",
+			    false, "vms.conf:30: network 'n9' is one too many: at most 8 networks");
+	expect_finish_error("[vm a]\nkernel = Image\nnet = x\nmac = 02:00:00:00:00:01\n"
+			    "[vm b]\nkernel = Image\nnet = y\nmac = 02:00:00:00:00:01\n",
+			    false, "vms.conf:8: VM 'b' has the MAC of VM 'a' (at vms.conf:4)");
+}
+
+/* A derived MAC that another VM was given explicitly is derived again, differently. */
+static void test_derived_mac_collision(void **state)
+{
+	struct vm_config *cfg = *state;
+	uint8_t taken[6];
+	char text[256];
+
+	vm_config_derive_mac("b", 0, taken);
+	snprintf(text, sizeof(text),
+		 "[vm a]\nkernel = Image\nnet = default\nmac = %02x:%02x:%02x:%02x:%02x:%02x\n"
+		 "[vm b]\nkernel = Image\nnet = default\n",
+		 taken[0], taken[1], taken[2], taken[3], taken[4], taken[5]);
+	parse_ok(cfg, text);
+	finish_ok(cfg, false);
+	assert_memory_not_equal(cfg->vms[1].net.mac, taken, 6);
+	vm_config_derive_mac("b", 1, taken);
+	assert_memory_equal(cfg->vms[1].net.mac, taken, 6);
+	/* In a spec too, and "net" alone makes no uplink unless it is the default one. */
+	vm_config_free(cfg);
+	vm_config_init(cfg);
+	assert_int_equal(vm_config_parse_spec(cfg, "name=x,kernel=Image,net=lab", 1), 0);
+	finish_ok(cfg, false);
+	assert_false(vm_config_wants_uplink(cfg));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_defaults),		T(test_every_key),
-	    T(test_machine_key),	T(test_irqchip_key),
-	    T(test_long_lines),		T(test_paths),
-	    T(test_several_files),	T(test_sizes),
-	    T(test_vm_memory),		T(test_hart_masks),
-	    T(test_disk_syntax),	T(test_key_errors),
-	    T(test_file_errors),	T(test_section_errors),
-	    T(test_too_many_vms),	T(test_no_vm),
-	    T(test_vcpus_follow_harts), T(test_harts_on_machine),
-	    T(test_memory_on_machine),	T(test_disk_hosts),
-	    T(test_disk_overlaps),	T(test_specs),
-	    T(test_spec_errors),	T(test_overrides),
+	    T(test_defaults),
+	    T(test_every_key),
+	    T(test_machine_key),
+	    T(test_irqchip_key),
+	    T(test_long_lines),
+	    T(test_paths),
+	    T(test_several_files),
+	    T(test_sizes),
+	    T(test_vm_memory),
+	    T(test_hart_masks),
+	    T(test_disk_syntax),
+	    T(test_key_errors),
+	    T(test_file_errors),
+	    T(test_section_errors),
+	    T(test_too_many_vms),
+	    T(test_no_vm),
+	    T(test_vcpus_follow_harts),
+	    T(test_harts_on_machine),
+	    T(test_memory_on_machine),
+	    T(test_disk_hosts),
+	    T(test_disk_overlaps),
+	    T(test_specs),
+	    T(test_spec_errors),
+	    T(test_overrides),
+	    T(test_rtc),
+	    T(test_networks),
+	    T(test_derived_mac_collision),
 	};
 #undef T
 

@@ -174,7 +174,8 @@ static void check_tree(const void *fdt, int size, const struct vm_fdt_params *p)
 	assert_int_equal(prop_u32(fdt, root, "#size-cells"), 2);
 	expect_str_prop(fdt, root, "compatible", "vireo,vm");
 	expect_str_prop(fdt, root, "model", p->name ? p->name : "vireo-vm");
-	assert_int_equal(count_subnodes(fdt, root), 4); /* chosen, memory, cpus, soc */
+	/* chosen, memory, cpus, soc, hypervisor */
+	assert_int_equal(count_subnodes(fdt, root), 5);
 
 	snprintf(path, sizeof(path), "/memory@%llx", (unsigned long long)p->ram_base);
 	mem = node_at(fdt, path);
@@ -279,7 +280,27 @@ static void check_tree(const void *fdt, int size, const struct vm_fdt_params *p)
 	} else {
 		expect_no_node(fdt, "/soc/test@10100000");
 	}
-	assert_int_equal(count_subnodes(fdt, soc), 2 + (int)nvirtio + (p->testdev ? 1 : 0));
+	/* The Goldfish RTC, where QEMU's virt machine has it */
+	if (p->rtc) {
+		node = node_at(fdt, "/soc/rtc@101000");
+		expect_str_prop(fdt, node, "compatible", "google,goldfish-rtc");
+		expect_reg(fdt, node, 0x101000, 0x1000);
+		assert_int_equal(prop_u32(fdt, node, "interrupts"), 11);
+		assert_int_equal(prop_u32(fdt, node, "interrupt-parent"), plic_ph);
+	} else {
+		expect_no_node(fdt, "/soc/rtc@101000");
+	}
+	assert_int_equal(count_subnodes(fdt, soc),
+			 2 + (int)nvirtio + (p->testdev ? 1 : 0) + (p->rtc ? 1 : 0));
+
+	/* /hypervisor names Vireo, the way systemd-detect-virt reads it */
+	node = node_at(fdt, "/hypervisor");
+	expect_str_prop(fdt, node, "compatible", "vireo,hypervisor");
+	if (p->hypervisor_version)
+		expect_str_prop(fdt, node, "version", p->hypervisor_version);
+	else
+		expect_no_prop(fdt, node, "version");
+	assert_int_equal(count_subnodes(fdt, node), 0);
 
 	/* /chosen */
 	chosen = node_at(fdt, "/chosen");
@@ -292,6 +313,15 @@ static void check_tree(const void *fdt, int size, const struct vm_fdt_params *p)
 		expect_no_prop(fdt, chosen, "linux,initrd-start");
 		expect_no_prop(fdt, chosen, "linux,initrd-end");
 	}
+	if (p->rng_seed && p->rng_seed_len)
+		assert_memory_equal(prop(fdt, chosen, "rng-seed", (int)p->rng_seed_len),
+				    p->rng_seed, p->rng_seed_len);
+	else
+		expect_no_prop(fdt, chosen, "rng-seed");
+	if (p->kaslr_seed)
+		assert_memory_equal(prop(fdt, chosen, "kaslr-seed", 8), p->kaslr_seed, 8);
+	else
+		expect_no_prop(fdt, chosen, "kaslr-seed");
 }
 
 /* Build into a buffer of exactly BUF_SIZE bytes (so ASan sees any write past it) and check. */
@@ -316,6 +346,8 @@ static int build_and_check(const struct vm_fdt_params *p, void **out)
 
 /* ---------------------------------------------------------------- tests */
 
+static const uint8_t seed_a[64] = {0xa5, 1, 2, 3, 4, 5, 6, 7, 8, 9, [63] = 0x5a};
+
 static void test_one_vcpu_minimal(void **state)
 {
 	struct vm_fdt_params p = params(1);
@@ -334,6 +366,7 @@ static void test_four_vcpus_everything(void **state)
 	p.initrd_end = 0x88123457;
 	p.virtio_mask = 0x81; /* slots 0 and 7 */
 	p.testdev = true;
+	p.rtc = true;
 	p.mmu_type = "riscv,sv39";
 	p.isa = "rv64imac";
 	p.timebase_hz = 1000000;
@@ -354,6 +387,7 @@ static void test_shapes(void **state)
 				p.virtio_mask = masks[m];
 				p.testdev = t & 1;
 				p.has_initrd = t & 2;
+				p.rtc = (t + m) & 1;
 				p.initrd_start = 0x84000000 + t;
 				p.initrd_end = 0x84400000 + m;
 				p.ram_base = c & 1 ? 0x100000000ULL : 0x80000000;
@@ -362,6 +396,29 @@ static void test_shapes(void **state)
 			}
 		}
 	}
+}
+
+/* The VM's seeds go into /chosen byte for byte; the hypervisor node carries the version. */
+static void test_seeds_and_hypervisor(void **state)
+{
+	struct vm_fdt_params p = params(2);
+	uint8_t kaslr[8] = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4};
+
+	(void)state;
+	p.rng_seed = seed_a;
+	p.rng_seed_len = sizeof(seed_a);
+	p.kaslr_seed = kaslr;
+	p.hypervisor_version = "9.8.7";
+	p.rtc = true;
+	build_and_check(&p, NULL);
+	/* Without seeds (Vireo has no entropy): neither property, not an empty one. */
+	p.rng_seed = NULL;
+	p.kaslr_seed = NULL;
+	p.hypervisor_version = NULL;
+	build_and_check(&p, NULL);
+	p.rng_seed = seed_a;
+	p.rng_seed_len = 0;
+	build_and_check(&p, NULL);
 }
 
 /* No name and no bootargs: defaults, still a valid tree. */
@@ -387,6 +444,11 @@ static void test_buffer_too_small(void **state)
 	p.initrd_end = 0x88100000;
 	p.virtio_mask = 0x3;
 	p.testdev = true;
+	p.rtc = true;
+	p.rng_seed = seed_a;
+	p.rng_seed_len = sizeof(seed_a);
+	p.kaslr_seed = seed_a + 8;
+	p.hypervisor_version = "0.1.0";
 	need = build_and_check(&p, NULL);
 	for (int size = 0; size < need; size++) {
 		/* Exactly `size` bytes, so that ASan catches a write past the end. */
@@ -497,6 +559,11 @@ static void test_dtc_accepts(void **state)
 	p.initrd_end = 0x88100000;
 	p.virtio_mask = 0x5;
 	p.testdev = true;
+	p.rtc = true;
+	p.rng_seed = seed_a;
+	p.rng_seed_len = sizeof(seed_a);
+	p.kaslr_seed = seed_a + 56;
+	p.hypervisor_version = "0.1.0";
 	size = build_and_check(&p, &buf);
 	assert_non_null(mkdtemp(dir));
 	snprintf(dtb, sizeof(dtb), "%s/vm.dtb", dir);
@@ -547,9 +614,13 @@ static void test_dtc_accepts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_one_vcpu_minimal), cmocka_unit_test(test_four_vcpus_everything),
-	    cmocka_unit_test(test_shapes),	     cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_buffer_too_small), cmocka_unit_test(test_dtc_accepts),
+	    cmocka_unit_test(test_one_vcpu_minimal),
+	    cmocka_unit_test(test_four_vcpus_everything),
+	    cmocka_unit_test(test_shapes),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_seeds_and_hypervisor),
+	    cmocka_unit_test(test_buffer_too_small),
+	    cmocka_unit_test(test_dtc_accepts),
 	    cmocka_unit_test(test_aia_tree),
 	};
 

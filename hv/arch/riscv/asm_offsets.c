@@ -7,6 +7,7 @@
 #include <vireo/hart.h>
 #include <vireo/trap.h>
 #include <vireo/vcpu_arch.h>
+#include "csr.h"
 
 #define DEFINE(sym, val)	  __asm__ volatile("\n@@OFFSET " #sym " %0" ::"i"(val))
 #define OFFSET(sym, type, member) DEFINE(sym, offsetof(type, member))
@@ -15,6 +16,10 @@ void asm_offsets(void);
 void asm_offsets(void)
 {
 	DEFINE(HART_STACK_SIZE_ASM, HART_STACK_SIZE);
+	DEFINE(VCPU_ARCH_CAUSE_ECALL_VS_ASM, VCPU_ARCH_CAUSE_ECALL_VS);
+	DEFINE(VCPU_ARCH_CAUSE_LOAD_GPF_ASM, EXC_LOAD_GUEST_PAGE_FAULT);
+	DEFINE(VCPU_ARCH_CAUSE_STORE_GPF_ASM, EXC_STORE_GUEST_PAGE_FAULT);
+	DEFINE(VCPU_ARCH_CAUSE_HOST_IPI_ASM, VCPU_ARCH_CAUSE_HOST_IPI);
 	OFFSET(HART_STACK_TOP, struct hart, stack_top);
 
 	DEFINE(TRAP_FRAME_SIZE, sizeof(struct trap_frame));

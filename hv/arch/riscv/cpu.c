@@ -174,6 +174,7 @@ void cpu_probe(const char *isa, unsigned cbom_block_size, unsigned cboz_block_si
 	probe_vector();
 	probe_unbanked_csrs();
 	probe_aia();
+	cpu_probe_sbi();
 	cpu_guest_derive(cpu_features.isa, &cpu_features, &cpu_guest);
 }
 

@@ -160,6 +160,7 @@ static void classify_virtual_insn(struct vcpu_arch *a, struct vcpu_exit *e)
 }
 
 _Static_assert(VCPU_ARCH_CAUSE_ECALL_VS == EXC_ECALL_VS, "the fast path's ecall cause");
+_Static_assert(VCPU_ARCH_CAUSE_HOST_IPI == (CAUSE_INTERRUPT | IRQ_S_SOFT), "the fast path's IPI");
 
 void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e)
 {
@@ -187,6 +188,14 @@ void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e)
 		break;
 	case EXC_VIRTUAL_INSTRUCTION:
 		classify_virtual_insn(a, e);
+		break;
+	/* These two reach Vireo only while the host catches them (vcpu_arch_set_catch). */
+	case EXC_BREAKPOINT:
+		e->kind = VCPU_EXIT_BREAKPOINT;
+		break;
+	case EXC_ILLEGAL_INSN:
+		e->kind = VCPU_EXIT_ILLEGAL;
+		e->insn = (uint32_t)a->exit.stval; /* the spec's stval: the instruction, or 0 */
 		break;
 	default:
 		e->kind = VCPU_EXIT_UNKNOWN;

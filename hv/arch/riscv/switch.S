@@ -12,6 +12,23 @@
 #define GX(n) (VCPU_GPRS_X + 8 * (n))
 #define HS(n) (VCPU_HOST_S + 8 * (n))
 
+/* vcpu_fast_exit(ctx in a0) on the host's stack, tp, gp and stvec: its answer in t1,
+ * ctx back in a0 (kept in s1, which the caller has saved), stvec on the exit vector.
+ * Inline: ra and the other callee-saved registers may still be the guest's. */
+.macro CALL_FAST_EXIT
+	mv	s1, a0
+	ld	sp, VCPU_HOST_SP(a0)
+	ld	tp, VCPU_HOST_TP(a0)
+	ld	gp, VCPU_HOST_GP(a0)
+	ld	t0, VCPU_HOST_STVEC(a0)
+	csrw	stvec, t0
+	call	vcpu_fast_exit
+	mv	t1, a0
+	mv	a0, s1
+	lla	t0, vcpu_exit_vector
+	csrw	stvec, t0
+.endm
+
 	.text
 	.align 2
 	.global vcpu_arch_run
@@ -47,6 +64,7 @@ vcpu_arch_run:
 	ld	t0, VCPU_GPRS_SEPC(a0)
 	csrw	sepc, t0
 
+.Lenter_guest:
 	ld	x1, GX(1)(a0)
 	ld	x2, GX(2)(a0)
 	ld	x3, GX(3)(a0)
@@ -83,6 +101,8 @@ vcpu_arch_run:
 	.align 2
 vcpu_exit_vector:
 	csrrw	a0, sscratch, a0	/* a0 = ctx, sscratch = guest a0 */
+	/* The registers C may clobber, and s1 (ours below), first: enough for an SBI
+	 * call or the hart's IPI in the fast path (.Lfast_call). */
 	sd	x1, GX(1)(a0)
 	sd	x2, GX(2)(a0)
 	sd	x3, GX(3)(a0)
@@ -90,7 +110,6 @@ vcpu_exit_vector:
 	sd	x5, GX(5)(a0)
 	sd	x6, GX(6)(a0)
 	sd	x7, GX(7)(a0)
-	sd	x8, GX(8)(a0)
 	sd	x9, GX(9)(a0)
 	sd	x11, GX(11)(a0)
 	sd	x12, GX(12)(a0)
@@ -99,6 +118,25 @@ vcpu_exit_vector:
 	sd	x15, GX(15)(a0)
 	sd	x16, GX(16)(a0)
 	sd	x17, GX(17)(a0)
+	sd	x28, GX(28)(a0)
+	sd	x29, GX(29)(a0)
+	sd	x30, GX(30)(a0)
+	sd	x31, GX(31)(a0)
+	csrr	t0, sscratch
+	sd	t0, GX(10)(a0)
+
+	csrr	t0, sepc
+	sd	t0, VCPU_GPRS_SEPC(a0)
+	/* The trap CSRs first: a guarded probe in the fast path would overwrite them
+	 * (an SBI call needs none of them). */
+	csrr	t1, scause
+	sd	t1, VCPU_EXIT_SCAUSE(a0)
+	li	t2, VCPU_ARCH_CAUSE_ECALL_VS_ASM
+	beq	t1, t2, .Lfast_call
+	li	t2, VCPU_ARCH_CAUSE_HOST_IPI_ASM
+	beq	t1, t2, .Lfast_call
+	/* Anything else may read or write any register through ctx: all of them. */
+	sd	x8, GX(8)(a0)
 	sd	x18, GX(18)(a0)
 	sd	x19, GX(19)(a0)
 	sd	x20, GX(20)(a0)
@@ -109,15 +147,87 @@ vcpu_exit_vector:
 	sd	x25, GX(25)(a0)
 	sd	x26, GX(26)(a0)
 	sd	x27, GX(27)(a0)
-	sd	x28, GX(28)(a0)
-	sd	x29, GX(29)(a0)
-	sd	x30, GX(30)(a0)
-	sd	x31, GX(31)(a0)
-	csrr	t0, sscratch
-	sd	t0, GX(10)(a0)
+	csrr	t0, stval
+	sd	t0, VCPU_EXIT_STVAL(a0)
+	csrr	t0, htval
+	sd	t0, VCPU_EXIT_HTVAL(a0)
+	csrr	t0, htinst
+	sd	t0, VCPU_EXIT_HTINST(a0)
 
-	csrr	t0, sepc
-	sd	t0, VCPU_GPRS_SEPC(a0)
+	/*
+	 * The fast path: an SBI call, an MMIO access or the IPI of another hart that core
+	 * can answer with nothing else to do (see vcpu_fast_exit) goes straight back to
+	 * the guest, without restoring the host and going round the scheduler. The
+	 * guest's sstatus and hstatus stay live meanwhile (copied into ctx for the code
+	 * that reads the guest's privilege from them; the C code touches no FP); stvec
+	 * is the host's, so a probe's fault or a bug traps where they are handled.
+	 */
+	li	t2, VCPU_ARCH_CAUSE_LOAD_GPF_ASM
+	beq	t1, t2, .Lfast
+	li	t2, VCPU_ARCH_CAUSE_STORE_GPF_ASM
+	bne	t1, t2, .Lslow
+.Lfast:
+	csrr	t0, sstatus
+	sd	t0, VCPU_GPRS_SSTATUS(a0)
+	csrr	t0, hstatus
+	sd	t0, VCPU_GPRS_HSTATUS(a0)
+	CALL_FAST_EXIT
+	beqz	t1, .Lslow
+	/* Answered: back into the guest with the registers core left in ctx. */
+	ld	t0, VCPU_GPRS_SEPC(a0)
+	csrw	sepc, t0
+	csrw	sscratch, a0
+	j	.Lenter_guest
+
+	/*
+	 * An SBI call or the hart's IPI (whose answers touch no register but a0-a7 and
+	 * sepc, and neither sstatus nor hstatus in ctx, which are stale here): s0 and
+	 * s2-s11 still hold the guest's values (C preserves them)
+	 * and are not in ctx yet. Answered, only what was saved comes back; declined,
+	 * the rest is saved before the ordinary way.
+	 */
+.Lfast_call:
+	CALL_FAST_EXIT
+	beqz	t1, .Lcall_declined
+	ld	t0, VCPU_GPRS_SEPC(a0)
+	csrw	sepc, t0
+	csrw	sscratch, a0
+	ld	x1, GX(1)(a0)
+	ld	x2, GX(2)(a0)
+	ld	x3, GX(3)(a0)
+	ld	x4, GX(4)(a0)
+	ld	x5, GX(5)(a0)
+	ld	x6, GX(6)(a0)
+	ld	x7, GX(7)(a0)
+	ld	x9, GX(9)(a0)
+	ld	x11, GX(11)(a0)
+	ld	x12, GX(12)(a0)
+	ld	x13, GX(13)(a0)
+	ld	x14, GX(14)(a0)
+	ld	x15, GX(15)(a0)
+	ld	x16, GX(16)(a0)
+	ld	x17, GX(17)(a0)
+	ld	x28, GX(28)(a0)
+	ld	x29, GX(29)(a0)
+	ld	x30, GX(30)(a0)
+	ld	x31, GX(31)(a0)
+	ld	x10, GX(10)(a0)
+	sret
+.Lcall_declined:
+	sd	x8, GX(8)(a0)
+	sd	x18, GX(18)(a0)
+	sd	x19, GX(19)(a0)
+	sd	x20, GX(20)(a0)
+	sd	x21, GX(21)(a0)
+	sd	x22, GX(22)(a0)
+	sd	x23, GX(23)(a0)
+	sd	x24, GX(24)(a0)
+	sd	x25, GX(25)(a0)
+	sd	x26, GX(26)(a0)
+	sd	x27, GX(27)(a0)
+	j	.Lslow
+
+.Lslow:
 	ld	t1, VCPU_HOST_SSTATUS(a0)
 	csrrw	t0, sstatus, t1
 	sd	t0, VCPU_GPRS_SSTATUS(a0)
@@ -128,15 +238,6 @@ vcpu_exit_vector:
 	csrw	stvec, t0
 	ld	t0, VCPU_HOST_SSCRATCH(a0)
 	csrw	sscratch, t0
-
-	csrr	t0, scause
-	sd	t0, VCPU_EXIT_SCAUSE(a0)
-	csrr	t0, stval
-	sd	t0, VCPU_EXIT_STVAL(a0)
-	csrr	t0, htval
-	sd	t0, VCPU_EXIT_HTVAL(a0)
-	csrr	t0, htinst
-	sd	t0, VCPU_EXIT_HTINST(a0)
 
 	ld	ra, VCPU_HOST_RA(a0)
 	ld	sp, VCPU_HOST_SP(a0)

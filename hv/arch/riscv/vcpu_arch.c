@@ -56,7 +56,8 @@ void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0,
 	a->gprs.x[10] = a0;
 	a->gprs.x[11] = a1;
 	a->gprs.sepc = entry;
-	/* sret lands in VS-mode (SPV=1, SPP=S); wfi traps so the hart can be reused (VTW).
+	/* sret lands in VS-mode (SPV=1, SPP=S); wfi traps so the hart can be reused (VTW,
+	 * until the scheduler says the vCPU has the hart to itself).
 	 * FS and VS: the HS-level half of the two-level enable; the guest's vsstatus
 	 * decides its own half. */
 	a->gprs.sstatus = SSTATUS_SPP | (cpu_guest.fp ? SSTATUS_FS_INITIAL : 0) |
@@ -218,6 +219,20 @@ void vcpu_arch_put(struct vcpu_arch *a)
 	csr_write(hgatp, 0);
 }
 
+void vcpu_arch_set_catch(struct vcpu_arch *a, bool breakpoints, bool illegal)
+{
+	a->hcfg.hedeleg = HEDELEG_GUEST & ~(breakpoints ? BIT(EXC_BREAKPOINT) : 0) &
+			  ~(illegal ? BIT(EXC_ILLEGAL_INSN) : 0);
+}
+
+void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits)
+{
+	if (exits)
+		a->gprs.hstatus |= HSTATUS_VTW;
+	else
+		a->gprs.hstatus &= ~HSTATUS_VTW;
+}
+
 void vcpu_arch_set_irq_line(struct vcpu_arch *a, unsigned irq, bool level)
 {
 	(void)a;
@@ -281,6 +296,10 @@ static unsigned long exception_cause(enum vcpu_exception exc)
 		return EXC_LOAD_ACCESS;
 	case VCPU_EXC_STORE_ACCESS:
 		return EXC_STORE_ACCESS;
+	case VCPU_EXC_LOAD_PAGE_FAULT:
+		return EXC_LOAD_PAGE_FAULT;
+	case VCPU_EXC_BREAKPOINT:
+		return EXC_BREAKPOINT;
 	default:
 		return EXC_ILLEGAL_INSN;
 	}
@@ -314,18 +333,6 @@ struct fetch_probe {
 	unsigned long value;
 };
 
-static void hlvx_probe(void *arg)
-{
-	struct fetch_probe *p = arg;
-	unsigned long v;
-
-	__asm__ volatile(".option push\n.option arch, +h\nhlvx.hu %0, (%1)\n.option pop"
-			 : "=&r"(v)
-			 : "r"(p->addr)
-			 : "memory");
-	p->value = v;
-}
-
 /*
  * Run a hypervisor load-as-guest (hlv/hlvx) probe at the guest's privilege: the
  * privilege comes from hstatus.SPVP, which on an exit says what the guest was in.
@@ -349,14 +356,36 @@ static int guest_access(struct vcpu_arch *a, void (*probe)(void *arg), unsigned 
 
 int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn)
 {
-	unsigned long lo, hi = 0;
+	struct hart *h = this_hart();
+	unsigned long saved = csr_read(hstatus), lo = 0, hi = 0;
+	/* In the world switch's fast path hstatus is still the guest's exit value: its
+	 * SPVP is already the guest's privilege. */
+	bool swap = (saved ^ a->gprs.hstatus) & HSTATUS_SPVP;
+	long cause;
 
-	/* Two halfwords: a 16-bit instruction may end a page whose successor is unmapped. */
-	if (guest_access(a, hlvx_probe, guest_va, &lo))
+	if (swap)
+		csr_write(hstatus, saved ^ HSTATUS_SPVP);
+	/* Both halfwords in one guarded stretch: the second only for a 32-bit instruction
+	 * (a 16-bit one may end a page whose successor is unmapped). A fault in the first
+	 * skips the second (lo stays 0: not 32-bit). */
+	hart_guard_begin(h);
+	__asm__ volatile(".option push\n.option arch, +h\n"
+			 "hlvx.hu %0, (%2)\n"
+			 "andi t0, %0, 3\n"
+			 "addi t0, t0, -3\n"
+			 "bnez t0, 1f\n"
+			 "addi t0, %2, 2\n"
+			 "hlvx.hu %1, (t0)\n"
+			 "1:\n.option pop"
+			 : "+&r"(lo), "+&r"(hi)
+			 : "r"(guest_va)
+			 : "t0", "memory");
+	cause = hart_guard_end(h);
+	if (swap)
+		csr_write(hstatus, saved);
+	if (cause != -1)
 		return -VIREO_EFAULT;
-	if ((lo & 3) == 3 && guest_access(a, hlvx_probe, guest_va + 2, &hi))
-		return -VIREO_EFAULT;
-	*insn = (uint16_t)lo | ((uint32_t)(uint16_t)hi << 16);
+	*insn = (uint32_t)((uint16_t)lo | ((unsigned long)(uint16_t)hi << 16));
 	return 0;
 }
 

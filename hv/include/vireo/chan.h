@@ -30,6 +30,7 @@
 #define CHAN_MAX_PORTS	  32 /* channel ids 1..CHAN_MAX_PORTS - 1 */
 #define CHAN_NAME_MAX	  32
 #define CHAN_CREDIT_BATCH 4096 /* credit goes back in pieces at least this big (or when idle) */
+#define CHAN_OUT_MAX	  (16 * 1024) /* control frames (replies, events) waiting for room */
 
 /* The transport toward the host program. */
 struct chan_link_ops {
@@ -39,6 +40,15 @@ struct chan_link_ops {
 	void (*write)(void *ctx, const void *bytes, size_t n);
 	/* Send what was written (the end of a burst of frames). */
 	void (*flush)(void *ctx);
+};
+
+/* Who serves LINK_REQUEST (the control plane, vireo/ctl.h). */
+struct chan_ctl_ops {
+	/* A request's payload, with the link lock held: copy it and return (false: no
+	 * room, the host is told -VIREO_EBUSY). */
+	bool (*request)(void *ctx, const uint8_t *payload, uint32_t len);
+	/* After the receive path let go of the link lock: run what was queued. */
+	void (*run)(void *ctx);
 };
 
 struct chan_port {
@@ -70,6 +80,13 @@ struct chan_link {
 	uint16_t error_chan;
 	uint32_t bad_frames; /* what the host got wrong, for the log */
 	struct chan_port ports[CHAN_MAX_PORTS];
+
+	const struct chan_ctl_ops *ctl;
+	void *ctl_ctx;
+	/* Whole control frames for the host, in order, sent as room allows. */
+	uint8_t out[CHAN_OUT_MAX];
+	uint32_t out_len;
+	uint32_t out_dropped; /* frames that did not fit */
 };
 
 void chan_link_init(struct chan_link *l, const struct chan_link_ops *ops, void *ctx);
@@ -79,6 +96,16 @@ void chan_link_up(struct chan_link *l);
 void chan_link_receive(struct chan_link *l, const uint8_t *bytes, size_t n);
 /* Send what can be sent (after the transport made room, or anything changed). */
 void chan_link_pump(struct chan_link *l);
+
+/* Serve LINK_REQUEST with these (before the link is up). */
+void chan_link_set_ctl(struct chan_link *l, const struct chan_ctl_ops *ops, void *ctx);
+/* Queue one whole control frame for the host (LINK_REPLY, LINK_EVENT) and send what
+ * can go; -VIREO_EBUSY (nothing queued) if it does not fit, -VIREO_EINVAL if too big. */
+int chan_link_send(struct chan_link *l, uint16_t type, uint16_t chan, const void *payload,
+		   uint32_t len);
+
+/* Nothing queued here for the host any more (all handed to the transport). */
+bool chan_link_flushed(struct chan_link *l);
 
 /* A VM's agent port as channel id (1..CHAN_MAX_PORTS-1): its rings and how to tell its
  * device to move data. -VIREO_EINVAL for a bad or used id. */

@@ -29,6 +29,11 @@ struct cpu_features {
 	unsigned geilen; /* guest interrupt files per hart (hgeie's writable bits) */
 	unsigned cbom_block_size, cboz_block_size; /* from the device tree; 0 = unknown */
 	char isa[CPU_ISA_MAX]; /* riscv,isa of the boot hart, as the device tree says */
+	/* What the SBI FWFT and PMU extensions can offer guests (cpu_probe_sbi). */
+	bool fwft_misaligned_deleg; /* misaligned loads trap to HS-mode: M-mode delegates them */
+	bool fwft_svadu;	    /* henvcfg.ADUE sticks: A/D bits updated by the hart */
+	bool fwft_pmlen7, fwft_pmlen16; /* henvcfg.PMM holds pointer masking with PMLEN 7 / 16 */
+	bool pmu_cycle, pmu_instret;	/* HS-mode can read the cycle / instret counter */
 };
 
 extern struct cpu_features cpu_features;
@@ -61,6 +66,9 @@ void cpu_guest_derive(const char *host_isa, const struct cpu_features *f, struct
  * the G-stage modes, VMID width, Sstc, V, envcfg fields; then derive cpu_guest.
  * Never touches an H CSR without H. */
 void cpu_probe(const char *isa, unsigned cbom_block_size, unsigned cboz_block_size);
+/* Probe the FWFT and PMU features above (arch/riscv/vcpu_sbi.c; cpu_probe calls it once
+ * H is known to be there). */
+void cpu_probe_sbi(void);
 /* Per-hart H setup (hedeleg, hideleg, hcounteren, henvcfg defaults). */
 void cpu_init_hart(void);
 

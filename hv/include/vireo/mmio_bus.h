@@ -9,7 +9,12 @@
 
 #include <vireo/types.h>
 
-/* Return 0 on success; a negative value makes the access a fatal VM error. */
+/*
+ * Return 0 on success. A write may return -VIREO_EBUSY: the device took only
+ * part of what the store asks for (a budget) and the guest executes the store
+ * again, after the hart has seen to its interrupts and other vCPUs. Any other
+ * negative value makes the access a fatal VM error.
+ */
 struct mmio_ops {
 	int (*read)(void *opaque, uint64_t offset, unsigned width, uint64_t *value);
 	int (*write)(void *opaque, uint64_t offset, unsigned width, uint64_t value);
@@ -28,6 +33,7 @@ struct mmio_region {
 struct mmio_bus {
 	struct mmio_region regions[MMIO_BUS_MAX_REGIONS];
 	unsigned count;
+	unsigned last; /* the region found last: a guest polling a register hits it again */
 };
 
 void mmio_bus_init(struct mmio_bus *bus);
@@ -39,6 +45,9 @@ int mmio_bus_register(struct mmio_bus *bus, gpa_t base, uint64_t size, const str
 		      void *opaque, const char *name);
 /* The region holding all of [addr, addr + width), or NULL (also for width 0). */
 const struct mmio_region *mmio_bus_find(const struct mmio_bus *bus, gpa_t addr, unsigned width);
+/* The same, trying the region found last first (a guest polling a register hits the
+ * same device again and again): what the exit path uses. */
+const struct mmio_region *mmio_bus_lookup(struct mmio_bus *bus, gpa_t addr, unsigned width);
 /*
  * -VIREO_ENOENT when nothing is mapped there, -VIREO_EINVAL for a width other than
  * 1, 2, 4 or 8; otherwise what the device returns. The device sees the offset from the

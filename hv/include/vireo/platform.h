@@ -74,6 +74,12 @@ struct platform {
 	struct platform_mmio virtio[PLATFORM_MAX_VIRTIO];
 	unsigned nvirtio;
 	struct platform_mmio finisher; /* sifive,test0: power off with a status */
+	struct platform_mmio rtc;      /* google,goldfish-rtc: the wall clock */
+
+	/* /chosen/rng-seed: secret entropy from the boot loader, inside the DTB
+	 * (vm_seed_init consumes it and wipes it there). NULL if there is none. */
+	const uint8_t *rng_seed;
+	uint32_t rng_seed_len;
 
 	bool has_initrd;
 	struct mem_range initrd;

@@ -3,6 +3,7 @@
 #ifndef VIREO_VCPU_H
 #define VIREO_VCPU_H
 
+#include <vireo/sbi_state.h>
 #include <vireo/spinlock.h>
 #include <vireo/types.h>
 #include <vireo/vcpu_aia.h>
@@ -42,6 +43,7 @@ enum vcpu_action {
 #define VCPU_REQ_FENCE_I     BIT(1) /* SBI remote fence.i */
 #define VCPU_REQ_HFENCE_VVMA BIT(2) /* SBI remote sfence.vma: flush the VS-stage TLB */
 #define VCPU_REQ_FENCES	     (VCPU_REQ_FENCE_I | VCPU_REQ_HFENCE_VVMA)
+#define VCPU_REQ_SSE	     BIT(3) /* SBI SSE: an event may be ready to run (sbi_sse_deliver) */
 
 struct vcpu {
 	struct vcpu_arch arch; /* first: the world switch is handed &vcpu->arch */
@@ -62,15 +64,25 @@ struct vcpu {
 	unsigned long ext_irq;	/* VSEIP level from the virtual PLIC */
 	bool ext_applied;	/* the level last written to the guest's interrupt lines */
 	bool in_guest;		/* between entry and exit right now (remote fences wait on it) */
+	bool loaded;		/* its CSR state is live on its hart (sched.c; atomic) */
 
 	struct vcpu_exit exit; /* the last exit, classified */
+	bool exit_classified;  /* the fast path classified the last exit already */
+	bool exit_answered;    /* ...and handled it: `answer` is what it came to */
+	enum vcpu_action answer;
 	uint64_t exits;
 	uint64_t exit_kinds[VCPU_EXIT_KINDS];
 	uint64_t migrations; /* times it moved to another hart */
+
+	struct sbi_vcpu_state sbi; /* the SBI extensions' per-hart state (only hv/sbi/ uses it) */
 };
 
 /* One trip into the guest and the handling of the exit that ends it (on v's hart). */
 enum vcpu_action vcpu_run_once(struct vcpu *v);
+/* What others posted since the guest was entered, made live before it goes back in:
+ * interrupt lines, IPIs and fences (the fast path's share of vcpu_run_once; requests
+ * that change guest registers stay posted for the ordinary way). */
+void vcpu_refresh_entry(struct vcpu *v);
 /* START_PENDING -> STARTED: reset to the start address given to hart_start. */
 void vcpu_complete_start(struct vcpu *v);
 /* A waiting (wfi/suspended) vCPU whose interrupt arrived becomes runnable. */

@@ -86,6 +86,8 @@ enum vcpu_exception {
 	VCPU_EXC_FETCH_ACCESS,
 	VCPU_EXC_LOAD_ACCESS,
 	VCPU_EXC_STORE_ACCESS,
+	VCPU_EXC_LOAD_PAGE_FAULT, /* a legacy SBI call's hart mask the guest cannot read */
+	VCPU_EXC_BREAKPOINT,
 };
 
 /* The guest's integer registers; x0 reads 0 and ignores writes. */
@@ -114,7 +116,20 @@ static inline void vcpu_arch_skip_insn(struct vcpu_arch *a, unsigned length)
 /* The exits that are not the two hot ones (below). */
 void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e);
 
-#define VCPU_ARCH_CAUSE_ECALL_VS 10 /* scause of an ecall from VS-mode */
+#define VCPU_ARCH_CAUSE_ECALL_VS 10		 /* scause of an ecall from VS-mode */
+#define VCPU_ARCH_CAUSE_HOST_IPI (1UL << 63 | 1) /* the hart's own software interrupt */
+
+/* The last exit was an SBI call (without classifying anything else). */
+static inline bool vcpu_arch_exit_is_ecall(const struct vcpu_arch *a)
+{
+	return a->exit.scause == VCPU_ARCH_CAUSE_ECALL_VS;
+}
+
+/* The last exit was the hart's IPI (another hart wants something of this one). */
+static inline bool vcpu_arch_exit_is_host_ipi(const struct vcpu_arch *a)
+{
+	return a->exit.scause == VCPU_ARCH_CAUSE_HOST_IPI;
+}
 
 /* Describe the exit in a->exit for core (see vireo/vcpu_exit.h). An SBI call and a
  * host interrupt, the exits that come by the thousand, take a few instructions;
@@ -131,6 +146,22 @@ static inline void vcpu_arch_classify_exit(struct vcpu_arch *a, struct vcpu_exit
 	else
 		vcpu_arch_classify_slow(a, e);
 }
+/* The trap value of the last exit (the faulting address, or the instruction). */
+static inline unsigned long vcpu_arch_exit_tval(const struct vcpu_arch *a)
+{
+	return a->exit.stval;
+}
+
+/* Whether the guest's breakpoints and illegal instructions come to Vireo instead of its
+ * own trap handler (from the next load of the vCPU). */
+void vcpu_arch_set_catch(struct vcpu_arch *a, bool breakpoints, bool illegal);
+/* Whether the guest's wfi (in VS-mode) exits to Vireo or waits in the hart. */
+void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits);
+
+struct ctl_regs;
+/* The registers as the guest sees them (vireo/ctl.h), of a vCPU that is not loaded. */
+void vcpu_arch_get_regs(const struct vcpu_arch *a, struct ctl_regs *r);
+void vcpu_arch_set_regs(struct vcpu_arch *a, const struct ctl_regs *r);
 /* Words for an architectural cause number (diagnostics). */
 const char *vcpu_arch_cause_name(unsigned long cause);
 /* The trap CSRs of the last exit in words, for a diagnostic line:

@@ -25,6 +25,7 @@ enum vcpu_exit_kind {
 	VCPU_EXIT_WFI,	      /* wfi; `from_user` when the guest ran it in VU-mode */
 	VCPU_EXIT_ILLEGAL,    /* another instruction the guest may not run here: `insn` */
 	VCPU_EXIT_UNREADABLE, /* a trapping instruction Vireo could not read from the guest */
+	VCPU_EXIT_BREAKPOINT, /* ebreak, when the guest's breakpoints come to Vireo (a catch) */
 	VCPU_EXIT_UNKNOWN,    /* an exception Vireo does not expect: a diagnostic, no action */
 	/* A CSR access VS-mode may not make by itself: `csr` (and `insn`), with the guest's
 	 * *iselect in `csr_select` (the IMSIC's CSRs of a vCPU without a guest file). */

@@ -7,6 +7,7 @@
 #include <vireo/guest_mem.h>
 #include <vireo/irq_line.h>
 #include <vireo/mmio_bus.h>
+#include <vireo/sbi_state.h>
 #include <vireo/spinlock.h>
 #include <vireo/testdev.h>
 #include <vireo/vblk.h>
@@ -18,9 +19,13 @@
 #include <vireo/vplic.h>
 #include <vireo/vuart.h>
 
+struct vm_rtc;
+
 #define VM_MAX_VCPUS	VPLIC_MAX_HARTS
 #define VM_NAME_MAX	32
 #define VM_BOOTARGS_MAX 512
+
+struct vnet;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
 
@@ -51,6 +56,14 @@ struct vm_config {
 	unsigned console_number; /* 1-based position in the boot bundle: the input hotkey */
 	bool console_muted;	 /* console=off */
 	enum vm_irqchip irqchip;
+	bool no_rtc;	       /* rtc=off: no real-time clock device */
+	int64_t rtc_offset_ns; /* the guest clock minus the host's (rtc_offset, localtime) */
+	/* A network card (vireo/vm_net.h): on network net_name, with this MAC; Vireo's DHCP
+	 * gives it ipv4 (host order; 0: no address). */
+	bool net;
+	char net_name[16];
+	uint8_t mac[6];
+	uint32_t ipv4;
 };
 
 struct vm {
@@ -76,6 +89,8 @@ struct vm {
 	struct testdev testdev;
 	struct vblk *disk;	  /* NULL without a disk */
 	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
+	struct vm_rtc *rtc;	  /* NULL without an RTC */
+	struct vnet *net_dev;	  /* its network card, or NULL */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
 	uint8_t input[256];
@@ -92,6 +107,14 @@ struct vm {
 	gpa_t entry, dtb_gpa, initrd_gpa;
 	uint64_t initrd_size;
 	struct vm_config config; /* kept for reboot */
+
+	/* The control plane (core/ctl.c): references that keep the VM from being freed
+	 * (vm_find), and pausing (core/vm_pause.c). */
+	unsigned refs;		 /* under the VM table's lock */
+	bool free_pending;	 /* the last vCPU left while referenced: the last vm_put frees */
+	bool paused;		 /* its vCPUs are not scheduled (atomic) */
+	unsigned catch;		 /* VM_CATCH_*: exits the host program handles */
+	struct sbi_vm_state sbi; /* the SBI extensions' per-VM state (only hv/sbi/ uses it) */
 };
 
 /* Create a VM from its configuration; NULL (with the reason logged) on failure. */
@@ -114,6 +137,34 @@ int vm_final_status(void);
 void vm_console_input(struct vm *vm, uint8_t byte);
 /* Resume every VM disk stalled on a busy host disk (after host disk interrupts). */
 void vm_kick_disks(void);
+/* The VM with this id, kept from being freed until vm_put; NULL if there is none. */
+struct vm *vm_find(unsigned id);
+void vm_put(struct vm *vm);
+/* Visit every VM in the table, by id (the table's lock is held: fn must not block). */
+void vm_for_each(void (*fn)(struct vm *vm, void *ctx), void *ctx);
+/*
+ * Pause: no vCPU of the VM is scheduled any more, and once each has left its
+ * hart (its state saved in memory) the call returns 0; -VIREO_EBUSY (and the
+ * VM runs on) if that takes longer than a second. Called from the hart loop
+ * (the control plane), never from a vCPU's exit. Resume lets them run again.
+ */
+int vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+/*
+ * Catches: exits that, instead of their usual fate, pause the VM and go to the host
+ * program as an event (CTL_EVENT_CAUGHT) for it to decide: a debugger, a sandbox's
+ * handler. It then reads and changes the paused VM and resumes or stops it.
+ */
+#define VM_CATCH_FAULT	    BIT(0) /* what would stop the VM (unmapped access, bad fetch) */
+#define VM_CATCH_BREAKPOINT BIT(1) /* ebreak (no longer the guest's own) */
+#define VM_CATCH_ILLEGAL    BIT(2) /* illegal instructions (no longer the guest's own) */
+#define VM_CATCH_ALL	    (VM_CATCH_FAULT | VM_CATCH_BREAKPOINT | VM_CATCH_ILLEGAL)
+/* Set the VM's catches (it is paused meanwhile); -VIREO_EINVAL for unknown bits. */
+int vm_set_catch(struct vm *vm, unsigned catch);
+/* On v's hart, from its exit: pause the VM and tell the host why (vcpu_handle_exit). */
+enum vcpu_action vm_catch(struct vcpu *v, unsigned why);
+/* Paused, and every vCPU's state in memory (none loaded on a hart, none in the guest). */
+bool vm_is_parked(const struct vm *vm);
 /* Print the state of every vCPU of every VM (console debug key). */
 void vm_dump_all(void);
 /* Give a typed byte to the VM that has the keyboard; false if none takes input. */

@@ -21,6 +21,11 @@ struct vm_fdt_params {
 	/* Guest AIA: an IMSIC with this many identities and an APLIC in MSI mode instead
 	 * of the PLIC (0: the PLIC). */
 	unsigned imsic_num_ids;
+	bool rtc;		 /* the Goldfish RTC at VM_RTC_BASE */
+	const uint8_t *rng_seed; /* /chosen/rng-seed, NULL: none */
+	size_t rng_seed_len;
+	const uint8_t *kaslr_seed;	/* /chosen/kaslr-seed (8 bytes), NULL: none */
+	const char *hypervisor_version; /* /hypervisor's version, NULL: left out */
 };
 
 /* Build the DTB into buf. Returns its size, or a negative libfdt error. */

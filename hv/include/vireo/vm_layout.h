@@ -26,12 +26,18 @@
 #define VM_UART_SIZE 0x100UL
 #define VM_UART_IRQ  10
 
+/* The Goldfish RTC, where QEMU's virt machine has it (register map in vrtc.h). */
+#define VM_RTC_BASE 0x00101000UL
+#define VM_RTC_SIZE 0x1000UL
+#define VM_RTC_IRQ  11
+
 #define VM_VIRTIO_BASE	   0x10001000UL
 #define VM_VIRTIO_STRIDE   0x1000UL
 #define VM_VIRTIO_SLOTS	   8
 #define VM_VIRTIO_IRQ_BASE 1 /* slot i uses PLIC source 1 + i */
 #define VM_VIRTIO_SLOT_BLK 0 /* the disk */
 #define VM_VIRTIO_SLOT_CON 1 /* the virtio console: hvc0 and the agent port */
+#define VM_VIRTIO_SLOT_NET 2 /* the network card (vireo/vm_net.h) */
 
 /*
  * Vireo's test device, for MMIO tests: 256 bytes that behave like memory for
@@ -61,6 +67,9 @@
  */
 #define VM_HOST_RESERVE	 (16UL << 20)
 #define VM_OVERHEAD_EACH (2UL << 20)
+
+/* The /hypervisor node of every guest's device tree names Vireo (docs/platform.md). */
+#define VM_HYPERVISOR_COMPATIBLE "vireo,hypervisor"
 
 /* SBI SRST reasons at or above this carry an exit status in their low byte. */
 #define VM_EXIT_REASON_STATUS_BASE 0xf0000000UL

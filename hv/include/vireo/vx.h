@@ -39,6 +39,7 @@ enum vx_link_type {
 	LINK_ERROR = 7,
 	LINK_REQUEST = 8,
 	LINK_REPLY = 9,
+	LINK_EVENT = 10,
 };
 
 /* LINK_ERROR codes. */

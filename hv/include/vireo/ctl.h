@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The control plane: requests a host program makes of Vireo over the link
+ * (LINK_REQUEST, answered by LINK_REPLY) and the events Vireo sends on its
+ * own (LINK_EVENT). docs/channel.md, "Control requests", is the wire format;
+ * this header is its C shape.
+ *
+ * A request is queued by the link's receive path (with the link lock held)
+ * and run afterwards on the same hart, in the hart loop, without any lock:
+ * a handler may take a VM's locks, pause a VM and wait for it. Requests run
+ * one at a time, in order. Everything in a request is untrusted: handlers
+ * check every length, id and range and answer -VIREO_EINVAL (or the errno
+ * that fits) without side effects.
+ *
+ * Op numbers are grouped by owner so that modules add theirs without
+ * touching each other's: 0x00xx the machine and VMs (core), 0x01xx VM
+ * lifecycle at run time, 0x02xx snapshots and forks, 0x03xx the debugger,
+ * 0x04xx sandboxes.
+ */
+#ifndef VIREO_CTL_H
+#define VIREO_CTL_H
+
+#include <vireo/types.h>
+
+#define CTL_VERSION   1
+#define CTL_ARGS_MAX  1016 /* a LINK_REQUEST is a control frame of at most 1024 bytes */
+#define CTL_REPLY_MAX 4096 /* data in one LINK_REPLY */
+#define CTL_EVENT_MAX 1024 /* data in one LINK_EVENT */
+
+enum ctl_op {
+	CTL_OP_INFO = 0x0001,	       /* -> struct ctl_info */
+	CTL_OP_VM_LIST = 0x0002,       /* -> struct ctl_vm_entry[] */
+	CTL_OP_VM_PAUSE = 0x0003,      /* u32 vm -> (): every vCPU off its hart, state in memory */
+	CTL_OP_VM_RESUME = 0x0004,     /* u32 vm -> () */
+	CTL_OP_VCPU_GET_REGS = 0x0005, /* u32 vm, u32 vcpu -> struct ctl_regs (paused VM) */
+	CTL_OP_VCPU_SET_REGS = 0x0006, /* u32 vm, u32 vcpu, struct ctl_regs -> () (paused VM) */
+	CTL_OP_MEM_READ = 0x0007,      /* u32 vm, u32 len, u64 gpa -> len bytes (len <= 4096) */
+	CTL_OP_MEM_WRITE = 0x0008,     /* u32 vm, u32 len, u64 gpa, bytes -> () */
+	CTL_OP_VM_STOP = 0x0009,       /* u32 vm, i32 status -> (): the VM ends with that status */
+	CTL_OP_VM_CATCH = 0x000a,      /* u32 vm, u32 catches (CTL_CATCH_*) -> () */
+};
+
+/* Exits a host program can catch (CTL_OP_VM_CATCH): the VM pauses, CTL_EVENT_CAUGHT. */
+enum ctl_catch {
+	CTL_CATCH_FAULT = 1,	  /* what would stop the VM: an unmapped access, a bad fetch */
+	CTL_CATCH_BREAKPOINT = 2, /* ebreak */
+	CTL_CATCH_ILLEGAL = 4,	  /* an illegal instruction */
+};
+
+enum ctl_event_type {
+	CTL_EVENT_CAUGHT = 0x0001, /* struct ctl_caught */
+};
+
+/* CTL_EVENT_CAUGHT: the VM is paused (its vCPUs leave their harts at once). */
+struct ctl_caught {
+	uint32_t vcpu;
+	uint32_t why;	/* one CTL_CATCH_* */
+	uint64_t cause; /* the architecture's cause (scause) */
+	uint64_t pc;	/* where the vCPU stopped: the instruction that trapped */
+	uint64_t tval;	/* the trap value (stval): faulting address or instruction */
+	uint64_t gpa;	/* a guest-physical address that faulted, else 0 */
+	uint32_t insn;	/* the trapping instruction when known, else 0 */
+	uint32_t kind;	/* Vireo's exit kind (enum vcpu_exit_kind), for diagnostics */
+};
+
+#define CTL_CAUGHT_SIZE 48
+_Static_assert(sizeof(struct ctl_caught) == CTL_CAUGHT_SIZE, "the wire layout");
+
+/* Events Vireo sends unasked are LINK_EVENT frames: u16 event, u16 0, u32 vm, data.
+ * Event numbers follow the op groups (0x03xx the debugger's, 0x04xx sandboxes'). */
+
+/* CTL_OP_INFO reply: all little-endian. */
+struct ctl_info {
+	uint32_t version;    /* CTL_VERSION */
+	uint32_t harts;	     /* harts online */
+	uint32_t vms;	     /* VMs alive */
+	uint32_t max_vcpus;  /* per VM */
+	uint64_t free_bytes; /* host memory not given to anything */
+	uint64_t ram_bytes;  /* host memory Vireo manages */
+};
+
+/* CTL_OP_VM_LIST reply: one per VM alive, by id. */
+struct ctl_vm_entry {
+	uint32_t id;
+	uint32_t state; /* enum ctl_vm_state */
+	uint32_t vcpus;
+	uint32_t reserved;
+	uint64_t ram_bytes;
+	char name[32]; /* NUL-padded */
+};
+
+enum ctl_vm_state { CTL_VM_CREATED, CTL_VM_RUNNING, CTL_VM_PAUSED, CTL_VM_STOPPING };
+
+/*
+ * A vCPU's registers as the guest sees them (CTL_OP_VCPU_GET_REGS/SET_REGS):
+ * 64-bit little-endian words. x[0] is pc (as in gdb's numbering, x0 reads 0
+ * anyway). The S-level CSRs are the guest's own (VS-mode's: the hardware's vs*
+ * CSRs). priv is the privilege the guest runs in (0 user, 1 supervisor). A
+ * write sets pc, x1..x31, f, fcsr and the CSRs; priv and sip are read-only.
+ */
+struct ctl_regs {
+	uint64_t x[32]; /* x[0] = pc */
+	uint64_t f[32];
+	uint64_t fcsr;
+	uint64_t priv;
+	uint64_t sstatus, sie, stvec, sscratch, sepc, scause, stval, sip, satp;
+};
+
+#define CTL_REGS_SIZE (8 * (32 + 32 + 2 + 9))
+_Static_assert(sizeof(struct ctl_regs) == CTL_REGS_SIZE, "the wire layout");
+
+/* One request being answered. */
+struct ctl_call {
+	uint32_t id;
+	uint16_t op;
+	const uint8_t *args; /* untrusted */
+	uint32_t len;
+	uint8_t *out; /* reply data: up to CTL_REPLY_MAX bytes */
+	uint32_t out_len;
+};
+
+/* A handler: 0 or a positive result, or -VIREO_E*. The reply carries out[0..out_len). */
+typedef int (*ctl_handler)(struct ctl_call *call);
+
+struct ctl_op_entry {
+	uint16_t op;
+	const char *name;
+	ctl_handler handler;
+};
+
+/* Tables of ops, one per module (ctl.c lists them). */
+extern const struct ctl_op_entry ctl_core_ops[];
+extern const unsigned ctl_core_op_count;
+
+struct chan_link;
+/* Serve requests arriving on this link (vm_chan.c, once the link is up). */
+void ctl_attach(struct chan_link *link);
+/* No request queued or being answered. */
+bool ctl_idle(void);
+/* An event for the host (dropped, with a count, if the link cannot queue it). */
+void ctl_event(uint16_t event, unsigned vm_id, const void *data, uint32_t len);
+
+/* Little-endian access to arguments and replies (bounds are the caller's). */
+static inline uint32_t ctl_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ctl_get_u64(const uint8_t *p)
+{
+	return ctl_get_u32(p) | (uint64_t)ctl_get_u32(p + 4) << 32;
+}
+
+static inline void ctl_put_u32(uint8_t *p, uint32_t v)
+{
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void ctl_put_u64(uint8_t *p, uint64_t v)
+{
+	ctl_put_u32(p, (uint32_t)v);
+	ctl_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+#endif
