@@ -49,9 +49,12 @@ static const char usage[] =
     "      --kernel FILE         the guest kernel (default: Vireo's own)\n"
     "      --initramfs FILE      the guest initramfs (default: Vireo's own; 'none': none)\n"
     "      --disk FILE[,ro]      a raw disk image, /dev/vda in the guest\n"
+    "      --net                 a network card: the host's network through QEMU's user\n"
+    "                            network, the host's loopback at 10.0.2.2\n"
     "      --append ARGS         more kernel command-line arguments\n"
     "      --timeout SECONDS     end the VM after this long (exit status 124)\n"
     "      --bare                plain QEMU without Vireo (the reference of benchmarks)\n"
+    "      --qemu-machine M      QEMU's -machine (default virt), e.g. virt,aia=aplic-imsic\n"
     "      --qemu PATH           the QEMU binary (default qemu-system-riscv64)\n"
     "      --hypervisor PATH     Vireo's image (default: vireo.bin next to this tool)\n"
     "  -v, --verbose             show the console (firmware, Vireo, kernel) on stderr\n"
@@ -147,15 +150,16 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		size_t len;
-		static const char *const flags[] = {"-t", "--tty", "-v", "--verbose", "--bare"};
+		static const char *const flags[] = {"-t",	 "--tty",  "-v",
+						    "--verbose", "--bare", "--net"};
 		static const struct {
 			const char *s, *l;
 		} valued[] = {
-		    {"-e", "--env"},	  {"-w", "--workdir"},	  {"-i", "--copy-in"},
-		    {"-o", "--copy-out"}, {"-m", "--memory"},	  {NULL, "--vcpus"},
-		    {NULL, "--harts"},	  {NULL, "--kernel"},	  {NULL, "--initramfs"},
-		    {NULL, "--disk"},	  {NULL, "--append"},	  {NULL, "--timeout"},
-		    {NULL, "--qemu"},	  {NULL, "--hypervisor"},
+		    {"-e", "--env"},	  {"-w", "--workdir"},	    {"-i", "--copy-in"},
+		    {"-o", "--copy-out"}, {"-m", "--memory"},	    {NULL, "--vcpus"},
+		    {NULL, "--harts"},	  {NULL, "--kernel"},	    {NULL, "--initramfs"},
+		    {NULL, "--disk"},	  {NULL, "--append"},	    {NULL, "--timeout"},
+		    {NULL, "--qemu"},	  {NULL, "--qemu-machine"}, {NULL, "--hypervisor"},
 		};
 		bool found = false;
 
@@ -203,6 +207,8 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 			eo->verbose = true;
 		else if (!strcmp(o, "--bare"))
 			check(vireo_cmd_mode(cmd, VIREO_MODE_BARE));
+		else if (!strcmp(o, "--net"))
+			check(vireo_cmd_net(cmd, true));
 		else if (!strcmp(o, "--env")) {
 			const char *eq = strchr(v, '=');
 			char *name = eq ? strndup(v, (size_t)(eq - v)) : NULL;
@@ -253,6 +259,8 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 			check(vireo_cmd_time_limit(cmd, (uint64_t)(s * 1000 + 0.5)));
 		} else if (!strcmp(o, "--qemu"))
 			check(vireo_cmd_qemu(cmd, v));
+		else if (!strcmp(o, "--qemu-machine"))
+			check(vireo_cmd_qemu_machine(cmd, v));
 		else if (!strcmp(o, "--hypervisor"))
 			check(vireo_cmd_hypervisor(cmd, v));
 	}

@@ -24,13 +24,23 @@ static size_t build(uint8_t *img)
 	Elf64_Ehdr eh = {.e_type = ET_EXEC, .e_machine = EM_RISCV, .e_version = EV_CURRENT};
 	Elf64_Sym syms[5] = {
 	    {0},
-	    {.st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC), .st_shndx = 1,
-	     .st_value = 0x80000040, .st_size = 4},
-	    {.st_name = 5, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT), .st_shndx = 1,
-	     .st_value = 0x80001000, .st_size = 8192},
-	    {.st_name = 11, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE), .st_shndx = 1,
+	    {.st_name = 1,
+	     .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
+	     .st_shndx = 1,
+	     .st_value = 0x80000040,
+	     .st_size = 4},
+	    {.st_name = 5,
+	     .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
+	     .st_shndx = 1,
+	     .st_value = 0x80001000,
+	     .st_size = 8192},
+	    {.st_name = 11,
+	     .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE),
+	     .st_shndx = 1,
 	     .st_value = 0x800001fc},
-	    {.st_name = 27, .st_info = ELF64_ST_INFO(STB_LOCAL, STT_NOTYPE), .st_shndx = 1,
+	    {.st_name = 27,
+	     .st_info = ELF64_ST_INFO(STB_LOCAL, STT_NOTYPE),
+	     .st_shndx = 1,
 	     .st_value = 0x80000100},
 	};
 	Elf64_Shdr sh[3] = {{0}};
@@ -39,8 +49,11 @@ static size_t build(uint8_t *img)
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
 	eh.e_ident[EI_CLASS] = ELFCLASS64;
 	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	sh[1] = (Elf64_Shdr){.sh_type = SHT_SYMTAB, .sh_offset = at, .sh_size = sizeof(syms),
-			     .sh_link = 2, .sh_entsize = sizeof(Elf64_Sym)};
+	sh[1] = (Elf64_Shdr){.sh_type = SHT_SYMTAB,
+			     .sh_offset = at,
+			     .sh_size = sizeof(syms),
+			     .sh_link = 2,
+			     .sh_entsize = sizeof(Elf64_Sym)};
 	memcpy(img + at, syms, sizeof(syms));
 	at += sizeof(syms);
 	sh[2] = (Elf64_Shdr){.sh_type = SHT_STRTAB, .sh_offset = at, .sh_size = sizeof(strtab)};

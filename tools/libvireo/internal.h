@@ -52,12 +52,14 @@ struct vireo_cmd {
 		bool readonly;
 	} disks[VIREO_MAX_DISKS];
 	unsigned ndisks;
+	bool net; /* a network card on the default network, with the uplink */
 	char *bootargs;
 	uint64_t time_limit_ms;
 	struct vireo_copy *copy_in, *copy_out;
 	size_t ncopy_in, ncopy_out;
 	enum vireo_mode mode;
 	char *qemu, *hypervisor;
+	char *qemu_machine; /* QEMU's -machine value; NULL: "virt" */
 	int log_fd;
 	int connect_fd;
 	bool connect_link;

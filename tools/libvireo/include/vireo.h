@@ -136,6 +136,9 @@ int vireo_cmd_kernel(struct vireo_cmd *cmd, const char *path);
 int vireo_cmd_initramfs(struct vireo_cmd *cmd, const char *path);
 /* A raw disk image, /dev/vda, /dev/vdb, ... in the guest (under Vireo: one per VM). */
 int vireo_cmd_disk(struct vireo_cmd *cmd, const char *path, bool readonly);
+/* A network card on the default network (docs/networking.md): QEMU's user-mode network
+ * behind it, DHCP at boot, the host's loopback at 10.0.2.2. Off by default. */
+int vireo_cmd_net(struct vireo_cmd *cmd, bool on);
 /* Kernel command-line arguments added to Vireo's own. */
 int vireo_cmd_bootargs(struct vireo_cmd *cmd, const char *args);
 /* The VM ends after this many milliseconds in all (0: no limit, the default): code 124. */
@@ -151,6 +154,9 @@ int vireo_cmd_mode(struct vireo_cmd *cmd, enum vireo_mode mode);
 /* The QEMU binary (default qemu-system-riscv64 in PATH) and Vireo's image (vireo.bin). */
 int vireo_cmd_qemu(struct vireo_cmd *cmd, const char *path);
 int vireo_cmd_hypervisor(struct vireo_cmd *cmd, const char *path);
+/* QEMU's -machine value (default "virt"), e.g. "virt,aia=aplic-imsic,aia-guests=2" for
+ * an AIA machine (docs/aia.md); NULL: the default. Checked by QEMU when the VM starts. */
+int vireo_cmd_qemu_machine(struct vireo_cmd *cmd, const char *machine);
 /* QEMU's own output (firmware, Vireo, the kernel) also goes to fd as it comes (-1: kept
  * only as the tail that vireo_child_log() returns). */
 int vireo_cmd_log(struct vireo_cmd *cmd, int fd);
