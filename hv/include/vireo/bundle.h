@@ -19,7 +19,6 @@
 #define BUNDLE_VM_TESTDEV    (1u << 0) /* map the MMIO test device */
 #define BUNDLE_VM_NO_CONSOLE (1u << 1) /* discard the VM's console output, give it no input */
 #define BUNDLE_VM_NO_RTC     (1u << 2) /* no real-time clock device */
-#define BUNDLE_VM_SANDBOX    (1u << 3) /* a sandbox: no devices, driven by the host (sandbox.h) */
 
 /* rtc_offset is at most this many seconds either way (about 285 years). */
 #define BUNDLE_RTC_OFFSET_MAX 9000000000LL
@@ -29,6 +28,13 @@
 /* Its interrupt controller; neither: guest AIA where the host has guest interrupt files. */
 #define BUNDLE_VM_IRQCHIP_PLIC (1u << 4) /* the PLIC, whatever the host has */
 #define BUNDLE_VM_IRQCHIP_AIA  (1u << 5) /* an APLIC and IMSIC files (emulated if need be) */
+#define BUNDLE_VM_SANDBOX      (1u << 6) /* a sandbox: no devices, driven by the host (sandbox.h) */
+/* One bit each: branches that add a flag at once must not pick the same one. */
+_Static_assert(((BUNDLE_VM_TESTDEV ^ BUNDLE_VM_NO_CONSOLE ^ BUNDLE_VM_NO_RTC ^ BUNDLE_VM_NET ^
+		 BUNDLE_VM_IRQCHIP_PLIC ^ BUNDLE_VM_IRQCHIP_AIA ^ BUNDLE_VM_SANDBOX) ==
+		(BUNDLE_VM_TESTDEV | BUNDLE_VM_NO_CONSOLE | BUNDLE_VM_NO_RTC | BUNDLE_VM_NET |
+		 BUNDLE_VM_IRQCHIP_PLIC | BUNDLE_VM_IRQCHIP_AIA | BUNDLE_VM_SANDBOX)),
+	       "bundle VM flags overlap");
 
 #define BUNDLE_DISK_PRESENT  (1u << 0)
 #define BUNDLE_DISK_READONLY (1u << 1)
