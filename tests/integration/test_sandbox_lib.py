@@ -168,3 +168,18 @@ def test_examples():
     assert r.returncode == 0, r.stdout + r.stderr
     assert "touch(8) = 28, 8 pages mapped on demand" in r.stdout
     assert r.stdout.strip().endswith("lazy_pages: ok")
+
+
+def test_py_vm_ends(vireo_mod):
+    """A program that powers its VM off: the call fails with EPIPE at once, and so does
+    every call after it; nothing hangs and close() still works."""
+    sb = vireo_mod.Sandbox(PROGRAM)
+    try:
+        with pytest.raises(OSError) as e:
+            sb.call("power_off")
+        assert e.value.errno == 32 and "stopped the sandbox" in str(e.value)
+        with pytest.raises(OSError) as e:
+            sb.call("add", 1, 2)
+        assert e.value.errno == 32
+    finally:
+        sb.close()
