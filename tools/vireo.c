@@ -31,7 +31,7 @@ static const char usage[] =
     "bootargs last (it takes the rest):\n"
     "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
     "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev rtc\n"
-    "        rtc_offset\n"
+    "        rtc_offset wait\n"
     "\n"
     "Machine options (override [machine]):\n"
     "  --smp N            harts of the QEMU machine (default 2)\n"
@@ -348,7 +348,8 @@ static void print_summary(const struct vm_config_vm *vm)
 		       (unsigned long long)vm->disk.sectors);
 	if (vm->disk.present && vm->disk.readonly)
 		printf(",ro");
-	printf(", console %s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "");
+	printf(", console %s%s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "",
+	       vm->wait ? ", waits" : "");
 	print_rtc(vm);
 	printf(", bootargs '%s'\n", vm->bootargs);
 }

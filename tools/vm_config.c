@@ -500,6 +500,13 @@ static int vm_testdev(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+static int vm_wait(struct parse_ctx *p, const char *key, const char *value)
+{
+	if (parse_bool(value, &p->vm->wait))
+		return fail(p, "%s '%s' must be yes or no", key, value);
+	return 0;
+}
+
 static int vm_rtc(struct parse_ctx *p, const char *key, const char *value)
 {
 	static const char *const names[] = {"utc", "localtime", "off"};
@@ -529,17 +536,12 @@ static int vm_rtc_offset(struct parse_ctx *p, const char *key, const char *value
 }
 
 static const struct key_handler vm_keys[] = {
-    {"kernel", vm_kernel, false},
-    {"initrd", vm_initrd, false},
-    {"memory", vm_memory, false},
-    {"vcpus", vm_vcpus, false},
-    {"harts", vm_harts, false},
-    {"bootargs", vm_bootargs, false},
-    {"disk", vm_disk, false},
-    {"console", vm_console, false},
-    {"testdev", vm_testdev, false},
-    {"rtc", vm_rtc, false},
-    {"rtc_offset", vm_rtc_offset, false},
+    {"kernel", vm_kernel, false},   {"initrd", vm_initrd, false},
+    {"memory", vm_memory, false},   {"vcpus", vm_vcpus, false},
+    {"harts", vm_harts, false},	    {"bootargs", vm_bootargs, false},
+    {"disk", vm_disk, false},	    {"console", vm_console, false},
+    {"testdev", vm_testdev, false}, {"wait", vm_wait, false},
+    {"rtc", vm_rtc, false},	    {"rtc_offset", vm_rtc_offset, false},
 };
 
 /* ------------------------------------------------------------------ [machine] keys */

@@ -59,6 +59,7 @@ struct vm_config_vm {
 	char bootargs[BUNDLE_ARGS_MAX];
 	bool console;
 	bool testdev;
+	bool wait; /* held at its first instruction for a debugger (or the host) */
 	enum vm_config_rtc rtc;
 	int64_t rtc_offset; /* seconds added to the host's clock (and to localtime's) */
 	struct vm_config_disk disk;

@@ -19,6 +19,7 @@
 #define BUNDLE_VM_TESTDEV    (1u << 0) /* map the MMIO test device */
 #define BUNDLE_VM_NO_CONSOLE (1u << 1) /* discard the VM's console output, give it no input */
 #define BUNDLE_VM_NO_RTC     (1u << 2) /* no real-time clock device */
+#define BUNDLE_VM_DEBUG_WAIT (1u << 3) /* held at its first instruction for a debugger */
 
 /* rtc_offset is at most this many seconds either way (about 285 years). */
 #define BUNDLE_RTC_OFFSET_MAX 9000000000LL
