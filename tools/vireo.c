@@ -17,6 +17,7 @@
 
 #include "bundle_write.h"
 #include "qemu_run.h"
+#include "vireo_gdb.h"
 #include "vireo_exec.h"
 #include "vm_config.h"
 
@@ -45,6 +46,9 @@ static const char usage[] =
     "  --hypervisor PATH  Vireo's image (default: vireo.bin next to this tool)\n"
     "  --qemu-arg STR     extra QEMU arguments, split at spaces (repeatable)\n"
     "  --print-command    print the QEMU command line before running it\n"
+    "  --gdb VM=PORT[,wait]  a gdb server for VM (its name or number) on 127.0.0.1:PORT\n"
+    "                     (0: any free port); wait: the VM waits at its first instruction\n"
+    "                     until gdb continues it (docs/debugging.md). Repeatable\n"
     "pack options:\n"
     "  -o, --output FILE  where to write the bundle\n"
     "\n"
@@ -72,6 +76,8 @@ struct options {
 	size_t nsources;
 	bool print_command;
 	bool selftest_panic;
+	struct vireo_gdb_spec *gdb;
+	size_t ngdb;
 	const char *colour; /* "auto" (default), "always" or "never" */
 };
 
@@ -89,6 +95,7 @@ enum opt_id {
 	OPT_PRINT_COMMAND,
 	OPT_SELFTEST_PANIC,
 	OPT_COLOUR,
+	OPT_GDB,
 };
 
 #define FOR_ALL	 ((1u << CMD_RUN) | (1u << CMD_PACK) | (1u << CMD_CHECK))
@@ -114,6 +121,7 @@ static const struct option_spec {
     {"--qemu-arg", OPT_QEMU_ARG, true, FOR_RUN},
     {"--print-command", OPT_PRINT_COMMAND, false, FOR_RUN},
     {"--color", OPT_COLOUR, true, FOR_RUN | FOR_PACK},
+    {"--gdb", OPT_GDB, true, FOR_RUN},
     /* Hidden, for Vireo's own tests: the hypervisor panics after boot. */
     {"--selftest-panic", OPT_SELFTEST_PANIC, false, FOR_RUN | FOR_PACK},
 };
@@ -193,6 +201,15 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 	case OPT_SELFTEST_PANIC:
 		o->selftest_panic = true;
 		break;
+	case OPT_GDB: {
+		char err[256];
+
+		o->gdb = xalloc(realloc(o->gdb, (o->ngdb + 1) * sizeof(*o->gdb)));
+		if (vireo_gdb_parse(value, &o->gdb[o->ngdb], err, sizeof(err)))
+			die("%s", err);
+		o->ngdb++;
+		break;
+	}
 	case OPT_COLOUR:
 		if (strcmp(value, "auto") && strcmp(value, "always") && strcmp(value, "never"))
 			die("--color takes auto, always or never, not '%s'", value);
@@ -455,8 +472,9 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	char *hypervisor = o->hypervisor ? strdup(o->hypervisor) : default_hypervisor();
 	const char *disks[VM_CONFIG_MAX_HOST_DISKS];
 	struct stat st;
-	char *bundle, *err = NULL, **argv;
-	int status;
+	char *bundle, *err = NULL, **argv, gdb_err[256];
+	struct vireo_gdb *gdb = NULL;
+	int status, link_fd = -1;
 
 	if (!hypervisor)
 		die("out of memory");
@@ -465,6 +483,9 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	for (unsigned i = 0; i < cfg->machine.ndisks; i++)
 		disks[i] = cfg->machine.disks[i].path;
 	catch_signals();
+	if (o->ngdb &&
+	    vireo_gdb_start(&gdb, cfg, o->gdb, o->ngdb, &link_fd, gdb_err, sizeof(gdb_err)))
+		die("%s", gdb_err);
 	bundle = make_temp_bundle(cfg, flags);
 	argv = qemu_run_argv(&(struct qemu_run_opts){
 	    .qemu = o->qemu ? o->qemu : QEMU_RUN_DEFAULT_QEMU,
@@ -475,7 +496,7 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	    .initrd = bundle,
 	    .disks = disks,
 	    .ndisks = cfg->machine.ndisks,
-	    .link_fd = -1,
+	    .link_fd = link_fd,
 	    .agent_fd = -1,
 	    .extra = o->extra,
 	    .nextra = o->nextra,
@@ -486,6 +507,7 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 		free(line);
 	}
 	status = qemu_run(argv, &err);
+	vireo_gdb_stop(gdb);
 	unlink(bundle);
 	temp_bundle = NULL;
 	free(bundle);
@@ -523,6 +545,12 @@ int main(int argc, char **argv)
 		return vireo_exec_main(argc - 1, argv + 1);
 	parse_args(&o, argc, argv);
 	load_config(&cfg, &o);
+	if (o.ngdb) {
+		char gdb_err[256];
+
+		if (vireo_gdb_resolve(&cfg, o.gdb, o.ngdb, gdb_err, sizeof(gdb_err)))
+			die("%s", gdb_err);
+	}
 	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;
 	if (want_colour(&o))
 		flags |= BUNDLE_CONSOLE_COLOUR;
@@ -546,5 +574,6 @@ int main(int argc, char **argv)
 	free(o.sources);
 	free(o.disks);
 	free(o.extra);
+	free(o.gdb);
 	return status;
 }
