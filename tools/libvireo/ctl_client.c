@@ -123,8 +123,8 @@ static void unlink_call(struct ctl_client *cc, struct call *c)
 	}
 }
 
-int ctl_client_call(struct ctl_client *cc, uint16_t op, const void *args, uint32_t len,
-		    void *reply, uint32_t cap, uint32_t *got, unsigned timeout_ms)
+int ctl_client_call(struct ctl_client *cc, uint16_t op, const void *args, uint32_t len, void *reply,
+		    uint32_t cap, uint32_t *got, unsigned timeout_ms)
 {
 	struct call *c;
 	struct timespec until;
@@ -350,8 +350,8 @@ static const struct lk_ops link_ops = {
 static bool flush(struct ctl_link *l)
 {
 	while (!obuf_empty(&l->out)) {
-		ssize_t n = send(l->fd, obuf_data(&l->out), obuf_len(&l->out),
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n =
+		    send(l->fd, obuf_data(&l->out), obuf_len(&l->out), MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;

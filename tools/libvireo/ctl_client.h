@@ -22,8 +22,8 @@
 struct ctl_client;
 
 /* Called on the link's thread for each LINK_EVENT and LINK_VM_EXIT (type says which). */
-typedef void (*ctl_client_listener)(void *ctx, uint16_t type, uint16_t chan,
-				     const uint8_t *payload, size_t len);
+typedef void (*ctl_client_listener)(void *ctx, uint16_t type, uint16_t chan, const uint8_t *payload,
+				    size_t len);
 
 /* NULL when out of memory. */
 struct ctl_client *ctl_client_new(void);
@@ -40,8 +40,8 @@ void ctl_client_unlisten(struct ctl_client *cc, ctl_client_listener fn, void *ct
  * Vireo's, -ETIMEDOUT, or -EPIPE once the link is gone. Not on the link's
  * own thread.
  */
-int ctl_client_call(struct ctl_client *cc, uint16_t op, const void *args, uint32_t len,
-		    void *reply, uint32_t cap, uint32_t *got, unsigned timeout_ms);
+int ctl_client_call(struct ctl_client *cc, uint16_t op, const void *args, uint32_t len, void *reply,
+		    uint32_t cap, uint32_t *got, unsigned timeout_ms);
 
 /* ---- for the link's thread */
 /* Readable when requests wait to go out (read it empty with ctl_client_drain_wake). */

@@ -20,10 +20,10 @@
 #include "gdb_server.h"
 #include "gdb_stub.h"
 
-#define EVENTS		 32
-#define REQUEST_MS	 15000 /* a request Vireo does not answer in this long: the link is stuck */
-#define SEND_TIMEOUT_S	 10    /* a debugger that does not read for this long is cut off */
-#define OVER_GRACE_MS	 2000  /* after detach or the VM's end, the debugger closes; or we do */
+#define EVENTS	       32
+#define REQUEST_MS     15000 /* a request Vireo does not answer in this long: the link is stuck */
+#define SEND_TIMEOUT_S 10    /* a debugger that does not read for this long is cut off */
+#define OVER_GRACE_MS  2000  /* after detach or the VM's end, the debugger closes; or we do */
 
 struct event {
 	int kind; /* 1 stop, 2 the VM ended */

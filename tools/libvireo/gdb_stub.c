@@ -42,12 +42,12 @@ static const char *const xnames[32] = {
 };
 
 static const char *const fnames[32] = {
-    "ft0", "ft1", "ft2",  "ft3",  "ft4", "ft5", "ft6",	"ft7",	"fs0",	"fs1", "fa0",
-    "fa1", "fa2", "fa3",  "fa4",  "fa5", "fa6", "fa7",	"fs2",	"fs3",	"fs4", "fs5",
-    "fs6", "fs7", "fs8",  "fs9",  "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+    "ft0", "ft1", "ft2", "ft3", "ft4",	"ft5",	"ft6", "ft7", "fs0",  "fs1",  "fa0",
+    "fa1", "fa2", "fa3", "fa4", "fa5",	"fa6",	"fa7", "fs2", "fs3",  "fs4",  "fs5",
+    "fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
 };
 
-static const char *const csrnames[9] = {"sstatus", "sie",    "stvec", "sscratch", "sepc",
+static const char *const csrnames[9] = {"sstatus", "sie",   "stvec", "sscratch", "sepc",
 					"scause",  "stval", "sip",   "satp"};
 
 /* ------------------------------------------------------------------ replies */
@@ -326,7 +326,11 @@ static void build_xml(struct gdb_stub *g)
 
 	for (unsigned i = 0; i < 32; i++)
 		xml_add(&x, &n, "<reg name=\"%s\" bitsize=\"64\" type=\"%s\" regnum=\"%u\"/>\n",
-			xnames[i], i == 1 ? "code_ptr" : i == 2 ? "data_ptr" : "int", REG_X0 + i);
+			xnames[i],
+			i == 1	 ? "code_ptr"
+			: i == 2 ? "data_ptr"
+				 : "int",
+			REG_X0 + i);
 	xml_add(&x, &n, "<reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\" regnum=\"%u\"/>\n",
 		REG_PC);
 	xml_add(&x, &n, "</feature>\n");
@@ -337,11 +341,12 @@ static void build_xml(struct gdb_stub *g)
 				"<reg name=\"%s\" bitsize=\"64\" type=\"ieee_double\" "
 				"regnum=\"%u\"/>\n",
 				fnames[i], REG_F0 + i);
-		xml_add(&x, &n,
-			"<reg name=\"fflags\" bitsize=\"32\" type=\"int\" regnum=\"%u\"/>\n"
-			"<reg name=\"frm\" bitsize=\"32\" type=\"int\" regnum=\"%u\"/>\n"
-			"<reg name=\"fcsr\" bitsize=\"32\" type=\"int\" regnum=\"%u\"/>\n</feature>\n",
-			REG_FFLAGS, REG_FRM, REG_FCSR);
+		xml_add(
+		    &x, &n,
+		    "<reg name=\"fflags\" bitsize=\"32\" type=\"int\" regnum=\"%u\"/>\n"
+		    "<reg name=\"frm\" bitsize=\"32\" type=\"int\" regnum=\"%u\"/>\n"
+		    "<reg name=\"fcsr\" bitsize=\"32\" type=\"int\" regnum=\"%u\"/>\n</feature>\n",
+		    REG_FFLAGS, REG_FRM, REG_FCSR);
 	}
 	xml_add(&x, &n, "<feature name=\"org.gnu.gdb.riscv.csr\">\n");
 	for (unsigned i = 0; i < 9; i++)
@@ -962,11 +967,12 @@ static void monitor(struct gdb_stub *g, const char *cmd)
 	const char *p, *end;
 
 	if (!strcmp(cmd, "help") || !*cmd) {
-		console(g, "monitor memory physical|virtual  memory packets by guest-physical "
-			   "address, or through the selected vCPU's page tables (now %s)\n"
-			   "monitor translate VA              VA through the selected vCPU's "
-			   "page tables\n"
-			   "monitor gpa ADDR [LEN]            LEN bytes of guest-physical memory\n",
+		console(g,
+			"monitor memory physical|virtual  memory packets by guest-physical "
+			"address, or through the selected vCPU's page tables (now %s)\n"
+			"monitor translate VA              VA through the selected vCPU's "
+			"page tables\n"
+			"monitor gpa ADDR [LEN]            LEN bytes of guest-physical memory\n",
 			g->physical ? "physical" : "virtual");
 		reply(g, "OK");
 		return;
@@ -1043,8 +1049,8 @@ static void monitor(struct gdb_stub *g, const char *cmd)
 		}
 		for (uint32_t i = 0; i < got && o < sizeof(line) - 32; i++) {
 			if (i % 16 == 0)
-				o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%#llx:",
-						      i ? "\n" : "",
+				o += (size_t)snprintf(line + o, sizeof(line) - o,
+						      "%s%#llx:", i ? "\n" : "",
 						      (unsigned long long)(addr + i));
 			o += (size_t)snprintf(line + o, sizeof(line) - o, " %02x", buf[i]);
 		}
@@ -1135,12 +1141,13 @@ static void detach(struct gdb_stub *g)
 static void packet(void *ctx, const char *s, size_t len)
 {
 	struct gdb_stub *g = ctx;
-	const char *end = s + len;
+	const char *end;
 
 	if (!s) {
 		reply_error(g, E2BIG);
 		return;
 	}
+	end = s + len;
 	if (g->over) {
 		/* Only what may follow the end (gdb asks '?' once more). */
 		reply(g, len == 1 && s[0] == '?' ? g->stop_reply : "E01");

@@ -52,11 +52,11 @@ struct gdb_stub {
 	unsigned nvcpus;
 	uint32_t features; /* CTL_DBG_F_* */
 	bool attached;
-	bool running;	/* resumed: the next stop event is reported */
-	bool over;	/* detached, killed or the VM ended: close the connection */
-	bool swbreak;	/* the debugger takes swbreak in stop replies */
-	bool physical;	/* memory packets by guest-physical address (monitor memory) */
-	unsigned cur;	/* the vCPU of the last stop */
+	bool running;	  /* resumed: the next stop event is reported */
+	bool over;	  /* detached, killed or the VM ended: close the connection */
+	bool swbreak;	  /* the debugger takes swbreak in stop replies */
+	bool physical;	  /* memory packets by guest-physical address (monitor memory) */
+	unsigned cur;	  /* the vCPU of the last stop */
 	unsigned gthread; /* Hg: whose registers and page tables */
 	int cthread;	  /* Hc: which vCPU s steps (-1: the current one) */
 	struct gdb_stub_regs *regs;
@@ -70,8 +70,7 @@ struct gdb_stub {
 
 /* Attach to the VM and stop it (the debugger expects a stopped target). 0, or a
  * negative errno (-ENOENT: no such VM; -EBUSY: another debugger has it). */
-int gdb_stub_start(struct gdb_stub *g, const struct gdb_stub_backend *be, void *ctx,
-		   uint32_t vm);
+int gdb_stub_start(struct gdb_stub *g, const struct gdb_stub_backend *be, void *ctx, uint32_t vm);
 /* Bytes from the debugger. */
 void gdb_stub_feed(struct gdb_stub *g, const uint8_t *bytes, size_t n);
 /* Events may have come: a stop of the running VM is reported. */
