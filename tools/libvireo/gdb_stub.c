@@ -839,6 +839,10 @@ static void cmd_vcont(struct gdb_stub *g, const char *p, const char *end)
 		next = memchr(p, ';', (size_t)(end - p));
 		if (!next)
 			next = end;
+		if (!strchr("cCsSt", *action)) {
+			reply(g, ""); /* r (range step) is not offered */
+			return;
+		}
 		p++;
 		/* C and S carry a signal: taken and ignored (the guest has no signals). */
 		if (*action == 'C' || *action == 'S') {
@@ -864,11 +868,8 @@ static void cmd_vcont(struct gdb_stub *g, const char *p, const char *end)
 		case 'C':
 			cont = true;
 			break;
-		case 't':
-			break; /* non-stop only: everything is stopped already */
 		default:
-			reply(g, ""); /* r (range step) is not offered */
-			return;
+			break; /* t, non-stop only: everything is stopped already */
 		}
 		p = next;
 	}
@@ -1298,13 +1299,10 @@ int gdb_stub_start(struct gdb_stub *g, const struct gdb_stub_backend *be, void *
 	g->regs = calloc(g->nvcpus, sizeof(*g->regs));
 	g->out = malloc(OUT_CAP);
 	build_xml(g);
-	if (!g->regs || !g->out) {
-		vm_op(g, CTL_OP_DBG_DETACH);
-		return -ENOMEM;
-	}
-	rc = park(g);
+	rc = !g->regs || !g->out ? -ENOMEM : park(g);
 	if (rc < 0) {
 		vm_op(g, CTL_OP_DBG_DETACH);
+		gdb_stub_free(g);
 		return rc;
 	}
 	/* Events from before (a stale stop, or the end) are settled first. */
