@@ -480,8 +480,9 @@ int vm_debug_break_set(struct vm *vm, struct vcpu *v, uint64_t va)
 		return 0;
 	}
 	err = translate(vm, vcpu_arch_guest_satp(&v->arch, false), va, &w);
-	if (err == -VIREO_EFAULT) {
-		/* Not mapped yet: it waits, and satp writes are watched until it can go in. */
+	if (err == -VIREO_EFAULT || (!err && !guest_mem_contains(&vm->mem, w.gpa, len))) {
+		/* Not mapped to RAM yet (a kernel's address while its MMU is still off): it
+		 * waits, and satp writes are watched until it can go in. */
 		s = new_site(d, va, 0, VM_DEBUG_SITE_USER);
 		if (s)
 			d->pending++;
@@ -491,8 +492,6 @@ int vm_debug_break_set(struct vm *vm, struct vcpu *v, uint64_t va)
 		apply_traps(vm);
 		return 1;
 	}
-	if (!err && !guest_mem_contains(&vm->mem, w.gpa, len))
-		err = -VIREO_EFAULT;
 	if (!err) {
 		s = site_at(d, w.gpa);
 		if (s && (s->flags & VM_DEBUG_SITE_USER)) {

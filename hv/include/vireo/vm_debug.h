@@ -65,7 +65,8 @@ struct vm_debug {
 int vm_debug_attach(struct vm *vm);
 /* Take every breakpoint out, end a step, stop watching satp; the VM stays as it is. */
 int vm_debug_detach(struct vm *vm);
-/* Set / clear a breakpoint at va, translated through v's page tables (VM parked). */
+/* Set / clear a breakpoint at va, translated through v's page tables (VM parked). Set
+ * returns 1 for one that waits: va is not mapped to RAM yet. */
 int vm_debug_break_set(struct vm *vm, struct vcpu *v, uint64_t va);
 int vm_debug_break_clear(struct vm *vm, struct vcpu *v, uint64_t va);
 /* Start a single step of v (VM parked): CTL_EVENT_DBG_STOP says when it is done. */
