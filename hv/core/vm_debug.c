@@ -365,7 +365,9 @@ bool vm_debug_virtual_insn(struct vcpu *v)
 	if (v->exit.from_user || !vcpu_arch_emulate_vm_insn(&v->arch, v->exit.insn, &written))
 		return false;
 	spin_lock(&d->lock);
-	if (written && d->pending)
+	/* Not only after a satp write: QEMU 7.2 traps VS-mode's sfence.vma under VTVM but
+	 * not its satp writes, and a guest fences before it relies on new tables. */
+	if (d->pending)
 		planted = plant_pending_locked(vm, vcpu_arch_guest_satp(&v->arch, true));
 	/* Nothing waits any more: this vCPU's satp goes back to the guest alone (the
 	 * others' at their own next trap). */
