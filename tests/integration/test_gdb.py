@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Issue #19: a gdb remote stub per VM. `vireo run --gdb VM=PORT,wait`, then
+gdb-multiarch -batch drives the session, as a developer would.
+
+One boot of the bare-metal gdb guest (guests/tests/gdb.c) serves every test of
+the first group: gdb's transcript is recorded once and each test checks one
+thing it shows. Markers (`echo @@name\\n`) cut the transcript into the answers
+to each command group. The Linux guest gets a boot of its own."""
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import BUILD, HYPERVISOR, VIREO, guest
+from linux_vm import LINUX_IMAGE, LINUX_INITRAMFS, PROMPT, linux_spec
+
+GDB = shutil.which("gdb-multiarch")
+GUEST_ELF = os.path.join(BUILD, "guests", "gdb.elf")
+VMLINUX = os.path.join(BUILD, "linux", "vmlinux")
+RAM = 0x80000000
+HIGH = 0xffffffc000000000  # guests/tests/lib/sv39.h: SV39_HIGH_BASE
+POKE_OK = 0x600dcafe
+
+pytestmark = pytest.mark.skipif(GDB is None, reason="gdb-multiarch missing: make deps")
+
+
+class Vireo:
+    """`vireo run` in a session of its own; its console collected by a thread."""
+
+    def __init__(self, vms, gdb, smp=2, mem="1G"):
+        args = [VIREO, "run", "--color=never", "--smp", str(smp), "--mem", mem,
+                "--hypervisor", HYPERVISOR, "--gdb", gdb]
+        for vm in vms:
+            args += ["--vm", vm]
+        self.p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        self.chunks = []
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in iter(self.p.stdout.readline, b""):
+            with self.lock:
+                self.chunks.append(line.decode(errors="replace").replace("\r\n", "\n"))
+
+    @property
+    def output(self):
+        with self.lock:
+            return "".join(self.chunks)
+
+    def wait_for(self, pattern, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.output)
+            if m:
+                return m
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"waiting for {pattern!r}\n--- console ---\n{self.output[-4000:]}")
+
+    def port(self, vm):
+        m = self.wait_for(rf"gdb server for VM '{vm}' on 127\.0\.0\.1:(\d+)", 60)
+        return int(m.group(1))
+
+    def finish(self, timeout):
+        try:
+            status = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"vireo still running after {timeout}s\n{self.output[-4000:]}")
+        self.reader.join(5)
+        return status
+
+    def kill(self):
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, 9)
+            self.p.wait()
+
+
+def run_gdb(elf, port, commands, timeout):
+    """gdb-multiarch -batch with these commands; returns its transcript."""
+    script = ["set pagination off", "set confirm off", "set width 0",
+              f"target remote 127.0.0.1:{port}", *commands]
+    args = [GDB, "-nx", "-batch"]
+    for c in script:
+        args += ["-ex", c]
+    args.append(elf)
+    try:
+        p = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout, start_new_session=True)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        pytest.fail(f"gdb timed out after {timeout}s\n{out[-4000:]}")
+    return p.stdout.decode(errors="replace")
+
+
+def sections(transcript):
+    """The transcript cut at `@@name` markers: {name: what came after it}."""
+    parts = re.split(r"^@@(\S+)\n", transcript, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def mark(name):
+    return f"echo @@{name}\\n"
+
+
+# ------------------------------------------------------------ the bare-metal guest
+
+HIGH_GDB_HIGH = f"((unsigned long)&gdb_high - {RAM:#x} + {HIGH:#x})"
+HIGH_POKE = f"((unsigned long)&gdb_poke - {RAM:#x} + {HIGH:#x})"
+
+BARE_SESSION = [
+    mark("attach"), "info threads", "print/x $pc",
+    mark("guest_main"), "break guest_main", "continue", "print/x $pc",
+    # Registers: read, write one and read it back, restore it; FP and CSRs.
+    mark("regs"), "info registers ra sp a0 a1",
+    "set $s11_saved = $s11", "set $s11 = 0x1122334455667788", "print/x $s11",
+    "set $s11 = $s11_saved",
+    "set $ft11 = 2.5", "print $ft11", "print/x $fcsr",
+    "print/x $sstatus", "print/x $satp", "print/x $sepc",
+    # Steps: a source line over the printf, a stepi, then into gdb_add.
+    mark("next"), "next", "print/x $pc",
+    mark("stepi"), "print/x $pc", "stepi", "print/x $pc",
+    mark("step_into"), "break gdb_add", "continue", "bt", "delete",
+    "finish",
+    # Each vCPU is a thread: the second one spins in gdb_spin.
+    mark("threads"), "info threads", "thread 2", "bt", "thread 1",
+    # Memory by guest-virtual address (MMU off: the same as physical), then physical.
+    mark("poke"), f"set var gdb_poke = {POKE_OK:#x}", "print/x gdb_poke",
+    "monitor gpa 0x80204030 8",
+    # A breakpoint at the high alias, through the guest's own Sv39 tables.
+    mark("high"), f"break *{HIGH_GDB_HIGH}", "continue", "print/x $pc", "print/x $satp",
+    f"print/x *(unsigned long *){HIGH_POKE}", "eval \"monitor translate %#lx\", $pc",
+    "delete",
+    # Run to the end.
+    mark("end"), "continue",
+]
+
+
+@pytest.fixture(scope="module")
+def bare():
+    vm = f"name=gdb,kernel={guest('gdb')},memory=64M,vcpus=2"
+    v = Vireo([vm], "gdb=0,wait")
+    try:
+        port = v.port("gdb")
+        v.wait_for(r"VM 'gdb': waiting for a debugger", 60)
+        out = run_gdb(GUEST_ELF, port, BARE_SESSION, 180)
+        status = v.finish(60)
+    finally:
+        v.kill()
+    return out, sections(out), v.output, status
+
+
+def test_wait_holds_the_vm_at_its_first_instruction(bare):
+    out, s, console, _ = bare
+    assert "$1 = 0x80200000" in s["attach"], out
+    # Nothing of the guest ran before the debugger attached.
+    attached = console.index("debugger attached")
+    assert "gdb: guest_main" not in console[:attached], console
+
+
+def test_each_vcpu_is_a_thread(bare):
+    out, s, _, _ = bare
+    assert re.search(r"Thread 1 \(vCPU 0\)", s["attach"]), out
+    assert re.search(r"Thread 2 \(vCPU 1\)", s["attach"]), out
+    # Thread 2 has registers of its own: it is somewhere on the second vCPU's way.
+    m = re.search(r"Switching to thread 2 \(Thread 2\)\]\n#0\s+(.*)", s["threads"])
+    assert m and "guest_main" not in m.group(1), out
+    assert re.search(r"Switching to thread 1 \(Thread 1\)\]\n#0 .* guest_main", s["threads"]), out
+
+
+def test_break_at_guest_main(bare):
+    out, s, _, _ = bare
+    assert re.search(r"Breakpoint 1, guest_main \(hartid=0", s["guest_main"]), out
+
+
+def test_registers_read_and_write(bare):
+    out, s, _, _ = bare
+    r = s["regs"]
+    assert re.search(r"^sp\s+0x8021", r, re.M), out
+    assert "= 0x1122334455667788" in r, out
+    assert "= 2.5" in r, out                       # an FP register written, read back
+    assert re.search(r"= 0x[0-9a-f]+\n", r), out   # CSRs read
+    assert "$satp" not in r and "Invalid" not in r, out
+
+
+def test_next_stepi_and_step_into_a_function(bare):
+    out, s, _, _ = bare
+    assert re.search(r"^59\s+printf", s["next"], re.M), out
+    pcs = [int(x, 16) for x in re.findall(r"= (0x[0-9a-f]+)", s["stepi"])]
+    # One instruction: the next one, or the first of the function it calls.
+    assert len(pcs) == 2 and (pcs[1] - pcs[0] in (2, 4) or "printf (" in s["stepi"]), out
+    assert re.search(r"Breakpoint \d+, gdb_add \(a=(a@entry=)?0, b=(b@entry=)?0\)", s["step_into"]), out
+    assert re.search(r"#1 .* guest_main", s["step_into"]), out
+    assert re.search(r"Value returned is \$\d+ = 0", s["step_into"]), out  # finish
+
+
+def test_memory_by_virtual_and_physical_address(bare):
+    out, s, console, _ = bare
+    assert f"= {POKE_OK:#x}" in s["poke"], out
+    m = re.search(r"gdb_poke at (0x[0-9a-f]+)", console)
+    assert m and int(m.group(1), 16) == 0x80204030, console  # where monitor gpa looked
+    assert "0x80204030: fe ca 0d 60 00 00 00 00" in s["poke"], out
+
+
+def test_breakpoint_through_the_guests_page_tables(bare):
+    out, s, _, _ = bare
+    h = s["high"]
+    assert re.search(r"Breakpoint \d+, 0xffffffc0002[0-9a-f]+ in \?\? \(\)", h), out
+    assert re.search(r"= 0x8[0-9a-f]{15}\n", h), out           # satp: Sv39 on
+    assert f"= {POKE_OK:#x}" in h, out                        # gdb_poke through its alias
+    assert re.search(r"0xffffffc0002([0-9a-f]{5}) -> guest-physical 0x802\1 ", h), out
+
+
+def test_continue_to_a_clean_exit(bare):
+    out, s, console, status = bare
+    assert "exited normally" in s["end"], out
+    assert f"poke {POKE_OK:#x}" in console and "high calls 1" in console, console
+    assert "VM 'gdb': shutdown, exit status 0" in console, console
+    assert status == 0, console
