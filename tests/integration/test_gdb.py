@@ -9,6 +9,7 @@ to each command group. The Linux guest gets a boot of its own."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -16,7 +17,7 @@ import time
 import pytest
 
 from conftest import BUILD, HYPERVISOR, VIREO, guest
-from linux_vm import LINUX_IMAGE, LINUX_INITRAMFS, PROMPT, linux_spec
+from linux_vm import LINUX_IMAGE, PROMPT, linux_spec
 
 GDB = shutil.which("gdb-multiarch")
 GUEST_ELF = os.path.join(BUILD, "guests", "gdb.elf")
@@ -36,7 +37,7 @@ class Vireo:
                 "--hypervisor", HYPERVISOR, "--gdb", gdb]
         for vm in vms:
             args += ["--vm", vm]
-        self.p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, start_new_session=True)
         self.chunks = []
         self.lock = threading.Lock()
@@ -44,14 +45,15 @@ class Vireo:
         self.reader.start()
 
     def _read(self):
-        for line in iter(self.p.stdout.readline, b""):
+        # Chunks, not lines: a shell's prompt ends without one.
+        for chunk in iter(lambda: os.read(self.p.stdout.fileno(), 4096), b""):
             with self.lock:
-                self.chunks.append(line.decode(errors="replace").replace("\r\n", "\n"))
+                self.chunks.append(chunk)
 
     @property
     def output(self):
         with self.lock:
-            return "".join(self.chunks)
+            return b"".join(self.chunks).decode(errors="replace").replace("\r\n", "\n")
 
     def wait_for(self, pattern, timeout):
         deadline = time.monotonic() + timeout
@@ -63,6 +65,11 @@ class Vireo:
                 break
             time.sleep(0.1)
         pytest.fail(f"waiting for {pattern!r}\n--- console ---\n{self.output[-4000:]}")
+
+    def type(self, line):
+        """A line for the console (the VM's input)."""
+        self.p.stdin.write(line.encode() + b"\n")
+        self.p.stdin.flush()
 
     def port(self, vm):
         m = self.wait_for(rf"gdb server for VM '{vm}' on 127\.0\.0\.1:(\d+)", 60)
@@ -83,21 +90,27 @@ class Vireo:
             self.p.wait()
 
 
-def run_gdb(elf, port, commands, timeout):
-    """gdb-multiarch -batch with these commands; returns its transcript."""
+def run_gdb(elf, port, commands, timeout, ctrl_c_after=None):
+    """gdb-multiarch -batch with these commands; returns its transcript. ctrl_c_after:
+    seconds after which gdb gets a SIGINT, as from Ctrl-C at its terminal."""
     script = ["set pagination off", "set confirm off", "set width 0",
               f"target remote 127.0.0.1:{port}", *commands]
     args = [GDB, "-nx", "-batch"]
     for c in script:
         args += ["-ex", c]
     args.append(elf)
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        p = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=timeout, start_new_session=True)
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace")
-        pytest.fail(f"gdb timed out after {timeout}s\n{out[-4000:]}")
-    return p.stdout.decode(errors="replace")
+        if ctrl_c_after is not None:
+            time.sleep(ctrl_c_after)
+            p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+        pytest.fail(f"gdb timed out after {timeout}s\n{out.decode(errors='replace')[-4000:]}")
+    return out.decode(errors="replace")
 
 
 def sections(transcript):
@@ -224,3 +237,70 @@ def test_continue_to_a_clean_exit(bare):
     assert f"poke {POKE_OK:#x}" in console and "high calls 1" in console, console
     assert "VM 'gdb': shutdown, exit status 0" in console, console
     assert status == 0, console
+
+
+# ------------------------------------------------------------ the Linux guest
+
+LINUX_FIRST = [
+    mark("attach"), "print/x $pc",
+    # Kernel addresses while the MMU is still off: the breakpoint waits for the tables.
+    mark("start_kernel"), "break start_kernel", "continue", "bt", "print/x $satp",
+    mark("init"), "break run_init_process", "continue", "bt", "x/s $a0",
+    mark("detach"), "delete", "detach",
+]
+# A second debugger on the running VM: attach, continue, Ctrl-C, backtrace, go.
+LINUX_SECOND = ["info threads", "continue", mark("interrupted"), "bt", "info threads", "detach"]
+
+
+@pytest.fixture(scope="module")
+def linux():
+    if not os.path.exists(LINUX_IMAGE) or not os.path.exists(VMLINUX):
+        pytest.fail("the Linux guest is missing: make linux")
+    v = Vireo([linux_spec(vcpus=2)], "linux=0,wait")
+    try:
+        port = v.port("linux")
+        v.wait_for(r"VM 'linux': waiting for a debugger", 60)
+        first = run_gdb(VMLINUX, port, LINUX_FIRST, 300)
+        v.wait_for(PROMPT, 240)
+        second = run_gdb(VMLINUX, port, LINUX_SECOND, 60, ctrl_c_after=2)
+        v.type("echo gdb-$((6 * 7))")
+        v.wait_for(r"\ngdb-42", 60)
+        v.type("poweroff")
+        status = v.finish(120)
+    finally:
+        v.kill()
+    return first, sections(first), second, sections(second), v.output, status
+
+
+def test_linux_break_at_a_kernel_function_and_backtrace(linux):
+    out, s, _, _, console, _ = linux
+    assert "$1 = 0x80200000" in s["attach"], out                # held at its first instruction
+    sk = s["start_kernel"]
+    assert re.search(r"Breakpoint 1, 0xffffffff8[0-9a-f]+ in start_kernel \(\)", sk), out
+    assert re.search(r"#1 .* in _start_kernel \(\)", sk), out
+    assert re.search(r"= 0x[89a][0-9a-f]{15}\n", sk), out         # its tables are on (Sv39/48/57)
+    assert "waiting breakpoints planted" in console, console
+    init = s["init"]
+    assert re.search(r"Breakpoint 2, 0xffffffff8[0-9a-f]+ in run_init_process \(\)", init), out
+    assert re.search(r"#1 .* in kernel_init \(\)", init), out
+    assert "Run %s as init process" in init, out                # memory read through its tables
+
+
+def test_linux_boots_on_after_the_debugger_detaches(linux):
+    out, s, _, _, console, status = linux
+    assert "detached" in s["detach"], out
+    assert "Run /init as init process" in console, console
+    assert "\ngdb-42" in console, console
+    assert "VM 'linux': shutdown, exit status 0" in console, console
+    assert status == 0, console
+
+
+def test_linux_ctrl_c_stops_a_running_vm_and_detach_lets_it_go(linux):
+    _, _, out, s, console, _ = linux
+    assert re.search(r"Thread 2 \(vCPU 1\)", out), out
+    assert "received signal SIGINT" in out, out
+    assert re.search(r"#0 .* in \w+ \(\)", s["interrupted"]), out
+    assert "detached" in s["interrupted"], out
+    # Both sessions ended with the VM running on; the shell answered after them.
+    assert console.count("debugger detached") == 2, console
+    assert console.rindex("debugger detached") < console.index("\ngdb-42"), console
