@@ -304,3 +304,29 @@ def test_linux_ctrl_c_stops_a_running_vm_and_detach_lets_it_go(linux):
     # Both sessions ended with the VM running on; the shell answered after them.
     assert console.count("debugger detached") == 2, console
     assert console.rindex("debugger detached") < console.index("\ngdb-42"), console
+
+
+# ------------------------------------------------------------ a fault, caught by the debugger
+
+def test_a_fault_stops_the_vm_in_the_debugger():
+    """The gdb guest's `fault` loads from where nothing is mapped: with no debugger that
+    ends the VM (status 3, test_guests.py); with one it stops there as a SIGSEGV, and
+    the developer can point the register elsewhere and let the guest go on."""
+    vm = f"name=gdb,kernel={guest('gdb')},memory=64M,vcpus=1,bootargs=fault"
+    v = Vireo([vm], "gdb=0,wait", smp=1)
+    session = ["break guest_main", "continue", f"set var gdb_poke = {POKE_OK:#x}", "delete",
+               mark("fault"), "continue", "bt", "x/i $pc", "print/x $a5",
+               mark("fixed"), "set $a5 = &gdb_poke", "continue"]
+    try:
+        out = sections(run_gdb(GUEST_ELF, v.port("gdb"), session, 120))
+        status = v.finish(60)
+    finally:
+        v.kill()
+    console = v.output
+    assert "received signal SIGSEGV" in out["fault"], out
+    assert re.search(r"#0 .* in guest_main .* at guests/tests/gdb\.c:\d+", out["fault"]), out
+    assert "= 0x40000000" in out["fault"], out   # the address the load went to
+    assert "access to unmapped guest-physical address" not in console, console
+    assert f"gdb: loaded {POKE_OK:#x}" in console, console
+    assert "exited normally" in out["fixed"], out
+    assert status == 0, console
