@@ -361,8 +361,8 @@ static void test_bad_requests(void **state)
 	assert_int_equal(attach(), -VIREO_EBUSY);
 	assert_int_equal(call(CTL_OP_DBG_BREAK_SET, &a, sizeof(a) - 1, NULL, NULL), -VIREO_EINVAL);
 	assert_int_equal(call(CTL_OP_DBG_STEP, two, 8, NULL, NULL), -VIREO_ENOENT);
-	assert_int_equal(brk(true, 0, CODE + 1), -VIREO_EINVAL);   /* odd */
-	assert_int_equal(brk(true, 0, 0x10000000), 1); /* no RAM there (yet): it waits */
+	assert_int_equal(brk(true, 0, CODE + 1), -VIREO_EINVAL); /* odd */
+	assert_int_equal(brk(true, 0, 0x10000000), 1);		 /* no RAM there (yet): it waits */
 	assert_true(fake.vcpus[0].arch.gprs.hstatus & VTVM);
 	assert_int_equal(brk(false, 0, 0x10000000), 0);
 	assert_false(fake.vcpus[0].arch.gprs.hstatus & VTVM);

@@ -28,7 +28,7 @@ static struct {
 	uint8_t ram[RAMSIZE];
 	uint32_t features;
 	bool paused;
-	int fail_op;  /* this op answers fail_rc */
+	int fail_op; /* this op answers fail_rc */
 	int fail_rc;
 	int break_rc; /* what DBG_BREAK_SET answers */
 	uint16_t ops[256];
@@ -395,14 +395,19 @@ static void test_registers(void **state)
 	assert_int_equal(strlen(r), 2 * (8 * 33 + 8 * 32 + 4 * 3 + 8 * 10));
 	strcpy(g, r);
 	assert_int_equal(strncmp(g, "0000000000000000", 16), 0);
-	assert_int_equal(strncmp(g + 16, "0100000000000000", 16), 0);  /* ra = 1 */
-	assert_int_equal(strncmp(g + 32 * 16, "0000208000000000", 16), 0); /* pc */
+	assert_int_equal(strncmp(g + 16, "0100000000000000", 16), 0);		    /* ra = 1 */
+	assert_int_equal(strncmp(g + 32 * 16, "0000208000000000", 16), 0);	    /* pc */
 	assert_int_equal(strncmp(g + 33 * 16 + 3 * 16, "182d4454fb210940", 16), 0); /* ft3 */
-	assert_int_equal(strncmp(g + 65 * 16, "05000000" "07000000" "e5000000", 24), 0);
+	assert_int_equal(strncmp(g + 65 * 16,
+				 "05000000"
+				 "07000000"
+				 "e5000000",
+				 24),
+			 0);
 	assert_int_equal(count_op(CTL_OP_VCPU_GET_REGS), 1);
 	/* Cached until the VM runs. */
 	assert_string_equal(ask("p20"), "0000208000000000");
-	assert_string_equal(ask("p41"), "05000000"); /* fflags */
+	assert_string_equal(ask("p41"), "05000000");	     /* fflags */
 	assert_string_equal(ask("p4d"), "0100000000000000"); /* priv */
 	assert_string_equal(ask("p4e"), "E02");
 	assert_int_equal(count_op(CTL_OP_VCPU_GET_REGS), 1);
@@ -471,8 +476,8 @@ static void test_memory(void **state)
 	assert_string_equal(ask("M80000100,3:aabbcc"), "OK");
 	assert_int_equal(vireo.ram[0x100], 0xaa);
 	assert_int_equal(vireo.ram[0x102], 0xcc);
-	static const char x[] = {'X', '8', '0', '0', '0', '0', '2', '0', '0', ',', '3', ':',
-				 '}', '}' ^ 0x20, '}', '#' ^ 0x20, 'A'};
+	static const char x[] = {'X', '8', '0', '0', '0',	 '0', '2',	  '0', '0',
+				 ',', '3', ':', '}', '}' ^ 0x20, '}', '#' ^ 0x20, 'A'};
 	vireo.out_len = 0;
 	send_packet_n(x, sizeof(x));
 	assert_string_equal(take_replies(), "OK");
@@ -517,8 +522,8 @@ static void test_monitor(void **state)
 
 	(void)state;
 	/* help, translate, gpa, nonsense: each an O packet then OK. */
-	static const char *const cmds[] = {"help", "translate 0xffffffc000001000", "gpa 80000000 20",
-					   "frobnicate"};
+	static const char *const cmds[] = {"help", "translate 0xffffffc000001000",
+					   "gpa 80000000 20", "frobnicate"};
 	static const char *const want[] = {"monitor memory", "-> guest-physical 0xffffffc000000000",
 					   "0x80000010: 70 77", "unknown monitor command"};
 	for (unsigned i = 0; i < 4; i++) {
