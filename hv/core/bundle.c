@@ -4,6 +4,15 @@
 #include <vireo/printf.h>
 #include <vireo/string.h>
 
+/* Each VM flag its own bit: two branches once gave two flags the same one. */
+#define BUNDLE_VM_FLAGS_OR                                                                         \
+	(BUNDLE_VM_TESTDEV | BUNDLE_VM_NO_CONSOLE | BUNDLE_VM_NO_RTC | BUNDLE_VM_NET |             \
+	 BUNDLE_VM_IRQCHIP_PLIC | BUNDLE_VM_IRQCHIP_AIA | BUNDLE_VM_DEBUG_WAIT)
+#define BUNDLE_VM_FLAGS_SUM                                                                        \
+	(BUNDLE_VM_TESTDEV + BUNDLE_VM_NO_CONSOLE + BUNDLE_VM_NO_RTC + BUNDLE_VM_NET +             \
+	 BUNDLE_VM_IRQCHIP_PLIC + BUNDLE_VM_IRQCHIP_AIA + BUNDLE_VM_DEBUG_WAIT)
+_Static_assert(BUNDLE_VM_FLAGS_OR == BUNDLE_VM_FLAGS_SUM, "bundle VM flags share a bit");
+
 #define MIN_VM_RAM (4 * MIB)
 #define MAX_VCPUS  16
 
@@ -26,6 +35,21 @@ static bool range_ok(uint64_t offset, uint64_t len, uint64_t total)
 static bool terminated(const char *s, size_t max)
 {
 	return memchr(s, '\0', max) != NULL;
+}
+
+/* A network card needs a network's name and a unicast MAC that is not all zeros. */
+static int check_net(const struct bundle_vm *vm, char *why, size_t size)
+{
+	static const uint8_t zero[6];
+
+	if (!(vm->flags & BUNDLE_VM_NET))
+		return 0;
+	if (!terminated(vm->net_name, sizeof(vm->net_name)) || vm->net_name[0] == '\0')
+		return fail(why, size, "VM '%s': network name is empty or not terminated",
+			    vm->name);
+	if ((vm->mac[0] & 1) || memcmp(vm->mac, zero, sizeof(zero)) == 0)
+		return fail(why, size, "VM '%s': MAC is not a unicast address", vm->name);
+	return 0;
 }
 
 static int check_vm(const struct bundle *b, unsigned i, char *why, size_t size)
@@ -52,7 +76,7 @@ static int check_vm(const struct bundle *b, unsigned i, char *why, size_t size)
 	if (vm->rtc_offset > BUNDLE_RTC_OFFSET_MAX || vm->rtc_offset < -BUNDLE_RTC_OFFSET_MAX)
 		return fail(why, size, "VM '%s': RTC offset %ld s is beyond +-%lld s", vm->name,
 			    (long)vm->rtc_offset, BUNDLE_RTC_OFFSET_MAX);
-	return 0;
+	return check_net(vm, why, size);
 }
 
 int bundle_parse(const void *data, uint64_t size, struct bundle *out, char *why, size_t why_size)

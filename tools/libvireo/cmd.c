@@ -238,6 +238,12 @@ VIREO_API int vireo_cmd_disk(struct vireo_cmd *c, const char *path, bool readonl
 	return 0;
 }
 
+VIREO_API int vireo_cmd_net(struct vireo_cmd *c, bool on)
+{
+	c->net = on;
+	return 0;
+}
+
 VIREO_API int vireo_cmd_bootargs(struct vireo_cmd *c, const char *args)
 {
 	return set_str(&c->bootargs, args);
