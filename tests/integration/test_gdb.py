@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -131,6 +132,8 @@ HIGH_POKE = f"((unsigned long)&gdb_poke - {RAM:#x} + {HIGH:#x})"
 BARE_SESSION = [
     mark("attach"), "info threads", "print/x $pc",
     mark("guest_main"), "break guest_main", "continue", "print/x $pc",
+    # Stopped here a while: the other VM (hello) runs to its end meanwhile.
+    "shell sleep 2",
     # Registers: read, write one and read it back, restore it; FP and CSRs.
     mark("regs"), "info registers ra sp a0 a1",
     "set $s11_saved = $s11", "set $s11 = 0x1122334455667788", "print/x $s11",
@@ -147,6 +150,8 @@ BARE_SESSION = [
     # Memory by guest-virtual address (MMU off: the same as physical), then physical.
     mark("poke"), f"set var gdb_poke = {POKE_OK:#x}", "print/x gdb_poke",
     "monitor gpa 0x80204030 8",
+    "monitor memory physical", "print/x *(unsigned long *)0x80204030",
+    "set var *(unsigned int *)0x80204034 = 0", "monitor memory virtual",
     # A breakpoint at the high alias, through the guest's own Sv39 tables.
     mark("high"), f"break *{HIGH_GDB_HIGH}", "continue", "print/x $pc", "print/x $satp",
     f"print/x *(unsigned long *){HIGH_POKE}", "eval \"monitor translate %#lx\", $pc",
@@ -159,7 +164,7 @@ BARE_SESSION = [
 @pytest.fixture(scope="module")
 def bare():
     vm = f"name=gdb,kernel={guest('gdb')},memory=64M,vcpus=2"
-    v = Vireo([vm], "gdb=0,wait")
+    v = Vireo([vm, f"name=hello,kernel={guest('hello')},memory=64M"], "gdb=0,wait")
     try:
         port = v.port("gdb")
         v.wait_for(r"VM 'gdb': waiting for a debugger", 60)
@@ -220,6 +225,16 @@ def test_memory_by_virtual_and_physical_address(bare):
     m = re.search(r"gdb_poke at (0x[0-9a-f]+)", console)
     assert m and int(m.group(1), 16) == 0x80204030, console  # where monitor gpa looked
     assert "0x80204030: fe ca 0d 60 00 00 00 00" in s["poke"], out
+    assert "memory packets are by guest-physical address" in s["poke"], out
+    assert s["poke"].count(f"= {POKE_OK:#x}") == 2, out
+
+
+def test_the_other_vm_runs_while_one_is_stopped(bare):
+    out, _, console, _ = bare
+    # gdb's VM sat at guest_main for 2 s before its first printf; hello ran to its end.
+    assert "[hello] Hello from a Vireo guest" in console, console
+    assert console.index("VM 'hello': shutdown, exit status 0") < console.index(
+        "gdb: guest_main at"), console
 
 
 def test_breakpoint_through_the_guests_page_tables(bare):
@@ -263,17 +278,32 @@ def linux():
         first = run_gdb(VMLINUX, port, LINUX_FIRST, 300)
         v.wait_for(PROMPT, 240)
         second = run_gdb(VMLINUX, port, LINUX_SECOND, 60, ctrl_c_after=2)
+        rude = rude_debugger(port)
         v.type("echo gdb-$((6 * 7))")
         v.wait_for(r"\ngdb-42", 60)
         v.type("poweroff")
         status = v.finish(120)
     finally:
         v.kill()
-    return first, sections(first), second, sections(second), v.output, status
+    return first, sections(first), second, sections(second), v.output, status, rude
+
+
+def rude_debugger(port):
+    """Connect (which stops the VM), ask why it stopped, hang up without a word (no
+    detach): the VM must run on."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+        c.sendall(b"$?#3f")
+        got = b""
+        while b"#" not in got:
+            chunk = c.recv(256)
+            if not chunk:
+                break
+            got += chunk
+    return got.decode(errors="replace")
 
 
 def test_linux_break_at_a_kernel_function_and_backtrace(linux):
-    out, s, _, _, console, _ = linux
+    out, s, _, _, console, _, _ = linux
     assert "$1 = 0x80200000" in s["attach"], out                # held at its first instruction
     sk = s["start_kernel"]
     assert re.search(r"Breakpoint 1, 0xffffffff8[0-9a-f]+ in start_kernel \(\)", sk), out
@@ -287,7 +317,7 @@ def test_linux_break_at_a_kernel_function_and_backtrace(linux):
 
 
 def test_linux_boots_on_after_the_debugger_detaches(linux):
-    out, s, _, _, console, status = linux
+    out, s, _, _, console, status, _ = linux
     assert "detached" in s["detach"], out
     assert "Run /init as init process" in console, console
     assert "\ngdb-42" in console, console
@@ -296,13 +326,13 @@ def test_linux_boots_on_after_the_debugger_detaches(linux):
 
 
 def test_linux_ctrl_c_stops_a_running_vm_and_detach_lets_it_go(linux):
-    _, _, out, s, console, _ = linux
+    _, _, out, s, console, _, _ = linux
     assert re.search(r"Thread 2 \(vCPU 1\)", out), out
     assert "received signal SIGINT" in out, out
     assert re.search(r"#0 .* in \w+ \(\)", s["interrupted"]), out
     assert "detached" in s["interrupted"], out
     # Both sessions ended with the VM running on; the shell answered after them.
-    assert console.count("debugger detached") == 2, console
+    assert console.count("debugger detached") == 3, console
     assert console.rindex("debugger detached") < console.index("\ngdb-42"), console
 
 
@@ -330,3 +360,9 @@ def test_a_fault_stops_the_vm_in_the_debugger():
     assert f"gdb: loaded {POKE_OK:#x}" in console, console
     assert "exited normally" in out["fixed"], out
     assert status == 0, console
+
+
+def test_linux_runs_on_after_a_debugger_hangs_up(linux):
+    *_, console, _, rude = linux
+    assert re.search(r"\$T[0-9a-f]{2}thread:[12];", rude), rude  # stopped for it
+    assert console.rindex("debugger detached") < console.index("\ngdb-42"), console
