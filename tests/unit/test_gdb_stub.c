@@ -6,6 +6,7 @@
  * turns into and by the reply.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,8 @@ static struct {
 	bool paused;
 	int fail_op; /* this op answers fail_rc */
 	int fail_rc;
-	int break_rc; /* what DBG_BREAK_SET answers */
+	int break_rc;	  /* what DBG_BREAK_SET answers */
+	bool end_on_fail; /* the VM's end comes while fail_op fails (the link went down) */
 	uint16_t ops[256];
 	uint32_t op_vcpu[256]; /* the vCPU a request named (second u32) */
 	uint64_t op_addr[256];
@@ -50,6 +52,8 @@ static struct {
 
 static struct gdb_stub stub;
 
+static void event(int kind, uint32_t vcpu, uint32_t reason, int status);
+
 static int fake_request(void *ctx, uint16_t op, const void *args, uint32_t len, void *reply,
 			uint32_t cap, uint32_t *got)
 {
@@ -63,8 +67,11 @@ static int fake_request(void *ctx, uint16_t op, const void *args, uint32_t len, 
 	vireo.ops[vireo.nops++] = op;
 	assert_true(len >= 4);
 	assert_int_equal(ctl_get_u32(a), 1); /* always VM 1 */
-	if (op == vireo.fail_op)
+	if (op == vireo.fail_op) {
+		if (vireo.end_on_fail)
+			event(2, 0, 0, 0);
 		return vireo.fail_rc;
+	}
 	switch (op) {
 	case CTL_OP_DBG_ATTACH:
 		assert_true(cap >= 8);
@@ -690,6 +697,19 @@ static void test_detach_and_kill(void **state)
 	setup(NULL);
 }
 
+/* A VM that ends at once takes the link down before VM_RESUME's reply: its end is the
+ * answer, not an error; with no end seen, the error it is. */
+static void test_end_before_resume_reply(void **state)
+{
+	(void)state;
+	vireo.fail_op = CTL_OP_VM_RESUME;
+	vireo.fail_rc = -EPIPE;
+	assert_string_equal(ask("vCont;c"), "E20");
+	vireo.end_on_fail = true;
+	assert_string_equal(ask("vCont;c"), "W00");
+	assert_true(stub.over);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -700,6 +720,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_breakpoints_and_continue, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_step, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_end_before_resume_reply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detach_and_kill, setup, teardown),
 	};
 

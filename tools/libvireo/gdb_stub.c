@@ -505,6 +505,12 @@ static int resume(struct gdb_stub *g)
 	if (rc == 0) {
 		forget_regs(g);
 		g->running = true;
+	} else {
+		/* A VM that ends at once can take the machine and the link down before
+		 * the reply comes: its end, if it came, is the answer (W). */
+		gdb_stub_poll(g);
+		if (g->over)
+			rc = 0;
 	}
 	return rc;
 }
