@@ -136,10 +136,14 @@ BARE_SESSION = [
     "shell sleep 2",
     # Registers: read, write one and read it back, restore it; FP and CSRs.
     mark("regs"), "info registers ra sp a0 a1",
-    "set $s11_saved = $s11", "set $s11 = 0x1122334455667788", "print/x $s11",
+    "set $s11_saved = $s11", "set $s11 = 0x1122334455667788",
+    "maint flush register-cache", "print/x $s11",   # read back from Vireo, not gdb's cache
     "set $s11 = $s11_saved",
-    "set $ft11 = 2.5", "print $ft11", "print/x $fcsr",
+    "set $ft11 = 2.5", "maint flush register-cache", "print $ft11", "print/x $fcsr",
     "print/x $sstatus", "print/x $satp", "print/x $sepc",
+    "set $ss_saved = $sscratch", "set $sscratch = 0x5ca7c4",
+    "maint flush register-cache", "print/x $sscratch",
+    "set $sscratch = $ss_saved",
     # Steps: a source line over the printf, a stepi, then into gdb_add.
     mark("next"), "next", "print/x $pc",
     mark("stepi"), "print/x $pc", "stepi", "print/x $pc",
@@ -205,6 +209,7 @@ def test_registers_read_and_write(bare):
     assert "= 0x1122334455667788" in r, out
     assert "= 2.5" in r, out                       # an FP register written, read back
     assert re.search(r"= 0x[0-9a-f]+\n", r), out   # CSRs read
+    assert "= 0x5ca7c4" in r, out                  # and one written
     assert "$satp" not in r and "Invalid" not in r, out
 
 
