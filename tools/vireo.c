@@ -43,6 +43,8 @@ static const char usage[] =
     "  --hypervisor PATH  Vireo's image (default: vireo.bin next to this tool)\n"
     "  --qemu-arg STR     extra QEMU arguments, split at spaces (repeatable)\n"
     "  --print-command    print the QEMU command line before running it\n"
+    "  --machine-mode     a long-lived machine: VMs may be none, and come and go at\n"
+    "                     the request of a host program (docs/machine.md)\n"
     "pack options:\n"
     "  -o, --output FILE  where to write the bundle\n"
     "\n"
@@ -70,6 +72,7 @@ struct options {
 	size_t nsources;
 	bool print_command;
 	bool selftest_panic;
+	bool machine_mode;
 	const char *colour; /* "auto" (default), "always" or "never" */
 };
 
@@ -87,6 +90,7 @@ enum opt_id {
 	OPT_PRINT_COMMAND,
 	OPT_SELFTEST_PANIC,
 	OPT_COLOUR,
+	OPT_MACHINE,
 };
 
 #define FOR_ALL	 ((1u << CMD_RUN) | (1u << CMD_PACK) | (1u << CMD_CHECK))
@@ -112,6 +116,7 @@ static const struct option_spec {
     {"--qemu-arg", OPT_QEMU_ARG, true, FOR_RUN},
     {"--print-command", OPT_PRINT_COMMAND, false, FOR_RUN},
     {"--color", OPT_COLOUR, true, FOR_RUN | FOR_PACK},
+    {"--machine-mode", OPT_MACHINE, false, FOR_RUN | FOR_PACK},
     /* Hidden, for Vireo's own tests: the hypervisor panics after boot. */
     {"--selftest-panic", OPT_SELFTEST_PANIC, false, FOR_RUN | FOR_PACK},
 };
@@ -190,6 +195,9 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 		break;
 	case OPT_SELFTEST_PANIC:
 		o->selftest_panic = true;
+		break;
+	case OPT_MACHINE:
+		o->machine_mode = true;
 		break;
 	case OPT_COLOUR:
 		if (strcmp(value, "auto") && strcmp(value, "always") && strcmp(value, "never"))
@@ -276,6 +284,7 @@ static void load_config(struct vm_config *cfg, const struct options *o)
 	int err = 0;
 
 	vm_config_init(cfg);
+	cfg->machine_mode = o->machine_mode;
 	for (size_t i = 0; !err && i < o->nsources; i++) {
 		const struct source *s = &o->sources[i];
 		if (s->spec)
@@ -504,6 +513,8 @@ int main(int argc, char **argv)
 	parse_args(&o, argc, argv);
 	load_config(&cfg, &o);
 	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;
+	if (o.machine_mode)
+		flags |= BUNDLE_MACHINE;
 	if (want_colour(&o))
 		flags |= BUNDLE_CONSOLE_COLOUR;
 	switch (o.command) {
