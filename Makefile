@@ -112,6 +112,8 @@ $(BUILD)/vireo.bin: $(BUILD)/vireo.elf
 
 # ---------------------------------------------------------------- host tools
 -include tools/tools.mk
+-include examples/examples.mk
+-include tests/integration/exec.mk
 
 # ---------------------------------------------------------------- run
 # The default VM (configs/linux.conf): Linux with one vCPU per hart, 256 MiB, its console
@@ -144,7 +146,7 @@ $(BUILD)/unit/test_%: $(LIBFDT_STAMP) $$(UNIT_SRCS_$$*) $$(UNIT_DEPS_$$*) $(wild
 unit: $(DEPS_STAMP) $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-integration: $(DEPS_STAMP) all linux
+integration: $(DEPS_STAMP) all linux $(EXEC_DRIVER)
 	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
 
 # What keeps the house clean runs with the tests: style and static checks, the unit
@@ -154,6 +156,7 @@ test: $(DEPS_STAMP)
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
+	$(MAKE) examples
 
 -include tests/fuzz/fuzz.mk
 
@@ -167,8 +170,8 @@ lint: $(BUILD)/gen/asm_offsets.h
 	@echo "  LINT    clang-format ($(words $(FORMAT_FILES)) files), cppcheck"
 	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--std=c11 -Ihv/include --suppress=missingIncludeSystem \
-		hv tools guests/tests tests/unit
+		--std=c11 -Ihv/include -Itools/libvireo --suppress=missingIncludeSystem \
+		hv tools guests/tests guests/linux/userland tests/unit tests/integration examples
 
 bench: $(DEPS_STAMP) all linux $(BENCH_MICRO)
 	$(PYTHON) bench/run.py $(BENCH_ARGS)

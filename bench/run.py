@@ -7,7 +7,7 @@ the same work bare (the same kernel on plain QEMU + OpenSBI, no hypervisor),
 and their ratio. Each figure is the median of several runs; one QEMU runs at
 a time. The method is in bench/README.md.
 
-  bench/run.py [--quick] [--only micro,linux,scale] [--runs-micro N] [--runs-boot N]
+  bench/run.py [--quick] [--only micro,linux,scale,exec] [--runs-micro N] [--runs-boot N]
 
 Writes bench/results/latest.md and bench/results/latest.png; the console logs
 of the last run of each kind go to build/bench/logs/.
@@ -18,7 +18,9 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -41,6 +43,11 @@ IDLE_WINDOW_S = 10
 BOOT_TIMEOUT_S = 30  # boots take 0.3-6 s here; a run that hangs costs this much
 ATTEMPTS = 2  # a run that hangs is retried once; hangs are reported
 MICRO_TIMEOUT_S = 60
+EXEC_MIB = 64  # stdout throughput: dd writes this much in 64 KiB blocks
+EXEC_TIMEOUT_S = 120
+# What libvireo gives the VM of `vireo exec`: the bare side boots with the same.
+EXEC_BOOTARGS = "console=ttyS0 quiet vireo.exec"
+EXEC_VM = ["-smp", "1", "-m", "256M"]
 
 # Vireo colours its tags and its own lines on a terminal; runs ask for none (NO_COLOR), and
 # the patterns still let colour codes through, in case.
@@ -612,6 +619,108 @@ def bench_scale(tool, runs, store):
             log("  scaling %d VM(s) run %d/%d: all prompts after %.2f s" % (n, r + 1, runs, t))
 
 
+# ---------------------------------------------------------------- exec
+
+
+def exec_hello_bare(run):
+    """Plain QEMU, the same kernel, initramfs and command line as vireo exec gives its VM,
+    the agent's port straight on QEMU's virtio-serial: seconds until the agent's AG_HELLO."""
+    image, initrd = path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")
+    mine, qemus = socket.socketpair()
+    argv = [QEMU] + MACHINE + EXEC_VM + [
+        "-kernel", image, "-initrd", initrd, "-append", EXEC_BOOTARGS,
+        "-device", "virtio-serial-device",
+        "-chardev", "socket,id=agent,fd=%d" % qemus.fileno(),
+        "-device", "virtserialport,chardev=agent,name=org.vireo.agent",
+        "-global", "virtio-mmio.force-legacy=false"]
+    os.makedirs(path(BUILD, "bench", "logs"), exist_ok=True)
+    with open(path(BUILD, "bench", "logs", "exec-hello-bare-%d.log" % (run + 1)), "w") as log_f:
+        start = time.monotonic()
+        p = subprocess.Popen(argv, pass_fds=[qemus.fileno()], stdin=subprocess.DEVNULL,
+                             stdout=log_f, stderr=subprocess.STDOUT)
+        qemus.close()
+        got = b""
+        try:
+            mine.settimeout(BOOT_TIMEOUT_S)
+            while len(got) < 8 or len(got) < 8 + struct.unpack("<I", got[:4])[0]:
+                chunk = mine.recv(4096)
+                if not chunk:
+                    raise Skip("QEMU closed the agent's port before its hello")
+                got += chunk
+            took = time.monotonic() - start
+        except socket.timeout:
+            raise Skip("no hello from the agent in %d s" % BOOT_TIMEOUT_S) from None
+        finally:
+            p.kill()
+            p.wait()
+            mine.close()
+    if struct.unpack("<IHH", got[:8])[1] != 1:
+        raise Skip("the agent's first message is not AG_HELLO")
+    return took
+
+
+def exec_true(tool, mode, run):
+    """`vireo exec [--bare] -- true`, from the start of the command to its exit."""
+    argv = tool + ["exec"] + (["--bare"] if mode == "bare" else []) + ["--", "true"]
+    start = time.monotonic()
+    try:
+        r = subprocess.run(argv, capture_output=True, timeout=EXEC_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise Skip("vireo exec -- true took more than %d s" % EXEC_TIMEOUT_S) from None
+    took = time.monotonic() - start
+    if r.returncode != 0:
+        raise Skip("vireo exec -- true: status %d: %s" % (
+            r.returncode, " ".join(r.stderr.decode(errors="replace").split())[-200:]))
+    return took
+
+
+def exec_throughput(tool, mode, run):
+    """MB/s of a guest's dd through vireo exec's stdout, from the first byte to the end."""
+    argv = tool + ["exec"] + (["--bare"] if mode == "bare" else []) + [
+        "--", "dd", "if=/dev/zero", "bs=64k", "count=%d" % (EXEC_MIB * 16)]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    first, n = None, 0
+    deadline = time.monotonic() + EXEC_TIMEOUT_S
+    while time.monotonic() < deadline:
+        chunk = p.stdout.read1(1 << 20)
+        if not chunk:
+            break
+        if first is None:
+            first = time.monotonic()
+        n += len(chunk)
+    end = time.monotonic()
+    if p.poll() is None:
+        p.kill()
+    status = p.wait()
+    if status != 0 or n != EXEC_MIB << 20 or first is None:
+        raise Skip("dd through vireo exec: status %s, %d of %d bytes" % (status, n, EXEC_MIB << 20))
+    return n / (end - first) / 1e6
+
+
+def bench_exec(tool, runs, store):
+    for r in range(runs):
+        # Alternate which side goes first, so that a slow patch of the host hits both.
+        for mode in (("bare", "vireo") if r % 2 == 0 else ("vireo", "bare")):
+            jobs = [("exec-boot", "%s boot to hello" % mode if mode == "bare" else
+                     "vireo exec -- true", exec_hello_bare if mode == "bare" else exec_true,
+                     (r,) if mode == "bare" else (tool, mode, r)),
+                    ("exec-tput", "%s stdout throughput" % mode, exec_throughput,
+                     (tool, mode, r))]
+            if mode == "bare":
+                jobs.append(("exec-true-bare", "vireo exec --bare -- true", exec_true,
+                             (tool, mode, r)))
+            for key, what, fn, args in jobs:
+                label = "%s run %d/%d" % (what, r + 1, runs)
+                try:
+                    x = attempt(store, label, "%s-%s-%d" % (key, mode, r + 1), fn, *args)
+                except Skip as e:
+                    log("  %s: skipped: %s" % (label, e))
+                    store.setdefault((key + "-skip", mode), str(e))
+                    continue
+                store.setdefault((key, mode), []).append(x)
+                log("  %s: %s" % (label, "%.2f s" % x if key != "exec-tput" else "%.1f MB/s" % x))
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -744,6 +853,27 @@ def build_rows(store):
                        or store.get(("micro-skip", "vireo", kind == "insn"))
                        or "no result")
                 rows.append(Row(label, target=target, note="skipped: " + why))
+    # vireo exec
+    v, b = pair(("exec-boot", "vireo"), ("exec-boot", "bare"))
+    label = "`vireo exec -- true` end to end vs bare boot to the agent's hello (1 vCPU)"
+    if v and b:
+        ratio = med(v) / med(b)
+        rows.append(Row(label, med(v), med(b), fmt_s, "≤ 1.2× bare", ratio <= 1.2,
+                        vireo_samples=v, bare_samples=b))
+    else:
+        rows.append(Row(label, target="≤ 1.2× bare", note="skipped: " + str(
+            store.get(("exec-boot-skip", "vireo")) or store.get(("exec-boot-skip", "bare"))
+            or "not run")))
+    v, b = pair(("exec-tput", "vireo"), ("exec-tput", "bare"))
+    label = "stdout through the channel, dd %d MiB (vireo exec vs --bare)" % EXEC_MIB
+    if v and b:
+        ratio = med(v) / med(b)
+        rows.append(Row(label, med(v), med(b), fmt_mbps, "≥ 0.8× bare", ratio >= 0.8,
+                        vireo_samples=v, bare_samples=b))
+    else:
+        rows.append(Row(label, target="≥ 0.8× bare", note="skipped: " + str(
+            store.get(("exec-tput-skip", "vireo")) or store.get(("exec-tput-skip", "bare"))
+            or "not run")))
     # Scaling
     bare1 = store.get(("scale", 0), [])
     one = store.get(("scale", 1), [])
@@ -892,8 +1022,8 @@ plot "%s" using ($3):1:(%g):($3):($1-0.35):($1+0.35):($4):yticlabels(2) \\
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one run of everything (a smoke test)")
-    ap.add_argument("--only", default="micro,linux,icount,scale",
-                    help="comma-separated subset of micro,linux,icount,scale")
+    ap.add_argument("--only", default="micro,linux,icount,scale,exec",
+                    help="comma-separated subset of micro,linux,icount,scale,exec")
     ap.add_argument("--runs-micro", type=int, default=7, help="wall-clock micro runs per side")
     ap.add_argument("--runs-icount", type=int, default=3, help="-icount micro runs per side")
     ap.add_argument("--runs-boot", type=int, default=7, help="Linux boots per side")
@@ -901,12 +1031,13 @@ def main():
     ap.add_argument("--runs-boot-icount", type=int, default=2,
                     help="Linux boots per side under -icount")
     ap.add_argument("--runs-scale", type=int, default=5, help="runs of each scaling point")
+    ap.add_argument("--runs-exec", type=int, default=7, help="vireo exec runs per side")
     ap.add_argument("--out", default=path("bench", "results"), help="where latest.md goes")
     args = ap.parse_args()
     if args.quick:
         args.runs_micro = args.runs_icount = args.runs_boot = args.runs_idle = 1
         args.runs_boot_icount = 1
-        args.runs_scale = 1
+        args.runs_scale = args.runs_exec = 1
     only = set(args.only.split(","))
 
     tool = find_tool()
@@ -920,7 +1051,7 @@ def main():
         qemu_version()))
     for need in ([path(BUILD, "bench", "micro.bin")] if "micro" in only else []) + \
             ([path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")]
-             if only & {"linux", "scale"} else []):
+             if only & {"linux", "scale", "exec"} else []):
         if not os.path.isfile(need):
             raise SystemExit("bench: %s is missing; run make bench" % os.path.relpath(need, ROOT))
 
@@ -944,6 +1075,10 @@ def main():
     if "scale" in only:
         log("bench: scaling, 1/2/4 Linux VMs on -smp 4 (%d runs each)" % args.runs_scale)
         bench_scale(tool, args.runs_scale, store)
+    if "exec" in only:
+        log("bench: vireo exec: boot to the program and stdout throughput (%d runs per side)"
+            % args.runs_exec)
+        bench_exec(tool, args.runs_exec, store)
 
     rows = build_rows(store)
     ok, check_lines = icount_check(store.get("icount-checks", []))
@@ -983,6 +1118,15 @@ def main():
                  "has %d CPUs shared with other work; the load average at the start was %.2f."
                  % (os.cpu_count() or 0, load))
     notes += boot_breakdown(store)
+    eb = store.get(("exec-true-bare", "bare"), [])
+    if eb and store.get(("exec-boot", "bare")):
+        notes.append("- `vireo exec`: the bare column of its boot row is plain QEMU booting the "
+                     "same kernel and initramfs with the same command line (`%s`, 1 vCPU, "
+                     "256 MiB) until the agent's `AG_HELLO` reaches the host; `vireo exec "
+                     "--bare -- true` (the whole run, exec and teardown included, on plain "
+                     "QEMU) took %s. The throughput row's bare column is the same guest and "
+                     "agent on plain QEMU (`vireo exec --bare`), its port straight on QEMU's "
+                     "virtio-serial." % (EXEC_BOOTARGS, spread(eb, fmt_s)))
     firsts = []
     for key, what in (("read_MBps", "reads"), ("write_MBps", "writes")):
         f = {m: med(store.get((key, m, "first"), [])) for m in ("vireo", "bare")}
@@ -1011,10 +1155,10 @@ def main():
           "- QEMU: %s" % qemu_version(),
           "- Host: %s, %d CPUs" % (host_cpu(), os.cpu_count() or 0),
           "- Runs: micro %d wall-clock + %d `-icount` runs per side; Linux %d boots per side "
-          "(idle exits in %d of them); scaling %d runs per point. **Every value is the median "
-          "of its runs**; the ratio is Vireo / bare." % (
+          "(idle exits in %d of them); scaling %d runs per point; vireo exec %d runs per side. "
+          "**Every value is the median of its runs**; the ratio is Vireo / bare." % (
               args.runs_micro, args.runs_icount, args.runs_boot,
-              min(args.runs_idle, args.runs_boot), args.runs_scale),
+              min(args.runs_idle, args.runs_boot), args.runs_scale, args.runs_exec),
           "- Whole `make bench` run: %.0f s." % duration,
           "", table_md(rows), "", "![Vireo / bare ratios](latest.png)", "", "### Notes", ""]
     md += notes

@@ -84,15 +84,34 @@ static void push_disks(struct argv_vec *a, const struct qemu_run_opts *o)
 	for (size_t i = 0; i < o->ndisks; i++) {
 		char *file = qemu_escape(o->disks[i]);
 		push(a, "-drive");
-		pushf(a, "file=%s,if=none,format=raw,id=hd%zu", file, i);
+		pushf(a, "file=%s,if=none,format=raw,id=hd%zu%s", file, i,
+		      o->disks_ro && o->disks_ro[i] ? ",readonly=on" : "");
 		push(a, "-device");
 		pushf(a, "virtio-blk-device,drive=hd%zu", i);
 		free(file);
 	}
-	/* QEMU 7.2 defaults to legacy virtio-mmio (version 1); Vireo drives version 2, for
-	 * disks and for any other device (the host channel's) given with --qemu-arg. */
-	push(a, "-global");
-	push(a, "virtio-mmio.force-legacy=false");
+}
+
+/* The channel: a virtio-serial device whose port's chardev is a socket QEMU inherited. */
+static void push_channel(struct argv_vec *a, const struct qemu_run_opts *o)
+{
+	if (o->link_fd < 0 && o->agent_fd < 0)
+		return;
+	push(a, "-device");
+	push(a, "virtio-serial-device");
+	if (o->link_fd >= 0) {
+		/* Port 0, without multiport: Vireo's host driver speaks the link protocol on it. */
+		push(a, "-chardev");
+		pushf(a, "socket,id=vireo-link,fd=%d", o->link_fd);
+		push(a, "-device");
+		push(a, "virtconsole,chardev=vireo-link");
+	}
+	if (o->agent_fd >= 0) {
+		push(a, "-chardev");
+		pushf(a, "socket,id=vireo-agent,fd=%d", o->agent_fd);
+		push(a, "-device");
+		push(a, "virtserialport,chardev=vireo-agent,name=org.vireo.agent");
+	}
 }
 
 char **qemu_run_argv(const struct qemu_run_opts *o)
@@ -116,10 +135,21 @@ char **qemu_run_argv(const struct qemu_run_opts *o)
 	push(&a, "default");
 	push(&a, "-nographic");
 	push(&a, "-kernel");
-	push(&a, o->hypervisor);
-	push(&a, "-initrd");
-	push(&a, o->bundle);
+	push(&a, o->kernel);
+	if (o->initrd) {
+		push(&a, "-initrd");
+		push(&a, o->initrd);
+	}
+	if (o->append) {
+		push(&a, "-append");
+		push(&a, o->append);
+	}
 	push_disks(&a, o);
+	push_channel(&a, o);
+	/* QEMU 7.2 defaults to legacy virtio-mmio (version 1); Vireo drives version 2, for
+	 * disks, the channel and any other device given with --qemu-arg. */
+	push(&a, "-global");
+	push(&a, "virtio-mmio.force-legacy=false");
 	for (size_t i = 0; i < o->nextra; i++)
 		push_split(&a, o->extra[i]);
 	return a.v;

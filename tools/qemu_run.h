@@ -7,6 +7,7 @@
 #ifndef VIREO_TOOLS_QEMU_RUN_H
 #define VIREO_TOOLS_QEMU_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,11 +17,18 @@ struct qemu_run_opts {
 	const char *qemu;
 	const char *cpu;
 	unsigned harts;
-	uint64_t memory; /* bytes, a whole number of MiB */
-	const char *hypervisor;
-	const char *bundle;
+	uint64_t memory;    /* bytes, a whole number of MiB */
+	const char *kernel; /* -kernel: Vireo's image, or a guest kernel on plain QEMU */
+	const char *initrd; /* -initrd: the boot bundle, or a guest initramfs; NULL: none */
+	const char *append; /* -append: a guest kernel's command line on plain QEMU; NULL: none */
 	const char *const *disks; /* host disks 0, 1, ... in order */
+	const bool *disks_ro;	  /* NULL: all writable */
 	size_t ndisks;
+	/* The channel (docs/channel.md), on a virtio-serial device: a descriptor QEMU inherits,
+	 * connected to the host program. link_fd: the link to Vireo on port 0 (a virtconsole);
+	 * agent_fd: on plain QEMU, the guest agent's own port org.vireo.agent. -1: none. */
+	int link_fd;
+	int agent_fd;
 	const char *const *extra; /* each split at whitespace into arguments */
 	size_t nextra;
 };

@@ -17,12 +17,14 @@
 
 #include "bundle_write.h"
 #include "qemu_run.h"
+#include "vireo_exec.h"
 #include "vm_config.h"
 
 #define EXIT_TOOL_ERROR 2
 
 static const char usage[] =
-    "usage: vireo run   [options] [CONFIG...] [--vm SPEC]...   boot Vireo with these VMs\n"
+    "usage: vireo exec  [options] [--] PROGRAM [ARGS...]       PROGRAM in a fresh Linux VM\n"
+    "       vireo run   [options] [CONFIG...] [--vm SPEC]...   boot Vireo with these VMs\n"
     "       vireo pack  -o BUNDLE [CONFIG...] [--vm SPEC]...   only write the boot bundle\n"
     "       vireo check [CONFIG...] [--vm SPEC]...             validate, one line per VM\n"
     "\n"
@@ -49,7 +51,7 @@ static const char usage[] =
     "  -o, --output FILE  where to write the bundle\n"
     "\n"
     "The exit status of `vireo run` is the guests' (the first VM that failed, else 0);\n"
-    "errors of vireo itself exit with 2.\n";
+    "errors of vireo itself exit with 2. `vireo exec --help` describes exec.\n";
 
 enum command { CMD_RUN, CMD_PACK, CMD_CHECK };
 
@@ -258,7 +260,7 @@ static void parse_args(struct options *o, int argc, char **argv)
 		if (strcmp(argv[1], command_names[c]) == 0)
 			break;
 	if (c == sizeof(command_names) / sizeof(command_names[0]))
-		die("unknown command '%s' (run, pack or check; see vireo --help)", argv[1]);
+		die("unknown command '%s' (exec, run, pack or check; see vireo --help)", argv[1]);
 	o->command = (enum command)c;
 	for (int i = 2; i < argc; i++) {
 		if (!only_files && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
@@ -416,11 +418,12 @@ static char *make_temp_bundle(const struct vm_config *cfg, uint32_t flags)
 	return path;
 }
 
-/* build/vireo.bin next to build/vireo. */
+/* build/vireo.bin next to build/vireo; installed, PREFIX/share/vireo/vireo.bin. */
 static char *default_hypervisor(void)
 {
 	size_t cap = 256;
 	char *exe = NULL, *slash, *path;
+	struct stat st;
 	ssize_t n;
 
 	for (;;) {
@@ -439,6 +442,18 @@ static char *default_hypervisor(void)
 		*slash = '\0';
 	if (asprintf(&path, "%s/vireo.bin", exe) < 0)
 		die("out of memory");
+	if (stat(path, &st) != 0) {
+		char *shared;
+
+		if (asprintf(&shared, "%s/../share/vireo/vireo.bin", exe) < 0)
+			die("out of memory");
+		if (stat(shared, &st) == 0) {
+			free(path);
+			path = shared;
+		} else {
+			free(shared);
+		}
+	}
 	free(exe);
 	return path;
 }
@@ -464,10 +479,12 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	    .cpu = cfg->machine.cpu,
 	    .harts = cfg->machine.harts,
 	    .memory = cfg->machine.memory,
-	    .hypervisor = hypervisor,
-	    .bundle = bundle,
+	    .kernel = hypervisor,
+	    .initrd = bundle,
 	    .disks = disks,
 	    .ndisks = cfg->machine.ndisks,
+	    .link_fd = -1,
+	    .agent_fd = -1,
 	    .extra = o->extra,
 	    .nextra = o->nextra,
 	});
@@ -510,6 +527,8 @@ int main(int argc, char **argv)
 	char *err = NULL;
 	int status = 0;
 
+	if (argc > 1 && strcmp(argv[1], "exec") == 0)
+		return vireo_exec_main(argc - 1, argv + 1);
 	parse_args(&o, argc, argv);
 	load_config(&cfg, &o);
 	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;

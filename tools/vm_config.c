@@ -1046,6 +1046,15 @@ static uint64_t hypervisor_share(const struct vm_config *cfg)
 	       (bundle + RAM_ALIGN - 1) / RAM_ALIGN * RAM_ALIGN;
 }
 
+uint64_t vm_config_machine_memory(const struct vm_config *cfg)
+{
+	uint64_t total = hypervisor_share(cfg);
+
+	for (unsigned i = 0; i < cfg->nvms; i++)
+		total += cfg->vms[i].memory;
+	return (total + MIB_BYTES - 1) / MIB_BYTES * MIB_BYTES;
+}
+
 /* An offset for a clock the VM does not have is a mistake worth naming. */
 static int check_rtc(struct vm_config *cfg, const struct vm_config_vm *vm)
 {

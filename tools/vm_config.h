@@ -117,6 +117,9 @@ int vm_config_apply_overrides(struct vm_config *cfg, const struct vm_config_over
  */
 int vm_config_finish(struct vm_config *cfg, bool for_machine);
 
+/* The least machine memory that holds every VM and what Vireo needs besides (whole MiB). */
+uint64_t vm_config_machine_memory(const struct vm_config *cfg);
+
 /* Helpers, also for the command line. 0 or -1; no message. */
 int vm_config_parse_size(const char *text, uint64_t *out);
 int vm_config_parse_hart_mask(const char *text, uint64_t *mask);

@@ -13,7 +13,7 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ihv/include -DVIREO_HOST_TEST -Wall -Wextra -Werror
 
-FUZZERS := insn vblk virtq vx vrtc chan vcon
+FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest
 FUZZ_SRCS_insn := hv/arch/riscv/insn.c
 FUZZ_SRCS_vblk := hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_virtq := hv/virtio/virtq.c hv/core/guest_mem.c
@@ -22,10 +22,15 @@ FUZZ_SRCS_vrtc := hv/vdev/goldfish_rtc.c
 FUZZ_SRCS_chan := hv/core/chan.c hv/lib/vx.c hv/lib/byte_ring.c
 FUZZ_SRCS_vcon := hv/vdev/virtio_console.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c \
 	hv/lib/byte_ring.c
+# What the guest agent sends, as libvireo parses it; what the host sends, as the agent does.
+FUZZ_SRCS_agent_host := hv/lib/vx.c tools/libvireo/agent_host.c tools/libvireo/obuf.c
+FUZZ_SRCS_agent_guest := hv/lib/vx.c guests/linux/userland/agent_core.c tools/libvireo/obuf.c
+FUZZ_CFLAGS += -Itools/libvireo -Iguests/linux/userland
 
 FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard hv/include/vireo/*.h) | $(DEPS_STAMP)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard hv/include/vireo/*.h) \
+		$(wildcard tools/libvireo/*.h guests/linux/userland/agent*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< -o $@

@@ -9,8 +9,14 @@
  *
  * All signals init cares about stay blocked and are taken one at a time with
  * sigwaitinfo(), so there is no handler racing the main loop.
+ *
+ * With `vireo.exec` on the kernel command line (what libvireo and `vireo
+ * exec` boot), init starts no shell: it is the guest agent (agent.c), serving
+ * the host on the virtio port named org.vireo.agent, and it powers the VM off
+ * when the host is done or gone.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -28,6 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "agent_proto.h"
+
 /*
  * How BusyBox's halt, poweroff and reboot (without -f) ask init to stop the
  * machine: one signal to PID 1, the same as BusyBox's own init.
@@ -39,6 +48,9 @@
 #define BUSYBOX_PATH "/bin/busybox"
 #define SHELL_PATH   "/bin/sh"
 #define SHELL_PROMPT "vireo# "
+#define DEFAULT_PATH "/sbin:/usr/sbin:/bin:/usr/bin"
+#define PORTS_DIR    "/sys/class/virtio-ports"
+#define PORT_WAIT_MS 30000 /* the port's name comes from the device after boot */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -250,6 +262,140 @@ static void setup_signals(sigset_t *wanted, sigset_t *orig)
 	reboot(RB_DISABLE_CAD);
 }
 
+/* ------------------------------------------------------------------ exec mode */
+
+/* The value of NAME= on the kernel command line (or "" for a bare NAME), or NULL. */
+static const char *cmdline_arg(const char *name, char *buf, size_t size)
+{
+	static char line[1024];
+	static bool read_once;
+	size_t n = strlen(name);
+
+	if (!read_once) {
+		int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+
+		line[len > 0 ? len : 0] = '\0';
+		if (fd >= 0)
+			close(fd);
+		read_once = true;
+	}
+	for (const char *p = line; *p; p += strcspn(p, " \n"), p += strspn(p, " \n")) {
+		size_t len = strcspn(p, " \n");
+
+		if (len < n || strncmp(p, name, n) != 0)
+			continue;
+		if (len == n) {
+			snprintf(buf, size, "%s", "");
+			return buf;
+		}
+		if (p[n] == '=') {
+			snprintf(buf, size, "%.*s", (int)(len - n - 1), p + n + 1);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* The device of the virtio port named AG_PORT_NAME, waiting for it to show up. */
+static int open_agent_port(void)
+{
+	for (int waited = 0; waited < PORT_WAIT_MS; waited += 2) {
+		DIR *d = opendir(PORTS_DIR);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)) != NULL) {
+			char path[300], name[64] = "";
+			int fd;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), PORTS_DIR "/%s/name", e->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			ssize_t n = read(fd, name, sizeof(name) - 1);
+
+			close(fd);
+			name[n > 0 ? n : 0] = '\0';
+			name[strcspn(name, "\n")] = '\0';
+			if (strcmp(name, AG_PORT_NAME) != 0)
+				continue;
+			snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+			closedir(d);
+			return open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+		}
+		if (d)
+			closedir(d);
+		usleep(2000);
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+/*
+ * Test hooks, for the host's tests of a hostile guest (vireo.test=MODE): the
+ * agent says hello and then breaks the protocol in a way that no timing can
+ * excuse. "garbage": a frame longer than any allowed; "noise": bytes that are
+ * no frames at all. Then it stalls: the host must cut it off.
+ */
+static void hostile_agent(int fd, const char *mode)
+{
+	static const char hello[] = "hostile agent";
+	uint8_t buf[4096];
+	uint32_t x = 0x12345678;
+
+	vx_put_hdr(buf, AG_HELLO, 0, 4 + sizeof(hello) - 1);
+	vx_put_u32(buf + VX_HDR_SIZE, VX_PROTOCOL_VER);
+	memcpy(buf + VX_HDR_SIZE + 4, hello, sizeof(hello) - 1);
+	if (write(fd, buf, VX_HDR_SIZE + 4 + sizeof(hello) - 1) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245 + 12345;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	if (strcmp(mode, "noise") != 0)
+		vx_put_hdr(buf, AG_DATA, AG_STREAM_STDOUT, 0x7fffffff);
+	for (int i = 0; i < 64; i++)
+		if (write(fd, buf, sizeof(buf)) < 0)
+			break;
+	for (;;)
+		pause();
+}
+
+static void exec_mode(const sigset_t *stop)
+{
+	static const char *const env[] = {"PATH=" DEFAULT_PATH, "HOME=/root",	     "USER=root",
+					  "LOGNAME=root",	"SHELL=" SHELL_PATH, NULL};
+	const struct agent_opts opts = {
+	    .env = env, .cwd = "/root", .tar = BUSYBOX_PATH, .stop_signals = stop};
+	char test[32];
+	int fd = open_agent_port(), sig = 0;
+
+	if (fd < 0) {
+		say("no virtio port named %s: %s", AG_PORT_NAME, strerror(errno));
+		shutdown_machine(INITCTL_POWEROFF);
+		return;
+	}
+	if (cmdline_arg("vireo.test", test, sizeof(test)))
+		hostile_agent(fd, test);
+	switch (agent_serve(fd, &opts, &sig)) {
+	case AGENT_SIGNAL:
+		shutdown_machine(sig);
+		break;
+	case AGENT_SHUTDOWN:
+		shutdown_machine(INITCTL_POWEROFF);
+		break;
+	case AGENT_BROKEN:
+		say("the host broke the agent protocol; powering off");
+		shutdown_machine(INITCTL_POWEROFF);
+		break;
+	default:
+		shutdown_machine(INITCTL_POWEROFF);
+		break;
+	}
+}
+
 static void hello(void)
 {
 	struct utsname u;
@@ -261,7 +407,8 @@ static void hello(void)
 
 int main(void)
 {
-	sigset_t wanted, orig;
+	sigset_t wanted, orig, stop;
+	char flag[8];
 
 	setup_signals(&wanted, &orig);
 	mount_pseudo_fs();
@@ -277,6 +424,16 @@ int main(void)
 	setenv("PS1", SHELL_PROMPT, 1);
 	if (chdir("/root") != 0 && chdir("/") != 0)
 		say("chdir /: %s", strerror(errno));
+	if (cmdline_arg("vireo.exec", flag, sizeof(flag))) {
+		/* poweroff, reboot and halt from the program end the VM; SIGCHLD is the
+		 * agent's own. */
+		stop = wanted;
+		sigdelset(&stop, SIGCHLD);
+		sigdelset(&stop, SIGINT);
+		exec_mode(&stop);
+		for (;;)
+			pause();
+	}
 	hello();
 
 	double started = now();

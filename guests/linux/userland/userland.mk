@@ -2,14 +2,20 @@
 #
 # The guest's userland and the initramfs that carries it: Debian 13's static
 # BusyBox (busybox-static, riscv64) for the shell and the commands, and
-# static programs of ours: init, vireo-memstress, vireo-vectest, vireo-perfcount. Included by ../linux.mk,
-# which sets LINUX_DIR, LINUX_FETCH, BUILD, CROSS, PYTHON and LINUX_INITRAMFS.
+# static programs of ours: init (which is also the exec agent), vireo-memstress,
+# vireo-vectest, vireo-perfcount. Included by ../linux.mk, which sets LINUX_DIR,
+# LINUX_TOP, LINUX_FETCH, BUILD, CROSS, PYTHON and LINUX_INITRAMFS.
 
 LU_SRC := $(LINUX_DIR)/userland
 LU_OUT := $(BUILD)/linux/userland
 LU_CC := $(CROSS)gcc
-LU_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -MMD -MP
+# The agent shares the channel's framing (hv/lib/vx.c) and the output queue with the host
+# library (tools/libvireo): the same code on both ends of the protocol.
+LU_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -MMD -MP \
+	-I$(LINUX_TOP)/hv/include -I$(LINUX_TOP)/tools/libvireo
 LU_LDFLAGS := -static -s
+LU_AGENT_OBJS := $(LU_OUT)/agent.o $(LU_OUT)/agent_core.o $(LU_OUT)/shared/obuf.o \
+	$(LU_OUT)/shared/vx.o
 
 LU_PROGS := init vireo-memstress vireo-vectest vireo-perfcount
 LU_BINS := $(LU_PROGS:%=$(LU_OUT)/%)
@@ -20,7 +26,18 @@ $(LU_OUT)/%.o: $(LU_SRC)/%.c
 	@mkdir -p $(dir $@)
 	$(LU_CC) $(LU_CFLAGS) -c $< -o $@
 
-$(LU_OUT)/init: $(LU_OUT)/init.o
+# init and the agent hold to the house's stricter warnings.
+$(LU_OUT)/init.o $(LU_AGENT_OBJS): LU_CFLAGS += $(WARN_STRICT)
+
+$(LU_OUT)/shared/obuf.o: $(LINUX_TOP)/tools/libvireo/obuf.c
+	@mkdir -p $(dir $@)
+	$(LU_CC) $(LU_CFLAGS) -c $< -o $@
+
+$(LU_OUT)/shared/vx.o: $(LINUX_TOP)/hv/lib/vx.c
+	@mkdir -p $(dir $@)
+	$(LU_CC) $(LU_CFLAGS) -c $< -o $@
+
+$(LU_OUT)/init: $(LU_OUT)/init.o $(LU_AGENT_OBJS)
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 $(LU_OUT)/vireo-memstress: $(LU_OUT)/memstress.o
@@ -74,4 +91,5 @@ $(LINUX_INITRAMFS): $(LU_LIST) $(LU_BINS) $(LU_BUSYBOX) $(LU_OUT)/etc/passwd \
 		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py
 	$(PYTHON) $(LINUX_DIR)/mkcpio.py $(LU_LIST) $@
 
--include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d $(LU_OUT)/perfcount.d
+-include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d $(LU_OUT)/perfcount.d \
+	$(LU_AGENT_OBJS:.o=.d)

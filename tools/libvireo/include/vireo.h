@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libvireo: run a program in a fresh RISC-V Linux VM as easily as a
+ * subprocess.
+ *
+ *	struct vireo_cmd *cmd = vireo_cmd_new("sort");
+ *	struct vireo_output out;
+ *	struct vireo_status st;
+ *
+ *	vireo_cmd_stdio(cmd, VIREO_STDOUT, VIREO_PIPE, -1);
+ *	vireo_run(cmd, "b\na\n", 4, &out, &st);   // out.out is "a\nb\n", st.code 0
+ *
+ * A command is a program, its arguments, environment and working directory,
+ * what its stdin, stdout and stderr are, and the VM it runs in (memory,
+ * vCPUs, kernel, initramfs, disks, a time limit, files copied in before it
+ * starts and out after it ends). vireo_spawn() boots the VM under Vireo on
+ * QEMU (qemu-system-riscv64 -machine virt -cpu rv64,h=true) and starts the
+ * program; the child it returns has pipe descriptors, can be signalled, and
+ * is waited for like a process. vireo_run() does all of it and captures the
+ * output. Each child has its own QEMU and its own VM; any number may run at
+ * once.
+ *
+ * Nothing is left behind: QEMU is killed when the thread that started it
+ * ends (when the process ends, even by SIGKILL), the boot bundle is an
+ * anonymous memory file and the link to QEMU a socketpair -- no temporary
+ * file, no socket in the file system.
+ *
+ * Threads: each child has one thread of the library's own, which starts
+ * QEMU, relays the program's stdio and reaps QEMU (with waitpid on its pid:
+ * do not reap every child with waitpid(-1) meanwhile). It blocks all signals
+ * and never raises SIGPIPE.
+ *
+ * Errors: functions that can fail return 0 (or a descriptor, a status) on
+ * success and a negative errno on failure; vireo_last_error() then describes
+ * it in a sentence (per thread). Sizes are bytes, times milliseconds.
+ *
+ * Exit statuses (struct vireo_status.code) follow docker, podman and libkrun:
+ * the program's own 0..255; 128 + N when signal N killed it; 127 when the
+ * program was not found, 126 when it could not be executed; 125 when Vireo,
+ * QEMU, the guest or its agent failed (status.message says why, and
+ * vireo_child_log() has the tail of the VM's console); 124 when the time
+ * limit ran out; 137 when vireo_child_stop() ended the VM.
+ */
+#ifndef VIREO_H
+#define VIREO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VIREO_VERSION "0.1.0"
+
+#define VIREO_EXIT_TIMEOUT	  124
+#define VIREO_EXIT_FAILURE	  125
+#define VIREO_EXIT_CANNOT_EXECUTE 126
+#define VIREO_EXIT_NOT_FOUND	  127
+#define VIREO_EXIT_STOPPED	  137 /* 128 + SIGKILL: the VM was ended from outside */
+
+/* The program's standard streams. */
+enum { VIREO_STDIN = 0, VIREO_STDOUT = 1, VIREO_STDERR = 2 };
+
+/* What each of them is connected to. */
+enum vireo_stdio {
+	VIREO_INHERIT = 0, /* the caller's own stdin, stdout or stderr (the default) */
+	VIREO_PIPE,	   /* a pipe; vireo_child_fd() gives the caller's end */
+	VIREO_NULL,	   /* nothing: stdin is at its end, output is discarded */
+	VIREO_FD,	   /* a descriptor of the caller's (duplicated at spawn) */
+};
+
+/* Where the VM runs. */
+enum vireo_mode {
+	VIREO_MODE_VIREO = 0, /* under the Vireo hypervisor on QEMU (the default) */
+	VIREO_MODE_BARE,      /* the same kernel on plain QEMU, no hypervisor (a reference) */
+};
+
+/* How a run ended. */
+enum vireo_end {
+	VIREO_EXITED,	      /* the program exited; value is its status */
+	VIREO_SIGNALED,	      /* a signal killed it; value is the signal */
+	VIREO_NOT_FOUND,      /* the program does not exist (code 127); value is an errno */
+	VIREO_NOT_EXECUTABLE, /* it could not be executed (code 126); value is an errno */
+	VIREO_TIMED_OUT,      /* the time limit ran out (code 124) */
+	VIREO_STOPPED,	      /* vireo_child_stop() ended the VM (code 137) */
+	VIREO_FAILED,	      /* Vireo, QEMU, the guest or its agent failed (code 125) */
+	VIREO_COPY_FAILED,    /* a copy in or out failed (code 125 unless the program failed) */
+};
+
+struct vireo_status {
+	int code; /* the exit status, 0..255, as above */
+	enum vireo_end end;
+	int value;
+	char message[512]; /* why, when end is neither VIREO_EXITED nor VIREO_SIGNALED */
+};
+
+struct vireo_cmd;
+struct vireo_child;
+
+/* The library's version, VIREO_VERSION. */
+const char *vireo_version(void);
+/* The last error of this thread, in a sentence ("" if none). */
+const char *vireo_last_error(void);
+
+/* ------------------------------------------------------------------ the command */
+
+/* A command running `program` (searched in the guest's PATH unless it has a '/'). NULL when
+ * out of memory. Everything below has a default that works with Vireo's own kernel and
+ * initramfs (build/linux/ next to the library, or PREFIX/share/vireo when installed). */
+struct vireo_cmd *vireo_cmd_new(const char *program);
+void vireo_cmd_free(struct vireo_cmd *cmd);
+/* One more argument (after the program, which is argv[0]). */
+int vireo_cmd_arg(struct vireo_cmd *cmd, const char *arg);
+/* An environment variable (replacing one of the same name). The program's environment is
+ * the agent's (PATH, HOME=/root, TERM, ...) plus these; the host's own is not passed. */
+int vireo_cmd_env(struct vireo_cmd *cmd, const char *name, const char *value);
+/* The working directory in the guest (created if missing; default /root). */
+int vireo_cmd_cwd(struct vireo_cmd *cmd, const char *dir);
+/* Stream VIREO_STDIN/STDOUT/STDERR connected as `how`; fd is used with VIREO_FD only. */
+int vireo_cmd_stdio(struct vireo_cmd *cmd, int stream, enum vireo_stdio how, int fd);
+/* A pseudo-terminal for the program (its stdin, stdout and stderr; its stderr stream then
+ * carries nothing), rows x cols characters (0, 0: 24 x 80). */
+int vireo_cmd_tty(struct vireo_cmd *cmd, bool on, unsigned rows, unsigned cols);
+
+/* The VM: RAM in bytes (a multiple of 2 MiB, default 256 MiB); vCPUs (default: harts);
+ * harts of the QEMU machine (default 1). */
+int vireo_cmd_memory(struct vireo_cmd *cmd, uint64_t bytes);
+int vireo_cmd_vcpus(struct vireo_cmd *cmd, unsigned n);
+int vireo_cmd_harts(struct vireo_cmd *cmd, unsigned n);
+/* The guest kernel (a Linux Image) and initramfs; initramfs NULL: none (a root disk with
+ * the agent as its init, and root=... in the boot arguments). */
+int vireo_cmd_kernel(struct vireo_cmd *cmd, const char *path);
+int vireo_cmd_initramfs(struct vireo_cmd *cmd, const char *path);
+/* A raw disk image, /dev/vda, /dev/vdb, ... in the guest (under Vireo: one per VM). */
+int vireo_cmd_disk(struct vireo_cmd *cmd, const char *path, bool readonly);
+/* Kernel command-line arguments added to Vireo's own. */
+int vireo_cmd_bootargs(struct vireo_cmd *cmd, const char *args);
+/* The VM ends after this many milliseconds in all (0: no limit, the default): code 124. */
+int vireo_cmd_time_limit(struct vireo_cmd *cmd, uint64_t ms);
+/* A host file or directory copied to `guest` before the program starts (a directory
+ * becomes `guest`, created with its parents; a guest path ending in '/' receives the file
+ * under its own name). Relative guest paths are relative to the working directory. */
+int vireo_cmd_copy_in(struct vireo_cmd *cmd, const char *host, const char *guest);
+/* A guest file or directory copied to `host` after the program ends (into an existing
+ * host directory under its own name). A failed copy makes the code 125 if it was 0. */
+int vireo_cmd_copy_out(struct vireo_cmd *cmd, const char *guest, const char *host);
+int vireo_cmd_mode(struct vireo_cmd *cmd, enum vireo_mode mode);
+/* The QEMU binary (default qemu-system-riscv64 in PATH) and Vireo's image (vireo.bin). */
+int vireo_cmd_qemu(struct vireo_cmd *cmd, const char *path);
+int vireo_cmd_hypervisor(struct vireo_cmd *cmd, const char *path);
+/* QEMU's own output (firmware, Vireo, the kernel) also goes to fd as it comes (-1: kept
+ * only as the tail that vireo_child_log() returns). */
+int vireo_cmd_log(struct vireo_cmd *cmd, int fd);
+/* No VM: speak the link protocol (link true) or the agent protocol straight on fd, a
+ * connected stream socket (duplicated). For tests and other transports. */
+int vireo_cmd_connect(struct vireo_cmd *cmd, int fd, bool link);
+
+/* ------------------------------------------------------------------ the child */
+
+/* Boot the VM and start the program. Returns 0 and *child once QEMU runs; the program's
+ * own fate (not found, ...) comes with vireo_child_wait(). */
+int vireo_spawn(const struct vireo_cmd *cmd, struct vireo_child **child);
+/* The caller's end of a VIREO_PIPE stream (stdin: write to it, close it for EOF); it is
+ * the caller's from then on. -EBADF if the stream is no pipe or was taken already. */
+int vireo_child_fd(struct vireo_child *child, int stream);
+/* Send signal sig (Linux numbers) to the program's process group. Async-signal-safe. */
+int vireo_child_signal(struct vireo_child *child, int sig);
+/* The pseudo-terminal's size. Async-signal-safe. */
+int vireo_child_winsize(struct vireo_child *child, unsigned rows, unsigned cols);
+/* End the VM now, whatever the program is doing (code 137). Async-signal-safe. */
+int vireo_child_stop(struct vireo_child *child);
+/* Wait for the end; fills *status (may be NULL) and returns its code. */
+int vireo_child_wait(struct vireo_child *child, struct vireo_status *status);
+/* The same without waiting: -EAGAIN while it runs. */
+int vireo_child_poll(struct vireo_child *child, struct vireo_status *status);
+/* A descriptor that becomes readable when the child has ended (for poll, select, asyncio). */
+int vireo_child_done_fd(const struct vireo_child *child);
+/* The program's PID in the guest (0 until it started). */
+pid_t vireo_child_pid(const struct vireo_child *child);
+/* QEMU's PID on the host (0 with vireo_cmd_connect). */
+pid_t vireo_child_qemu_pid(const struct vireo_child *child);
+/* The last lines QEMU printed (firmware, Vireo, the kernel), once the child has ended. */
+const char *vireo_child_log(const struct vireo_child *child);
+/* Free the child; a child still running is stopped first. */
+void vireo_child_free(struct vireo_child *child);
+
+/* ------------------------------------------------------------------ all in one */
+
+struct vireo_output {
+	char *out, *err; /* malloc'ed, NUL-terminated for convenience (may contain NULs) */
+	size_t out_len, err_len;
+};
+
+/*
+ * Run cmd to its end. Streams set to VIREO_PIPE are captured: stdout and stderr into
+ * *output, stdin fed from input (len bytes; NULL: empty); the others are as set. Returns
+ * the code and fills *status (may be NULL); output (may be NULL) is freed with
+ * vireo_output_free(). A negative errno when the VM could not even start.
+ */
+int vireo_run(const struct vireo_cmd *cmd, const void *input, size_t len,
+	      struct vireo_output *output, struct vireo_status *status);
+void vireo_output_free(struct vireo_output *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

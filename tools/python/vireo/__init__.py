@@ -1,0 +1,443 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Run a program in a fresh RISC-V Linux VM under Vireo, as a subprocess.
+
+    >>> import vireo
+    >>> vireo.run(["sort"], input=b"b\\na\\n", capture_output=True).stdout
+    b'a\\nb\\n'
+
+The shapes are those of the standard library's subprocess: run() returns a
+subprocess.CompletedProcess, Popen has stdin/stdout/stderr, poll(), wait(),
+communicate(), send_signal(), terminate(), kill(), and PIPE, DEVNULL and
+STDOUT mean what they mean there. What a VM adds is keyword arguments:
+memory (bytes, or "256M"), vcpus, harts, kernel, initramfs, disks, bootargs,
+time_limit (seconds), copy_in and copy_out (pairs of paths), tty, bare
+(plain QEMU, no hypervisor), qemu, hypervisor and log (a file object that
+sees QEMU's console).
+
+returncode is subprocess's: the program's exit status, or -N when signal N
+killed it; 127 when it was not found, 126 when it could not be executed,
+125 when Vireo, QEMU, the guest or a copy failed (then .error says why),
+124 when time_limit ran out, 137 when stop() ended the VM.
+
+This module is a thin layer over libvireo (ctypes): the library builds the
+boot bundle, starts QEMU so that it dies with this process, and speaks the
+channel protocol; one implementation serves C, the vireo command and Python.
+It is found through $VIREO_LIBRARY, the installed path, a build tree, or the
+system's library path.
+"""
+import ctypes
+import ctypes.util
+import errno
+import io
+import os
+import select
+import selectors
+import signal
+import subprocess
+import threading
+import time
+
+__all__ = ["run", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess",
+           "CalledProcessError", "TimeoutExpired", "VireoError", "library_version"]
+
+PIPE = subprocess.PIPE
+DEVNULL = subprocess.DEVNULL
+STDOUT = subprocess.STDOUT
+CompletedProcess = subprocess.CompletedProcess
+CalledProcessError = subprocess.CalledProcessError
+TimeoutExpired = subprocess.TimeoutExpired
+
+# include/vireo.h
+_INHERIT, _PIPE, _NULL, _FD = 0, 1, 2, 3
+_MODE_VIREO, _MODE_BARE = 0, 1
+_EXITED, _SIGNALED = 0, 1
+
+
+class VireoError(OSError):
+    """The VM could not be started (a missing kernel, QEMU not found, ...)."""
+
+
+class _Status(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_int), ("end", ctypes.c_int), ("value", ctypes.c_int),
+                ("message", ctypes.c_char * 512)]
+
+
+def _find_library():
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.environ.get("VIREO_LIBRARY")]
+    try:
+        from . import _config  # written by make install
+        candidates.append(os.path.join(_config.LIBDIR, "libvireo.so.0"))
+    except ImportError:
+        pass
+    # A build tree: tools/python/vireo -> build/
+    candidates.append(os.path.join(here, "..", "..", "..", "build", "libvireo.so.0"))
+    candidates.append(ctypes.util.find_library("vireo"))
+    for c in candidates:
+        if c and (os.path.exists(c) or not os.path.dirname(c)):
+            try:
+                return ctypes.CDLL(c, use_errno=True)
+            except OSError:
+                continue
+    raise ImportError("libvireo.so.0 not found: build it (make) or install it (make install), "
+                      "or set VIREO_LIBRARY to its path")
+
+
+_lib = _find_library()
+
+
+def _declare(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
+
+_c = ctypes.c_void_p
+_version = _declare("vireo_version", ctypes.c_char_p)
+_last_error = _declare("vireo_last_error", ctypes.c_char_p)
+_cmd_new = _declare("vireo_cmd_new", _c, ctypes.c_char_p)
+_cmd_free = _declare("vireo_cmd_free", None, _c)
+_cmd_arg = _declare("vireo_cmd_arg", ctypes.c_int, _c, ctypes.c_char_p)
+_cmd_env = _declare("vireo_cmd_env", ctypes.c_int, _c, ctypes.c_char_p, ctypes.c_char_p)
+_cmd_cwd = _declare("vireo_cmd_cwd", ctypes.c_int, _c, ctypes.c_char_p)
+_cmd_stdio = _declare("vireo_cmd_stdio", ctypes.c_int, _c, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int)
+_cmd_tty = _declare("vireo_cmd_tty", ctypes.c_int, _c, ctypes.c_bool, ctypes.c_uint,
+                    ctypes.c_uint)
+_cmd_memory = _declare("vireo_cmd_memory", ctypes.c_int, _c, ctypes.c_uint64)
+_cmd_vcpus = _declare("vireo_cmd_vcpus", ctypes.c_int, _c, ctypes.c_uint)
+_cmd_harts = _declare("vireo_cmd_harts", ctypes.c_int, _c, ctypes.c_uint)
+_cmd_kernel = _declare("vireo_cmd_kernel", ctypes.c_int, _c, ctypes.c_char_p)
+_cmd_initramfs = _declare("vireo_cmd_initramfs", ctypes.c_int, _c, ctypes.c_char_p)
+_cmd_disk = _declare("vireo_cmd_disk", ctypes.c_int, _c, ctypes.c_char_p, ctypes.c_bool)
+_cmd_bootargs = _declare("vireo_cmd_bootargs", ctypes.c_int, _c, ctypes.c_char_p)
+_cmd_time_limit = _declare("vireo_cmd_time_limit", ctypes.c_int, _c, ctypes.c_uint64)
+_cmd_copy_in = _declare("vireo_cmd_copy_in", ctypes.c_int, _c, ctypes.c_char_p,
+                        ctypes.c_char_p)
+_cmd_copy_out = _declare("vireo_cmd_copy_out", ctypes.c_int, _c, ctypes.c_char_p,
+                         ctypes.c_char_p)
+_cmd_mode = _declare("vireo_cmd_mode", ctypes.c_int, _c, ctypes.c_int)
+_cmd_qemu = _declare("vireo_cmd_qemu", ctypes.c_int, _c, ctypes.c_char_p)
+_cmd_hypervisor = _declare("vireo_cmd_hypervisor", ctypes.c_int, _c, ctypes.c_char_p)
+_cmd_log = _declare("vireo_cmd_log", ctypes.c_int, _c, ctypes.c_int)
+_spawn = _declare("vireo_spawn", ctypes.c_int, _c, ctypes.POINTER(_c))
+_child_fd = _declare("vireo_child_fd", ctypes.c_int, _c, ctypes.c_int)
+_child_signal = _declare("vireo_child_signal", ctypes.c_int, _c, ctypes.c_int)
+_child_winsize = _declare("vireo_child_winsize", ctypes.c_int, _c, ctypes.c_uint,
+                          ctypes.c_uint)
+_child_stop = _declare("vireo_child_stop", ctypes.c_int, _c)
+_child_wait = _declare("vireo_child_wait", ctypes.c_int, _c, ctypes.POINTER(_Status))
+_child_done_fd = _declare("vireo_child_done_fd", ctypes.c_int, _c)
+_child_pid = _declare("vireo_child_pid", ctypes.c_int, _c)
+_child_qemu_pid = _declare("vireo_child_qemu_pid", ctypes.c_int, _c)
+_child_log = _declare("vireo_child_log", ctypes.c_char_p, _c)
+_child_free = _declare("vireo_child_free", None, _c)
+
+
+def library_version():
+    return _version().decode()
+
+
+def _b(s):
+    return os.fsencode(s) if not isinstance(s, bytes) else s
+
+
+def _check(rc):
+    if rc < 0:
+        raise VireoError(-rc, _last_error().decode(errors="replace"))
+    return rc
+
+
+def _size(v):
+    """Bytes from an int or a string like 512M or 1G."""
+    if isinstance(v, int):
+        return v
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    v = str(v).strip().upper().rstrip("B")
+    if v and v[-1] in units:
+        return int(float(v[:-1]) * units[v[-1]])
+    return int(v)
+
+
+class Popen:
+    """A program running in its own VM. Like subprocess.Popen; see the module's doc."""
+
+    def __init__(self, args, stdin=None, stdout=None, stderr=None, *, env=None, cwd=None,
+                 tty=False, rows=24, cols=80, memory=None, vcpus=None, harts=None,
+                 kernel=None, initramfs=None, disks=(), bootargs=None, time_limit=None,
+                 copy_in=(), copy_out=(), bare=False, qemu=None, hypervisor=None, log=None,
+                 text=None, encoding=None, errors=None, universal_newlines=None):
+        if isinstance(args, (str, bytes)):
+            args = [args]
+        args = list(args)
+        if not args:
+            raise ValueError("args is empty")
+        self.args = args
+        self.returncode = None
+        self.error = None
+        self.exit_status = None
+        self._child = None
+        self._lock = threading.Lock()
+        self._text = bool(text or encoding or errors or universal_newlines)
+        self._encoding, self._errors = encoding, errors
+        cmd = _cmd_new(_b(args[0]))
+        if not cmd:
+            raise VireoError(errno.ENOMEM, _last_error().decode(errors="replace"))
+        own_fds = []
+        try:
+            for a in args[1:]:
+                _check(_cmd_arg(cmd, _b(a)))
+            for k, v in (env or {}).items():
+                _check(_cmd_env(cmd, _b(k), _b(v)))
+            if cwd is not None:
+                _check(_cmd_cwd(cmd, _b(cwd)))
+            merged = None
+            if stderr == STDOUT:
+                if stdout == PIPE:
+                    merged = os.pipe()  # both streams into one pipe of ours
+                    own_fds += list(merged)
+            for i, how in enumerate((stdin, stdout, stderr)):
+                if merged and i in (1, 2):
+                    _check(_cmd_stdio(cmd, i, _FD, merged[1]))
+                elif how == STDOUT and i == 2:
+                    self._stdio_to(cmd, 2, stdout)
+                else:
+                    self._stdio_to(cmd, i, how)
+            if tty:
+                _check(_cmd_tty(cmd, True, rows, cols))
+            if memory is not None:
+                _check(_cmd_memory(cmd, _size(memory)))
+            if vcpus is not None:
+                _check(_cmd_vcpus(cmd, vcpus))
+            if harts is not None:
+                _check(_cmd_harts(cmd, harts))
+            if kernel is not None:
+                _check(_cmd_kernel(cmd, _b(kernel)))
+            if initramfs is not None:
+                _check(_cmd_initramfs(cmd, None if initramfs is False else _b(initramfs)))
+            for d in disks:
+                path, ro = (d, False) if isinstance(d, (str, bytes, os.PathLike)) else d
+                _check(_cmd_disk(cmd, _b(path), bool(ro)))
+            if bootargs:
+                _check(_cmd_bootargs(cmd, _b(bootargs)))
+            if time_limit is not None:
+                _check(_cmd_time_limit(cmd, max(1, int(time_limit * 1000))))
+            for host, guest in copy_in:
+                _check(_cmd_copy_in(cmd, _b(host), _b(guest)))
+            for guest, host in copy_out:
+                _check(_cmd_copy_out(cmd, _b(guest), _b(host)))
+            if bare:
+                _check(_cmd_mode(cmd, _MODE_BARE))
+            if qemu:
+                _check(_cmd_qemu(cmd, _b(qemu)))
+            if hypervisor:
+                _check(_cmd_hypervisor(cmd, _b(hypervisor)))
+            if log is not None:
+                _check(_cmd_log(cmd, log if isinstance(log, int) else log.fileno()))
+            child = _c()
+            _check(_spawn(cmd, ctypes.byref(child)))
+            self._child = child
+        finally:
+            _cmd_free(cmd)
+            if merged:
+                os.close(merged[1])
+                own_fds.remove(merged[1])
+        self.stdin = self._file(0, "wb") if stdin == PIPE else None
+        if merged:
+            self.stdout = self._wrap(os.fdopen(merged[0], "rb"), "rb")
+        else:
+            self.stdout = self._file(1, "rb") if stdout == PIPE else None
+        self.stderr = self._file(2, "rb") if stderr == PIPE else None
+
+    @staticmethod
+    def _stdio_to(cmd, i, how):
+        if how is None:
+            _check(_cmd_stdio(cmd, i, _INHERIT, -1))
+        elif how == PIPE:
+            _check(_cmd_stdio(cmd, i, _PIPE, -1))
+        elif how == DEVNULL:
+            _check(_cmd_stdio(cmd, i, _NULL, -1))
+        elif isinstance(how, int) and how >= 0:
+            _check(_cmd_stdio(cmd, i, _FD, how))
+        elif hasattr(how, "fileno"):
+            _check(_cmd_stdio(cmd, i, _FD, how.fileno()))
+        else:
+            raise ValueError("stdio %d: %r is not None, PIPE, DEVNULL, a descriptor or a file"
+                             % (i, how))
+
+    def _wrap(self, f, mode):
+        if not self._text:
+            return f
+        return io.TextIOWrapper(f, encoding=self._encoding, errors=self._errors,
+                                write_through=mode == "wb", line_buffering=mode == "wb")
+
+    def _file(self, stream, mode):
+        fd = _check(_child_fd(self._child, stream))
+        return self._wrap(os.fdopen(fd, mode, buffering=-1 if mode == "rb" else 0), mode)
+
+    # ---- the program
+    @property
+    def pid(self):
+        """The program's PID inside the guest (0 until it has started)."""
+        return _child_pid(self._child) if self._child else 0
+
+    @property
+    def qemu_pid(self):
+        return _child_qemu_pid(self._child) if self._child else 0
+
+    @property
+    def log(self):
+        """The last of QEMU's console (firmware, Vireo, the kernel), once it has ended."""
+        return _child_log(self._child).decode(errors="replace") if self._child else ""
+
+    def send_signal(self, sig):
+        if self.returncode is None and self._child:
+            _child_signal(self._child, int(sig))
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def stop(self):
+        """End the VM now, whatever the program is doing."""
+        if self.returncode is None and self._child:
+            _child_stop(self._child)
+
+    def resize(self, rows, cols):
+        """The pseudo-terminal's size (with tty=True)."""
+        if self.returncode is None and self._child:
+            _child_winsize(self._child, rows, cols)
+
+    def _finish(self):
+        with self._lock:
+            if self.returncode is not None:
+                return self.returncode
+            st = _Status()
+            code = _child_wait(self._child, ctypes.byref(st))
+            self.exit_status = code
+            self.error = st.message.decode(errors="replace") or None
+            self.returncode = -st.value if st.end == _SIGNALED else code
+            return self.returncode
+
+    def poll(self):
+        if self.returncode is None:
+            r, _, _ = select.select([_child_done_fd(self._child)], [], [], 0)
+            if r:
+                self._finish()
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            r, _, _ = select.select([_child_done_fd(self._child)], [], [], timeout)
+            if not r:
+                raise TimeoutExpired(self.args, timeout)
+            self._finish()
+        return self.returncode
+
+    def communicate(self, input=None, timeout=None):
+        """Send input, read stdout and stderr to their ends, wait; like subprocess's."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        out, err = [], []
+        readers = {}
+        sel = selectors.DefaultSelector()
+        if self.stdin:
+            data = input if input is not None else b""
+            if self._text and isinstance(data, str):
+                data = data.encode(self._encoding or "utf-8", self._errors or "strict")
+            if data:
+                os.set_blocking(self.stdin.fileno(), False)
+                sel.register(self.stdin.fileno(), selectors.EVENT_WRITE)
+                pending = memoryview(data)
+            else:
+                self.stdin.close()
+        for f, buf in ((self.stdout, out), (self.stderr, err)):
+            if f:
+                fd = f.fileno()
+                readers[fd] = buf
+                sel.register(fd, selectors.EVENT_READ)
+        while sel.get_map():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutExpired(self.args, timeout)
+            for key, _ in sel.select(left):
+                fd = key.fd
+                if fd in readers:
+                    chunk = os.read(fd, 65536)
+                    if chunk:
+                        readers[fd].append(chunk)
+                    else:
+                        sel.unregister(fd)
+                else:
+                    try:
+                        n = os.write(fd, pending[:65536])
+                        pending = pending[n:]
+                    except BrokenPipeError:
+                        pending = pending[:0]
+                    if not pending:
+                        sel.unregister(fd)
+                        self.stdin.close()
+        sel.close()
+        try:
+            self.wait(None if deadline is None else max(0, deadline - time.monotonic()))
+        except TimeoutExpired:
+            raise TimeoutExpired(self.args, timeout) from None
+        results = []
+        for f, buf in ((self.stdout, out), (self.stderr, err)):
+            if f is None:
+                results.append(None)
+                continue
+            data = b"".join(buf)
+            f.close()
+            if self._text:
+                data = data.decode(self._encoding or "utf-8", self._errors or "strict")
+                data = data.replace("\r\n", "\n")
+            results.append(data)
+        return tuple(results)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for f in (self.stdin, self.stdout, self.stderr):
+            if f:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+        self.wait()
+
+    def __del__(self):
+        child, self._child = getattr(self, "_child", None), None
+        if child:
+            _child_free(child)  # stops a VM still running
+
+
+def run(args, *, input=None, capture_output=False, timeout=None, check=False, **kwargs):
+    """Run args in a fresh VM and wait; like subprocess.run (the VM ends at the timeout)."""
+    if input is not None:
+        if kwargs.get("stdin") is not None:
+            raise ValueError("stdin and input arguments may not both be used")
+        kwargs["stdin"] = PIPE
+    if capture_output:
+        if kwargs.get("stdout") is not None or kwargs.get("stderr") is not None:
+            raise ValueError("stdout and stderr arguments may not be used with capture_output")
+        kwargs["stdout"] = kwargs["stderr"] = PIPE
+    with Popen(args, **kwargs) as p:
+        try:
+            out, err = p.communicate(input, timeout=timeout)
+        except TimeoutExpired:
+            p.stop()
+            p.wait()
+            raise
+        except BaseException:
+            p.stop()
+            raise
+    cp = CompletedProcess(p.args, p.returncode, out, err)
+    cp.error = p.error
+    cp.exit_status = p.exit_status
+    if check and p.returncode:
+        raise CalledProcessError(p.returncode, p.args, out, err)
+    return cp
