@@ -18,12 +18,15 @@
 #include "bundle_write.h"
 #include "qemu_run.h"
 #include "vireo_exec.h"
+#include "vireo_machine.h"
 #include "vm_config.h"
 
 #define EXIT_TOOL_ERROR 2
 
 static const char usage[] =
     "usage: vireo exec  [options] [--] PROGRAM [ARGS...]       PROGRAM in a fresh Linux VM\n"
+    "       vireo machine start --name NAME | stop | ls | info  a long-lived machine\n"
+    "       vireo vm create|start|stop|rm|ls|snapshot|restore|fork --machine NAME ...\n"
     "       vireo run   [options] [CONFIG...] [--vm SPEC]...   boot Vireo with these VMs\n"
     "       vireo pack  -o BUNDLE [CONFIG...] [--vm SPEC]...   only write the boot bundle\n"
     "       vireo check [CONFIG...] [--vm SPEC]...             validate, one line per VM\n"
@@ -529,6 +532,10 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "exec") == 0)
 		return vireo_exec_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "machine") == 0)
+		return vireo_machine_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "vm") == 0)
+		return vireo_vm_main(argc - 1, argv + 1);
 	parse_args(&o, argc, argv);
 	load_config(&cfg, &o);
 	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;

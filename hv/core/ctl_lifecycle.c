@@ -141,8 +141,9 @@ static struct blob *image_blob(struct ctl_call *c, uint32_t id, const char *what
 int ctl_parse_vm_create(struct ctl_call *c, struct vm_config *cfg, uint32_t *flags)
 {
 	const uint8_t *a = c->args;
-	uint32_t nbootargs, vcpus, known = CTL_VMC_TESTDEV | CTL_VMC_NO_CONSOLE | CTL_VMC_NO_RTC |
-					   CTL_VMC_DISK | CTL_VMC_DISK_RO | CTL_VMC_START;
+	uint32_t nbootargs, vcpus,
+	    known = CTL_VMC_TESTDEV | CTL_VMC_NO_CONSOLE | CTL_VMC_NO_RTC | CTL_VMC_DISK |
+		    CTL_VMC_DISK_RO | CTL_VMC_START;
 	uint64_t ram;
 	int64_t rtc;
 

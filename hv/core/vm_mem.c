@@ -79,7 +79,8 @@ void vm_mem_uncommit(struct vm *vm)
 	vm->committed = 0;
 	/* Forks still map its RAM: that share is released with the RAM (vm_ram_put). */
 	if (vm->shared && !vm->cow)
-		bytes -= vm_ram_keep_charge(vm->shared, MIN(bytes, ALIGN_UP(vm->ram_size, 2 * MIB)));
+		bytes -=
+		    vm_ram_keep_charge(vm->shared, MIN(bytes, ALIGN_UP(vm->ram_size, 2 * MIB)));
 	vm_mem_release(bytes);
 }
 

@@ -204,6 +204,11 @@ int vm_start_qemu(struct vireo_child *c);
  * install's share/vireo. NULL if none exists (the caller frees the result). */
 char *vm_default_file(const char *env, const char *build_rel, const char *share_rel);
 
+/* machine.c: connect to a machine and make a request that turns the connection into a
+ * VM's agent stream; 0 with *fd and the VM's id, or -errno with the last error set. */
+struct mp_msg;
+int machine_open_stream(const char *machine, struct mp_msg *req, int *fd, unsigned *id);
+
 /* session.c: the thread. */
 void *session_main(void *arg);
 

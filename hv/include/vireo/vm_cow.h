@@ -28,19 +28,19 @@ struct vcpu;
 
 /* RAM shared by a template and its forks. */
 struct vm_ram {
-	unsigned refs;	       /* the template's (until it ends) and each fork's */
-	struct guest_mem mem;  /* its runs of host memory */
-	uint64_t charge;       /* the machine's memory it holds for itself (vm_mem.h) */
+	unsigned refs;	      /* the template's (until it ends) and each fork's */
+	struct guest_mem mem; /* its runs of host memory */
+	uint64_t charge;      /* the machine's memory it holds for itself (vm_mem.h) */
 };
 
 struct vm_cow {
 	struct vm *vm;
 	struct vm_ram *ram;
 	spinlock_t lock;
-	uint64_t limit;	       /* bytes of copies and split tables it may take */
-	uint64_t used;	       /* ...and has taken */
-	uint64_t copies;       /* pages copied */
-	uint64_t flushes;      /* remote translation flushes it asked for */
+	uint64_t limit;		  /* bytes of copies and split tables it may take */
+	uint64_t used;		  /* ...and has taken */
+	uint64_t copies;	  /* pages copied */
+	uint64_t flushes;	  /* remote translation flushes it asked for */
 	struct guest_mem_cow ops; /* what its guest_mem calls */
 };
 
