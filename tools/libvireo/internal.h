@@ -61,6 +61,10 @@ struct vireo_cmd {
 	int log_fd;
 	int connect_fd;
 	bool connect_link;
+	char *machine;	     /* run in this machine's VM (docs/machine.md) */
+	char *in_vm;	     /* ...in this VM of it (its agent), not a new one */
+	bool fresh;	     /* ...in a VM booted for it, not a fork of the template */
+	uint64_t fork_limit; /* ...a fork's limit on the pages it copies (0: the machine's) */
 };
 
 /* A byte ring, as big as the window granted for what it holds. */

@@ -157,6 +157,20 @@ int vireo_cmd_log(struct vireo_cmd *cmd, int fd);
 /* No VM: speak the link protocol (link true) or the agent protocol straight on fd, a
  * connected stream socket (duplicated). For tests and other transports. */
 int vireo_cmd_connect(struct vireo_cmd *cmd, int fd, bool link);
+/*
+ * Run in a machine (below) instead of a QEMU of its own: in a VM booted for it (what
+ * memory, vCPUs, kernel, initramfs and bootargs say). Once Vireo can fork, a machine
+ * with a template will fork it instead (no boot) unless fresh is set or the command
+ * sets any of those differently from the template;
+ * with in_vm, in that VM of the machine, which must be running Vireo's agent and have
+ * no client (it ends with the program). Disks and the QEMU options are the machine's.
+ * fork_limit: bytes of memory the fork may copy (0: the machine's default, 64 MiB); a
+ * fork that reaches it ends with code 125.
+ */
+int vireo_cmd_machine(struct vireo_cmd *cmd, const char *machine);
+int vireo_cmd_fresh(struct vireo_cmd *cmd, bool fresh);
+int vireo_cmd_in_vm(struct vireo_cmd *cmd, const char *vm);
+int vireo_cmd_fork_limit(struct vireo_cmd *cmd, uint64_t bytes);
 
 /* ------------------------------------------------------------------ the child */
 
@@ -209,21 +223,21 @@ void vireo_output_free(struct vireo_output *output);
 /*
  * A machine: one QEMU running Vireo that stays up, with VMs made and ended in it at run
  * time (docs/machine.md). vireo_machine_start() starts its daemon in the background and
- * returns once the machine is ready (Vireo up and, unless turned off, the template that
- * commands fork booted); it runs until vireo_machine_stop(). A machine is known by its
+ * returns once the machine is ready (Vireo up); it runs until vireo_machine_stop(). A machine is known by its
  * name, per user: its socket is in $VIREO_RUNTIME_DIR, else $XDG_RUNTIME_DIR/vireo, else
  * /tmp/vireo-UID. Starting a name that runs already fails with -EEXIST.
  */
 struct vireo_machine_cfg;
 
-/* Defaults: 2 harts, 1 GiB, Vireo's kernel and initramfs, a template of 256 MiB, 1 vCPU. */
+/* Defaults: 2 harts, 1 GiB, Vireo's kernel and initramfs, no template. */
 struct vireo_machine_cfg *vireo_machine_cfg_new(const char *name);
 void vireo_machine_cfg_free(struct vireo_machine_cfg *cfg);
 int vireo_machine_cfg_memory(struct vireo_machine_cfg *cfg, uint64_t bytes);
 int vireo_machine_cfg_harts(struct vireo_machine_cfg *cfg, unsigned n);
 /* A raw disk image: host disk 0, 1, ... of the machine, which VMs take ranges of. */
 int vireo_machine_cfg_disk(struct vireo_machine_cfg *cfg, const char *path, bool readonly);
-/* The template: on (memory bytes, vCPUs) or off (every command boots afresh). */
+/* The template commands would fork: on (memory bytes, vCPUs) is refused with -ENOSYS
+ * until Vireo can fork; off (the default) boots a VM per command. */
 int vireo_machine_cfg_template(struct vireo_machine_cfg *cfg, bool on, uint64_t memory,
 			       unsigned vcpus);
 /* what: "qemu", "hypervisor", "kernel" or "initramfs" (the defaults of the machine's VMs). */
@@ -274,6 +288,11 @@ int vireo_vm_pause(const char *machine, const char *name);
 int vireo_vm_resume(const char *machine, const char *name);
 /* Every VM the machine knows; *list is malloc'ed (free it). */
 int vireo_vm_list(const char *machine, struct vireo_vm_status **list, size_t *n);
+
+/*
+ * NOT THERE YET: the three below are the interface to come (issue #14); today the
+ * machine refuses them with -ENOSYS, because Vireo cannot save, restore or fork a VM.
+ */
 
 /* What a VM does once its snapshot is written. */
 enum vireo_snapshot_then { VIREO_SNAPSHOT_RESUME, VIREO_SNAPSHOT_PAUSE, VIREO_SNAPSHOT_STOP };

@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""A long-lived machine through its daemon (docs/machine.md): `vireo machine
+start/ls/info/stop`, VMs made, started, listed, stopped and removed at run time
+with `vireo vm ... --machine M`, and `vireo exec --machine M` (a VM booted for
+each command: there is no fork yet, so no template). One machine is shared by
+the tests; each leaves it with no VM of its own. The raw-link side of the same
+requests (and 1000 cycles straight on Vireo) is test_machine_ctl.py."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import VIREO, guest
+
+TIMEOUT = 120
+NAME = "t-machine"
+
+
+def vireo(*args, check=True, timeout=TIMEOUT, env=None):
+    r = subprocess.run([VIREO, *args], capture_output=True, text=True, timeout=timeout, env=env)
+    if check:
+        assert r.returncode == 0, f"vireo {' '.join(args)}: {r.returncode}\n{r.stdout}{r.stderr}"
+    return r
+
+
+def info(env):
+    out = vireo("machine", "info", NAME, env=env).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
+def vms(env):
+    """name -> (id, state, origin, status) from `vireo vm ls`."""
+    out = vireo("vm", "ls", "--machine", NAME, env=env).stdout.splitlines()
+    assert out[0].split()[:3] == ["NAME", "ID", "STATE"]
+    return {f[0]: (int(f[1]), f[2], f[3], f[-1]) for f in (line.split() for line in out[1:])}
+
+
+def wait_state(env, name, state, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = vms(env).get(name)
+        if v and v[1] == state:
+            return v
+        time.sleep(0.1)
+    pytest.fail(f"VM {name} never {state}: {vms(env)}")
+
+
+@pytest.fixture(scope="module")
+def machine(tmp_path_factory):
+    env = dict(os.environ, VIREO_RUNTIME_DIR=str(tmp_path_factory.mktemp("rt")))
+    vireo("machine", "start", "--name", NAME, "--memory", "768M", env=env)
+    try:
+        yield env
+    finally:
+        vireo("machine", "stop", NAME, check=False, env=env)
+
+
+def test_start_ls_info(machine):
+    ls = vireo("machine", "ls", env=machine).stdout.splitlines()
+    assert ls[0].split()[0] == "NAME" and [line.split()[0] for line in ls[1:]] == [NAME]
+    i = info(machine)
+    assert i["name"] == NAME and i["harts"] == "2" and int(i["memory"]) == 768 << 20
+    assert 0 < int(i["limit"]) < int(i["free"]) < 768 << 20
+    assert i["template"] == "-"
+    # A second machine of the same name is refused; the first goes on.
+    r = vireo("machine", "start", "--name", NAME, check=False, env=machine)
+    assert r.returncode != 0 and "running" in (r.stderr + r.stdout).lower()
+    assert info(machine)["pid"] == i["pid"]
+
+
+def test_exec_in_machine(machine):
+    r = vireo("exec", "--machine", NAME, "--", "sh", "-c", "echo hi from $(uname -m); exit 7",
+              check=False, env=machine)
+    assert r.returncode == 7 and r.stdout == "hi from riscv64\n", r
+    # The exec's VM is gone with it; the machine is still up.
+    deadline = time.time() + 10
+    while vms(machine) and time.time() < deadline:
+        time.sleep(0.1)
+    assert vms(machine) == {}
+    r = subprocess.run([VIREO, "exec", "--machine", NAME, "--", "tr", "a-z", "A-Z"],
+                       input="stdin works\n", capture_output=True, text=True, timeout=TIMEOUT,
+                       env=machine)
+    assert r.returncode == 0 and r.stdout == "STDIN WORKS\n", r
+
+
+def test_vm_lifecycle(machine):
+    # A Linux with its agent, made and started at run time; exec --vm runs in it.
+    vireo("vm", "create", "lx", "memory=128M", "--start", "--machine", NAME, env=machine)
+    assert vms(machine)["lx"][1:3] == ("running", "boot")
+    r = vireo("exec", "--machine", NAME, "--vm", "lx", "--", "cat", "/proc/meminfo",
+              env=machine)
+    total_kb = int(r.stdout.split()[1])
+    assert 100 << 10 < total_kb <= 128 << 10
+    # The agent's VM ends with its program; it stays listed, stopped, and starts again.
+    wait_state(machine, "lx", "stopped")
+    vireo("vm", "start", "lx", "--machine", NAME, env=machine)
+    assert vms(machine)["lx"][1] == "running"
+    # stop ends a running VM; rm forgets it.
+    vireo("vm", "stop", "lx", "--machine", NAME, env=machine)
+    assert vms(machine)["lx"][1] == "stopped"
+    vireo("vm", "rm", "lx", "--machine", NAME, env=machine)
+    assert "lx" not in vms(machine)
+
+
+def test_vm_created_then_started(machine):
+    kernel = guest("exitcode")
+    vireo("vm", "create", "ex", f"kernel={kernel},memory=16M,bootargs=status=42", "--machine", NAME,
+          env=machine)
+    v = vms(machine)["ex"]
+    assert v[0] > 0 and v[1] == "created"
+    vireo("vm", "start", "ex", "--machine", NAME, env=machine)
+    assert wait_state(machine, "ex", "stopped")[3] == "42"
+    vireo("vm", "rm", "ex", "--machine", NAME, env=machine)
+
+
+def test_refusals(machine):
+    r = vireo("vm", "start", "nosuch", "--machine", NAME, check=False, env=machine)
+    assert r.returncode != 0 and "nosuch" in r.stderr
+    r = vireo("vm", "create", "big", "memory=4G", "--machine", NAME, check=False, env=machine)
+    assert r.returncode != 0 and "does not fit" in r.stderr, r
+    assert "big" not in vms(machine)
+    r = vireo("vm", "fork", "a", "b", "--machine", NAME, check=False, env=machine)
+    assert r.returncode != 0 and "not there yet" in r.stderr
+    r = vireo("machine", "info", "no-such-machine", check=False, env=machine)
+    assert r.returncode != 0
+
+
+def test_create_destroy_cycles_leave_memory(machine):
+    """VMs made, started and removed through the daemon, over and over: the
+    machine's free memory and commitments end where they started."""
+    kernel = guest("hello")
+    spec = f"kernel={kernel},memory=16M,testdev"
+
+    def cycles(first, n):
+        for i in range(first, first + n):
+            args = ["vm", "create", f"c{i}", spec, "--machine", NAME]
+            vireo(*(args + ["--start"] if i % 2 else args), env=machine)
+            vireo("vm", "rm", f"c{i}", "--machine", NAME, env=machine)
+
+    # Warm up: the daemon keeps the kernel's blob for the next VM, and Vireo takes
+    # some memory once, on the first VMs it makes (then never again).
+    cycles(0, 4)
+    before = info(machine)
+    t0 = time.time()
+    n = 1000
+    cycles(4, n)
+    took = time.time() - t0
+    after = info(machine)
+    print(f"{n} create/destroy cycles through the daemon: {took:.1f} s")
+    assert vms(machine) == {}
+    for k in ("free", "committed", "vms"):
+        assert after[k] == before[k], (k, before, after)
+
+
+def test_stop(machine):
+    # Last: a VM left running ends with the machine, and the name is free again.
+    vireo("vm", "create", "left", "memory=64M", "--start", "--machine", NAME, env=machine)
+    vireo("machine", "stop", NAME, env=machine)
+    ls = vireo("machine", "ls", env=machine).stdout.splitlines()
+    assert all(line.split()[0] != NAME for line in ls[1:])
+    assert not os.path.exists(os.path.join(machine["VIREO_RUNTIME_DIR"], NAME, "ctl.sock"))
