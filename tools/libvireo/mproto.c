@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Messages between clients and a machine's daemon; see mproto.h. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -86,7 +87,9 @@ const char *mp_get_nth(const char *text, size_t len, const char *key, unsigned n
 				return buf;
 			}
 		}
-		p = line_end + 1;
+		if (!nl)
+			break;
+		p = nl + 1;
 	}
 	return NULL;
 }
@@ -100,7 +103,8 @@ bool mp_get_u64(const char *text, size_t len, const char *key, uint64_t *out)
 {
 	char buf[32], *end;
 
-	if (!mp_get(text, len, key, buf, sizeof(buf)) || !buf[0] || buf[0] == '-')
+	/* Digits only (strtoull would take spaces, '+' and a '-' that wraps around). */
+	if (!mp_get(text, len, key, buf, sizeof(buf)) || !isdigit((unsigned char)buf[0]))
 		return false;
 	errno = 0;
 	*out = strtoull(buf, &end, 0);
@@ -111,7 +115,8 @@ bool mp_get_i64(const char *text, size_t len, const char *key, int64_t *out)
 {
 	char buf[32], *end;
 
-	if (!mp_get(text, len, key, buf, sizeof(buf)) || !buf[0])
+	if (!mp_get(text, len, key, buf, sizeof(buf)) ||
+	    !isdigit((unsigned char)buf[buf[0] == '-']))
 		return false;
 	errno = 0;
 	*out = strtoll(buf, &end, 0);

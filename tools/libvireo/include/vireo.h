@@ -223,9 +223,9 @@ void vireo_output_free(struct vireo_output *output);
 /*
  * A machine: one QEMU running Vireo that stays up, with VMs made and ended in it at run
  * time (docs/machine.md). vireo_machine_start() starts its daemon in the background and
- * returns once the machine is ready (Vireo up); it runs until vireo_machine_stop(). A machine is known by its
- * name, per user: its socket is in $VIREO_RUNTIME_DIR, else $XDG_RUNTIME_DIR/vireo, else
- * /tmp/vireo-UID. Starting a name that runs already fails with -EEXIST.
+ * returns once the machine is ready (Vireo up); it runs until vireo_machine_stop(). A machine is
+ * known by its name, per user: its socket is in $VIREO_RUNTIME_DIR, else $XDG_RUNTIME_DIR/vireo,
+ * else /tmp/vireo-UID. Starting a name that runs already fails with -EEXIST.
  */
 struct vireo_machine_cfg;
 
