@@ -6,7 +6,10 @@ each command: there is no fork yet, so no template). One machine is shared by
 the tests; each leaves it with no VM of its own. The raw-link side of the same
 requests (and 1000 cycles straight on Vireo) is test_machine_ctl.py."""
 import os
+import socket
+import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -124,6 +127,59 @@ def test_refusals(machine):
     assert r.returncode != 0 and "not there yet" in r.stderr
     r = vireo("machine", "info", "no-such-machine", check=False, env=machine)
     assert r.returncode != 0
+
+
+def test_clients_at_once(machine):
+    """Three execs at once, each in its own VM, each with its own output and code;
+    one that asks for more memory than is left is refused while they run."""
+    results = {}
+
+    def one(i):
+        results[i] = subprocess.run(
+            [VIREO, "exec", "--machine", NAME, "-m", "128M", "--", "sh", "-c",
+             f"sleep 1; echo client {i}; exit {i}"],
+            capture_output=True, text=True, timeout=TIMEOUT, env=machine)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(1, 4)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 60
+    while len(vms(machine)) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(vms(machine)) == 3
+    r = vireo("exec", "--machine", NAME, "-m", "700M", "--", "true", check=False, env=machine)
+    for t in threads:
+        t.join()
+    assert r.returncode != 0 and "does not fit" in r.stderr, r
+    for i in range(1, 4):
+        assert results[i].returncode == i and results[i].stdout == f"client {i}\n", results[i]
+
+
+def test_hostile_clients(machine):
+    """Garbage on the machine's socket ends that connection only."""
+    path = os.path.join(machine["VIREO_RUNTIME_DIR"], NAME, "ctl.sock")
+
+    def frame(ftype, payload, length=None):
+        n = len(payload) if length is None else length
+        return struct.pack("<IHH", n, ftype, 0) + payload
+
+    for junk in (b"\xff" * 64,                          # nonsense
+                 frame(1, b"", length=1 << 30),          # a frame over the limit
+                 frame(2, b"ok=1\n"),                    # a reply, from a client
+                 frame(1, b"op=vm-start\nname=../../x\n"),
+                 frame(1, b"no equals sign\n"),
+                 frame(1, b"op=" + b"x" * 5000 + b"\n"),
+                 frame(1, b"op=exec\nmemory=-1\n", length=100)):  # cut short
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        s.sendall(junk)
+        s.settimeout(1)
+        try:
+            s.recv(4096)
+        except (socket.timeout, ConnectionResetError):
+            pass
+        s.close()
+    assert info(machine)["name"] == NAME and vms(machine) == {}
 
 
 def test_create_destroy_cycles_leave_memory(machine):
