@@ -7,6 +7,7 @@ the tests; each leaves it with no VM of its own. The raw-link side of the same
 requests (and 1000 cycles straight on Vireo) is test_machine_ctl.py."""
 import os
 import socket
+import sys
 import struct
 import subprocess
 import threading
@@ -14,7 +15,10 @@ import time
 
 import pytest
 
-from conftest import VIREO, guest
+from conftest import ROOT, VIREO, guest
+
+sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
+import vireo as pyvireo  # noqa: E402  (the module under test, from the source tree)
 
 TIMEOUT = 120
 NAME = "t-machine"
@@ -207,6 +211,32 @@ def test_create_destroy_cycles_leave_memory(machine):
     assert vms(machine) == {}
     for k in ("free", "committed", "vms"):
         assert after[k] == before[k], (k, before, after)
+
+
+def test_python_module(machine, monkeypatch):
+    """The same operations from Python (libvireo underneath)."""
+    monkeypatch.setenv("VIREO_RUNTIME_DIR", machine["VIREO_RUNTIME_DIR"])
+    st = pyvireo.machine_status(NAME)
+    assert st["name"] == NAME and st["memory"] == 768 << 20 and st["template"] is None
+    assert [m["name"] for m in pyvireo.machines()] == [NAME]
+    pyvireo.vm_create(NAME, "py", f"kernel={guest('exitcode')},memory=16M,bootargs=status=5")
+    (v,) = pyvireo.vms(NAME)
+    assert v["name"] == "py" and v["state"] == "created" and v["memory"] == 16 << 20
+    pyvireo.vm_start(NAME, "py")
+    deadline = time.time() + 30
+    while pyvireo.vms(NAME)[0]["state"] != "stopped" and time.time() < deadline:
+        time.sleep(0.1)
+    assert pyvireo.vms(NAME)[0]["exit_status"] == 5
+    pyvireo.vm_remove(NAME, "py")
+    assert pyvireo.vms(NAME) == []
+    with pytest.raises(pyvireo.VireoError) as e:
+        pyvireo.vm_start(NAME, "py")
+    assert "py" in str(e.value)
+    r = pyvireo.run(["sh", "-c", "read x; echo got $x; exit 3"], input=b"it\n",
+                    capture_output=True, machine=NAME, timeout=TIMEOUT)
+    assert r.returncode == 3 and r.stdout == b"got it\n", r
+    with pytest.raises(pyvireo.VireoError):
+        pyvireo.machine_status("no-such-machine")
 
 
 def test_stop(machine):
