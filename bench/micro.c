@@ -18,12 +18,19 @@
  *   timer_sbi   SBI set_timer(now), then unmask: from the call to the interrupt handler
  *   timer_sstc  the same with a write of stimecmp (only if the DTB lists Sstc)
  *   ipi         IPI round trip: this hart sends, the other answers with an IPI (wfi waits)
+ *   irq_uart    a device interrupt: the UART's transmitter-empty interrupt is enabled (its
+ *               line rises at once), through the PLIC or, where the DTB has an IMSIC,
+ *               the APLIC (MSI mode) and this hart's IMSIC file: from the IER write to
+ *               the first instruction of the handler
+ *   irq_uart_cycle  the same to the end of the round: the handler has lowered the line,
+ *               claimed (and at the PLIC completed) the interrupt and returned
  *
  * "skip=NAME[,NAME...]" in /chosen/bootargs leaves benchmarks out.
  */
 #include "fdt.h"
 #include "fdt_chosen.h"
 #include "fdt_isa.h"
+#include "fdt_probe.h"
 #include "guest.h"
 #include "sbi_v2.h"
 
@@ -39,6 +46,7 @@ const char guest_name[] = "micro";
 #define MMIO_ITERS  20000
 #define TIMER_ITERS 5000
 #define IPI_ITERS   2000
+#define IRQ_ITERS   5000
 #define WARMUP	    200
 
 /* One per hart, reached through sscratch by bench_vector (lib/irq_vector.S). */
@@ -49,13 +57,16 @@ struct bench_hart {
 	volatile uint64_t irq_time;
 	volatile unsigned long timer_irqs;
 	volatile unsigned long soft_irqs;
-	unsigned long pad[2];
+	unsigned long ext_claim; /* external interrupts: the PLIC claim register, 0: IMSIC */
+	volatile unsigned long ext_irqs;
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct bench_hart, irq_instret) == 16, "irq_vector.S layout");
 _Static_assert(offsetof(struct bench_hart, irq_time) == 24, "irq_vector.S layout");
 _Static_assert(offsetof(struct bench_hart, timer_irqs) == 32, "irq_vector.S layout");
 _Static_assert(offsetof(struct bench_hart, soft_irqs) == 40, "irq_vector.S layout");
+_Static_assert(offsetof(struct bench_hart, ext_claim) == 48, "irq_vector.S layout");
+_Static_assert(offsetof(struct bench_hart, ext_irqs) == 56, "irq_vector.S layout");
 
 extern char bench_vector[];
 
@@ -231,6 +242,80 @@ static void bench_timer(const char *name, bool direct, unsigned long iters)
 	else
 		sbi_set_timer(UINT64_MAX);
 	report(name, &r);
+}
+
+/* ---------------------------------------------------------------- a device interrupt */
+
+#define SIE_SEIE      (1UL << 9)
+#define UART_IER      0x10000001UL
+#define UART_IER_THRI 0x02
+#define UART_SOURCE   10 /* QEMU virt's, and every Vireo VM's */
+#define PLIC_BASE     0x0c000000UL
+#define APLIC_BASE    0x0d000000UL
+#define IMSIC_BASE    0x28000000UL
+
+static void mmio_write32(unsigned long addr, uint32_t v)
+{
+	*(volatile uint32_t *)addr = v;
+}
+
+/* Route the UART's interrupt to this hart; returns what bench_vector claims from. */
+static unsigned long irq_route(bool aia)
+{
+	unsigned long ctx = 2 * current_hartid() + 1; /* <&intc 11 &intc 9> per hart */
+
+	if (!aia) {
+		mmio_write32(PLIC_BASE + 4 * UART_SOURCE, 1);
+		mmio_write32(PLIC_BASE + 0x2000 + 0x80 * ctx, 1u << UART_SOURCE);
+		mmio_write32(PLIC_BASE + 0x200000 + 0x1000 * ctx, 0);
+		return PLIC_BASE + 0x200004 + 0x1000 * ctx;
+	}
+	/* This hart's IMSIC file: delivery on, identity 10 enabled (siselect 0x150, sireg
+	 * 0x151 by number: older assemblers lack the names). */
+	csr_write(0x150, 0x70);
+	csr_write(0x151, 1);
+	csr_write(0x150, 0x72);
+	csr_write(0x151, 0);
+	csr_write(0x150, 0xc0);
+	csr_set(0x151, 1UL << UART_SOURCE);
+	/* The APLIC: source 10 level-high, its MSI to this hart with identity 10. */
+	mmio_write32(APLIC_BASE + 0x0004 + 4 * (UART_SOURCE - 1), 6);
+	mmio_write32(APLIC_BASE + 0x3004 + 4 * (UART_SOURCE - 1),
+		     (uint32_t)(current_hartid() << 18 | UART_SOURCE));
+	mmio_write32(APLIC_BASE + 0x1edc, UART_SOURCE);
+	mmio_write32(APLIC_BASE, 1u << 8);
+	return 0;
+}
+
+static void bench_irq(bool aia, unsigned long iters)
+{
+	struct bench_hart *me = this_hart();
+	struct result entry = {0}, cycle = {0};
+
+	me->ext_claim = irq_route(aia);
+	csr_set(sie, SIE_SEIE);
+	csr_set(sstatus, SSTATUS_SIE);
+	for (unsigned long i = 0; i < WARMUP + iters && !entry.failed; i++) {
+		unsigned long before = me->ext_irqs;
+		struct stamp from = stamp_now(), to;
+
+		*(volatile uint8_t *)UART_IER = UART_IER_THRI;
+		while (me->ext_irqs == before)
+			if (timed_out(from.time)) {
+				entry.failed = true;
+				break;
+			}
+		to = stamp_now();
+		if (i >= WARMUP && !entry.failed) {
+			result_add(&entry, from, me->irq_instret, me->irq_time);
+			result_add(&cycle, from, to.instret, to.time);
+		}
+	}
+	csr_clear(sstatus, SSTATUS_SIE);
+	csr_clear(sie, SIE_SEIE);
+	cycle.failed = entry.failed;
+	report("irq_uart", &entry);
+	report("irq_uart_cycle", &cycle);
 }
 
 /* ---------------------------------------------------------------- IPI */
@@ -414,6 +499,12 @@ int guest_main(unsigned long hartid, unsigned long dtb)
 		printf("BENCH ipi skipped=bootargs\n");
 	else
 		bench_ipi(IPI_ITERS);
+	if (!skipped("irq_uart")) {
+		bool aia = fdt_has_compatible(dtb, "riscv,imsics");
+
+		printf("BENCH-ENV irqchip=%s\n", aia ? "aplic-imsic" : "plic");
+		bench_irq(aia, IRQ_ITERS);
+	}
 
 	csr_write(stvec, (unsigned long)trap_vector);
 	return 0;

@@ -7,7 +7,7 @@ the same work bare (the same kernel on plain QEMU + OpenSBI, no hypervisor),
 and their ratio. Each figure is the median of several runs; one QEMU runs at
 a time. The method is in bench/README.md.
 
-  bench/run.py [--quick] [--only micro,linux,scale,exec] [--runs-micro N] [--runs-boot N]
+  bench/run.py [--quick] [--only micro,linux,icount,scale,exec,net] [--runs-micro N] [--runs-boot N]
 
 Writes bench/results/latest.md and bench/results/latest.png; the console logs
 of the last run of each kind go to build/bench/logs/.
@@ -27,6 +27,8 @@ import tempfile
 import time
 
 import pexpect
+
+import net_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -186,10 +188,12 @@ class Session:
         self.logfile.close()
 
 
-def vireo_argv(tool, vms, smp=2, mem=None, disks=(), qemu_args=()):
+def vireo_argv(tool, vms, smp=2, mem=None, disks=(), qemu_args=(), machine=None):
     argv = tool + ["run", "--smp", str(smp)]
     if mem:
         argv += ["--mem", mem]
+    if machine:
+        argv += ["--machine", machine]
     for d in disks:
         argv += ["--disk", d]
     for a in qemu_args:
@@ -199,8 +203,11 @@ def vireo_argv(tool, vms, smp=2, mem=None, disks=(), qemu_args=()):
     return argv
 
 
-def bare_argv(kernel, smp=2, mem="256M", initrd=None, append=None, disk=None, icount=False):
+def bare_argv(kernel, smp=2, mem="256M", initrd=None, append=None, disk=None, icount=False,
+              machine=None):
     argv = [QEMU] + MACHINE + ["-smp", str(smp), "-m", mem, "-kernel", kernel]
+    if machine:
+        argv[argv.index("-machine") + 1] = machine
     if initrd:
         argv += ["-initrd", initrd]
     if append:
@@ -291,7 +298,8 @@ def micro_figures(raw, timebase):
             "instret_total": int(raw["instret_total"]), "ticks_total": int(raw["ticks_total"])}
 
 
-MICRO_NAMES = ["loop", "sbi_null", "mmio_lsr", "timer_sbi", "timer_sstc", "ipi"]
+MICRO_NAMES = ["loop", "sbi_null", "mmio_lsr", "timer_sbi", "timer_sstc", "ipi", "irq_uart",
+               "irq_uart_cycle"]
 
 
 def bench_micro(tool, features, runs_wall, runs_icount, store):
@@ -619,6 +627,201 @@ def bench_scale(tool, runs, store):
             log("  scaling %d VM(s) run %d/%d: all prompts after %.2f s" % (n, r + 1, runs, t))
 
 
+# ---------------------------------------------------------------- guest AIA
+
+AIA_MACHINE = "virt,aia=aplic-imsic,aia-guests=2"
+AIA_MICRO_BOOTARGS = "skip=loop,sbi_null,mmio_lsr,timer_sbi,timer_sstc,ipi"
+AIA_4K_MIB = 16  # the small-block read: 4096 requests of 4 KiB, an interrupt each
+
+
+def aia_micro_once(tool, features, mode, icount, run):
+    """The micro kernel's device-interrupt benchmark on the AIA machine: under Vireo with
+    guest AIA (mode "aia") or with the virtual PLIC ("plic"), or bare ("bare")."""
+    kernel = path(BUILD, "bench", "micro.bin")
+    if mode == "bare":
+        argv = bare_argv(kernel, append=AIA_MICRO_BOOTARGS, icount=icount, machine=AIA_MACHINE)
+    else:
+        if icount and not features["qemu_arg"]:
+            raise Skip("the host tool has no --qemu-arg")
+        spec = "name=micro,kernel=%s,vcpus=2,irqchip=%s,bootargs=%s" % (
+            kernel, mode, AIA_MICRO_BOOTARGS)
+        argv = vireo_argv(tool, [spec], qemu_args=["-icount shift=0"] if icount else (),
+                          machine=AIA_MACHINE)
+    s = Session(argv, "aia-micro-%s%s-%d" % (mode, "-icount" if icount else "", run + 1),
+                MICRO_TIMEOUT_S)
+    results, env = {}, {}
+    try:
+        while True:
+            i = s.expect([r"BENCH[^\r\n]*\r*\n", r"GUEST micro DONE status=(\d+)"],
+                         what="the micro kernel")
+            if i == 1:
+                if s.child.match.group(1) != "0":
+                    raise Skip("the micro kernel failed (status %s)" % s.child.match.group(1))
+                break
+            line = s.child.match.group(0).strip()
+            if line.startswith("BENCH-ENV "):
+                env.update(parse_kv(line[len("BENCH-ENV "):]))
+                continue
+            m = BENCH_RE.match(line)
+            if m:
+                results[m.group(1)] = parse_kv(m.group(2))
+    finally:
+        s.close()
+    want = "plic" if mode == "plic" else "aplic-imsic"
+    if env.get("irqchip") != want:
+        raise Skip("the guest saw %s, not %s" % (env.get("irqchip"), want))
+    return results, env
+
+
+def aia_linux_session(tool, irqchip, disk, run):
+    """Linux on the AIA machine with guest AIA or the virtual PLIC: boot, then disk reads
+    and writes of 1 MiB records and reads of 4 KiB records (interrupt-bound)."""
+    image, initrd = path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")
+    spec = ("name=linux,kernel=%s,initrd=%s,memory=256M,vcpus=2,disk=0,irqchip=%s,"
+            "bootargs=console=ttyS0" % (image, initrd, irqchip))
+    s = Session(vireo_argv(tool, [spec], disks=[disk], machine=AIA_MACHINE),
+                "aia-linux-%s-%d" % (irqchip, run + 1), BOOT_TIMEOUT_S)
+    out = {}
+    try:
+        s.expect_exact(PROMPT)
+        out["boot_s"] = s.elapsed()
+        dmesg = s.shell("dmesg | grep -c -E 'riscv-imsic|riscv-plic'; "
+                        "dmesg | grep -o -m1 -E 'riscv-(imsic|plic)'")
+        want = "riscv-imsic" if irqchip == "aia" else "riscv-plic"
+        if want not in dmesg:
+            raise Skip("the guest did not use %s" % want)
+        out["read_MBps"] = run_dd(s, "dd if=/dev/vda of=/dev/null bs=1M count=%d iflag=direct"
+                                  % DD_MIB, 1 << 20)
+        out["write_MBps"] = run_dd(s, "dd if=/dev/zero of=/dev/vda bs=1M count=%d "
+                                   "oflag=direct conv=fsync" % DD_MIB, 1 << 20)
+        out["read4k_MBps"] = run_dd(s, "dd if=/dev/vda of=/dev/null bs=4k count=%d "
+                                    "iflag=direct" % (AIA_4K_MIB * 256), 4096)
+    finally:
+        s.close(poweroff=True)
+    return out
+
+
+AIA_MODES = ("aia", "plic", "bare")
+
+
+def bench_aia(tool, features, runs_micro, runs_icount, runs_linux, store):
+    """store[("aia", name, mode, kind)] = samples; mode in AIA_MODES."""
+    for icount, runs in ((False, runs_micro), (True, runs_icount)):
+        for r in range(runs):
+            for mode in AIA_MODES:
+                what = "aia micro %s%s run %d/%d" % (mode, " -icount" if icount else "", r + 1,
+                                                    runs)
+                try:
+                    results, env = attempt(store, what, "aia-micro-%s%s-%d" % (
+                        mode, "-icount" if icount else "", r + 1), aia_micro_once, tool,
+                        features, mode, icount, r)
+                except Skip as e:
+                    log("  %s: skipped: %s" % (what, e))
+                    store.setdefault(("aia-skip", mode), str(e))
+                    continue
+                timebase = int(env.get("timebase", TIMEBASE_HZ)) or TIMEBASE_HZ
+                summary = []
+                for name in ("irq_uart", "irq_uart_cycle"):
+                    if name not in results:
+                        continue
+                    f = micro_figures(results[name], timebase)
+                    if "skipped" in f:
+                        continue
+                    kind, value = ("insn", f["instret"]) if icount else ("ns", f["ns"])
+                    store.setdefault(("aia", name, mode, kind), []).append(value)
+                    summary.append("%s=%s" % (name, (fmt_insn if icount else fmt_ns)(value)))
+                log("  %s: %s" % (what, ", ".join(summary)))
+    with tempfile.TemporaryDirectory(prefix="vireo-bench-") as tmp:
+        disk = make_disk(tmp)
+        for r in range(runs_linux):
+            for irqchip in (("aia", "plic") if r % 2 == 0 else ("plic", "aia")):
+                what = "aia linux irqchip=%s run %d/%d" % (irqchip, r + 1, runs_linux)
+                try:
+                    out = attempt(store, what, "aia-linux-%s-%d" % (irqchip, r + 1),
+                                  aia_linux_session, tool, irqchip, disk, r)
+                except Skip as e:
+                    log("  %s: skipped: %s" % (what, e))
+                    store.setdefault(("aia-skip", irqchip), str(e))
+                    continue
+                for key in ("boot_s", "read_MBps", "write_MBps", "read4k_MBps"):
+                    store.setdefault(("aia", key, irqchip, "linux"), []).append(out[key])
+                log("  %s: boot %.2f s, read %.0f, write %.0f, 4k reads %.1f MB/s" % (
+                    what, out["boot_s"], out["read_MBps"], out["write_MBps"],
+                    out["read4k_MBps"]))
+
+
+def aia_rows(store):
+    """(label, fmt, samples by mode) for the guest-AIA table."""
+    rows = []
+    for kind, unit, fmt in (("ns", "wall", fmt_ns), ("insn", "instructions, -icount",
+                                                     fmt_insn)):
+        for name, label in (("irq_uart", "UART interrupt: line up → handler"),
+                            ("irq_uart_cycle", "UART interrupt: line up → handled and "
+                                               "claimed")):
+            rows.append(("%s (%s)" % (label, unit), fmt,
+                         {m: store.get(("aia", name, m, kind), []) for m in AIA_MODES}))
+    for key, label, fmt in (("boot_s", "Linux boot to the prompt", fmt_s),
+                            ("read_MBps", "disk read, dd %d MiB in 1 MiB O_DIRECT" % DD_MIB,
+                             fmt_mbps),
+                            ("write_MBps", "disk write, dd %d MiB in 1 MiB O_DIRECT+fsync"
+                             % DD_MIB, fmt_mbps),
+                            ("read4k_MBps", "disk read, dd %d MiB in 4 KiB O_DIRECT"
+                             % AIA_4K_MIB, lambda x: "%.2f MB/s" % x)):
+        rows.append((label, fmt, {m: store.get(("aia", key, m, "linux"), [])
+                                  for m in ("aia", "plic")}))
+    return rows
+
+
+def aia_table(store, markdown):
+    head = ["benchmark (%s)" % AIA_MACHINE, "guest AIA", "virtual PLIC", "AIA / PLIC",
+            "bare QEMU"]
+    lines = []
+    for label, fmt, by in aia_rows(store):
+        a, p, b = med(by.get("aia", [])), med(by.get("plic", [])), med(by.get("bare", []))
+        if a is None and p is None:
+            continue
+        lines.append([label, fmt(a) if a is not None else "—", fmt(p) if p is not None else "—",
+                      "%.2f×" % (a / p) if a is not None and p else "—",
+                      fmt(b) if b is not None else "—"])
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|---:|"]
+        out += ["| " + " | ".join(c) + " |" for c in lines]
+        return out
+    widths = [max(len(head[i]), *(len(c[i]) for c in lines)) if lines else len(head[i])
+              for i in range(len(head))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths)),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(x.ljust(w) for x, w in zip(c, widths)).rstrip() for c in lines]
+    return out
+
+
+def aia_md(store):
+    rows = aia_rows(store)
+    if not any(any(v for v in by.values()) for _, _, by in rows):
+        return []
+    out = ["", "### Guest AIA against the virtual PLIC", "",
+           "On `-machine %s`: the same guest under Vireo with `irqchip=aia` (an APLIC in MSI "
+           "mode and an IMSIC file per vCPU, here hardware guest interrupt files) and with "
+           "`irqchip=plic` (the virtual PLIC), and bare on plain QEMU with the same machine "
+           "(the micro kernel programs QEMU's APLIC and IMSIC itself). The UART interrupt: "
+           "the micro kernel enables the UART's transmitter-empty interrupt (one trapped "
+           "MMIO write under Vireo, the same in both), its line rises at once; the handler "
+           "lowers it and claims the interrupt (the PLIC's claim and complete are two more "
+           "trapped accesses; the IMSIC's claim is a CSR of the guest's own file). Disk: "
+           "Linux with 2 vCPUs, 256 MiB. Medians; the samples follow." % AIA_MACHINE, ""]
+    out += aia_table(store, True)
+    out += ["", "| benchmark | guest AIA | virtual PLIC | bare |", "|---|---|---|---|"]
+    for label, fmt, by in rows:
+        if any(by.values()):
+            out.append("| %s | %s | %s | %s |" % (label, spread(by.get("aia", []), fmt),
+                                                   spread(by.get("plic", []), fmt),
+                                                   spread(by.get("bare", []), fmt)))
+    if store.get(("aia-skip", "aia")) or store.get(("aia-skip", "plic")):
+        out += ["", "Skipped: " + "; ".join("%s: %s" % (m, store[("aia-skip", m)])
+                                              for m in AIA_MODES if ("aia-skip", m) in store)]
+    return out
+
+
 # ---------------------------------------------------------------- exec
 
 
@@ -898,8 +1101,11 @@ def build_rows(store):
         "timer_sbi": "timer: SBI set_timer → interrupt",
         "timer_sstc": "timer: stimecmp write → interrupt",
         "ipi": "IPI round trip, 2 harts",
+        "irq_uart": "device interrupt (UART, PLIC): line up → handler",
+        "irq_uart_cycle": "device interrupt (UART, PLIC): line up → handled and claimed",
     }
-    for name in ("sbi_null", "mmio_lsr", "timer_sbi", "timer_sstc", "ipi"):
+    for name in ("sbi_null", "mmio_lsr", "timer_sbi", "timer_sstc", "ipi", "irq_uart",
+                 "irq_uart_cycle"):
         for kind, fmt, unit in (("insn", fmt_insn, "instructions, -icount"),
                                 ("ns", fmt_ns, "wall")):
             label = "%s (%s)" % (labels[name], unit)
@@ -1103,8 +1309,8 @@ plot "%s" using ($3):1:(%g):($3):($1-0.35):($1+0.35):($4):yticlabels(2) \\
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one run of everything (a smoke test)")
-    ap.add_argument("--only", default="micro,linux,icount,scale,exec,machine",
-                    help="comma-separated subset of micro,linux,icount,scale,exec,machine")
+    ap.add_argument("--only", default="micro,linux,icount,scale,exec,net,aia,machine",
+                    help="comma-separated subset of micro,linux,icount,scale,exec,net,aia,machine")
     ap.add_argument("--runs-micro", type=int, default=7, help="wall-clock micro runs per side")
     ap.add_argument("--runs-icount", type=int, default=3, help="-icount micro runs per side")
     ap.add_argument("--runs-boot", type=int, default=7, help="Linux boots per side")
@@ -1112,15 +1318,24 @@ def main():
     ap.add_argument("--runs-boot-icount", type=int, default=2,
                     help="Linux boots per side under -icount")
     ap.add_argument("--runs-scale", type=int, default=5, help="runs of each scaling point")
+    ap.add_argument("--runs-aia-micro", type=int, default=5,
+                    help="wall-clock runs of the interrupt benchmark per mode, AIA machine")
+    ap.add_argument("--runs-aia-icount", type=int, default=2,
+                    help="-icount runs of the interrupt benchmark per mode, AIA machine")
+    ap.add_argument("--runs-aia-linux", type=int, default=2,
+                    help="Linux boots with disk runs per mode, AIA machine")
     ap.add_argument("--runs-exec", type=int, default=7, help="vireo exec runs per side")
     ap.add_argument("--runs-machine", type=int, default=5,
                     help="runs of each machine benchmark (exec per side, create/destroy)")
+    ap.add_argument("--runs-net", type=int, default=3, help="network runs per side")
     ap.add_argument("--out", default=path("bench", "results"), help="where latest.md goes")
     args = ap.parse_args()
     if args.quick:
         args.runs_micro = args.runs_icount = args.runs_boot = args.runs_idle = 1
         args.runs_boot_icount = 1
         args.runs_scale = args.runs_exec = args.runs_machine = 1
+        args.runs_net = 1
+        args.runs_aia_micro = args.runs_aia_icount = args.runs_aia_linux = 1
     only = set(args.only.split(","))
 
     tool = find_tool()
@@ -1132,9 +1347,9 @@ def main():
         " ".join(os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in tool),
         "yes" if features["disk"] else "no", "yes" if features["qemu_arg"] else "no",
         qemu_version()))
-    for need in ([path(BUILD, "bench", "micro.bin")] if "micro" in only else []) + \
+    for need in ([path(BUILD, "bench", "micro.bin")] if only & {"micro", "aia"} else []) + \
             ([path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")]
-             if only & {"linux", "scale", "exec", "machine"} else []):
+             if only & {"linux", "scale", "exec", "net", "aia", "machine"} else []):
         if not os.path.isfile(need):
             raise SystemExit("bench: %s is missing; run make bench" % os.path.relpath(need, ROOT))
 
@@ -1162,12 +1377,23 @@ def main():
         log("bench: vireo exec: boot to the program and stdout throughput (%d runs per side)"
             % args.runs_exec)
         bench_exec(tool, args.runs_exec, store)
+    if "net" in only:
+        log("bench: networks, VM<->host and VM<->VM (%d runs per side)" % args.runs_net)
+        net_bench.bench_net(sys.modules[__name__], tool, args.runs_net, store)
+    if "aia" in only:
+        log("bench: guest AIA against the virtual PLIC on %s (%d+%d interrupt runs and %d "
+            "Linux runs per mode)" % (AIA_MACHINE, args.runs_aia_micro, args.runs_aia_icount,
+                                      args.runs_aia_linux))
+        bench_aia(tool, features, args.runs_aia_micro, args.runs_aia_icount,
+                  args.runs_aia_linux, store)
     if "machine" in only:
         log("bench: a machine: exec in it against a plain exec, VM create/destroy (%d runs)"
             % args.runs_machine)
         bench_machine(tool, args.runs_machine, store)
 
     rows = build_rows(store)
+    if "net" in only:
+        rows += net_bench.rows(sys.modules[__name__], store)
     ok, check_lines = icount_check(store.get("icount-checks", []))
     duration = time.monotonic() - t0
 
@@ -1175,6 +1401,9 @@ def main():
     print()
     print(text)
     print()
+    if "aia" in only:
+        print("\n".join(aia_table(store, False)))
+        print()
     for line in check_lines:
         print("icount check: " + line)
 
@@ -1224,6 +1453,16 @@ def main():
                                                   later["bare"]))
     if firsts:
         notes.append("- Disk, by position in the boot (medians): " + "; ".join(firsts) + ".")
+    if any(k[0] == "net" for k in store if isinstance(k, tuple)):
+        notes.append("- Networks: TCP transfers of 4 MiB with BusyBox `nc` and `dd` timed by "
+                     "the guest's `time`, ping round trips over %d pings; each VM has 1 vCPU. "
+                     "Under Vireo two VMs on the default network (2 harts); bare, the same guest "
+                     "on QEMU's virtio-net: with `-netdev user` for the host, and two QEMUs "
+                     "(`-smp 1` each) joined by `-netdev socket` for VM to VM, which is the "
+                     "only way two plain QEMU guests meet (the one-QEMU-at-a-time rule is "
+                     "broken there). Both sides offer no offloads: QEMU's user and socket "
+                     "backends have no virtio-net header, so QEMU drops them too."
+                     % net_bench.PINGS)
     if store.get("failures"):
         notes.append("- Runs that failed and were retried once (logs in build/bench/logs/): "
                      + "; ".join(store["failures"]) + ".")
@@ -1242,13 +1481,14 @@ def main():
           "- QEMU: %s" % qemu_version(),
           "- Host: %s, %d CPUs" % (host_cpu(), os.cpu_count() or 0),
           "- Runs: micro %d wall-clock + %d `-icount` runs per side; Linux %d boots per side "
-          "(idle exits in %d of them); scaling %d runs per point; vireo exec %d runs per side. "
+          "(idle exits in %d of them); scaling %d runs per point; vireo exec %d and networks %d runs per side. "
           "**Every value is the median of its runs**; the ratio is Vireo / bare." % (
               args.runs_micro, args.runs_icount, args.runs_boot,
-              min(args.runs_idle, args.runs_boot), args.runs_scale, args.runs_exec),
+              min(args.runs_idle, args.runs_boot), args.runs_scale, args.runs_exec, args.runs_net),
           "- Whole `make bench` run: %.0f s." % duration,
           "", table_md(rows), "", "![Vireo / bare ratios](latest.png)", "", "### Notes", ""]
     md += notes
+    md += aia_md(store)
     md += idle_md(store)
     md += samples_md(rows)
     os.makedirs(args.out, exist_ok=True)

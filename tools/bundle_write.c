@@ -73,6 +73,10 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 	e->hart_affinity = vm->hart_mask;
 	if (vm->testdev)
 		e->flags |= BUNDLE_VM_TESTDEV;
+	if (vm->irqchip == VM_CONFIG_IRQCHIP_PLIC)
+		e->flags |= BUNDLE_VM_IRQCHIP_PLIC;
+	else if (vm->irqchip == VM_CONFIG_IRQCHIP_AIA)
+		e->flags |= BUNDLE_VM_IRQCHIP_AIA;
 	if (!vm->console)
 		e->flags |= BUNDLE_VM_NO_CONSOLE;
 	if (vm->rtc == VM_CONFIG_RTC_OFF)
@@ -87,6 +91,13 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 			e->disk_flags |= BUNDLE_DISK_READONLY;
 		e->disk_first_sector = vm->disk.whole ? 0 : vm->disk.first_sector;
 		e->disk_sectors = vm->disk.whole ? 0 : vm->disk.sectors;
+	}
+	if (vm->net.present) {
+		e->flags |= BUNDLE_VM_NET;
+		memcpy(e->net_name, vm->net.name, strnlen(vm->net.name, sizeof(e->net_name) - 1));
+		memcpy(e->mac, vm->net.mac, sizeof(e->mac));
+		for (unsigned i = 0; i < 4; i++)
+			e->ipv4[i] = (uint8_t)(vm->net.ipv4 >> (24 - 8 * i));
 	}
 }
 

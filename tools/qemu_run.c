@@ -114,6 +114,31 @@ static void push_channel(struct argv_vec *a, const struct qemu_run_opts *o)
 	}
 }
 
+/* The default network's uplink: QEMU's user-mode network (slirp) behind a virtio-net
+ * device, which Vireo drives; port forwards go to the VMs' fixed addresses. */
+static void push_uplink(struct argv_vec *a, const struct qemu_run_opts *o)
+{
+	size_t len = strlen("user,id=net0") + 1;
+	char *netdev;
+
+	if (!o->net_uplink)
+		return;
+	for (size_t i = 0; i < o->nhostfwd; i++)
+		len += strlen(",hostfwd=") + 2 * strlen(o->hostfwd[i]);
+	netdev = xalloc(malloc(len));
+	strcpy(netdev, "user,id=net0");
+	for (size_t i = 0; i < o->nhostfwd; i++) {
+		char *rule = qemu_escape(o->hostfwd[i]);
+		strcat(netdev, ",hostfwd=");
+		strcat(netdev, rule);
+		free(rule);
+	}
+	push(a, "-netdev");
+	push_owned(a, netdev);
+	push(a, "-device");
+	push(a, "virtio-net-device,netdev=net0");
+}
+
 char **qemu_run_argv(const struct qemu_run_opts *o)
 {
 	struct argv_vec a = {0};
@@ -121,7 +146,7 @@ char **qemu_run_argv(const struct qemu_run_opts *o)
 
 	push(&a, o->qemu);
 	push(&a, "-machine");
-	push(&a, "virt");
+	push(&a, o->machine ? o->machine : "virt");
 	push(&a, "-cpu");
 	push(&a, o->cpu);
 	push(&a, "-smp");
@@ -150,6 +175,7 @@ char **qemu_run_argv(const struct qemu_run_opts *o)
 	 * disks, the channel and any other device given with --qemu-arg. */
 	push(&a, "-global");
 	push(&a, "virtio-mmio.force-legacy=false");
+	push_uplink(&a, o);
 	for (size_t i = 0; i < o->nextra; i++)
 		push_split(&a, o->extra[i]);
 	return a.v;

@@ -16,6 +16,7 @@
 struct qemu_run_opts {
 	const char *qemu;
 	const char *cpu;
+	const char *machine; /* NULL: "virt" */
 	unsigned harts;
 	uint64_t memory;    /* bytes, a whole number of MiB */
 	const char *kernel; /* -kernel: Vireo's image, or a guest kernel on plain QEMU */
@@ -31,6 +32,11 @@ struct qemu_run_opts {
 	int agent_fd;
 	const char *const *extra; /* each split at whitespace into arguments */
 	size_t nextra;
+	/* The uplink of the default network: QEMU's user network on a virtio-net device,
+	 * with these hostfwd= rules ("tcp:127.0.0.1:8080-10.0.2.15:80"). */
+	bool net_uplink;
+	const char *const *hostfwd;
+	size_t nhostfwd;
 };
 
 /* The argument vector, NULL-terminated; free it with qemu_run_free_argv(). */

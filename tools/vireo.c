@@ -36,12 +36,13 @@ static const char usage[] =
     "bootargs last (it takes the rest):\n"
     "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
     "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev rtc\n"
-    "        rtc_offset\n"
+    "        rtc_offset net mac irqchip\n"
     "\n"
     "Machine options (override [machine]):\n"
     "  --smp N            harts of the QEMU machine (default 2)\n"
     "  --mem SIZE         RAM of the QEMU machine (default 1G)\n"
     "  --cpu STR          QEMU CPU model (default rv64,h=true)\n"
+    "  --machine STR      QEMU machine (default virt; e.g. virt,aia=aplic-imsic,aia-guests=2)\n"
     "  --disk FILE        a host disk (raw image); repeat for disks 0, 1, ...\n"
     "run options:\n"
     "  --qemu PATH        the QEMU binary (default qemu-system-riscv64)\n"
@@ -50,6 +51,9 @@ static const char usage[] =
     "  --print-command    print the QEMU command line before running it\n"
     "  --machine-mode     a long-lived machine: VMs may be none, and come and go at\n"
     "                     the request of a host program (docs/machine.md)\n"
+    "  --publish [udp:]HOSTPORT:VM:PORT\n"
+    "                     forward 127.0.0.1:HOSTPORT on the host to PORT of a VM on the\n"
+    "                     default network (repeatable; TCP unless udp:)\n"
     "pack options:\n"
     "  -o, --output FILE  where to write the bundle\n"
     "\n"
@@ -73,6 +77,8 @@ struct options {
 	const char **disks;
 	const char **extra;
 	size_t nextra;
+	const char **publish;
+	size_t npublish;
 	struct source *sources;
 	size_t nsources;
 	bool print_command;
@@ -87,6 +93,7 @@ enum opt_id {
 	OPT_SMP,
 	OPT_MEM,
 	OPT_CPU,
+	OPT_MACHINE,
 	OPT_DISK,
 	OPT_OUTPUT,
 	OPT_QEMU,
@@ -95,7 +102,8 @@ enum opt_id {
 	OPT_PRINT_COMMAND,
 	OPT_SELFTEST_PANIC,
 	OPT_COLOUR,
-	OPT_MACHINE,
+	OPT_MACHINE_MODE,
+	OPT_PUBLISH,
 };
 
 #define FOR_ALL	 ((1u << CMD_RUN) | (1u << CMD_PACK) | (1u << CMD_CHECK))
@@ -113,6 +121,7 @@ static const struct option_spec {
     {"--smp", OPT_SMP, true, FOR_ALL},
     {"--mem", OPT_MEM, true, FOR_ALL},
     {"--cpu", OPT_CPU, true, FOR_ALL},
+    {"--machine", OPT_MACHINE, true, FOR_ALL},
     {"--disk", OPT_DISK, true, FOR_ALL},
     {"-o", OPT_OUTPUT, true, FOR_PACK},
     {"--output", OPT_OUTPUT, true, FOR_PACK},
@@ -121,7 +130,8 @@ static const struct option_spec {
     {"--qemu-arg", OPT_QEMU_ARG, true, FOR_RUN},
     {"--print-command", OPT_PRINT_COMMAND, false, FOR_RUN},
     {"--color", OPT_COLOUR, true, FOR_RUN | FOR_PACK},
-    {"--machine-mode", OPT_MACHINE, false, FOR_RUN | FOR_PACK},
+    {"--machine-mode", OPT_MACHINE_MODE, false, FOR_RUN | FOR_PACK},
+    {"--publish", OPT_PUBLISH, true, FOR_RUN},
     /* Hidden, for Vireo's own tests: the hypervisor panics after boot. */
     {"--selftest-panic", OPT_SELFTEST_PANIC, false, FOR_RUN | FOR_PACK},
 };
@@ -179,6 +189,9 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 	case OPT_CPU:
 		o->machine.cpu = value;
 		break;
+	case OPT_MACHINE:
+		o->machine.machine = value;
+		break;
 	case OPT_DISK:
 		append(&o->disks, &o->machine.ndisks, value);
 		o->machine.disks = o->disks;
@@ -201,8 +214,11 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 	case OPT_SELFTEST_PANIC:
 		o->selftest_panic = true;
 		break;
-	case OPT_MACHINE:
+	case OPT_MACHINE_MODE:
 		o->machine_mode = true;
+		break;
+	case OPT_PUBLISH:
+		append(&o->publish, &o->npublish, value);
 		break;
 	case OPT_COLOUR:
 		if (strcmp(value, "auto") && strcmp(value, "always") && strcmp(value, "never"))
@@ -362,12 +378,76 @@ static void print_summary(const struct vm_config_vm *vm)
 		       (unsigned long long)vm->disk.sectors);
 	if (vm->disk.present && vm->disk.readonly)
 		printf(",ro");
-	printf(", console %s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "");
+	if (vm->net.present) {
+		const uint8_t *m = vm->net.mac;
+		uint32_t ip = vm->net.ipv4;
+
+		printf(", net %s (%02x:%02x:%02x:%02x:%02x:%02x, %u.%u.%u.%u)", vm->net.name, m[0],
+		       m[1], m[2], m[3], m[4], m[5], ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+		       ip & 255);
+	}
+	printf(", console %s%s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "",
+	       vm->irqchip == VM_CONFIG_IRQCHIP_PLIC  ? ", irqchip plic"
+	       : vm->irqchip == VM_CONFIG_IRQCHIP_AIA ? ", irqchip aia"
+						      : "");
 	print_rtc(vm);
 	printf(", bootargs '%s'\n", vm->bootargs);
 }
 
 /* ------------------------------------------------------------------ run */
+
+/* A port number 1..65535 at *p, up to `end` (':' or the end of the text). */
+static bool take_port(const char **p, char end, unsigned *port)
+{
+	char *stop;
+	unsigned long v;
+
+	if (**p < '0' || **p > '9')
+		return false;
+	v = strtoul(*p, &stop, 10);
+	if (*stop != end || v < 1 || v > 65535)
+		return false;
+	*port = (unsigned)v;
+	*p = stop;
+	return true;
+}
+
+/* --publish [udp:]HOSTPORT:VM:PORT as QEMU's hostfwd rule: the host side listens on
+ * 127.0.0.1 only; the VM side is the address Vireo's DHCP gives the VM. */
+static char *publish_rule(const struct vm_config *cfg, const char *spec)
+{
+	const char *proto = "tcp", *p = spec, *colon;
+	const struct vm_config_vm *vm;
+	unsigned host_port, vm_port;
+	char name[BUNDLE_NAME_MAX];
+	char *rule;
+	uint32_t ip;
+
+	if (strncmp(p, "tcp:", 4) == 0 || strncmp(p, "udp:", 4) == 0) {
+		proto = strncmp(p, "udp:", 4) == 0 ? "udp" : "tcp";
+		p += 4;
+	}
+	if (!take_port(&p, ':', &host_port) || !(colon = strchr(++p, ':')) ||
+	    (size_t)(colon - p) >= sizeof(name) || colon == p)
+		die("--publish '%s' is not [udp:]HOSTPORT:VM:PORT (ports 1-65535)", spec);
+	memcpy(name, p, (size_t)(colon - p));
+	name[colon - p] = '\0';
+	p = colon + 1;
+	if (!take_port(&p, '\0', &vm_port))
+		die("--publish '%s' is not [udp:]HOSTPORT:VM:PORT (ports 1-65535)", spec);
+	vm = vm_config_find(cfg, name);
+	if (!vm)
+		die("--publish '%s': there is no VM '%s'", spec, name);
+	if (!vm->net.present || strcmp(vm->net.name, VM_CONFIG_NET_DEFAULT) != 0)
+		die("--publish '%s': VM '%s' is not on the network '%s', which has the uplink "
+		    "(net = %s)",
+		    spec, name, VM_CONFIG_NET_DEFAULT, VM_CONFIG_NET_DEFAULT);
+	ip = vm->net.ipv4;
+	if (asprintf(&rule, "%s:127.0.0.1:%u-%u.%u.%u.%u:%u", proto, host_port, ip >> 24,
+		     (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, vm_port) < 0)
+		die("out of memory");
+	return rule;
+}
 
 /* The temporary bundle, for the signal handler to remove. */
 static char *volatile temp_bundle;
@@ -473,13 +553,18 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 		die("out of memory");
 	if (stat(hypervisor, &st) != 0)
 		die("hypervisor image '%s': %s (run make)", hypervisor, strerror(errno));
+	char **hostfwd = xalloc(calloc(o->npublish + 1, sizeof(char *)));
+
 	for (unsigned i = 0; i < cfg->machine.ndisks; i++)
 		disks[i] = cfg->machine.disks[i].path;
+	for (size_t i = 0; i < o->npublish; i++)
+		hostfwd[i] = publish_rule(cfg, o->publish[i]);
 	catch_signals();
 	bundle = make_temp_bundle(cfg, flags);
 	argv = qemu_run_argv(&(struct qemu_run_opts){
 	    .qemu = o->qemu ? o->qemu : QEMU_RUN_DEFAULT_QEMU,
 	    .cpu = cfg->machine.cpu,
+	    .machine = cfg->machine.machine,
 	    .harts = cfg->machine.harts,
 	    .memory = cfg->machine.memory,
 	    .kernel = hypervisor,
@@ -490,6 +575,9 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	    .agent_fd = -1,
 	    .extra = o->extra,
 	    .nextra = o->nextra,
+	    .net_uplink = vm_config_wants_uplink(cfg),
+	    .hostfwd = (const char *const *)hostfwd,
+	    .nhostfwd = o->npublish,
 	});
 	if (o->print_command) {
 		char *line = qemu_run_command_line(argv);
@@ -501,6 +589,9 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	temp_bundle = NULL;
 	free(bundle);
 	qemu_run_free_argv(argv);
+	for (size_t i = 0; i < o->npublish; i++)
+		free(hostfwd[i]);
+	free(hostfwd);
 	free(hypervisor);
 	if (status < 0) {
 		fprintf(stderr, "vireo: %s\n", err);
@@ -563,5 +654,6 @@ int main(int argc, char **argv)
 	free(o.sources);
 	free(o.disks);
 	free(o.extra);
+	free(o.publish);
 	return status;
 }

@@ -49,6 +49,8 @@ static const char usage[] =
     "      --kernel FILE         the guest kernel (default: Vireo's own)\n"
     "      --initramfs FILE      the guest initramfs (default: Vireo's own; 'none': none)\n"
     "      --disk FILE[,ro]      a raw disk image, /dev/vda in the guest\n"
+    "      --net                 a network card: the host's network through QEMU's user\n"
+    "                            network, the host's loopback at 10.0.2.2\n"
     "      --append ARGS         more kernel command-line arguments\n"
     "      --timeout SECONDS     end the VM after this long (exit status 124)\n"
     "      --bare                plain QEMU without Vireo (the reference of benchmarks)\n"
@@ -155,8 +157,8 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		size_t len;
-		static const char *const flags[] = {"-t",	 "--tty",  "-v",
-						    "--verbose", "--bare", "--fresh"};
+		static const char *const flags[] = {"-t",     "--tty", "-v",	 "--verbose",
+						    "--bare", "--net", "--fresh"};
 		static const struct {
 			const char *s, *l;
 		} valued[] = {
@@ -225,7 +227,9 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 			if (vm_config_parse_size(v, &bytes))
 				die("--fork-limit '%s' is not a size (e.g. 64M)", v);
 			check(vireo_cmd_fork_limit(cmd, bytes));
-		} else if (!strcmp(o, "--env")) {
+		} else if (!strcmp(o, "--net"))
+			check(vireo_cmd_net(cmd, true));
+		else if (!strcmp(o, "--env")) {
 			const char *eq = strchr(v, '=');
 			char *name = eq ? strndup(v, (size_t)(eq - v)) : NULL;
 

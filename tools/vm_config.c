@@ -121,6 +121,7 @@ void vm_config_init(struct vm_config *cfg)
 	cfg->machine.harts = VM_CONFIG_DEFAULT_MACHINE_HARTS;
 	cfg->machine.memory = VM_CONFIG_DEFAULT_MACHINE_MEMORY;
 	cfg->machine.cpu = xstrdup(VM_CONFIG_DEFAULT_CPU);
+	cfg->machine.machine = xstrdup(VM_CONFIG_DEFAULT_MACHINE);
 }
 
 static void clear_host_disks(struct vm_config_machine *m)
@@ -138,6 +139,7 @@ void vm_config_free(struct vm_config *cfg)
 	}
 	clear_host_disks(&cfg->machine);
 	free(cfg->machine.cpu);
+	free(cfg->machine.machine);
 	for (size_t i = 0; i < cfg->nsources; i++)
 		free(cfg->sources[i]);
 	free(cfg->sources);
@@ -324,6 +326,50 @@ int vm_config_parse_disk(const char *text, struct vm_config_disk *disk)
 	return 0;
 }
 
+int vm_config_parse_mac(const char *text, uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+	const char *p = skip_space(text);
+	uint8_t m[6];
+
+	for (unsigned i = 0; i < 6; i++) {
+		unsigned v = 0;
+
+		for (unsigned k = 0; k < 2; k++, p++) {
+			if (!isxdigit((unsigned char)*p))
+				return -1;
+			v = v * 16 + (unsigned)(isdigit((unsigned char)*p)
+						    ? *p - '0'
+						    : tolower((unsigned char)*p) - 'a' + 10);
+		}
+		m[i] = (uint8_t)v;
+		if (i < 5 && *p != ':' && *p != '-')
+			return -1;
+		if (i < 5)
+			p++;
+	}
+	if (*skip_space(p) != '\0' || (m[0] & 1) || memcmp(m, zero, 6) == 0)
+		return -1;
+	memcpy(mac, m, 6);
+	return 0;
+}
+
+void vm_config_derive_mac(const char *name, unsigned attempt, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	for (unsigned i = 0; i < attempt; i++)
+		h = (h ^ (uint8_t)i) * 16777619u;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
 /* yes/no, on/off, true/false, 1/0; empty is yes (a bare "testdev" in a --vm spec). */
 static int parse_bool(const char *text, bool *out)
 {
@@ -500,6 +546,20 @@ static int vm_testdev(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+/* auto: guest AIA where the machine has IMSIC guest files (else the PLIC); plic; aia. */
+static int vm_irqchip(struct parse_ctx *p, const char *key, const char *value)
+{
+	if (strcmp(value, "auto") == 0)
+		p->vm->irqchip = VM_CONFIG_IRQCHIP_AUTO;
+	else if (strcmp(value, "plic") == 0)
+		p->vm->irqchip = VM_CONFIG_IRQCHIP_PLIC;
+	else if (strcmp(value, "aia") == 0)
+		p->vm->irqchip = VM_CONFIG_IRQCHIP_AIA;
+	else
+		return fail(p, "%s '%s' must be auto, plic or aia", key, value);
+	return 0;
+}
+
 static int vm_rtc(struct parse_ctx *p, const char *key, const char *value)
 {
 	static const char *const names[] = {"utc", "localtime", "off"};
@@ -528,6 +588,51 @@ static int vm_rtc_offset(struct parse_ctx *p, const char *key, const char *value
 	return 0;
 }
 
+/* A network's name: like a VM's, at most BUNDLE_NET_NAME_MAX - 1 characters. */
+static bool valid_net_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= BUNDLE_NET_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("-_.", *c))
+			return false;
+	return true;
+}
+
+static int vm_net(struct parse_ctx *p, const char *key, const char *value)
+{
+	struct vm_config_net *n = &p->vm->net;
+
+	n->loc = p->loc;
+	if (strcmp(value, VM_CONFIG_NET_NONE) == 0) {
+		n->present = false;
+		return 0;
+	}
+	if (!valid_net_name(value))
+		return fail(p,
+			    "%s '%s' must be a network's name (1-%u letters, digits, '-', '_' "
+			    "or '.'; '%s' has the uplink), or '%s'",
+			    key, value, BUNDLE_NET_NAME_MAX - 1, VM_CONFIG_NET_DEFAULT,
+			    VM_CONFIG_NET_NONE);
+	n->present = true;
+	memcpy(n->name, value, strlen(value) + 1);
+	return 0;
+}
+
+static int vm_mac(struct parse_ctx *p, const char *key, const char *value)
+{
+	struct vm_config_net *n = &p->vm->net;
+
+	n->mac_loc = p->loc;
+	if (vm_config_parse_mac(value, n->mac))
+		return fail(p, "%s '%s' is not a unicast MAC address like 52:54:00:12:34:56", key,
+			    value);
+	n->mac_given = true;
+	return 0;
+}
+
 static const struct key_handler vm_keys[] = {
     {"kernel", vm_kernel, false},
     {"initrd", vm_initrd, false},
@@ -540,6 +645,9 @@ static const struct key_handler vm_keys[] = {
     {"testdev", vm_testdev, false},
     {"rtc", vm_rtc, false},
     {"rtc_offset", vm_rtc_offset, false},
+    {"net", vm_net, false},
+    {"mac", vm_mac, false},
+    {"irqchip", vm_irqchip, false},
 };
 
 /* ------------------------------------------------------------------ [machine] keys */
@@ -574,6 +682,18 @@ static int machine_cpu(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+/* QEMU's virt machine, with or without options ("virt,aia=aplic-imsic,aia-guests=2"):
+ * Vireo runs on nothing else. */
+static int machine_machine(struct parse_ctx *p, const char *key, const char *value)
+{
+	if (strncmp(value, "virt", 4) != 0 || (value[4] != '\0' && value[4] != ','))
+		return fail(p, "%s '%s' is not QEMU's virt machine (e.g. virt,aia=aplic-imsic)",
+			    key, value);
+	free(p->cfg->machine.machine);
+	p->cfg->machine.machine = xstrdup(value);
+	return 0;
+}
+
 static int machine_disk(struct parse_ctx *p, const char *key, const char *value)
 {
 	struct vm_config_machine *m = &p->cfg->machine;
@@ -591,9 +711,8 @@ static int machine_disk(struct parse_ctx *p, const char *key, const char *value)
 }
 
 static const struct key_handler machine_keys[] = {
-    {"harts", machine_harts, false},
-    {"memory", machine_memory, false},
-    {"cpu", machine_cpu, false},
+    {"harts", machine_harts, false}, {"memory", machine_memory, false},
+    {"cpu", machine_cpu, false},     {"machine", machine_machine, false},
     {"disk", machine_disk, true},
 };
 
@@ -928,6 +1047,8 @@ int vm_config_apply_overrides(struct vm_config *cfg, const struct vm_config_over
 		return -1;
 	if (o->cpu && override(cfg, "--cpu", machine_cpu, "cpu", o->cpu))
 		return -1;
+	if (o->machine && override(cfg, "--machine", machine_machine, "machine", o->machine))
+		return -1;
 	if (o->ndisks)
 		clear_host_disks(&cfg->machine);
 	for (size_t i = 0; i < o->ndisks; i++)
@@ -1099,6 +1220,96 @@ static int check_on_machine(struct vm_config *cfg)
 	return 0;
 }
 
+const struct vm_config_vm *vm_config_find(const struct vm_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->nvms; i++)
+		if (strcmp(cfg->vms[i].name, name) == 0)
+			return &cfg->vms[i];
+	return NULL;
+}
+
+bool vm_config_wants_uplink(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nvms; i++)
+		if (cfg->vms[i].net.present &&
+		    strcmp(cfg->vms[i].net.name, VM_CONFIG_NET_DEFAULT) == 0)
+			return true;
+	return false;
+}
+
+/* Another networked VM before index `end` (or any, with end = nvms) with this MAC. */
+static int mac_owner(const struct vm_config *cfg, const uint8_t mac[6], unsigned self, unsigned end,
+		     bool given_only)
+{
+	for (unsigned j = 0; j < end; j++) {
+		const struct vm_config_net *o = &cfg->vms[j].net;
+
+		if (j != self && o->present && (!given_only || o->mac_given) &&
+		    memcmp(o->mac, mac, 6) == 0)
+			return (int)j;
+	}
+	return -1;
+}
+
+/*
+ * Network cards: a "mac" needs a "net"; given MACs are unique; the others are
+ * derived from the VM's name, unique too; VM n gets the address 10.0.2.(15 + n).
+ */
+static int resolve_nets(struct vm_config *cfg)
+{
+	unsigned nets = 0;
+
+	for (unsigned i = 0; i < cfg->nvms; i++) {
+		const struct vm_config_net *n = &cfg->vms[i].net;
+		bool seen = false;
+
+		for (unsigned j = 0; j < i && n->present; j++)
+			seen |=
+			    cfg->vms[j].net.present && strcmp(cfg->vms[j].net.name, n->name) == 0;
+		if (n->present && !seen && ++nets > VM_CONFIG_MAX_NETS)
+			return fail_at(cfg, &n->loc,
+				       "network '%s' is one too many: at most %u networks", n->name,
+				       VM_CONFIG_MAX_NETS);
+	}
+	for (unsigned i = 0; i < cfg->nvms; i++) {
+		struct vm_config_vm *vm = &cfg->vms[i];
+		int other;
+
+		if (vm->net.mac_given && !vm->net.present)
+			return fail_at(
+			    cfg, &vm->net.mac_loc,
+			    "VM '%s' has a mac but no network (net = %s, or another name)",
+			    vm->name, VM_CONFIG_NET_DEFAULT);
+		if (!vm->net.present || !vm->net.mac_given)
+			continue;
+		other = mac_owner(cfg, vm->net.mac, i, i, true);
+		if (other >= 0) {
+			char *first = loc_string(&cfg->vms[other].net.mac_loc);
+			fail_at(cfg, &vm->net.mac_loc, "VM '%s' has the MAC of VM '%s' (at %s)",
+				vm->name, cfg->vms[other].name, first);
+			free(first);
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < cfg->nvms; i++) {
+		struct vm_config_net *n = &cfg->vms[i].net;
+
+		if (!n->present)
+			continue;
+		n->ipv4 = VM_CONFIG_IPV4_BASE + i;
+		if (n->mac_given)
+			continue;
+		/* Unique among the given MACs and the ones derived before it. */
+		for (unsigned attempt = 0;; attempt++) {
+			vm_config_derive_mac(cfg->vms[i].name, attempt, n->mac);
+			if (mac_owner(cfg, n->mac, i, cfg->nvms, true) < 0 &&
+			    mac_owner(cfg, n->mac, i, i, false) < 0)
+				break;
+		}
+	}
+	return 0;
+}
+
 int vm_config_finish(struct vm_config *cfg, bool for_machine)
 {
 	if (cfg->nvms == 0 && !cfg->machine_mode)
@@ -1109,5 +1320,7 @@ int vm_config_finish(struct vm_config *cfg, bool for_machine)
 		if (resolve_vcpus(cfg, &cfg->vms[i]) || check_disk(cfg, i) ||
 		    check_rtc(cfg, &cfg->vms[i]))
 			return -1;
+	if (resolve_nets(cfg))
+		return -1;
 	return for_machine ? check_on_machine(cfg) : 0;
 }

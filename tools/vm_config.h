@@ -25,6 +25,14 @@
 #define VM_CONFIG_DEFAULT_MACHINE_HARTS	 2
 #define VM_CONFIG_DEFAULT_MACHINE_MEMORY (1ULL << 30)
 #define VM_CONFIG_DEFAULT_CPU		 "rv64,h=true"
+#define VM_CONFIG_DEFAULT_MACHINE	 "virt"
+
+/* Networks (docs/networking.md): "default" has the uplink to QEMU's user network. */
+#define VM_CONFIG_NET_DEFAULT "default"
+#define VM_CONFIG_NET_NONE    "none"
+#define VM_CONFIG_MAX_NETS    8 /* networks one machine has (NET_MAX_NETWORKS) */
+/* VM n (from 0, in configuration order) is 10.0.2.(15 + n) on whatever network it is. */
+#define VM_CONFIG_IPV4_BASE ((10u << 24) | (0u << 16) | (2u << 8) | 15u)
 
 /* Where a definition was written: "vms.conf" line 7, or "--vm #2" (line 0). */
 struct vm_config_loc {
@@ -48,6 +56,15 @@ enum vm_config_rtc { VM_CONFIG_RTC_UTC, VM_CONFIG_RTC_LOCALTIME, VM_CONFIG_RTC_O
 /* rtc_offset: seconds, either way, up to the bundle's limit. */
 #define VM_CONFIG_RTC_OFFSET_MAX BUNDLE_RTC_OFFSET_MAX
 
+struct vm_config_net {
+	bool present;
+	char name[BUNDLE_NET_NAME_MAX];
+	bool mac_given; /* "mac =": else vm_config_finish() derives it from the VM's name */
+	uint8_t mac[6];
+	uint32_t ipv4; /* host order, set by vm_config_finish() */
+	struct vm_config_loc loc, mac_loc;
+};
+
 struct vm_config_vm {
 	char name[BUNDLE_NAME_MAX];
 	char *kernel; /* path as opened (config-relative paths resolved) */
@@ -59,9 +76,11 @@ struct vm_config_vm {
 	char bootargs[BUNDLE_ARGS_MAX];
 	bool console;
 	bool testdev;
+	enum { VM_CONFIG_IRQCHIP_AUTO, VM_CONFIG_IRQCHIP_PLIC, VM_CONFIG_IRQCHIP_AIA } irqchip;
 	enum vm_config_rtc rtc;
 	int64_t rtc_offset; /* seconds added to the host's clock (and to localtime's) */
 	struct vm_config_disk disk;
+	struct vm_config_net net;
 	struct vm_config_loc loc; /* the [vm NAME] line, or the --vm spec */
 	struct vm_config_loc vcpus_loc, harts_loc, rtc_offset_loc;
 };
@@ -75,6 +94,7 @@ struct vm_config_machine {
 	unsigned harts;
 	uint64_t memory;
 	char *cpu;
+	char *machine; /* QEMU's -machine: "virt" with its options, e.g. "virt,aia=aplic-imsic" */
 	struct vm_config_host_disk disks[VM_CONFIG_MAX_HOST_DISKS];
 	unsigned ndisks;
 };
@@ -94,6 +114,7 @@ struct vm_config_overrides {
 	const char *harts;
 	const char *memory;
 	const char *cpu;
+	const char *machine;
 	const char *const *disks; /* replaces every [machine] disk when ndisks > 0 */
 	size_t ndisks;
 };
@@ -126,5 +147,14 @@ int vm_config_parse_hart_mask(const char *text, uint64_t *mask);
 int vm_config_parse_disk(const char *text, struct vm_config_disk *disk);
 /* "1G", "256M", "12K" or bytes, into buf. */
 void vm_config_format_size(uint64_t bytes, char *buf, size_t size);
+/* "52:54:00:12:34:56" (also with '-'); 0, or -1 if not that or not a unicast address. */
+int vm_config_parse_mac(const char *text, uint8_t mac[6]);
+/* A VM's MAC from its name: 52:54:00 and 24 bits of a hash of the name (and of the
+ * attempt, when an earlier attempt gave an address another VM has). */
+void vm_config_derive_mac(const char *name, unsigned attempt, uint8_t mac[6]);
+/* The VM of that name, or NULL. */
+const struct vm_config_vm *vm_config_find(const struct vm_config *cfg, const char *name);
+/* Is any VM on the default network (so QEMU needs the uplink's user network)? */
+bool vm_config_wants_uplink(const struct vm_config *cfg);
 
 #endif

@@ -11,7 +11,7 @@ BUILD ?= build
 CROSS ?= riscv64-linux-gnu-
 QEMU ?= qemu-system-riscv64
 
-GUEST_NAMES := hello paging mmio unmapped traps smp sbi timer hsm exitcode hostile ramcheck \
+GUEST_NAMES := hello paging mmio unmapped traps smp sbi timer hsm exitcode hostile ramcheck aia \
 	cpustate conform platform sta susp pmu sse ctl
 
 GUEST_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))

@@ -13,8 +13,10 @@
 #include <vireo/uart.h>
 #include <vireo/vireo.h>
 #include <vireo/vm.h>
+#include <vireo/vcpu_aia.h>
 #include <vireo/vm_chan.h>
 #include <vireo/vm_mem.h>
+#include <vireo/vm_net.h>
 
 static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e,
 			       struct vm_config *cfg)
@@ -31,6 +33,9 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->initrd_size = e->initrd_size;
 	cfg->testdev = (e->flags & BUNDLE_VM_TESTDEV) != 0;
 	cfg->console_muted = (e->flags & BUNDLE_VM_NO_CONSOLE) != 0;
+	cfg->irqchip = (e->flags & BUNDLE_VM_IRQCHIP_PLIC)  ? VM_IRQCHIP_PLIC
+		       : (e->flags & BUNDLE_VM_IRQCHIP_AIA) ? VM_IRQCHIP_AIA
+							    : VM_IRQCHIP_AUTO;
 	cfg->disk = (e->disk_flags & BUNDLE_DISK_PRESENT) != 0;
 	cfg->disk_read_only = (e->disk_flags & BUNDLE_DISK_READONLY) != 0;
 	cfg->disk_host = e->disk_host;
@@ -39,6 +44,13 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->no_rtc = (e->flags & BUNDLE_VM_NO_RTC) != 0;
 	/* bundle_parse has kept it within BUNDLE_RTC_OFFSET_MAX: no overflow here. */
 	cfg->rtc_offset_ns = e->rtc_offset * (int64_t)1000000000;
+	cfg->net = (e->flags & BUNDLE_VM_NET) != 0;
+	if (cfg->net) {
+		strlcpy(cfg->net_name, e->net_name, sizeof(cfg->net_name));
+		memcpy(cfg->mac, e->mac, sizeof(cfg->mac));
+		cfg->ipv4 = (uint32_t)e->ipv4[0] << 24 | (uint32_t)e->ipv4[1] << 16 |
+			    (uint32_t)e->ipv4[2] << 8 | e->ipv4[3];
+	}
 }
 
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-]: the next key is for Vireo, not the guest */
@@ -58,6 +70,7 @@ static void console_command(int c)
 	}
 	if (c == 'd') {
 		vm_dump_all();
+		vm_net_dump();
 		return;
 	}
 	log_info("console keys: Ctrl-] 1..9 = send input to VM n, Ctrl-] d = dump vCPUs, "
@@ -88,25 +101,12 @@ static void console_rx(void *opaque)
 
 static void init_console_input(const struct platform *plat)
 {
-	if (!plat->plic.present || !plat->uart.present || !plat->uart.irq)
+	if (!host_irq_controller() || !plat->uart.present || !plat->uart.irq)
 		return;
 	if (host_irq_register(plat->uart.irq, 0, console_rx, NULL) == 0)
 		console_enable_rx_irq();
-}
-
-/* The PLIC's contexts are listed in DT order; Vireo numbers harts boot hart first. */
-static void init_host_irqs(const struct platform *plat)
-{
-	int ctx_by_index[VIREO_MAX_HARTS];
-
-	for (unsigned i = 0; i < VIREO_MAX_HARTS; i++)
-		ctx_by_index[i] = -1;
-	for (unsigned i = 0; i < plat->nharts; i++) {
-		struct hart *h = hart_by_hartid(plat->hartids[i]);
-		if (h)
-			ctx_by_index[h->index] = plat->plic_s_context[i];
-	}
-	host_irq_init(plat->plic.base, plat->plic_ndev, ctx_by_index, hart_count());
+	else
+		log_warn("console input: %s", host_irq_error());
 }
 
 void vireo_start_vms(const struct platform *plat)
@@ -128,11 +128,13 @@ void vireo_start_vms(const struct platform *plat)
 	}
 	if (b.header->flags & BUNDLE_SELFTEST_PANIC)
 		panic("self-test: the boot bundle asked for a panic");
-	/* Host device interrupts (disks now, console input later) go through the PLIC. */
-	if (plat->plic.present)
-		init_host_irqs(plat);
 	blk_host_probe(plat);
+	vm_net_boot(plat);
 	vm_chan_init(plat);
+	vcpu_aia_setup(plat);
+	if (vcpu_aia_possible(true))
+		log_info("guest AIA: %u guest interrupt files per hart, %u identities each",
+			 vcpu_aia_files_per_hart(), vcpu_aia_num_ids());
 	vm_console_configure(b.header->vm_count > 1,
 			     (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {

@@ -28,6 +28,21 @@ static bool terminated(const char *s, size_t max)
 	return memchr(s, '\0', max) != NULL;
 }
 
+/* A network card needs a network's name and a unicast MAC that is not all zeros. */
+static int check_net(const struct bundle_vm *vm, char *why, size_t size)
+{
+	static const uint8_t zero[6];
+
+	if (!(vm->flags & BUNDLE_VM_NET))
+		return 0;
+	if (!terminated(vm->net_name, sizeof(vm->net_name)) || vm->net_name[0] == '\0')
+		return fail(why, size, "VM '%s': network name is empty or not terminated",
+			    vm->name);
+	if ((vm->mac[0] & 1) || memcmp(vm->mac, zero, sizeof(zero)) == 0)
+		return fail(why, size, "VM '%s': MAC is not a unicast address", vm->name);
+	return 0;
+}
+
 static int check_vm(const struct bundle *b, unsigned i, char *why, size_t size)
 {
 	const struct bundle_vm *vm = &b->vms[i];
@@ -52,7 +67,7 @@ static int check_vm(const struct bundle *b, unsigned i, char *why, size_t size)
 	if (vm->rtc_offset > BUNDLE_RTC_OFFSET_MAX || vm->rtc_offset < -BUNDLE_RTC_OFFSET_MAX)
 		return fail(why, size, "VM '%s': RTC offset %ld s is beyond +-%lld s", vm->name,
 			    (long)vm->rtc_offset, BUNDLE_RTC_OFFSET_MAX);
-	return 0;
+	return check_net(vm, why, size);
 }
 
 int bundle_parse(const void *data, uint64_t size, struct bundle *out, char *why, size_t why_size)

@@ -24,6 +24,7 @@ static const struct {
     [VCPU_EXIT_UNREADABLE] = {"unreadable", "unreadable instruction"},
     [VCPU_EXIT_BREAKPOINT] = {"breakpoint", "breakpoint"},
     [VCPU_EXIT_UNKNOWN] = {"other", "unexpected exception"},
+    [VCPU_EXIT_CSR] = {"csr", "CSR access"},
 };
 
 const char *vcpu_exit_kind_id(enum vcpu_exit_kind kind)
@@ -68,8 +69,15 @@ static enum vcpu_action do_guest_access(struct vcpu *v, const struct mmio_region
 	uint64_t offset = e->gpa - dev->base, value = 0;
 
 	if (e->is_store) {
+		int err;
+
 		value = insn_load_extend(acc, vcpu_arch_get_reg(a, acc->reg));
-		if (dev->ops->write(dev->opaque, offset, acc->width, value))
+		err = dev->ops->write(dev->opaque, offset, acc->width, value);
+		/* The device did part of the work and wants the store again: the guest
+		 * executes it anew, after the hart has seen to its interrupts and vCPUs. */
+		if (err == -VIREO_EBUSY)
+			return VCPU_CONTINUE;
+		if (err)
 			return vm_fault(v, "MMIO store rejected by the device");
 	} else {
 		if (dev->ops->read(dev->opaque, offset, acc->width, &value))
@@ -249,6 +257,12 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 		return handle_pt_walk(v);
 	case VCPU_EXIT_WFI:
 		return handle_wfi(v);
+	case VCPU_EXIT_CSR:
+		/* The IMSIC's CSRs of a vCPU whose file is in software; others are illegal. */
+		if (vcpu_aia_csr(v))
+			return VCPU_CONTINUE;
+		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
+		return VCPU_CONTINUE;
 	case VCPU_EXIT_ILLEGAL:
 		sbi_pmu_count(v, SBI_PMU_FW_ILLEGAL_INSN);
 		/* A read of a counter the guest's SBI PMU virtualises is answered here. */

@@ -4,6 +4,7 @@
 #include <vireo/console.h>
 #include <vireo/cpu.h>
 #include <vireo/hart.h>
+#include <vireo/host_irq.h>
 #include <vireo/host_rtc.h>
 #include <vireo/log.h>
 #include <vireo/mm.h>
@@ -69,6 +70,7 @@ static void secondary_main(struct hart *h)
 {
 	trap_init_hart();
 	cpu_init_hart();
+	host_irq_init_hart();
 	log_debug("hart %lu online", h->hartid);
 	vireo_hart_loop();
 }
@@ -102,6 +104,8 @@ void vireo_main(unsigned long boot_hartid, const void *fdt)
 		log_warn("%u harts beyond the first %u are left unused",
 			 host_platform.harts_skipped, VIREO_MAX_HARTS);
 	init_memory(fdt);
+	/* Before the other harts start: each sets up its own part of it. */
+	host_irq_init(&host_platform);
 	hart_start_secondaries(secondary_main);
 	log_info("%u harts online", vireo_online_harts());
 	vireo_start_vms(&host_platform);

@@ -3,6 +3,7 @@
 #include <libfdt.h>
 #include <vireo/platform.h>
 #include <vireo/string.h>
+#include "platform_fdt.h"
 
 static uint64_t read_cells(const fdt32_t *cells, int n)
 {
@@ -135,8 +136,13 @@ static int parse_cpus(const void *fdt, struct platform *plat, const char **why)
 
 static void fill_mmio(const void *fdt, int node, struct platform_mmio *dev)
 {
+	int len;
+	const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
+
 	dev->present = reg_entry(fdt, node, 0, &dev->base, &dev->size);
-	dev->irq = prop_u32(fdt, node, "interrupts", 0);
+	dev->irq = irq && len >= 4 ? fdt32_to_cpu(irq[0]) : 0;
+	/* An APLIC's specifiers have two cells: the source and its trigger type. */
+	dev->irq_type = irq && len >= 8 ? fdt32_to_cpu(irq[1]) : 0;
 }
 
 /* Hart id of the cpu node that owns the interrupt controller with this phandle. */
@@ -193,6 +199,8 @@ static void parse_devices(const void *fdt, struct platform *plat)
 			fill_mmio(fdt, node, &plat->plic);
 			plat->plic_ndev = prop_u32(fdt, node, "riscv,ndev", 0);
 			parse_plic_contexts(fdt, node, plat);
+		} else if (platform_parse_aia_node(fdt, node, plat)) {
+			continue;
 		} else if (fdt_node_check_compatible(fdt, node, "virtio,mmio") == 0) {
 			if (plat->nvirtio < PLATFORM_MAX_VIRTIO)
 				fill_mmio(fdt, node, &plat->virtio[plat->nvirtio++]);
@@ -241,8 +249,10 @@ int platform_parse(const void *fdt, struct platform *plat, const char **why)
 	int err;
 
 	memset(plat, 0, sizeof(*plat));
-	for (unsigned i = 0; i < VIREO_MAX_HARTS; i++)
+	for (unsigned i = 0; i < VIREO_MAX_HARTS; i++) {
 		plat->plic_s_context[i] = -1; /* also when there is no PLIC node */
+		plat->aplic.idc[i] = -1;
+	}
 	*why = "";
 	if (fdt_check_header(fdt) != 0) {
 		*why = "not a valid flattened device tree";
@@ -260,6 +270,27 @@ int platform_parse(const void *fdt, struct platform *plat, const char **why)
 	parse_devices(fdt, plat);
 	parse_chosen(fdt, plat);
 	return 0;
+}
+
+/* The helpers above, for the AIA half of the parser (platform_aia.c). */
+bool platform_reg_entry(const void *fdt, int node, int idx, uint64_t *base, uint64_t *size)
+{
+	return reg_entry(fdt, node, idx, base, size);
+}
+
+bool platform_node_enabled(const void *fdt, int node)
+{
+	return node_enabled(fdt, node);
+}
+
+uint32_t platform_prop_u32(const void *fdt, int node, const char *name, uint32_t fallback)
+{
+	return prop_u32(fdt, node, name, fallback);
+}
+
+bool platform_intc_hartid(const void *fdt, uint32_t phandle, unsigned long *hartid)
+{
+	return intc_hartid(fdt, phandle, hartid);
 }
 
 uint64_t platform_ram_size(const struct platform *plat)

@@ -106,12 +106,17 @@ static void load(struct vcpu *v)
 {
 	struct hart *h = this_hart();
 
-	if (h->current == v)
+	/* Its IMSIC file into a free guest interrupt file of this hart, if there is one (also
+	 * when it stays: another vCPU may have left one free). */
+	if (h->current == v) {
+		vcpu_aia_load(v);
 		return;
+	}
 	unload_current();
 	__atomic_store_n(&v->loaded, true, __ATOMIC_RELAXED);
 	vcpu_arch_load(&v->arch);
 	h->current = v;
+	vcpu_aia_load(v);
 	sbi_vcpu_sched_in(v); /* its steal-time record is written here */
 }
 
@@ -134,6 +139,7 @@ static void reap_stopped(struct sched_hart *sh)
 			sh->cursor = NULL;
 		if (vcpu_is_loaded(v))
 			unload_current();
+		vcpu_aia_release(v); /* this hart's guest interrupt file is free again */
 		spin_unlock(&sh->lock);
 		vm_vcpu_detached(v); /* may free v and its VM */
 		spin_lock(&sh->lock);
@@ -206,6 +212,9 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 	uint64_t console_due = vm_console_next_flush(); /* not inside MIN: it would run twice */
 
 	next = MIN(next, console_due);
+	/* Host devices whose interrupts do not reach Vireo are polled (host_irq.h). */
+	uint64_t poll_due = host_irq_poll_deadline();
+	next = MIN(next, poll_due);
 	uint64_t device_due = devtimer_next(); /* virtual devices' timers (RTC alarms) */
 	next = MIN(next, device_due);
 
@@ -233,6 +242,10 @@ static void handle_host_irqs(struct sched_hart *sh)
 		host_irq_handle();
 		/* A host disk finished something: disks that it turned away may go on. */
 		vm_kick_disks();
+	}
+	if (host_irq_poll(hart_time())) {
+		vm_kick_disks();
+		sh->timer_dirty = true;
 	}
 	unsigned long req = hart_take_requests();
 	if (req & HART_REQ_HALT)
@@ -352,6 +365,9 @@ static void push_work(struct sched_hart *sh, unsigned runnable)
 	spin_unlock(&sh->lock);
 	if (!v)
 		return;
+	/* Its IMSIC file is one of this hart's guest files: take the state along (the new
+	 * hart gives it one of its own when it loads it). Only this hart can read it. */
+	vcpu_aia_release(v);
 	sched_harts[best->index].idle = false;
 	__atomic_fetch_add(&sched_harts[best->index].nr_runnable, 1, __ATOMIC_RELAXED);
 	link_vcpu(v, best);

@@ -56,6 +56,9 @@ static unsigned long software_pending(struct vcpu *v)
 		extra |= BIT(VCPU_IRQ_SOFT);
 	if (vcpu_timer_line(v))
 		extra |= BIT(VCPU_IRQ_TIMER);
+	/* Its hardware guest interrupt file's interrupt is in no line of ours. */
+	if (v->aia.file && vcpu_aia_pending(v))
+		extra |= BIT(VCPU_IRQ_EXT);
 	return extra;
 }
 

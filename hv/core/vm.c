@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* VM lifecycle: create (RAM, G-stage, devices, kernel, DTB, vCPUs), stop, free. */
+#include <vireo/aia.h>
+#include <vireo/bitops.h>
 #include <vireo/blk.h>
 #include <vireo/blob.h>
 #include <vireo/cpu.h>
@@ -24,6 +26,7 @@
 #include <vireo/vm_rtc.h>
 #include <vireo/vm_mem.h>
 #include <vireo/vm_seed.h>
+#include <vireo/vm_net.h>
 #include <vireo/vmid.h>
 
 #define VM_MAX	     VM_ID_MAX
@@ -60,6 +63,59 @@ struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
 {
 	return hartid < vm->nvcpus ? vm->vcpus[hartid] : NULL;
 }
+
+/* A device's interrupt wire goes into whichever controller the VM has. */
+static void vm_irq_set_level(void *opaque, unsigned source, bool level)
+{
+	struct vm *vm = opaque;
+
+	if (vm->aia)
+		vaplic_set_level(&vm->aplic, source, level);
+	else
+		vplic_set_level(&vm->plic, source, level);
+}
+
+struct irq_line vm_irq_line(struct vm *vm, unsigned source)
+{
+	return (struct irq_line){vm_irq_set_level, vm, source};
+}
+
+/* The vAPLIC forwards an interrupt to a vCPU's IMSIC file (its lock held). */
+static void aplic_msi(void *opaque, unsigned hart, unsigned eiid)
+{
+	struct vm *vm = opaque;
+
+	if (hart < vm->nvcpus && vm->vcpus[hart])
+		vcpu_aia_deliver(vm->vcpus[hart], eiid);
+}
+
+/* The vCPUs' IMSIC pages: an MSI is a 32-bit write of an identity to seteipnum. What
+ * the guest writes there itself (Linux's IPIs) takes this road, with an exit. */
+static int imsic_read(void *opaque, uint64_t offset, unsigned width, uint64_t *value)
+{
+	(void)opaque;
+	(void)offset;
+	(void)width;
+	*value = 0;
+	return 0;
+}
+
+static int imsic_write(void *opaque, uint64_t offset, unsigned width, uint64_t value)
+{
+	struct vm *vm = opaque;
+	unsigned hart = (unsigned)(offset / VM_IMSIC_STRIDE);
+	uint64_t reg = offset % VM_IMSIC_STRIDE;
+
+	if (width != 4 || hart >= vm->nvcpus || !vm->vcpus[hart])
+		return 0; /* the rest of the page is reserved: writes are ignored */
+	if (reg == AIA_SETEIPNUM_LE)
+		vcpu_aia_deliver(vm->vcpus[hart], (uint32_t)value);
+	else if (reg == AIA_SETEIPNUM_BE)
+		vcpu_aia_deliver(vm->vcpus[hart], bit_swap32((uint32_t)value));
+	return 0;
+}
+
+static const struct mmio_ops vm_imsic_ops = {.read = imsic_read, .write = imsic_write};
 
 /* The virtual PLIC's output for one context changed. */
 static void plic_notify(void *opaque, unsigned context, bool pending)
@@ -104,7 +160,7 @@ static int init_disk(struct vm *vm)
 	vm->disk = kzalloc(sizeof(*vm->disk));
 	if (!vm->disk)
 		return -VIREO_ENOMEM;
-	struct irq_line irq = {vplic_set_level, &vm->plic, VM_VIRTIO_IRQ_BASE + VM_VIRTIO_SLOT_BLK};
+	struct irq_line irq = vm_irq_line(vm, VM_VIRTIO_IRQ_BASE + VM_VIRTIO_SLOT_BLK);
 	int err = vblk_init(vm->disk, host, c->disk_first_sector, n, c->disk_read_only, &vm->mem,
 			    &irq, vm->name);
 	if (!err)
@@ -123,7 +179,7 @@ static int init_disk(struct vm *vm)
 /* The virtio console: a fast console (hvc0) and the agent port on the host channel. */
 static int init_console_dev(struct vm *vm)
 {
-	struct irq_line irq = {vplic_set_level, &vm->plic, VM_VIRTIO_IRQ_BASE + VM_VIRTIO_SLOT_CON};
+	struct irq_line irq = vm_irq_line(vm, VM_VIRTIO_IRQ_BASE + VM_VIRTIO_SLOT_CON);
 
 	vm->console_dev = kzalloc(sizeof(*vm->console_dev));
 	if (!vm->console_dev)
@@ -135,15 +191,56 @@ static int init_console_dev(struct vm *vm)
 				 "virtio-console");
 }
 
+/* Guest AIA when asked for, or by default where the host has guest interrupt files. */
+static int choose_irqchip(struct vm *vm)
+{
+	switch (vm->config.irqchip) {
+	case VM_IRQCHIP_PLIC:
+		vm->aia = false;
+		return 0;
+	case VM_IRQCHIP_AIA:
+		if (!vcpu_aia_possible(false)) {
+			log_error(
+			    "VM '%s': guest AIA needs a host with an IMSIC for supervisor level "
+			    "(QEMU -machine virt,aia=aplic-imsic)",
+			    vm->name);
+			return -VIREO_EINVAL;
+		}
+		vm->aia = true;
+		return 0;
+	default:
+		vm->aia = vcpu_aia_possible(true);
+		return 0;
+	}
+}
+
+static int init_irqchip(struct vm *vm)
+{
+	int err;
+
+	if (!vm->aia) {
+		vplic_init(&vm->plic, VM_PLIC_NUM_SOURCES, 2 * vm->nvcpus, plic_notify, vm);
+		return mmio_bus_register(&vm->bus, VM_PLIC_BASE, VM_PLIC_SIZE, &vplic_mmio_ops,
+					 &vm->plic, "plic");
+	}
+	vaplic_init(&vm->aplic, VM_PLIC_NUM_SOURCES - 1, vm->nvcpus, aplic_msi, vm);
+	err = mmio_bus_register(&vm->bus, VM_APLIC_BASE, VM_APLIC_SIZE, &vaplic_mmio_ops,
+				&vm->aplic, "aplic");
+	if (!err)
+		err = mmio_bus_register(&vm->bus, VM_IMSIC_BASE, vm->nvcpus * VM_IMSIC_STRIDE,
+					&vm_imsic_ops, vm, "imsic");
+	return err;
+}
+
 static int init_devices(struct vm *vm)
 {
 	int err;
 
 	mmio_bus_init(&vm->bus);
-	vplic_init(&vm->plic, VM_PLIC_NUM_SOURCES, 2 * vm->nvcpus, plic_notify, vm);
-	err = mmio_bus_register(&vm->bus, VM_PLIC_BASE, VM_PLIC_SIZE, &vplic_mmio_ops, &vm->plic,
-				"plic");
-	struct irq_line uart_irq = {vplic_set_level, &vm->plic, VM_UART_IRQ};
+	err = choose_irqchip(vm);
+	if (!err)
+		err = init_irqchip(vm);
+	struct irq_line uart_irq = vm_irq_line(vm, VM_UART_IRQ);
 	vuart_init(&vm->uart, uart_tx, vm, &uart_irq);
 	if (!err)
 		err = mmio_bus_register(&vm->bus, VM_UART_BASE, VM_UART_SIZE, &vm_uart_ops, vm,
@@ -152,6 +249,8 @@ static int init_devices(struct vm *vm)
 		err = init_disk(vm);
 	if (!err)
 		err = init_console_dev(vm);
+	if (!err)
+		err = vm_net_init(vm);
 	if (!err && vm->config.testdev) {
 		testdev_init(&vm->testdev);
 		err = mmio_bus_register(&vm->bus, VM_TESTDEV_BASE, VM_TESTDEV_SIZE,
@@ -265,13 +364,17 @@ static int load_images(struct vm *vm)
 		log_error("VM '%s': kernel overlaps the device tree at the top of RAM", vm->name);
 		return -VIREO_EINVAL;
 	}
+	/* Guest AIA: the IMSIC's CSRs are the guest's (a hardware file's, or trapped). */
+	char isa[CPU_ISA_MAX + 8];
+	vireo_snprintf(isa, sizeof(isa), "%s%s", cpu_guest.isa, vm->aia ? "_ssaia" : "");
 	/* Fresh boot entropy for every boot of every VM (none if Vireo has no source). */
 	struct vm_seeds seeds;
 	bool seeded = vm_seed_derive(vm->name, vm->vmid, &seeds);
 	struct vm_fdt_params p = {
 	    .name = vm->name,
 	    .nvcpus = vm->nvcpus,
-	    .isa = cpu_guest.isa,
+	    .isa = isa,
+	    .imsic_num_ids = vm->aia ? vcpu_aia_num_ids() : 0,
 	    .cbom_block_size = cpu_guest.cbom_block_size,
 	    .cboz_block_size = cpu_guest.cboz_block_size,
 	    .mmu_type = host_mmu_type(),
@@ -284,7 +387,8 @@ static int load_images(struct vm *vm)
 	    .initrd_end = vm->initrd_gpa + vm->initrd_size,
 	    .testdev = vm->config.testdev,
 	    .virtio_mask = (vm->disk ? 1u << VM_VIRTIO_SLOT_BLK : 0u) |
-			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u),
+			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u) |
+			   (vm->net_dev ? 1u << VM_VIRTIO_SLOT_NET : 0u),
 	    .rtc = vm->rtc != NULL,
 	    .rng_seed = seeded ? seeds.rng : NULL,
 	    .rng_seed_len = sizeof(seeds.rng),
@@ -325,6 +429,7 @@ static int create_vcpus(struct vm *vm)
 		v->id = i;
 		v->lock = (spinlock_t)SPINLOCK_INIT;
 		v->hsm = VCPU_STOPPED;
+		vcpu_aia_init(v, vm->aia);
 		vcpu_timer_reset(v, cpu_features.sstc);
 		v->hart = sched_pick_hart(vm->config.hart_affinity);
 		if (!v->hart) {
@@ -348,18 +453,38 @@ static void drain_disk(struct vm *vm)
 	vblk_reset(vm->disk);
 	while (vblk_inflight(vm->disk)) {
 		/* If the disk interrupts this very hart, nobody else will take it. */
-		if (hart_pending_irqs() & HART_IRQ_EXT)
+		if (host_irq_polled() || (hart_pending_irqs() & HART_IRQ_EXT))
 			host_irq_handle();
 	}
 	kfree(vm->disk);
 	vm->disk = NULL;
 }
 
+/* At a VM's end: how its vCPUs' IMSIC files did (where its interrupts went). */
+static void log_aia_totals(const struct vm *vm)
+{
+	uint64_t hw = 0, sw = 0, moves = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (!vm->vcpus[i])
+			continue;
+		hw += vm->vcpus[i]->aia.msis_hw;
+		sw += vm->vcpus[i]->aia.msis_sw;
+		moves += vm->vcpus[i]->aia.moves;
+	}
+	log_info("VM '%s': IMSIC files: %lu MSIs into guest interrupt files, %lu into emulated "
+		 "ones; %lu moves from a guest file",
+		 vm->name, (unsigned long)hw, (unsigned long)sw, (unsigned long)moves);
+}
+
 static void vm_free(struct vm *vm)
 {
 	/* First: a firing alarm reaches into the PLIC and the vCPUs. */
 	vm_rtc_destroy(vm);
+	if (vm->aia && vm->state != VM_CREATED)
+		log_aia_totals(vm);
 	drain_disk(vm);
+	vm_net_free(vm);
 	if (vm->console_dev) {
 		/* Off the channel first: from then on nothing else touches the device. */
 		vm_chan_detach(vm, vm->exit_status);
@@ -838,6 +963,18 @@ static void dump_vcpu(const struct vcpu *v)
 	       v->hart->hartid, hsm_names[v->hsm], v->waiting ? ", waiting" : "",
 	       v->in_guest ? ", in guest" : "", v->arch.gprs.sepc, (unsigned long)v->migrations,
 	       v->ext_irq);
+	if (v->aia.on) {
+		const struct hart *h = hart_by_index(v->aia.hart_index);
+
+		if (v->aia.file && h)
+			printk("    IMSIC: guest interrupt file %u of hart %lu", v->aia.file,
+			       h->hartid);
+		else
+			printk("    IMSIC: in software");
+		printk(", %lu MSIs into guest files, %lu in software, %lu moves\n",
+		       (unsigned long)v->aia.msis_hw, (unsigned long)v->aia.msis_sw,
+		       (unsigned long)v->aia.moves);
+	}
 	printk("    exits %lu", (unsigned long)v->exits);
 	for (unsigned k = 0; k < VCPU_EXIT_KINDS; k++)
 		if (v->exit_kinds[k])

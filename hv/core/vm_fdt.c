@@ -3,7 +3,8 @@
  * Writing a VM's device tree with libfdt's sequential-write API. The layout
  * mirrors QEMU's virt machine (and vm_layout.h): a Linux that boots there
  * boots here. The PLIC lists two contexts per hart, <&cpuN-intc 11 &cpuN-intc 9>,
- * so each hart's S-mode context is 2N+1, as in the virtual PLIC.
+ * so each hart's S-mode context is 2N+1, as in the virtual PLIC. A VM with guest
+ * AIA gets an IMSIC (a page per vCPU) and an APLIC in MSI mode in its place.
  */
 #include <libfdt.h>
 #include <vireo/printf.h>
@@ -11,8 +12,10 @@
 #include <vireo/vm_fdt.h>
 #include <vireo/vm_layout.h>
 
-#define PHANDLE_PLIC	  1
+#define PHANDLE_IRQCHIP	  1 /* the PLIC or the APLIC: the devices' interrupt-parent */
 #define PHANDLE_INTC(cpu) (2 + (cpu))
+#define PHANDLE_IMSIC	  0x100
+#define MAX_CPUS	  32
 
 #define TRY(expr)                                                                                  \
 	do {                                                                                       \
@@ -141,12 +144,60 @@ static int write_plic(void *fdt, const struct vm_fdt_params *p)
 	TRY(prop_reg(fdt, VM_PLIC_BASE, VM_PLIC_SIZE));
 	TRY(fdt_property_u32(fdt, "riscv,ndev", VM_PLIC_NUM_SOURCES - 1));
 	TRY(fdt_property(fdt, "interrupts-extended", ext, n * sizeof(fdt32_t)));
-	TRY(fdt_property_u32(fdt, "phandle", PHANDLE_PLIC));
+	TRY(fdt_property_u32(fdt, "phandle", PHANDLE_IRQCHIP));
 	return fdt_end_node(fdt);
 }
 
-static int write_mmio_device(void *fdt, const char *node, const char *compatible, uint64_t base,
-			     uint64_t size, unsigned irq)
+/* The vCPUs' IMSIC files, one page each, as the riscv,imsics binding has them. */
+static int write_imsic(void *fdt, const struct vm_fdt_params *p)
+{
+	char name[32];
+	fdt32_t ext[2 * MAX_CPUS];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < p->nvcpus && n + 2 <= ARRAY_SIZE(ext); i++) {
+		ext[n++] = cpu_to_fdt32(PHANDLE_INTC(i));
+		ext[n++] = cpu_to_fdt32(9); /* supervisor external: VSEIP */
+	}
+	node_name(name, sizeof(name), "imsics", VM_IMSIC_BASE);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", "riscv,imsics"));
+	TRY(prop_reg(fdt, VM_IMSIC_BASE, p->nvcpus * VM_IMSIC_STRIDE));
+	TRY(fdt_property(fdt, "interrupts-extended", ext, n * sizeof(fdt32_t)));
+	TRY(prop_empty(fdt, "msi-controller"));
+	TRY(prop_empty(fdt, "interrupt-controller"));
+	TRY(fdt_property_u32(fdt, "#interrupt-cells", 0));
+	TRY(fdt_property_u32(fdt, "riscv,num-ids", p->imsic_num_ids));
+	TRY(fdt_property_u32(fdt, "phandle", PHANDLE_IMSIC));
+	return fdt_end_node(fdt);
+}
+
+/* The wired sources' APLIC, forwarding MSIs to the IMSIC files. */
+static int write_aplic(void *fdt)
+{
+	char name[32];
+
+	node_name(name, sizeof(name), "aplic", VM_APLIC_BASE);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", "riscv,aplic"));
+	TRY(prop_reg(fdt, VM_APLIC_BASE, VM_APLIC_SIZE));
+	TRY(prop_empty(fdt, "interrupt-controller"));
+	TRY(fdt_property_u32(fdt, "#interrupt-cells", 2));
+	TRY(fdt_property_u32(fdt, "msi-parent", PHANDLE_IMSIC));
+	TRY(fdt_property_u32(fdt, "riscv,num-sources", VM_PLIC_NUM_SOURCES - 1));
+	TRY(fdt_property_u32(fdt, "phandle", PHANDLE_IRQCHIP));
+	return fdt_end_node(fdt);
+}
+
+/* An APLIC's specifiers carry the trigger: the UART's line is a level; a virtio-mmio
+ * device's may be taken as an edge (its driver acknowledges before it looks at the
+ * queues), which spares the guest's APLIC driver a re-trigger write per interrupt. */
+#define IRQ_TYPE_EDGE_RISING 1
+#define IRQ_TYPE_LEVEL_HIGH  4
+
+static int write_mmio_device(void *fdt, const struct vm_fdt_params *p, const char *node,
+			     const char *compatible, uint64_t base, uint64_t size, unsigned irq,
+			     unsigned trigger)
 {
 	char name[48];
 
@@ -154,9 +205,14 @@ static int write_mmio_device(void *fdt, const char *node, const char *compatible
 	TRY(fdt_begin_node(fdt, name));
 	TRY(fdt_property_string(fdt, "compatible", compatible));
 	TRY(prop_reg(fdt, base, size));
-	if (irq) {
+	if (irq && p->imsic_num_ids) {
+		fdt32_t spec[2] = {cpu_to_fdt32(irq), cpu_to_fdt32(trigger)};
+
+		TRY(fdt_property(fdt, "interrupts", spec, sizeof(spec)));
+		TRY(fdt_property_u32(fdt, "interrupt-parent", PHANDLE_IRQCHIP));
+	} else if (irq) {
 		TRY(fdt_property_u32(fdt, "interrupts", irq));
-		TRY(fdt_property_u32(fdt, "interrupt-parent", PHANDLE_PLIC));
+		TRY(fdt_property_u32(fdt, "interrupt-parent", PHANDLE_IRQCHIP));
 	}
 	return 0;
 }
@@ -168,26 +224,32 @@ static int write_soc(void *fdt, const struct vm_fdt_params *p)
 	TRY(fdt_property_u32(fdt, "#size-cells", 2));
 	TRY(fdt_property_string(fdt, "compatible", "simple-bus"));
 	TRY(prop_empty(fdt, "ranges"));
-	TRY(write_plic(fdt, p));
-	TRY(write_mmio_device(fdt, "serial", "ns16550a", VM_UART_BASE, VM_UART_SIZE, VM_UART_IRQ));
+	if (p->imsic_num_ids) {
+		TRY(write_imsic(fdt, p));
+		TRY(write_aplic(fdt));
+	} else {
+		TRY(write_plic(fdt, p));
+	}
+	TRY(write_mmio_device(fdt, p, "serial", "ns16550a", VM_UART_BASE, VM_UART_SIZE, VM_UART_IRQ,
+			      IRQ_TYPE_LEVEL_HIGH));
 	TRY(fdt_property_u32(fdt, "clock-frequency", 3686400));
 	TRY(fdt_end_node(fdt));
 	for (unsigned i = 0; i < VM_VIRTIO_SLOTS; i++) {
 		if (!(p->virtio_mask & BIT(i)))
 			continue;
-		TRY(write_mmio_device(fdt, "virtio_mmio", "virtio,mmio",
+		TRY(write_mmio_device(fdt, p, "virtio_mmio", "virtio,mmio",
 				      VM_VIRTIO_BASE + i * VM_VIRTIO_STRIDE, VM_VIRTIO_STRIDE,
-				      VM_VIRTIO_IRQ_BASE + i));
+				      VM_VIRTIO_IRQ_BASE + i, IRQ_TYPE_EDGE_RISING));
 		TRY(fdt_end_node(fdt));
 	}
 	if (p->testdev) {
-		TRY(write_mmio_device(fdt, "test", "vireo,testdev", VM_TESTDEV_BASE,
-				      VM_TESTDEV_SIZE, 0));
+		TRY(write_mmio_device(fdt, p, "test", "vireo,testdev", VM_TESTDEV_BASE,
+				      VM_TESTDEV_SIZE, 0, 0));
 		TRY(fdt_end_node(fdt));
 	}
 	if (p->rtc) {
-		TRY(write_mmio_device(fdt, "rtc", "google,goldfish-rtc", VM_RTC_BASE, VM_RTC_SIZE,
-				      VM_RTC_IRQ));
+		TRY(write_mmio_device(fdt, p, "rtc", "google,goldfish-rtc", VM_RTC_BASE,
+				      VM_RTC_SIZE, VM_RTC_IRQ, IRQ_TYPE_LEVEL_HIGH));
 		TRY(fdt_end_node(fdt));
 	}
 	return fdt_end_node(fdt);

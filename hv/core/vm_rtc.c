@@ -51,7 +51,7 @@ int vm_rtc_create(struct vm *vm)
 	if (!rtc)
 		return -VIREO_ENOMEM;
 	struct vrtc_clock clock = {clock_now, alarm_due, rtc};
-	struct irq_line irq = {vplic_set_level, &vm->plic, VM_RTC_IRQ};
+	struct irq_line irq = vm_irq_line(vm, VM_RTC_IRQ);
 	vrtc_init(&rtc->model, &clock, vm->config.rtc_offset_ns, &irq);
 	devtimer_init(&rtc->alarm, alarm_expired);
 	vm->rtc = rtc;

@@ -109,6 +109,13 @@ void console_enable_rx_irq(void)
 		uart_ns16550_enable_rx_irq(&console_uart);
 }
 
+bool console_raise_irq(bool on)
+{
+	if (console_ready)
+		uart_ns16550_set_tx_irq(&console_uart, on);
+	return console_ready;
+}
+
 bool console_line_owned_by(const void *owner)
 {
 	return line_owner == owner;

@@ -2,7 +2,7 @@
 /* The host PLIC: Vireo's own device interrupts (console input, disks). */
 #include <vireo/hart.h>
 #include <vireo/host_irq.h>
-#include <vireo/log.h>
+#include <vireo/platform.h>
 
 #define PLIC_MAX_SOURCES      128
 #define PLIC_PRIORITY(src)    (4 * (src))
@@ -10,67 +10,75 @@
 #define PLIC_THRESHOLD(ctx)   (0x200000 + 0x1000 * (ctx))
 #define PLIC_CLAIM(ctx)	      (0x200004 + 0x1000 * (ctx))
 
-struct host_irq {
-	host_irq_handler handler;
-	void *opaque;
-};
-
 static uintptr_t plic_base;
 static unsigned plic_ndev;
-static int hart_context[VIREO_MAX_HARTS];
-static unsigned hart_contexts;
-static struct host_irq irqs[PLIC_MAX_SOURCES];
+static int hart_context[VIREO_MAX_HARTS]; /* by logical hart index */
 
 static volatile uint32_t *reg(uintptr_t offset)
 {
 	return (volatile uint32_t *)(plic_base + offset);
 }
 
-void host_irq_init(uintptr_t base, unsigned ndev, const int *s_context, unsigned nharts)
+/* Start with every source masked on this hart's context, threshold 0. */
+static void plic_init_hart(unsigned index)
 {
-	plic_base = base;
-	plic_ndev = ndev < PLIC_MAX_SOURCES ? ndev : PLIC_MAX_SOURCES - 1;
-	hart_contexts = nharts;
-	for (unsigned h = 0; h < nharts && h < VIREO_MAX_HARTS; h++) {
-		hart_context[h] = s_context[h];
-		if (s_context[h] < 0)
-			continue;
-		/* Start with every source masked on every hart, threshold 0. */
-		/* QEMU accepts only the words below riscv,ndev (not the one holding it). */
-		for (unsigned w = 0; w < (plic_ndev + 31) / 32; w++)
-			*reg(PLIC_ENABLE(s_context[h], w * 32)) = 0;
-		*reg(PLIC_THRESHOLD(s_context[h])) = 0;
-	}
+	int ctx = index < VIREO_MAX_HARTS ? hart_context[index] : -1;
+	if (ctx < 0)
+		return;
+	/* QEMU accepts only the words below riscv,ndev (not the one holding it). */
+	for (unsigned w = 0; w < (plic_ndev + 31) / 32; w++)
+		*reg(PLIC_ENABLE(ctx, w * 32)) = 0;
+	*reg(PLIC_THRESHOLD(ctx)) = 0;
 }
 
-int host_irq_register(unsigned source, unsigned hart_index, host_irq_handler handler, void *opaque)
+static int plic_enable(unsigned source, unsigned hart_index, bool level, const char **why)
 {
-	int ctx;
+	int ctx = hart_index < VIREO_MAX_HARTS ? hart_context[hart_index] : -1;
 
-	if (!plic_base || source == 0 || source > plic_ndev || hart_index >= hart_contexts)
-		return -VIREO_EINVAL;
-	ctx = hart_context[hart_index];
-	if (ctx < 0)
+	(void)level; /* the PLIC's gateways decide, not its driver */
+	if (ctx < 0) {
+		*why = "the PLIC has no supervisor context for that hart";
 		return -VIREO_ENOENT;
-	irqs[source] = (struct host_irq){handler, opaque};
+	}
 	*reg(PLIC_PRIORITY(source)) = 1;
 	*reg(PLIC_ENABLE(ctx, source)) |= 1u << (source % 32);
 	return 0;
 }
 
-void host_irq_handle(void)
+static void plic_handle(unsigned hart_index)
 {
-	unsigned index = this_hart()->index;
-	int ctx = index < hart_contexts ? hart_context[index] : -1;
+	int ctx = hart_index < VIREO_MAX_HARTS ? hart_context[hart_index] : -1;
 	uint32_t source;
 
 	if (ctx < 0)
 		return;
 	while ((source = *reg(PLIC_CLAIM(ctx))) != 0) {
-		if (source < PLIC_MAX_SOURCES && irqs[source].handler)
-			irqs[source].handler(irqs[source].opaque);
-		else
-			log_warn("spurious host interrupt %u", source);
+		host_irq_dispatch(source);
 		*reg(PLIC_CLAIM(ctx)) = source;
 	}
+}
+
+static struct host_irqchip plic_chip = {
+    .name = "PLIC",
+    .init_hart = plic_init_hart,
+    .enable = plic_enable,
+    .handle = plic_handle,
+};
+
+const struct host_irqchip *plic_host_init(const struct platform *plat, const char **why)
+{
+	plic_base = (uintptr_t)plat->plic.base;
+	plic_ndev = plat->plic_ndev < PLIC_MAX_SOURCES ? plat->plic_ndev : PLIC_MAX_SOURCES - 1;
+	plic_chip.nsources = plic_ndev;
+	/* The PLIC's contexts are listed in DT order; Vireo numbers harts boot hart first. */
+	for (unsigned i = 0; i < VIREO_MAX_HARTS; i++) {
+		int pos = host_irq_dt_position(plat, i);
+
+		hart_context[i] = pos >= 0 ? plat->plic_s_context[pos] : -1;
+	}
+	if (!plic_chip.nsources) {
+		*why = "the PLIC's node gives no riscv,ndev";
+		return NULL;
+	}
+	return &plic_chip;
 }

@@ -9,6 +9,7 @@
 #define UART_LSR 5
 
 #define UART_IER_RDI  0x01
+#define UART_IER_THRI 0x02
 #define UART_FCR_FIFO 0x07 /* enable and clear both FIFOs */
 #define UART_LSR_DR   0x01
 #define UART_LSR_THRE 0x20
@@ -59,4 +60,11 @@ int uart_ns16550_getc(struct uart_ns16550 *u)
 void uart_ns16550_enable_rx_irq(struct uart_ns16550 *u)
 {
 	reg_write(u, UART_IER, UART_IER_RDI);
+}
+
+void uart_ns16550_set_tx_irq(struct uart_ns16550 *u, bool on)
+{
+	uint32_t ier = reg_read(u, UART_IER);
+
+	reg_write(u, UART_IER, on ? ier | UART_IER_THRI : ier & ~UART_IER_THRI);
 }

@@ -9,6 +9,7 @@
  * own requests, never the hypervisor.
  */
 #include <vireo/blk.h>
+#include <vireo/error.h>
 #include <vireo/host_irq.h>
 #include <vireo/log.h>
 #include <vireo/mm.h>
@@ -132,10 +133,15 @@ static int virtio_blk_init(struct virtio_blk *d)
 		err = virtio_blk_alloc_io(d);
 	if (!err)
 		err = virtio_blk_read_config(d);
-	if (!err)
-		err = host_irq_register(d->drv.irq, 0, virtio_blk_irq, d);
 	if (err) {
-		log_warn("%s: not usable (error %d)", d->what, err);
+		log_warn("%s: not usable: %s", d->what, vireo_strerror(err));
+		virtio_drv_fail(&d->drv);
+		virtio_blk_free(d);
+		return err;
+	}
+	err = host_irq_register(d->drv.irq, 0, virtio_blk_irq, d);
+	if (err) {
+		log_warn("%s: not usable: %s", d->what, host_irq_error());
 		virtio_drv_fail(&d->drv);
 		virtio_blk_free(d);
 		return err;

@@ -12,6 +12,7 @@
  * buffers, and a device that breaks its queue is reset and given up.
  */
 #include <vireo/chan.h>
+#include <vireo/error.h>
 #include <vireo/host_irq.h>
 #include <vireo/link_host.h>
 #include <vireo/log.h>
@@ -274,7 +275,7 @@ static int link_setup(struct link_host *l)
 		return -VIREO_ENOMEM;
 	for (unsigned i = 0; i < LINK_BUFS; i++)
 		post_rx(l, i);
-	return host_irq_register(l->drv.irq, 0, link_irq, l);
+	return 0;
 }
 
 int link_host_probe(const struct platform *plat, struct chan_link *chan)
@@ -296,8 +297,15 @@ int link_host_probe(const struct platform *plat, struct chan_link *chan)
 		l->chan = chan;
 		vireo_snprintf(l->what, sizeof(l->what), "host channel at %#lx",
 			       (unsigned long)m->base);
-		if (link_setup(l)) {
-			log_warn("%s: not usable", l->what);
+		int err = link_setup(l);
+		const char *why = vireo_strerror(err);
+
+		if (!err && host_irq_register(l->drv.irq, 0, link_irq, l)) {
+			err = -VIREO_EIO;
+			why = host_irq_error();
+		}
+		if (err) {
+			log_warn("%s: not usable: %s", l->what, why);
 			link_free(l);
 			return -VIREO_EIO;
 		}

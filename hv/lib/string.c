@@ -3,7 +3,12 @@
 #include <vireo/string.h>
 #include <vireo/types.h>
 
-void *memcpy(void *dst, const void *src, size_t n)
+/* GCC may call these on its own (a large struct copied or zeroed), after LTO has
+ * already decided which symbols anyone uses: "used" keeps them from being dropped
+ * or made local to one partition, which fails the link with "undefined memset". */
+#define IMPLICIT __attribute__((used))
+
+IMPLICIT void *memcpy(void *dst, const void *src, size_t n)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
@@ -17,7 +22,7 @@ void *memcpy(void *dst, const void *src, size_t n)
 	return dst;
 }
 
-void *memmove(void *dst, const void *src, size_t n)
+IMPLICIT void *memmove(void *dst, const void *src, size_t n)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
@@ -29,7 +34,7 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
-void *memset(void *dst, int c, size_t n)
+IMPLICIT void *memset(void *dst, int c, size_t n)
 {
 	uint8_t *d = dst;
 
@@ -43,7 +48,7 @@ void *memset(void *dst, int c, size_t n)
 	return dst;
 }
 
-int memcmp(const void *a, const void *b, size_t n)
+IMPLICIT int memcmp(const void *a, const void *b, size_t n)
 {
 	const uint8_t *x = a, *y = b;
 

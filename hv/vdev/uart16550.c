@@ -297,8 +297,13 @@ static int vuart_mmio_read(void *opaque, uint64_t offset, unsigned width UNUSED,
 		return 0;
 	}
 	spin_lock(&u->lock);
+	/* Only these reads change what the IIR reports (LSR only by clearing an error):
+	 * the LSR polls of a console driver skip the re-evaluation. */
+	bool may_change = offset == VUART_RBR || offset == VUART_IIR || offset == VUART_MSR ||
+			  (offset == VUART_LSR && u->lsr_err);
 	*value = vuart_reg_read(u, (unsigned)offset);
-	vuart_update_irq(u);
+	if (may_change)
+		vuart_update_irq(u);
 	spin_unlock(&u->lock);
 	return 0;
 }

@@ -161,7 +161,7 @@ enum virtq_drv_get_result virtq_drv_get(struct virtq_drv *q, uint16_t *head, voi
 	*len = e->len;
 	q->last_used++;
 	/* With EVENT_IDX, ask for an interrupt as soon as anything more is used. */
-	if (q->event_idx)
+	if (q->event_idx && !q->quiet)
 		__atomic_store_n(&q->avail->ring[q->size], q->last_used, __ATOMIC_RELAXED);
 	if (id >= q->size || !q->chains[id].cookie) {
 		*head = (uint16_t)MIN(id, UINT16_MAX);
@@ -170,6 +170,20 @@ enum virtq_drv_get_result virtq_drv_get(struct virtq_drv *q, uint16_t *head, voi
 	*head = (uint16_t)id;
 	*cookie = release(q, (uint16_t)id);
 	return VIRTQ_DRV_USED;
+}
+
+void virtq_drv_want_interrupts(struct virtq_drv *q, bool want)
+{
+	q->quiet = !want;
+	if (q->event_idx)
+		/* used_event just behind what we took: the device has passed it already, so it
+		 * signals nothing until it wraps around the 16-bit index (a harmless extra). */
+		__atomic_store_n(&q->avail->ring[q->size], (uint16_t)(q->last_used - !want),
+				 __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&q->avail->flags, want ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT,
+				 __ATOMIC_RELAXED);
+	virtio_mb(); /* before the caller looks at the used ring again */
 }
 
 void *virtq_drv_drain(struct virtq_drv *q)

@@ -13,11 +13,12 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ihv/include -DVIREO_HOST_TEST -Wall -Wextra -Werror
 
-FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest mproto
+FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest vnet dhcp vaplic mproto
 FUZZ_SRCS_insn := hv/arch/riscv/insn.c
 FUZZ_SRCS_vblk := hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_virtq := hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_vx := hv/lib/vx.c
+FUZZ_SRCS_vaplic := hv/vdev/aplic.c hv/vdev/imsic.c
 FUZZ_SRCS_vrtc := hv/vdev/goldfish_rtc.c
 FUZZ_SRCS_chan := hv/core/chan.c hv/lib/vx.c hv/lib/byte_ring.c
 FUZZ_SRCS_vcon := hv/vdev/virtio_console.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c \
@@ -28,6 +29,9 @@ FUZZ_SRCS_agent_guest := hv/lib/vx.c guests/linux/userland/agent_core.c tools/li
 # What a client or a machine's daemon sends on the machine's socket.
 FUZZ_SRCS_mproto := tools/libvireo/mproto.c hv/lib/vx.c
 FUZZ_CFLAGS += -Itools/libvireo -Iguests/linux/userland
+FUZZ_SRCS_vnet := hv/vdev/virtio_net.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c \
+	hv/net/switch.c hv/net/mac_table.c hv/net/backlog.c hv/net/frame.c hv/net/dhcp.c
+FUZZ_SRCS_dhcp := hv/net/dhcp.c
 
 FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 

@@ -47,10 +47,14 @@ def guest(name):
     return os.path.join(BUILD, "guests", f"{name}.bin")
 
 
-def boot_vms(vms, smp=2, mem="1G", cpu="rv64,h=true", timeout=120, extra=(), extra_args=()):
-    """vms: VM spec strings for `vireo run --vm`; extra: QEMU arguments; extra_args: vireo's."""
+def boot_vms(vms, smp=2, mem="1G", cpu="rv64,h=true", timeout=120, extra=(), extra_args=(),
+             machine=None):
+    """vms: VM spec strings for `vireo run --vm`; extra: QEMU arguments; extra_args: vireo's;
+    machine: QEMU's -machine (e.g. "virt,aia=aplic-imsic"), default virt."""
     cmd = [VIREO, "run", "--smp", str(smp), "--mem", mem, "--cpu", cpu,
            "--hypervisor", HYPERVISOR, *extra_args]
+    if machine:
+        cmd += ["--machine", machine]
     for vm in vms:
         cmd += ["--vm", vm]
     for e in extra:

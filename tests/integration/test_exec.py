@@ -186,6 +186,42 @@ def test_copies_in_and_out(mode, tmp_path):
     assert r.returncode == 125 and b"/no/such" in r.stderr, r
 
 
+def test_disk_written_and_flushed(mode, tmp_path):
+    """A writable disk: the VM powers off cleanly (AG_SHUTDOWN) so that what the program
+    wrote is in the image; read-only, it cannot be written."""
+    img = tmp_path / "disk.img"
+    subprocess.run(["mke2fs", "-q", "-t", "ext2", str(img), "16M"], check=True)
+    r = vexec(mode, "sh", "-c", "mount /dev/vda /mnt && echo kept > /mnt/f",
+              opts=["--disk", str(img)])
+    assert r.returncode == 0, r
+    r = vexec(mode, "sh", "-c", "mount -o ro /dev/vda /mnt && cat /mnt/f && ! touch /mnt/g",
+              opts=["--disk", f"{img},ro"])
+    assert (r.returncode, r.stdout) == (0, b"kept\n"), r
+
+
+def test_net_fetches_from_the_hosts_loopback(mode, tmp_path):
+    """--net: a card on the default network, eth0 up by DHCP before the program starts;
+    the host's loopback is 10.0.2.2 (QEMU's user network). Without --net, no eth0."""
+    import functools
+    import http.server
+
+    body = os.urandom(3000).hex().encode()
+    (tmp_path / "file").write_bytes(body)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://10.0.2.2:{server.server_address[1]}/file"
+        r = vexec(mode, "wget", "-q", "-O-", url, opts=["--net"])
+        assert (r.returncode, r.stdout) == (0, body), r
+    finally:
+        server.shutdown()
+        server.server_close()
+    r = vexec(mode, "cat", "/sys/class/net/eth0/address")
+    assert r.returncode != 0, r
+
+
 def vm_memory_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

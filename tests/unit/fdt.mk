@@ -17,7 +17,7 @@ $(UNIT_FDT_DTBS): $(BUILD)/unit/dts/%.dtb: tests/unit/dts/%.dts
 $(UNIT_FDT_LIBFDT): | $(LIBFDT_STAMP)
 
 UNIT_TESTS += fdt
-UNIT_SRCS_fdt := hv/core/platform.c tests/unit/test_fdt.c $(UNIT_FDT_LIBFDT)
+UNIT_SRCS_fdt := hv/core/platform.c hv/core/platform_aia.c tests/unit/test_fdt.c $(UNIT_FDT_LIBFDT)
 UNIT_DEPS_fdt := $(UNIT_FDT_DTBS)
 UNIT_EXTRA_fdt := -DDTB_DIR=\"$(abspath $(BUILD)/unit/dts)\" -Wno-sign-compare \
 	-fno-sanitize-recover=all

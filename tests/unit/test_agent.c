@@ -193,6 +193,8 @@ static void test_env_and_cwd(void **state)
 	assert_int_equal(vireo_cmd_env(cmd, "GREETING", "hello world"), 0);
 	assert_int_equal(vireo_cmd_env(cmd, "HOME", "/nowhere"), 0);
 	assert_int_equal(vireo_cmd_cwd(cmd, dir), 0); /* created */
+	/* Unused without a VM, but copied with the command at spawn (once a double free). */
+	assert_int_equal(vireo_cmd_disk(cmd, "/dev/null", true), 0);
 	assert_int_equal(vireo_run(cmd, NULL, 0, &out, NULL), 0);
 	snprintf(want, sizeof(want), "hello world /nowhere\n%s\n", dir);
 	assert_string_equal(out.out, want);

@@ -273,6 +273,35 @@ static void test_vm_refusals(void **state)
 	expect_refusal(f, TOTAL, "'beta': RTC offset -9223372036854775808 s");
 }
 
+/* A network card needs a network's name and a unicast MAC. */
+static void set_net(struct fixture *f, const char *name, const char *mac)
+{
+	vm(f, 0)->flags |= BUNDLE_VM_NET;
+	if (name)
+		strcpy(vm(f, 0)->net_name, name);
+	else
+		memset(vm(f, 0)->net_name, 'n', BUNDLE_NET_NAME_MAX);
+	memcpy(vm(f, 0)->mac, mac, 6);
+}
+
+static void test_net_refusals(void **state)
+{
+	struct fixture *f = *state;
+
+	set_net(f, "", "\x52\x54\x00\x12\x34\x56");
+	expect_refusal(f, TOTAL, "'alpha': network name is empty or not terminated");
+	set_net(f, NULL, "\x52\x54\x00\x12\x34\x56");
+	expect_refusal(f, TOTAL, "'alpha': network name is empty or not terminated");
+	set_net(f, "default", "\0\0\0\0\0\0");
+	expect_refusal(f, TOTAL, "'alpha': MAC is not a unicast address");
+	set_net(f, "default", "\x01\x00\x5e\x00\x00\x01");
+	expect_refusal(f, TOTAL, "'alpha': MAC is not a unicast address");
+	set_net(f, "default", "\x52\x54\x00\x12\x34\x56");
+	/* Without the flag the fields are not looked at. */
+	vm(f, 1)->mac[0] = 1;
+	assert_int_equal(parse(f, TOTAL), 0);
+}
+
 static void test_image_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -454,14 +483,9 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_good),
-	    T(test_good_limits),
-	    T(test_header_refusals),
-	    T(test_name_refusals),
-	    T(test_vm_refusals),
-	    T(test_image_refusals),
-	    T(test_short_why),
-	    cmocka_unit_test(test_packer_sample),
+	    T(test_good),	    T(test_good_limits), T(test_header_refusals),
+	    T(test_name_refusals),  T(test_vm_refusals), T(test_net_refusals),
+	    T(test_image_refusals), T(test_short_why),	 cmocka_unit_test(test_packer_sample),
 	};
 #undef T
 

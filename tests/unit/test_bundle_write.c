@@ -264,6 +264,34 @@ static void test_whole_disk_and_flags(void **state)
 	assert_int_equal(f->size, 4096 + KERNEL_B);
 }
 
+/* A network card: its flag, network, MAC and address, in network byte order. */
+static void test_network_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle b;
+
+	parse_config(f,
+		     "[vm one]\nkernel = kernel-b\nnet = default\nmac = 02:00:00:00:00:07\n"
+		     "[vm two]\nkernel = kernel-b\n"
+		     "[vm three]\nkernel = kernel-b\nnet = lab\n",
+		     true);
+	write_to_memory(f, 0);
+	parse_back(f->data, f->size, &b);
+	assert_int_equal(b.vms[0].flags, BUNDLE_VM_NET);
+	assert_string_equal(b.vms[0].net_name, "default");
+	check_zero(b.vms[0].net_name + 8, BUNDLE_NET_NAME_MAX - 8);
+	assert_memory_equal(b.vms[0].mac, "\x02\0\0\0\0\x07", 6);
+	assert_memory_equal(b.vms[0].ipv4, "\x0a\x00\x02\x0f", 4);
+	check_zero(b.vms[0].reserved, sizeof(b.vms[0].reserved));
+	assert_int_equal(b.vms[1].flags, 0);
+	check_zero(b.vms[1].net_name, BUNDLE_NET_NAME_MAX);
+	check_zero(b.vms[1].mac, 6);
+	assert_int_equal(b.vms[2].flags, BUNDLE_VM_NET);
+	assert_string_equal(b.vms[2].net_name, "lab");
+	assert_int_equal(b.vms[2].mac[0], 0x52);
+	assert_memory_equal(b.vms[2].ipv4, "\x0a\x00\x02\x11", 4);
+}
+
 static void test_limits(void **state)
 {
 	struct fixture *f = *state;
@@ -424,8 +452,9 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_layout),	  T(test_whole_disk_and_flags), T(test_limits), T(test_file),
-	    T(test_image_errors), T(test_write_error),		T(test_entry),	T(test_entry_rtc),
+	    T(test_layout),	    T(test_whole_disk_and_flags), T(test_limits), T(test_file),
+	    T(test_image_errors),   T(test_write_error),	  T(test_entry),  T(test_entry_rtc),
+	    T(test_network_fields),
 	};
 #undef T
 

@@ -46,6 +46,9 @@ static struct {
 	unsigned printks;
 	char printk_line[512];
 	unsigned describes;
+	/* vcpu_aia_csr */
+	unsigned aia_csrs;
+	bool aia_csr_handled; /* scripted answer */
 	/* vcpu_arch_inject_exception */
 	unsigned injections;
 	enum vcpu_exception inject_exc;
@@ -153,6 +156,13 @@ enum vcpu_action sbi_handle_ecall(struct vcpu *v)
 	fake.ecall_vcpu = v;
 	v->requests |= fake.post_request;
 	return fake.ecall_action;
+}
+
+bool vcpu_aia_csr(struct vcpu *v)
+{
+	(void)v;
+	fake.aia_csrs++;
+	return fake.aia_csr_handled;
 }
 
 bool sbi_pmu_emulate_counter_read(struct vcpu *v, uint32_t insn, bool from_user)
@@ -567,6 +577,22 @@ static void test_mmio_device_error_stops_vm(void **state)
 	assert_int_equal(dev.writes, 1);
 }
 
+/* A store the device wants again (-VIREO_EBUSY: it did part of the work) is executed
+ * again by the guest: the VM goes on, sepc stays on the store. */
+static void test_mmio_store_busy_is_retried(void **state)
+{
+	(void)state;
+	dev.error = -VIREO_EBUSY;
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
+	assert_int_equal(dev.writes, 1);
+	assert_int_equal(pc(), PC);
+	assert_int_equal(fake.stops, 0);
+	dev.error = 0;
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 4, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
+	assert_int_equal(dev.writes, 2);
+	assert_int_equal(pc(), PC + 4);
+}
+
 /* An access that starts in the device's range and runs past its end. */
 static void test_mmio_straddling_end_stops_vm(void **state)
 {
@@ -670,6 +696,26 @@ static void test_illegal_injects(void **state)
 	assert_false(vcpu.waiting);
 }
 
+/* A trapped CSR access: the vCPU's software IMSIC file takes it, or it is illegal. */
+static void test_csr_to_aia_or_illegal(void **state)
+{
+	const uint32_t insn = 0x15c01573u; /* csrrw a0, stopei, zero */
+
+	(void)state;
+	fake.aia_csr_handled = true;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_CSR, .insn = insn}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.aia_csrs, 1);
+	assert_int_equal(fake.injections, 0);
+	fake.aia_csr_handled = false;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_CSR, .insn = insn}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.aia_csrs, 2);
+	assert_int_equal(fake.injections, 1);
+	assert_int_equal(fake.inject_exc, VCPU_EXC_ILLEGAL_INSN);
+	assert_int_equal(fake.inject_tval, insn);
+}
+
 /* A read of a counter the guest's SBI PMU virtualises: answered, nothing injected. */
 static void test_illegal_counter_read_emulated(void **state)
 {
@@ -735,6 +781,7 @@ static void test_exit_kinds_counted(void **state)
 	} plan[] = {
 	    {VCPU_EXIT_INTERRUPT, 5}, {VCPU_EXIT_ECALL, 3}, {VCPU_EXIT_GUEST_ACCESS, 4},
 	    {VCPU_EXIT_PT_WALK, 2},   {VCPU_EXIT_WFI, 6},   {VCPU_EXIT_ILLEGAL, 1},
+	    {VCPU_EXIT_CSR, 2},
 	};
 
 	(void)state;
@@ -976,11 +1023,13 @@ int main(void)
 	    cmocka_unit_test_setup(test_mmio_unmapped_stops_vm, setup),
 	    cmocka_unit_test_setup(test_mmio_undecodable_stops_vm, setup),
 	    cmocka_unit_test_setup(test_mmio_device_error_stops_vm, setup),
+	    cmocka_unit_test_setup(test_mmio_store_busy_is_retried, setup),
 	    cmocka_unit_test_setup(test_mmio_straddling_end_stops_vm, setup),
 	    cmocka_unit_test_setup(test_pt_walk_injects_access_fault, setup),
 	    cmocka_unit_test_setup(test_wfi_vs_mode_blocks, setup),
 	    cmocka_unit_test_setup(test_wfi_vu_mode_is_illegal, setup),
 	    cmocka_unit_test_setup(test_illegal_injects, setup),
+	    cmocka_unit_test_setup(test_csr_to_aia_or_illegal, setup),
 	    cmocka_unit_test_setup(test_catches, setup),
 	    cmocka_unit_test_setup(test_illegal_counter_read_emulated, setup),
 	    cmocka_unit_test_setup(test_fatal_kinds_stop_vm, setup),

@@ -573,6 +573,50 @@ static void test_access_kind(void **state)
 		assert_int_equal(insn_access_kind(cases[i].insn), cases[i].kind);
 }
 
+/* Zicsr instructions: which CSR, which register, which side effects. */
+static void test_decode_csr(void **state)
+{
+	struct insn_csr c;
+
+	(void)state;
+	/* csrr a0, sireg = csrrs a0, 0x151, x0: reads, does not write. */
+	assert_int_equal(insn_decode_csr(0x15102573, &c), 0);
+	assert_int_equal(c.csr, 0x151);
+	assert_int_equal(c.rd, 10);
+	assert_int_equal(c.op, INSN_CSR_RS);
+	assert_false(c.imm);
+	assert_int_equal(c.src, 0);
+	assert_true(c.reads);
+	assert_false(c.writes);
+	/* csrw sireg, a1 = csrrw x0, 0x151, a1: writes, does not read. */
+	assert_int_equal(insn_decode_csr(0x15159073, &c), 0);
+	assert_int_equal(c.op, INSN_CSR_RW);
+	assert_int_equal(c.rd, 0);
+	assert_int_equal(c.src, 11);
+	assert_true(c.writes);
+	assert_false(c.reads);
+	/* csrrw a0, stopei, zero: the claim Linux makes (reads and writes). */
+	assert_int_equal(insn_decode_csr(0x15c01573, &c), 0);
+	assert_int_equal(c.csr, 0x15c);
+	assert_true(c.reads && c.writes);
+	/* csrrci a2, sireg, 3: clear bits 0 and 1, immediate. */
+	assert_int_equal(insn_decode_csr(0x1511f673, &c), 0);
+	assert_int_equal(c.op, INSN_CSR_RC);
+	assert_true(c.imm);
+	assert_int_equal(c.src, 3);
+	assert_int_equal(c.rd, 12);
+	assert_true(c.writes);
+	/* csrrsi x0, sireg, 0: neither writes; it still reads (rd only says where to). */
+	assert_int_equal(insn_decode_csr(0x15106073, &c), 0);
+	assert_true(c.reads);
+	assert_false(c.writes);
+	/* Not CSR instructions: wfi, ecall, a load, funct3 4. */
+	assert_int_equal(insn_decode_csr(0x10500073, &c), -VIREO_EINVAL);
+	assert_int_equal(insn_decode_csr(0x00000073, &c), -VIREO_EINVAL);
+	assert_int_equal(insn_decode_csr(0x00052503, &c), -VIREO_EINVAL);
+	assert_int_equal(insn_decode_csr(0x15104073, &c), -VIREO_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +633,7 @@ int main(void)
 	    cmocka_unit_test(test_decode_then_extend),
 	    cmocka_unit_test(test_insn_length),
 	    cmocka_unit_test(test_access_kind),
+	    cmocka_unit_test(test_decode_csr),
 	};
 
 	return cmocka_run_group_tests_name("insn", tests, NULL, NULL);

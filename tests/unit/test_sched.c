@@ -63,6 +63,9 @@ static struct {
 	enum vcpu_action action; /* what vcpu_run_once returns */
 	bool wakeup;		 /* vcpu_has_wakeup_irq answers this (or the timer line) */
 	unsigned runs, wakes, starts, loads, puts, detached, kicks;
+	/* Its guest interrupt file: the hart index it holds one on (-1: none), releases. */
+	int file_hart;
+	unsigned releases;
 	unsigned sched_ins, sched_outs; /* the SBI hooks (steal time, PMU) */
 	bool line_at_run;		/* vcpu_timer_line at the last run */
 	int wfi_exits;			/* vcpu_arch_set_wfi_exits: -1 never set */
@@ -180,6 +183,18 @@ void host_irq_handle(void)
 	hs[hidx(cur)].ext = false;
 }
 
+/* The host's interrupts reach it: nothing is polled. */
+uint64_t host_irq_poll_deadline(void)
+{
+	return UINT64_MAX;
+}
+
+bool host_irq_poll(uint64_t time)
+{
+	(void)time;
+	return false;
+}
+
 void panic(const char *fmt, ...)
 {
 	fail_msg("panic: %s", fmt);
@@ -212,6 +227,26 @@ void vm_vcpu_detached(struct vcpu *v)
 	vs[idx(v)].detached++;
 	v->vm = NULL;
 	v->next_on_hart = (struct vcpu *)0x10;
+}
+
+/* Guest interrupt files: a vCPU takes one on the hart that loads it and gives it back
+ * only on that hart, unloaded (the CSRs of a hart's files are that hart's alone). */
+void vcpu_aia_load(struct vcpu *v)
+{
+	assert_ptr_equal(cur->current, v);
+	assert_ptr_equal(v->hart, cur);
+	if (vs[idx(v)].file_hart < 0)
+		vs[idx(v)].file_hart = (int)hidx(cur);
+	assert_int_equal(vs[idx(v)].file_hart, hidx(cur));
+}
+
+void vcpu_aia_release(struct vcpu *v)
+{
+	assert_ptr_not_equal(cur->current, v);
+	if (vs[idx(v)].file_hart >= 0)
+		assert_int_equal(vs[idx(v)].file_hart, hidx(cur));
+	vs[idx(v)].file_hart = -1;
+	vs[idx(v)].releases++;
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -341,6 +376,8 @@ static int setup(void **state)
 	memset(vms, 0, sizeof(vms));
 	memset(vcpus, 0, sizeof(vcpus));
 	memset(vs, 0, sizeof(vs));
+	for (unsigned i = 0; i < NVCPUS; i++)
+		vs[i].file_hart = -1;
 	nruns = step_runs = 0;
 	nharts = 2;
 	now = T0;
@@ -977,6 +1014,41 @@ static void test_reap_stopping_vm(void **state)
 	assert_int_equal(vs[0].detached + vs[1].detached + vs[2].detached, 3);
 }
 
+/* A pushed vCPU that ran here gives back its guest interrupt file here, unloaded,
+ * before the other hart loads it and gives it one of its own (the fakes check where). */
+static void test_push_releases_guest_file_on_old_hart(void **state)
+{
+	int moved = -1;
+
+	(void)state;
+	nharts = 2;
+	attach(0, 0, 1);
+	vs[0].action = VCPU_YIELD;
+	assert_int_equal(step_who(1), 0);
+	attach(1, 0, 0);
+	attach(2, 0, 0);
+	vs[1].action = vs[2].action = VCPU_YIELD;
+	/* Two against one: no push; both run on hart 0 (a slice each) and take files there. */
+	while (!vs[1].runs || !vs[2].runs)
+		assert_true(step_who(0) >= 1);
+	assert_int_equal(vs[1].file_hart, 0);
+	assert_int_equal(vs[2].file_hart, 0);
+	/* Hart 1's vCPU waits: hart 1 sleeps, and hart 0 pushes its unloaded one over. */
+	vs[0].action = VCPU_BLOCK;
+	assert_int_equal(step_who(1), 0);
+	assert_int_equal(step_who(1), -1);
+	step_on(0);
+	for (unsigned i = 1; i <= 2; i++)
+		if (vcpus[i].hart == &harts[1])
+			moved = (int)i;
+	assert_true(moved > 0);
+	assert_int_equal(vs[moved].releases, 1);
+	assert_int_equal(vs[moved].file_hart, -1);
+	assert_int_equal(step_who(1), moved);
+	assert_int_equal(vs[moved].file_hart, 1);
+	assert_int_equal(vs[3 - moved].releases, 0);
+}
+
 /* ---------------------------------------------------------------- placement */
 
 static void test_pick_hart_balances(void **state)
@@ -1058,6 +1130,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_push_to_allowed_idle_hart, setup),
 	    cmocka_unit_test_setup(test_pushed_vcpu_keeps_its_timer, setup),
 	    cmocka_unit_test_setup(test_reap_stopping_vm, setup),
+	    cmocka_unit_test_setup(test_push_releases_guest_file_on_old_hart, setup),
 	    cmocka_unit_test_setup(test_pick_hart_balances, setup),
 	    cmocka_unit_test_setup(test_pick_hart_affinity, setup),
 	    cmocka_unit_test_setup(test_pick_hart_after_reap, setup),

@@ -225,7 +225,27 @@ static void test_event_idx(void **state)
 	device_use(&q, 0, 0);
 	assert_int_equal(virtq_drv_get(&q, &head, &cookie, &len), VIRTQ_DRV_USED);
 	assert_int_equal(*used_event, 1);
+	/* Quiet: used_event stays behind what the device has used, and taking entries no
+	 * longer moves it; back on, it points at the next entry again. */
+	virtq_drv_want_interrupts(&q, false);
+	assert_int_equal(*used_event, 0);
+	device_use(&q, 1, 0);
+	assert_int_equal(virtq_drv_get(&q, &head, &cookie, &len), VIRTQ_DRV_USED);
+	assert_int_equal(*used_event, 0);
+	virtq_drv_want_interrupts(&q, true);
+	assert_int_equal(*used_event, 2);
 	virtq_drv_free(&q);
+}
+
+/* Without EVENT_IDX, the available ring's flag says it. */
+static void test_quiet_flag(void **state)
+{
+	struct virtq_drv *q = *state;
+
+	virtq_drv_want_interrupts(q, false);
+	assert_int_equal(q->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	virtq_drv_want_interrupts(q, true);
+	assert_int_equal(q->avail->flags, 0);
 }
 
 int main(void)
@@ -236,6 +256,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_add_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_device, setup, teardown),
 	    cmocka_unit_test(test_event_idx),
+	    cmocka_unit_test_setup_teardown(test_quiet_flag, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

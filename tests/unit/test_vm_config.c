@@ -164,6 +164,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->machine.harts, 2);
 	assert_int_equal(cfg->machine.memory, 1 * GIB);
 	assert_string_equal(cfg->machine.cpu, "rv64,h=true");
+	assert_string_equal(cfg->machine.machine, "virt");
 	assert_int_equal(cfg->machine.ndisks, 0);
 }
 
@@ -482,9 +483,10 @@ static void test_disk_syntax(void **state)
 static void test_key_errors(void **state)
 {
 	(void)state;
-	expect_parse_error("[vm a]\nkernel = Image\ncpus = 2\n",
-			   "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
-			   "harts, bootargs, disk, console, testdev, rtc, rtc_offset)");
+	expect_parse_error(
+	    "[vm a]\nkernel = Image\ncpus = 2\n",
+	    "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
+	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, irqchip)");
 	expect_parse_error("[vm a]\nkernel = Image\nmemory = 8M\n\nmemory = 16M\n",
 			   "vms.conf:5: duplicate key 'memory' (first at line 3)");
 	expect_parse_error("[vm a]\nKernel = Image\nkernel = Image\n",
@@ -568,8 +570,9 @@ static void test_section_errors(void **state)
 			   "letters, digits, '-', '_' or '.'");
 	expect_parse_error("[machine]\nharts = 2\n[vm a]\nkernel = Image\n[machine]\n",
 			   "vms.conf:5: duplicate section [machine] (first at line 1)");
-	expect_parse_error("[machine]\nsmp = 2\n",
-			   "vms.conf:2: unknown key 'smp' (known: harts, memory, cpu, disk)");
+	expect_parse_error(
+	    "[machine]\nsmp = 2\n",
+	    "vms.conf:2: unknown key 'smp' (known: harts, memory, cpu, machine, disk)");
 	expect_parse_error("[machine]\nharts = 2\nharts = 3\n",
 			   "vms.conf:3: duplicate key 'harts' (first at line 2)");
 	expect_parse_error("[machine]\nharts = 0\n", "vms.conf:2: harts '0' must be 1..64");
@@ -860,11 +863,11 @@ static void test_spec_errors(void **state)
 	expect_spec_error(
 	    "name=x,kernel=Image,cpus=2",
 	    "--vm #2: unknown key 'cpus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset)");
+	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, irqchip)");
 	expect_spec_error(
 	    "name=x,kernel=Image,bogus",
 	    "--vm #2: unknown key 'bogus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset)");
+	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, irqchip)");
 	expect_spec_error("kernel=Image", "--vm #2: VM has no name (name=NAME)");
 	expect_spec_error("name=x,name=y,kernel=Image", "--vm #2: duplicate key 'name'");
 	expect_spec_error("name=x,memory=8M", "--vm #2: VM 'x' has no kernel");
@@ -888,6 +891,30 @@ static void test_spec_errors(void **state)
 			    "--vm #1: VM 'a' is defined twice (first at vms.conf:2)");
 }
 
+/* irqchip: auto (the default), plic or aia. */
+static void test_irqchip_key(void **state)
+{
+	struct vm_config *cfg = *state;
+
+	parse_ok(cfg, "[vm a]\nkernel = Image\n[vm b]\nkernel = Image\nirqchip = plic\n"
+		      "[vm c]\nkernel = Image\nirqchip = aia\n");
+	assert_int_equal(cfg->vms[0].irqchip, VM_CONFIG_IRQCHIP_AUTO);
+	assert_int_equal(cfg->vms[1].irqchip, VM_CONFIG_IRQCHIP_PLIC);
+	assert_int_equal(cfg->vms[2].irqchip, VM_CONFIG_IRQCHIP_AIA);
+	assert_int_equal(vm_config_parse_spec(cfg, "name=d,kernel=Image,irqchip=apic", 1), -1);
+	assert_string_equal(vm_config_error(cfg),
+			    "--vm #1: irqchip 'apic' must be auto, plic or aia");
+}
+
+/* [machine] machine: QEMU's virt machine with its options (an AIA one, say). */
+static void test_machine_key(void **state)
+{
+	struct vm_config *cfg = *state;
+
+	parse_ok(cfg, "[machine]\nmachine = virt,aia=aplic\n[vm a]\nkernel = Image\n");
+	assert_string_equal(cfg->machine.machine, "virt,aia=aplic");
+}
+
 static void test_overrides(void **state)
 {
 	struct vm_config *cfg = *state;
@@ -909,6 +936,15 @@ static void test_overrides(void **state)
 	assert_int_equal(cfg->machine.ndisks, 1);
 	assert_string_equal(cfg->machine.disks[0].path, "disk1.img");
 
+	/* The QEMU machine: virt with its options, nothing else. */
+	o = (struct vm_config_overrides){.machine = "virt,aia=aplic-imsic,aia-guests=2"};
+	assert_int_equal(vm_config_apply_overrides(cfg, &o), 0);
+	assert_string_equal(cfg->machine.machine, "virt,aia=aplic-imsic,aia-guests=2");
+	o = (struct vm_config_overrides){.machine = "virtual"};
+	assert_int_equal(vm_config_apply_overrides(cfg, &o), -1);
+	assert_string_equal(vm_config_error(cfg), "--machine: machine 'virtual' is not QEMU's virt "
+						  "machine (e.g. virt,aia=aplic-imsic)");
+
 	o = (struct vm_config_overrides){.harts = "0"};
 	assert_int_equal(vm_config_apply_overrides(cfg, &o), -1);
 	assert_string_equal(vm_config_error(cfg), "--smp: harts '0' must be 1..64");
@@ -923,12 +959,98 @@ static void test_overrides(void **state)
 			    "--disk: disk 'nope.img' not found: No such file or directory");
 }
 
+/* Networks: names, MACs given or derived (unique), addresses by position. */
+static void test_networks(void **state)
+{
+	struct vm_config *cfg = *state;
+	uint8_t mac[6];
+
+	parse_ok(cfg, "[vm a]\nkernel = Image\nnet = default\n"
+		      "[vm b]\nkernel = Image\n"
+		      "[vm c]\nkernel = Image\nnet = lab-1\nmac = 02:00:00:AB:cd:EF\n"
+		      "[vm d]\nkernel = Image\nnet = none\n");
+	finish_ok(cfg, true);
+	assert_true(cfg->vms[0].net.present);
+	assert_string_equal(cfg->vms[0].net.name, "default");
+	vm_config_derive_mac("a", 0, mac);
+	assert_memory_equal(cfg->vms[0].net.mac, mac, 6);
+	assert_int_equal(mac[0], 0x52);
+	assert_int_equal(cfg->vms[0].net.ipv4, (10u << 24) | (2u << 8) | 15);
+	assert_false(cfg->vms[1].net.present);
+	assert_string_equal(cfg->vms[2].net.name, "lab-1");
+	assert_memory_equal(cfg->vms[2].net.mac, ((uint8_t[]){2, 0, 0, 0xab, 0xcd, 0xef}), 6);
+	/* The address follows the VM's position, networked or not. */
+	assert_int_equal(cfg->vms[2].net.ipv4, (10u << 24) | (2u << 8) | 17);
+	assert_false(cfg->vms[3].net.present);
+	assert_true(vm_config_wants_uplink(cfg));
+	assert_ptr_equal(vm_config_find(cfg, "c"), &cfg->vms[2]);
+	assert_null(vm_config_find(cfg, "e"));
+
+	assert_int_equal(vm_config_parse_mac("52-54-00-12-34-56", mac), 0);
+	assert_int_equal(mac[5], 0x56);
+	assert_int_equal(vm_config_parse_mac("01:00:5e:00:00:01", mac), -1); /* multicast */
+	assert_int_equal(vm_config_parse_mac("00:00:00:00:00:00", mac), -1);
+	assert_int_equal(vm_config_parse_mac("52:54:00:12:34", mac), -1);
+	assert_int_equal(vm_config_parse_mac("52:54:00:12:34:567", mac), -1);
+	assert_int_equal(vm_config_parse_mac("52:54:00:12:34:5g", mac), -1);
+
+	expect_parse_error("[vm a]\nkernel = Image\nnet = a b\n",
+			   "vms.conf:3: net 'a b' must be a network's name (1-15 letters, digits, "
+			   "'-', '_' or '.'; 'default' has the uplink), or 'none'");
+	expect_parse_error(
+	    "[vm a]\nkernel = Image\nnet = 0123456789abcdef\n",
+	    "vms.conf:3: net '0123456789abcdef' must be a network's name (1-15 "
+	    "letters, digits, '-', '_' or '.'; 'default' has the uplink), or 'none'");
+	expect_parse_error("[vm a]\nkernel = Image\nmac = ff:ff:ff:ff:ff:ff\n",
+			   "vms.conf:3: mac 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address like "
+			   "52:54:00:12:34:56");
+	expect_finish_error("[vm a]\nkernel = Image\nmac = 02:00:00:00:00:01\n", false,
+			    "vms.conf:3: VM 'a' has a mac but no network (net = default, or "
+			    "another name)");
+	expect_finish_error("[vm a]\nkernel = Image\nnet = n1\n[vm b]\nkernel = Image\nnet = n2\n"
+			    "[vm c]\nkernel = Image\nnet = n3\n[vm d]\nkernel = Image\nnet = n4\n"
+			    "[vm e]\nkernel = Image\nnet = n5\n[vm f]\nkernel = Image\nnet = n6\n"
+			    "[vm g]\nkernel = Image\nnet = n7\n[vm h]\nkernel = Image\nnet = n8\n"
+			    "[vm i]\nkernel = Image\nnet = n1\n[vm j]\nkernel = Image\nnet = n9\n",
+			    false, "vms.conf:30: network 'n9' is one too many: at most 8 networks");
+	expect_finish_error("[vm a]\nkernel = Image\nnet = x\nmac = 02:00:00:00:00:01\n"
+			    "[vm b]\nkernel = Image\nnet = y\nmac = 02:00:00:00:00:01\n",
+			    false, "vms.conf:8: VM 'b' has the MAC of VM 'a' (at vms.conf:4)");
+}
+
+/* A derived MAC that another VM was given explicitly is derived again, differently. */
+static void test_derived_mac_collision(void **state)
+{
+	struct vm_config *cfg = *state;
+	uint8_t taken[6];
+	char text[256];
+
+	vm_config_derive_mac("b", 0, taken);
+	snprintf(text, sizeof(text),
+		 "[vm a]\nkernel = Image\nnet = default\nmac = %02x:%02x:%02x:%02x:%02x:%02x\n"
+		 "[vm b]\nkernel = Image\nnet = default\n",
+		 taken[0], taken[1], taken[2], taken[3], taken[4], taken[5]);
+	parse_ok(cfg, text);
+	finish_ok(cfg, false);
+	assert_memory_not_equal(cfg->vms[1].net.mac, taken, 6);
+	vm_config_derive_mac("b", 1, taken);
+	assert_memory_equal(cfg->vms[1].net.mac, taken, 6);
+	/* In a spec too, and "net" alone makes no uplink unless it is the default one. */
+	vm_config_free(cfg);
+	vm_config_init(cfg);
+	assert_int_equal(vm_config_parse_spec(cfg, "name=x,kernel=Image,net=lab", 1), 0);
+	finish_ok(cfg, false);
+	assert_false(vm_config_wants_uplink(cfg));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_defaults),
 	    T(test_every_key),
+	    T(test_machine_key),
+	    T(test_irqchip_key),
 	    T(test_long_lines),
 	    T(test_paths),
 	    T(test_several_files),
@@ -950,6 +1072,8 @@ int main(void)
 	    T(test_spec_errors),
 	    T(test_overrides),
 	    T(test_rtc),
+	    T(test_networks),
+	    T(test_derived_mac_collision),
 	};
 #undef T
 

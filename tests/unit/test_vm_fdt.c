@@ -471,6 +471,73 @@ static void test_buffer_too_small(void **state)
 	}
 }
 
+/* Guest AIA: an IMSIC (a page per vCPU, their S external interrupts) and an APLIC in MSI
+ * mode in place of the PLIC; the devices' specifiers name a source and a trigger. */
+static void test_aia_tree(void **state)
+{
+	struct vm_fdt_params p = params(3);
+	void *fdt = malloc(BUF_SIZE);
+	char path[64];
+	int size, imsic, aplic, node;
+	uint32_t imsic_ph, aplic_ph;
+	const void *ext, *spec;
+
+	(void)state;
+	assert_non_null(fdt);
+	p.isa = ISA "_ssaia";
+	p.imsic_num_ids = 255;
+	p.virtio_mask = 0x3;
+	size = vm_fdt_build(fdt, BUF_SIZE, &p);
+	assert_true(size > 0);
+	expect_no_node(fdt, "/soc/plic@c000000");
+
+	imsic = node_at(fdt, "/soc/imsics@28000000");
+	expect_str_prop(fdt, imsic, "compatible", "riscv,imsics");
+	expect_reg(fdt, imsic, VM_IMSIC_BASE, 3 * VM_IMSIC_STRIDE);
+	expect_empty(fdt, imsic, "msi-controller");
+	expect_empty(fdt, imsic, "interrupt-controller");
+	assert_int_equal(prop_u32(fdt, imsic, "#interrupt-cells"), 0);
+	assert_int_equal(prop_u32(fdt, imsic, "riscv,num-ids"), 255);
+	expect_no_prop(fdt, imsic, "riscv,guest-index-bits"); /* the guest's harts have no H */
+	imsic_ph = fdt_get_phandle(fdt, imsic);
+	assert_int_not_equal(imsic_ph, 0);
+	ext = prop(fdt, imsic, "interrupts-extended", 3 * 8);
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/cpus/cpu@%x/interrupt-controller", i);
+		assert_int_equal(cell(ext, 2 * i), fdt_get_phandle(fdt, node_at(fdt, path)));
+		assert_int_equal(cell(ext, 2 * i + 1), 9);
+		snprintf(path, sizeof(path), "/cpus/cpu@%x", i);
+		expect_str_prop(fdt, node_at(fdt, path), "riscv,isa", ISA "_ssaia");
+	}
+
+	aplic = node_at(fdt, "/soc/aplic@d000000");
+	expect_str_prop(fdt, aplic, "compatible", "riscv,aplic");
+	expect_reg(fdt, aplic, VM_APLIC_BASE, VM_APLIC_SIZE);
+	expect_empty(fdt, aplic, "interrupt-controller");
+	assert_int_equal(prop_u32(fdt, aplic, "#interrupt-cells"), 2);
+	assert_int_equal(prop_u32(fdt, aplic, "msi-parent"), imsic_ph);
+	assert_int_equal(prop_u32(fdt, aplic, "riscv,num-sources"), VM_PLIC_NUM_SOURCES - 1);
+	expect_no_prop(fdt, aplic, "interrupts-extended");
+	aplic_ph = fdt_get_phandle(fdt, aplic);
+	assert_int_not_equal(aplic_ph, 0);
+
+	/* The UART's line is a level; virtio's are taken on their rising edge. */
+	node = node_at(fdt, "/soc/serial@10000000");
+	assert_int_equal(prop_u32(fdt, node, "interrupt-parent"), aplic_ph);
+	spec = prop(fdt, node, "interrupts", 8);
+	assert_int_equal(cell(spec, 0), VM_UART_IRQ);
+	assert_int_equal(cell(spec, 1), 4);
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/soc/virtio_mmio@%lx", VM_VIRTIO_BASE + 0x1000UL * i);
+		node = node_at(fdt, path);
+		assert_int_equal(prop_u32(fdt, node, "interrupt-parent"), aplic_ph);
+		spec = prop(fdt, node, "interrupts", 8);
+		assert_int_equal(cell(spec, 0), VM_VIRTIO_IRQ_BASE + i);
+		assert_int_equal(cell(spec, 1), 1);
+	}
+	free(fdt);
+}
+
 /* dtc, if installed, must accept the tree without a complaint. */
 static void test_dtc_accepts(void **state)
 {
@@ -554,6 +621,7 @@ int main(void)
 	    cmocka_unit_test(test_seeds_and_hypervisor),
 	    cmocka_unit_test(test_buffer_too_small),
 	    cmocka_unit_test(test_dtc_accepts),
+	    cmocka_unit_test(test_aia_tree),
 	};
 
 	return cmocka_run_group_tests_name("vm_fdt", tests, NULL, NULL);

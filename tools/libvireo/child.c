@@ -80,6 +80,8 @@ static int machine_connect_cmd(struct vireo_cmd *cmd)
 	if (cmd->ndisks)
 		return vireo_fail(EINVAL, "in a machine, disks are the machine's (vireo machine "
 					  "start --disk) and a VM's (vireo vm create)");
+	if (cmd->net)
+		return vireo_fail(ENOTSUP, "networks in a machine are not there yet (issue #14)");
 	mp_init(&m);
 	if (cmd->in_vm) {
 		mp_add(&m, "op", "attach");

@@ -240,6 +240,12 @@ VIREO_API int vireo_cmd_disk(struct vireo_cmd *c, const char *path, bool readonl
 	return 0;
 }
 
+VIREO_API int vireo_cmd_net(struct vireo_cmd *c, bool on)
+{
+	c->net = on;
+	return 0;
+}
+
 VIREO_API int vireo_cmd_bootargs(struct vireo_cmd *c, const char *args)
 {
 	return set_str(&c->bootargs, args);
@@ -364,6 +370,7 @@ struct vireo_cmd *vireo_cmd_clone(const struct vireo_cmd *c)
 	d->copy_in = d->copy_out = NULL;
 	d->ncopy_in = d->ncopy_out = 0;
 	d->ndisks = 0;
+	memset(d->disks, 0, sizeof(d->disks)); /* the pointers copied above are c's */
 	d->connect_fd = -1;
 	ok = clone_list(&d->argv, &d->argc, c->argv, c->argc) == 0 &&
 	     clone_list(&d->env, &d->nenv, c->env, c->nenv) == 0 && set_str(&d->cwd, c->cwd) == 0 &&

@@ -52,6 +52,7 @@ struct vireo_cmd {
 		bool readonly;
 	} disks[VIREO_MAX_DISKS];
 	unsigned ndisks;
+	bool net; /* a network card on the default network, with the uplink */
 	char *bootargs;
 	uint64_t time_limit_ms;
 	struct vireo_copy *copy_in, *copy_out;

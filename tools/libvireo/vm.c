@@ -157,6 +157,8 @@ static int write_bundle(struct vireo_child *c, const char *bootargs, unsigned ha
 		(unsigned long long)(cmd->memory >> 20), vcpus, bootargs);
 	if (cmd->ndisks)
 		fprintf(fp, "disk = 0%s\n", cmd->disks[0].readonly ? ",ro" : "");
+	if (cmd->net)
+		fprintf(fp, "net = %s\n", VM_CONFIG_NET_DEFAULT);
 	fclose(fp);
 	vm_config_init(&cfg);
 	fp = fmemopen(text, len, "r");
@@ -276,6 +278,8 @@ int vm_prepare(struct vireo_child *c)
 	    .ndisks = cmd->ndisks,
 	    .link_fd = bare ? -1 : QEMU_FD_LINK,
 	    .agent_fd = bare ? QEMU_FD_LINK : -1,
+	    /* Bare, the guest drives QEMU's virtio-net itself; under Vireo, Vireo does. */
+	    .net_uplink = cmd->net,
 	});
 	free(bootargs);
 	return 0;

@@ -36,6 +36,7 @@
 
 #include "agent.h"
 #include "agent_proto.h"
+#include "net_up.h"
 
 /*
  * How BusyBox's halt, poweroff and reboot (without -f) ask init to stop the
@@ -430,11 +431,13 @@ int main(void)
 		stop = wanted;
 		sigdelset(&stop, SIGCHLD);
 		sigdelset(&stop, SIGINT);
+		net_up(); /* lo, and eth0 by DHCP when `vireo exec --net` gave a card */
 		exec_mode(&stop);
 		for (;;)
 			pause();
 	}
 	hello();
+	net_up();
 
 	double started = now();
 	pid_t shell = spawn_shell(&orig);

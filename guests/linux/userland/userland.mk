@@ -17,7 +17,7 @@ LU_LDFLAGS := -static -s
 LU_AGENT_OBJS := $(LU_OUT)/agent.o $(LU_OUT)/agent_core.o $(LU_OUT)/shared/obuf.o \
 	$(LU_OUT)/shared/vx.o
 
-LU_PROGS := init vireo-memstress vireo-vectest vireo-perfcount
+LU_PROGS := init vireo-memstress vireo-vectest vireo-perfcount vireo-netflood
 LU_BINS := $(LU_PROGS:%=$(LU_OUT)/%)
 LU_BUSYBOX := $(LU_OUT)/busybox
 LU_LIST := $(BUILD)/linux/initramfs.list
@@ -37,7 +37,7 @@ $(LU_OUT)/shared/vx.o: $(LINUX_TOP)/hv/lib/vx.c
 	@mkdir -p $(dir $@)
 	$(LU_CC) $(LU_CFLAGS) -c $< -o $@
 
-$(LU_OUT)/init: $(LU_OUT)/init.o $(LU_AGENT_OBJS)
+$(LU_OUT)/init: $(LU_OUT)/init.o $(LU_OUT)/net_up.o $(LU_AGENT_OBJS)
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 $(LU_OUT)/vireo-memstress: $(LU_OUT)/memstress.o
@@ -47,6 +47,9 @@ $(LU_OUT)/vireo-vectest: $(LU_OUT)/vectest.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 $(LU_OUT)/vireo-perfcount: $(LU_OUT)/perfcount.o
+	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
+
+$(LU_OUT)/vireo-netflood: $(LU_OUT)/netflood.o
 	$(LU_CC) $(LU_LDFLAGS) $^ -o $@
 
 # BusyBox from the current busybox-static .deb (fetched and cached by
@@ -77,8 +80,12 @@ $(LU_LIST): $(LU_SRC)/userland.mk
 	  echo "file /bin/vireo-memstress $(LU_OUT)/vireo-memstress 0755 0 0"; \
 	  echo "file /bin/vireo-vectest $(LU_OUT)/vireo-vectest 0755 0 0"; \
 	  echo "file /bin/vireo-perfcount $(LU_OUT)/vireo-perfcount 0755 0 0"; \
+	  echo "file /bin/vireo-netflood $(LU_OUT)/vireo-netflood 0755 0 0"; \
 	  echo "file /etc/passwd $(LU_OUT)/etc/passwd 0644 0 0"; \
 	  echo "file /etc/group $(LU_OUT)/etc/group 0644 0 0"; \
+	  echo "dir /usr/share 0755 0 0"; \
+	  echo "dir /usr/share/udhcpc 0755 0 0"; \
+	  echo "file /usr/share/udhcpc/default.script $(LU_SRC)/udhcpc.script 0755 0 0"; \
 	} > $@.tmp && mv $@.tmp $@
 
 # Names for ls -l and ps: root, and the tty group that devpts gives terminals.
@@ -88,8 +95,8 @@ $(LU_OUT)/etc/passwd $(LU_OUT)/etc/group: $(LU_SRC)/userland.mk
 	@printf 'root:x:0:\ntty:x:5:\n' > $(LU_OUT)/etc/group
 
 $(LINUX_INITRAMFS): $(LU_LIST) $(LU_BINS) $(LU_BUSYBOX) $(LU_OUT)/etc/passwd \
-		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py
+		$(LU_OUT)/etc/group $(LINUX_DIR)/mkcpio.py $(LU_SRC)/udhcpc.script
 	$(PYTHON) $(LINUX_DIR)/mkcpio.py $(LU_LIST) $@
 
 -include $(LU_OUT)/init.d $(LU_OUT)/memstress.d $(LU_OUT)/vectest.d $(LU_OUT)/perfcount.d \
-	$(LU_AGENT_OBJS:.o=.d)
+	$(LU_OUT)/net_up.d $(LU_OUT)/netflood.d $(LU_AGENT_OBJS:.o=.d)

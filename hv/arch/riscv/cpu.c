@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Probing the hart: H extension, G-stage modes, VMID bits, Sstc. */
+#include <vireo/aia.h>
 #include <vireo/cpu.h>
 #include <vireo/hart.h>
 #include <vireo/log.h>
@@ -98,6 +99,22 @@ static void probe_sstateen0(void *arg)
 	*(unsigned long *)arg = csr_read_num(CSR_SSTATEEN0);
 }
 
+static void probe_siselect(void *arg)
+{
+	*(unsigned long *)arg = csr_read_num(CSR_SISELECT);
+}
+
+/* Ssaia: the device tree says so and the CSRs answer (they need an IMSIC on QEMU). */
+static void probe_aia(void)
+{
+	unsigned long v;
+
+	cpu_features.ssaia = cpu_isa_has_ext(cpu_features.isa, "ssaia") &&
+			     hart_guarded_probe(probe_siselect, &v) == -1;
+	if (cpu_features.ssaia)
+		cpu_features.geilen = aia_probe_geilen();
+}
+
 static void probe_vlenb(void *arg)
 {
 	__asm__ volatile(".option push\n.option arch, +v\ncsrr %0, vlenb\n.option pop"
@@ -156,6 +173,7 @@ void cpu_probe(const char *isa, unsigned cbom_block_size, unsigned cboz_block_si
 	cpu_features.cboz_block_size = cboz_block_size;
 	probe_vector();
 	probe_unbanked_csrs();
+	probe_aia();
 	cpu_probe_sbi();
 	cpu_guest_derive(cpu_features.isa, &cpu_features, &cpu_guest);
 }
@@ -167,6 +185,8 @@ void cpu_init_hart(void)
 	csr_write(hvip, 0);
 	csr_write(hcounteren, 0);
 	csr_write(hgatp, 0);
-	/* Host interrupts Vireo waits on: IPIs, its timer and the host PLIC. */
+	/* Host interrupts Vireo waits on: IPIs, its timer and the host interrupt controller;
+	 * and guest external interrupts for vCPUs that wait (aia.c). */
 	csr_write(sie, MIP_SSIP | MIP_STIP | MIP_SEIP);
+	aia_init_hart(cpu_features.geilen > 0);
 }

@@ -47,6 +47,21 @@
 #define MIP_VSTIP    (1UL << IRQ_VS_TIMER)
 #define MIP_SEIP     (1UL << IRQ_S_EXT)
 #define MIP_VSEIP    (1UL << IRQ_VS_EXT)
+#define MIP_SGEIP    (1UL << IRQ_S_GEXT)
+
+/* AIA (Smaia/Ssaia) and the H extension's guest external interrupts, by number: the
+ * assembler may not know their names. */
+#define CSR_SISELECT	    0x150
+#define CSR_SIREG	    0x151
+#define CSR_STOPEI	    0x15c
+#define CSR_VSISELECT	    0x250
+#define CSR_VSIREG	    0x251
+#define CSR_HVICTL	    0x609
+#define CSR_HGEIE	    0x607
+#define CSR_HGEIP	    0xe12
+#define HSTATUS_VGEIN_SHIFT 12
+#define HVICTL_IID_SEI	    (9UL << 16)
+#define HVICTL_IPRIO_LOWEST 255UL
 
 /* scause exception codes. */
 #define CAUSE_INTERRUPT		   (1UL << 63)
@@ -113,6 +128,9 @@
 /* For CSRs named by a macro (a number the assembler has no name for): expand first. */
 #define csr_read_num(num)	csr_read(num)
 #define csr_write_num(num, val) csr_write(num, val)
+#define csr_swap_num(num, val)	csr_swap(num, val)
+#define csr_set_num(num, val)	csr_set(num, val)
+#define csr_clear_num(num, val) csr_clear(num, val)
 #define CSR_SSTATEEN0		0x10c
 
 #define csr_set(csr, val)                                                                          \

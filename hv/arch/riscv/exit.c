@@ -9,6 +9,7 @@
  * hlv/hsv traps, so the trapping instruction is read from guest memory at
  * sepc (hlvx) whenever htinst does not describe it.
  */
+#include <vireo/cpu.h>
 #include <vireo/insn.h>
 #include <vireo/printf.h>
 #include <vireo/vcpu_arch.h>
@@ -148,7 +149,14 @@ static void classify_virtual_insn(struct vcpu_arch *a, struct vcpu_exit *e)
 		e->kind = VCPU_EXIT_UNREADABLE;
 		return;
 	}
-	e->kind = e->insn == INSN_WFI ? VCPU_EXIT_WFI : VCPU_EXIT_ILLEGAL;
+	if (e->insn == INSN_WFI) {
+		e->kind = VCPU_EXIT_WFI;
+	} else if (insn_decode_csr(e->insn, &e->csr) == 0) {
+		e->kind = VCPU_EXIT_CSR;
+		e->csr_select = cpu_features.ssaia ? csr_read_num(CSR_VSISELECT) : 0;
+	} else {
+		e->kind = VCPU_EXIT_ILLEGAL;
+	}
 }
 
 _Static_assert(VCPU_ARCH_CAUSE_ECALL_VS == EXC_ECALL_VS, "the fast path's ecall cause");

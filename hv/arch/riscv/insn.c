@@ -202,3 +202,22 @@ int insn_access_kind(uint32_t insn)
 		return -1;
 	}
 }
+
+int insn_decode_csr(uint32_t insn, struct insn_csr *out)
+{
+	unsigned funct3 = (insn >> 12) & 7;
+
+	if ((insn & 0x7f) != 0x73 || (funct3 & 3) == 0)
+		return -VIREO_EINVAL; /* not SYSTEM, or ecall/ebreak/wfi/sret... (funct3 0, 4) */
+	out->csr = (uint16_t)(insn >> 20);
+	out->rd = (uint8_t)((insn >> 7) & 31);
+	out->src = (uint8_t)((insn >> 15) & 31);
+	out->imm = (funct3 & 4) != 0;
+	out->op = (funct3 & 3) == 1 ? INSN_CSR_RW : (funct3 & 3) == 2 ? INSN_CSR_RS : INSN_CSR_RC;
+	/* The privileged spec's rules on which side effects happen: csrrw always writes
+	 * and reads only for rd != x0; csrrs/csrrc always read and write only for a
+	 * non-zero operand (register x0, or immediate 0). */
+	out->writes = out->op == INSN_CSR_RW || out->src != 0;
+	out->reads = out->op != INSN_CSR_RW || out->rd != 0;
+	return 0;
+}

@@ -45,6 +45,8 @@ void vcpu_arch_destroy(struct vcpu_arch *a)
 void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0, unsigned long a1,
 		     unsigned long hgatp, bool sstc)
 {
+	unsigned long vgein = a->gprs.hstatus & HSTATUS_VGEIN;
+
 	memset(&a->gprs, 0, sizeof(a->gprs));
 	memset(&a->vs, 0, sizeof(a->vs));
 	memset(&a->fp, 0, sizeof(a->fp));
@@ -60,7 +62,8 @@ void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0,
 	 * decides its own half. */
 	a->gprs.sstatus = SSTATUS_SPP | (cpu_guest.fp ? SSTATUS_FS_INITIAL : 0) |
 			  (cpu_guest.vector ? SSTATUS_VS_INITIAL : 0);
-	a->gprs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | HSTATUS_VSXL_64;
+	/* VGEIN stays: the guest interrupt file belongs to the vCPU, not to its boot state. */
+	a->gprs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | HSTATUS_VSXL_64 | vgein;
 	a->vs.vstimecmp = UINT64_MAX;
 	/* What firmware leaves a fresh hart with (OpenSBI opens every counter to U-mode):
 	 * Linux relies on it for the vDSO's rdtime and sets scounteren itself only in
@@ -136,6 +139,10 @@ static void unbanked_load(const struct vcpu_arch *a)
 		csr_write(senvcfg, a->vs.senvcfg);
 	if (cpu_features.sstateen)
 		csr_write_num(CSR_SSTATEEN0, a->vs.sstateen0);
+	if (cpu_features.ssaia) {
+		csr_write_num(CSR_VSISELECT, a->vs.vsiselect);
+		csr_write_num(CSR_HVICTL, a->vs.hvictl);
+	}
 }
 
 static void unbanked_put(struct vcpu_arch *a)
@@ -145,6 +152,10 @@ static void unbanked_put(struct vcpu_arch *a)
 		a->vs.senvcfg = csr_read(senvcfg);
 	if (cpu_features.sstateen)
 		a->vs.sstateen0 = csr_read_num(CSR_SSTATEEN0);
+	if (cpu_features.ssaia) {
+		a->vs.vsiselect = csr_read_num(CSR_VSISELECT);
+		a->vs.hvictl = csr_read_num(CSR_HVICTL);
+	}
 }
 
 static void fp_save(struct vcpu_arch *a)
@@ -229,6 +240,13 @@ void vcpu_arch_set_irq_line(struct vcpu_arch *a, unsigned irq, bool level)
 		csr_set(hvip, BIT(irq));
 	else
 		csr_clear(hvip, BIT(irq));
+	/* A guest with Ssaia asks vstopi which interrupt it has. For the external one
+	 * raised here (no guest file: VGEIN = 0), QEMU 7.2's vstopi reports interrupt 9
+	 * exactly while hvictl names it (IID 9, a non-zero priority), whatever hvip says:
+	 * so hvictl follows the line, or the guest's handler would find nothing to do
+	 * (and loop) or always something (and loop). */
+	if (irq == VCPU_IRQ_EXT && cpu_features.ssaia)
+		csr_write_num(CSR_HVICTL, level ? HVICTL_IID_SEI | HVICTL_IPRIO_LOWEST : 0);
 }
 
 uint64_t vcpu_arch_sstc_deadline(struct vcpu_arch *a, bool loaded)
@@ -336,14 +354,21 @@ static int guest_access(struct vcpu_arch *a, void (*probe)(void *arg), unsigned 
 	return 0;
 }
 
-/* Both halfwords of an instruction in one guarded probe: the second only for a 32-bit
- * instruction (a 16-bit one may end a page whose successor is unmapped). A fault in
- * the first skips the second: value stays 0, and the guard says why. */
-static void hlvx_insn_probe(void *arg)
+int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn)
 {
-	struct fetch_probe *p = arg;
-	unsigned long lo = 0, hi = 0;
+	struct hart *h = this_hart();
+	unsigned long saved = csr_read(hstatus), lo = 0, hi = 0;
+	/* In the world switch's fast path hstatus is still the guest's exit value: its
+	 * SPVP is already the guest's privilege. */
+	bool swap = (saved ^ a->gprs.hstatus) & HSTATUS_SPVP;
+	long cause;
 
+	if (swap)
+		csr_write(hstatus, saved ^ HSTATUS_SPVP);
+	/* Both halfwords in one guarded stretch: the second only for a 32-bit instruction
+	 * (a 16-bit one may end a page whose successor is unmapped). A fault in the first
+	 * skips the second (lo stays 0: not 32-bit). */
+	hart_guard_begin(h);
 	__asm__ volatile(".option push\n.option arch, +h\n"
 			 "hlvx.hu %0, (%2)\n"
 			 "andi t0, %0, 3\n"
@@ -352,19 +377,15 @@ static void hlvx_insn_probe(void *arg)
 			 "addi t0, %2, 2\n"
 			 "hlvx.hu %1, (t0)\n"
 			 "1:\n.option pop"
-			 : "=&r"(lo), "=&r"(hi)
-			 : "r"(p->addr)
+			 : "+&r"(lo), "+&r"(hi)
+			 : "r"(guest_va)
 			 : "t0", "memory");
-	p->value = (uint16_t)lo | ((unsigned long)(uint16_t)hi << 16);
-}
-
-int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *insn)
-{
-	unsigned long v;
-
-	if (guest_access(a, hlvx_insn_probe, guest_va, &v))
+	cause = hart_guard_end(h);
+	if (swap)
+		csr_write(hstatus, saved);
+	if (cause != -1)
 		return -VIREO_EFAULT;
-	*insn = (uint32_t)v;
+	*insn = (uint32_t)((uint16_t)lo | ((unsigned long)(uint16_t)hi << 16));
 	return 0;
 }
 
@@ -405,6 +426,12 @@ void vcpu_arch_dump(const struct vcpu_arch *a)
 		       i ? a->gprs.x[i] : 0, trap_gpr_name(i + 1), a->gprs.x[i + 1],
 		       trap_gpr_name(i + 2), a->gprs.x[i + 2], trap_gpr_name(i + 3),
 		       a->gprs.x[i + 3]);
+}
+
+void vcpu_arch_set_guest_file(struct vcpu_arch *a, unsigned file)
+{
+	a->gprs.hstatus = (a->gprs.hstatus & ~HSTATUS_VGEIN) |
+			  ((unsigned long)file << HSTATUS_VGEIN_SHIFT & HSTATUS_VGEIN);
 }
 
 void vcpu_arch_apply_fences(struct vcpu_arch *a, bool do_fence_i, bool vvma)

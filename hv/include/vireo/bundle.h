@@ -22,6 +22,12 @@
 
 /* rtc_offset is at most this many seconds either way (about 285 years). */
 #define BUNDLE_RTC_OFFSET_MAX 9000000000LL
+#define BUNDLE_VM_NET	      (1u << 3) /* a network card: net_name, mac, ipv4 are valid */
+
+#define BUNDLE_NET_NAME_MAX 16
+/* Its interrupt controller; neither: guest AIA where the host has guest interrupt files. */
+#define BUNDLE_VM_IRQCHIP_PLIC (1u << 4) /* the PLIC, whatever the host has */
+#define BUNDLE_VM_IRQCHIP_AIA  (1u << 5) /* an APLIC and IMSIC files (emulated if need be) */
 
 #define BUNDLE_DISK_PRESENT  (1u << 0)
 #define BUNDLE_DISK_READONLY (1u << 1)
@@ -60,7 +66,12 @@ struct bundle_vm {
 	/* The guest clock minus the host's wall clock, in seconds (rtc_offset, localtime).
 	 * Carved from the reserved bytes: 0 in older bundles, as it should be. */
 	int64_t rtc_offset;
-	uint8_t reserved[32];
+	/* The VM's network card, if BUNDLE_VM_NET: the network it is on, its MAC (unicast),
+	 * the IPv4 address Vireo's DHCP gives it (network byte order; 0.0.0.0: none). */
+	char net_name[BUNDLE_NET_NAME_MAX];
+	uint8_t mac[6];
+	uint8_t ipv4[4];
+	uint8_t reserved[6];
 };
 
 _Static_assert(sizeof(struct bundle_header) == 64, "bundle header layout");

@@ -28,8 +28,11 @@ void console_end_line(void);
 void console_set_colour(bool colour);
 bool console_colour_enabled(void);
 
-/* Interrupt on received bytes (the host PLIC routes it). */
+/* Interrupt on received bytes (the host interrupt controller routes it). */
 void console_enable_rx_irq(void);
+/* Raise (or lower) the UART's interrupt line without sending anything: the host
+ * interrupt controller's check that its wires reach Vireo. False without a UART. */
+bool console_raise_irq(bool on);
 /* Lock/unlock for writing several pieces as one unit. */
 void console_lock(void);
 void console_unlock(void);

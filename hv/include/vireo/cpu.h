@@ -25,6 +25,8 @@ struct cpu_features {
 	bool sstateen;	     /* Smstateen: sstateen0 exists */
 	bool svpbmt;	     /* henvcfg.PBMTE sticks */
 	bool zicbom, zicboz;
+	bool ssaia;	 /* Ssaia: the IMSIC CSRs (siselect, sireg, stopei; vs* for guests) */
+	unsigned geilen; /* guest interrupt files per hart (hgeie's writable bits) */
 	unsigned cbom_block_size, cboz_block_size; /* from the device tree; 0 = unknown */
 	char isa[CPU_ISA_MAX]; /* riscv,isa of the boot hart, as the device tree says */
 	/* What the SBI FWFT and PMU extensions can offer guests (cpu_probe_sbi). */

@@ -88,5 +88,22 @@ void hart_pause(uint64_t ticks);
 
 /* Run `probe` with the trap guard armed; returns the trap cause or -1 when no trap. */
 long hart_guarded_probe(void (*probe)(void *arg), void *arg);
+/* The same, inline, around code of the caller's (a hot probe): between begin and end
+ * a fault of this hart is noted and the faulting instruction skipped; end returns
+ * the cause or -1. The fault is this hart's own and precise, so program order (a
+ * compiler barrier) is all the ordering the trap handler needs. */
+static inline void hart_guard_begin(struct hart *h)
+{
+	h->guard_cause = (unsigned long)-1;
+	h->guard_active = true;
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline long hart_guard_end(struct hart *h)
+{
+	__asm__ volatile("" ::: "memory");
+	h->guard_active = false;
+	return (long)h->guard_cause;
+}
 
 #endif

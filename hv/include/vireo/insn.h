@@ -54,4 +54,20 @@ int insn_access_kind(uint32_t insn);
 /* Extend the raw value read from a device the way the load says. */
 uint64_t insn_load_extend(const struct insn_mmio *access, uint64_t raw);
 
+/* A Zicsr instruction: csrrw/csrrs/csrrc and their immediate forms. */
+enum insn_csr_op { INSN_CSR_RW, INSN_CSR_RS, INSN_CSR_RC };
+
+struct insn_csr {
+	uint16_t csr;	     /* the CSR's number */
+	uint8_t rd;	     /* x0..x31: where the old value goes (x0: nowhere) */
+	enum insn_csr_op op; /* write, set bits or clear bits */
+	bool imm;	     /* the operand is `src` itself (uimm), not register x`src` */
+	uint8_t src;	     /* rs1, or the 5-bit immediate */
+	bool writes;	     /* it writes the CSR (csrrs/csrrc with x0 or 0 do not) */
+	bool reads;	     /* it reads the CSR (csrrw/csrrwi with rd = x0 do not) */
+};
+
+/* Decode a CSR instruction; 0, or -VIREO_EINVAL if it is none. */
+int insn_decode_csr(uint32_t insn, struct insn_csr *out);
+
 #endif

@@ -9,7 +9,12 @@
 
 #include <vireo/types.h>
 
-/* Return 0 on success; a negative value makes the access a fatal VM error. */
+/*
+ * Return 0 on success. A write may return -VIREO_EBUSY: the device took only
+ * part of what the store asks for (a budget) and the guest executes the store
+ * again, after the hart has seen to its interrupts and other vCPUs. Any other
+ * negative value makes the access a fatal VM error.
+ */
 struct mmio_ops {
 	int (*read)(void *opaque, uint64_t offset, unsigned width, uint64_t *value);
 	int (*write)(void *opaque, uint64_t offset, unsigned width, uint64_t value);

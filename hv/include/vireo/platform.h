@@ -17,8 +17,37 @@
 
 struct platform_mmio {
 	uint64_t base, size;
-	unsigned irq; /* PLIC source, 0 if none */
+	unsigned irq; /* interrupt source (PLIC or APLIC), 0 if none */
+	unsigned
+	    irq_type; /* its trigger from a second "interrupts" cell (PLATFORM_IRQ_*), 0 if none */
 	bool present;
+};
+
+/* Trigger types in a two-cell "interrupts" specifier (the Linux/DT binding's values). */
+#define PLATFORM_IRQ_EDGE_RISING  1
+#define PLATFORM_IRQ_EDGE_FALLING 2
+#define PLATFORM_IRQ_LEVEL_HIGH	  4
+#define PLATFORM_IRQ_LEVEL_LOW	  8
+
+/* The APLIC interrupt domain that delivers to supervisor level (riscv,aplic); the
+ * machine-level domain is firmware's (OpenSBI disables its node). */
+struct platform_aplic {
+	bool present;
+	uint64_t base, size;
+	unsigned nsources; /* riscv,num-sources: sources 1..nsources */
+	bool msi; /* msi-parent: it forwards by MSIs to the IMSICs, else delivers directly */
+	int idc[VIREO_MAX_HARTS]; /* direct delivery: each hart's IDC (DT order), -1 if none */
+};
+
+/* The supervisor-level IMSICs (riscv,imsics): every hart's S-level interrupt file and,
+ * behind it in the same stride, its guest interrupt files. */
+struct platform_imsic {
+	bool present;
+	unsigned num_ids;	   /* riscv,num-ids: identities 1..num_ids */
+	unsigned guest_index_bits; /* riscv,guest-index-bits: up to 2^bits - 1 guest files */
+	unsigned hart_index_bits, group_index_bits, group_index_shift;
+	uint64_t file[VIREO_MAX_HARTS];	      /* each hart's S-level file (DT order), 0 if none */
+	unsigned hart_index[VIREO_MAX_HARTS]; /* the hart index an APLIC's MSIs name it by */
 };
 
 struct platform {
@@ -40,6 +69,8 @@ struct platform {
 	struct platform_mmio plic;
 	unsigned plic_ndev;
 	int plic_s_context[VIREO_MAX_HARTS]; /* the S-mode context of each hart, -1 if none */
+	struct platform_aplic aplic;
+	struct platform_imsic imsic;
 	struct platform_mmio virtio[PLATFORM_MAX_VIRTIO];
 	unsigned nvirtio;
 	struct platform_mmio finisher; /* sifive,test0: power off with a status */

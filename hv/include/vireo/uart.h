@@ -18,5 +18,7 @@ void uart_ns16550_putc(struct uart_ns16550 *u, char c);
 int uart_ns16550_getc(struct uart_ns16550 *u);
 /* Raise the host RX interrupt when a byte arrives. */
 void uart_ns16550_enable_rx_irq(struct uart_ns16550 *u);
+/* Interrupt while the transmitter is empty (that is, at once): a way to raise the line. */
+void uart_ns16550_set_tx_irq(struct uart_ns16550 *u, bool on);
 
 #endif

@@ -6,6 +6,7 @@
 #include <vireo/sbi_state.h>
 #include <vireo/spinlock.h>
 #include <vireo/types.h>
+#include <vireo/vcpu_aia.h>
 #include <vireo/vcpu_arch.h>
 #include <vireo/vcpu_exit.h>
 #include <vireo/vcpu_timer.h>
@@ -58,6 +59,7 @@ struct vcpu {
 	bool resume_nonretentive;
 
 	struct vcpu_timer timer;
+	struct vcpu_aia aia;	/* its IMSIC file, with guest AIA */
 	unsigned long requests; /* VCPU_REQ_*, atomically */
 	unsigned long ext_irq;	/* VSEIP level from the virtual PLIC */
 	bool ext_applied;	/* the level last written to the guest's interrupt lines */

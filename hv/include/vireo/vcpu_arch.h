@@ -41,6 +41,8 @@ struct vcpu_vs_csrs {
 	unsigned long vstimecmp;
 	unsigned long hvip;
 	unsigned long scounteren, senvcfg, sstateen0;
+	unsigned long vsiselect; /* Ssaia: the guest's siselect (one CSR per hart) */
+	unsigned long hvictl;	 /* Ssaia: how its external interrupt line shows in vstopi */
 };
 
 struct vcpu_fp_state {
@@ -198,6 +200,10 @@ bool vcpu_arch_irq_wakes(struct vcpu_arch *a, bool loaded, unsigned long extra);
 uint64_t vcpu_arch_sstc_deadline(struct vcpu_arch *a, bool loaded);
 /* SBI set_timer with Sstc: write vstimecmp of the loaded vCPU. */
 void vcpu_arch_set_vstimecmp(struct vcpu_arch *a, uint64_t deadline);
+
+/* The guest interrupt file the vCPU runs with (hstatus.VGEIN), 0 for none; it takes
+ * effect at the next entry. */
+void vcpu_arch_set_guest_file(struct vcpu_arch *a, unsigned file);
 
 /* Run fence.i / flush the VS-stage TLB of the loaded vCPU (remote fences). */
 void vcpu_arch_apply_fences(struct vcpu_arch *a, bool fence_i, bool vvma);

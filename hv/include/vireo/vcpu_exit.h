@@ -27,6 +27,9 @@ enum vcpu_exit_kind {
 	VCPU_EXIT_UNREADABLE, /* a trapping instruction Vireo could not read from the guest */
 	VCPU_EXIT_BREAKPOINT, /* ebreak, when the guest's breakpoints come to Vireo (a catch) */
 	VCPU_EXIT_UNKNOWN,    /* an exception Vireo does not expect: a diagnostic, no action */
+	/* A CSR access VS-mode may not make by itself: `csr` (and `insn`), with the guest's
+	 * *iselect in `csr_select` (the IMSIC's CSRs of a vCPU without a guest file). */
+	VCPU_EXIT_CSR,
 	VCPU_EXIT_KINDS
 };
 
@@ -43,8 +46,10 @@ struct vcpu_exit {
 	bool is_store; /* GUEST_ACCESS: a store (else a load) */
 	bool decoded;  /* GUEST_ACCESS: `access` describes the instruction */
 	struct insn_mmio access;
-	uint32_t insn;	/* WFI, ILLEGAL: the instruction, read from guest memory */
-	bool from_user; /* the guest was in user mode (VU) when it trapped */
+	uint32_t insn;		  /* WFI, ILLEGAL, CSR: the instruction, read from guest memory */
+	struct insn_csr csr;	  /* CSR */
+	unsigned long csr_select; /* CSR: the guest's siselect (vsiselect) at the exit */
+	bool from_user;		  /* the guest was in user mode (VU) when it trapped */
 };
 
 #endif

@@ -214,6 +214,49 @@ struct virtio_blk_config {
 	le32 secure_erase_sector_alignment;
 };
 
+/* ---- Network device (spec 5.1). */
+#define VIRTIO_NET_F_CSUM	    0 /* the device takes frames with a partial checksum */
+#define VIRTIO_NET_F_GUEST_CSUM	    1 /* the driver takes frames with a partial checksum */
+#define VIRTIO_NET_F_MTU	    3 /* `mtu` in the configuration is valid */
+#define VIRTIO_NET_F_MAC	    5 /* `mac` in the configuration is valid */
+#define VIRTIO_NET_F_GUEST_TSO4	    7
+#define VIRTIO_NET_F_HOST_TSO4	    11
+#define VIRTIO_NET_F_MRG_RXBUF	    15 /* the driver can merge receive buffers */
+#define VIRTIO_NET_F_STATUS	    16 /* `status` in the configuration is valid */
+#define VIRTIO_NET_F_CTRL_VQ	    17
+#define VIRTIO_NET_F_GUEST_ANNOUNCE 21
+#define VIRTIO_NET_F_MQ		    22
+
+#define VIRTIO_NET_S_LINK_UP 1 /* `status` */
+
+/* virtio_net_hdr.flags and .gso_type. */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE	    0
+
+#define VIRTIO_NET_RXQ 0 /* receiveq1 */
+#define VIRTIO_NET_TXQ 1 /* transmitq1 */
+
+/* Ahead of every frame in both directions (the modern layout: num_buffers is always
+ * there, 1 unless MRG_RXBUF merges buffers). */
+struct virtio_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	le16 hdr_len;
+	le16 gso_size;
+	le16 csum_start;
+	le16 csum_offset;
+	le16 num_buffers;
+};
+
+/* Configuration space, up to the fields Vireo uses; a field is valid only with its feature. */
+struct virtio_net_config {
+	uint8_t mac[6];
+	le16 status;
+	le16 max_virtqueue_pairs;
+	le16 mtu;
+};
+
 /* ---- Console device (spec 5.3). */
 #define VIRTIO_CONSOLE_F_SIZE	     0
 #define VIRTIO_CONSOLE_F_MULTIPORT   1
@@ -259,6 +302,8 @@ static inline unsigned virtio_console_txq(unsigned port)
 #define VIRTIO_CONSOLE_CTRL_TXQ 3
 
 _Static_assert(sizeof(struct virtq_desc) == 16, "virtq_desc layout");
+_Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio_net_hdr layout");
+_Static_assert(sizeof(struct virtio_net_config) == 12, "virtio_net_config layout");
 _Static_assert(sizeof(struct virtio_console_config) == 12, "virtio_console_config layout");
 _Static_assert(sizeof(struct virtio_console_control) == 8, "virtio_console_control layout");
 _Static_assert(sizeof(struct virtq_used_elem) == 8, "virtq_used_elem layout");

@@ -44,7 +44,8 @@ struct virtq_drv_chain {
 struct virtq_drv {
 	uint16_t size; /* a power of two */
 	bool event_idx;
-	void *dma; /* the rings, in pages the device may read and write */
+	bool quiet; /* no used-buffer interrupts wanted (virtq_drv_want_interrupts) */
+	void *dma;  /* the rings, in pages the device may read and write */
 	size_t dma_pages;
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
@@ -83,6 +84,13 @@ bool virtq_drv_publish(struct virtq_drv *q, uint16_t head);
 /* Take the next used chain: its head, cookie and the length the device wrote. */
 enum virtq_drv_get_result virtq_drv_get(struct virtq_drv *q, uint16_t *head, void **cookie,
 					uint32_t *len);
+/*
+ * Used-buffer interrupts for this queue (true, the default) or none (false):
+ * for a queue whose used buffers only need taking back, which the driver does
+ * when it needs them. After turning them back on, look at the used ring once
+ * more (virtq_drv_get): what was used meanwhile raised none.
+ */
+void virtq_drv_want_interrupts(struct virtq_drv *q, bool want);
 /* Take back every chain still out (after the device was reset): its cookie, or NULL
  * when none is left. */
 void *virtq_drv_drain(struct virtq_drv *q);

@@ -5,6 +5,7 @@
 
 #include <vireo/gstage.h>
 #include <vireo/guest_mem.h>
+#include <vireo/irq_line.h>
 #include <vireo/mmio_bus.h>
 #include <vireo/sbi_state.h>
 #include <vireo/spinlock.h>
@@ -12,6 +13,7 @@
 #include <vireo/vblk.h>
 #include <vireo/vcon.h>
 #include <vireo/types.h>
+#include <vireo/vaplic.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm_console.h>
 #include <vireo/vplic.h>
@@ -25,6 +27,8 @@ struct vm_ram;
 #define VM_MAX_VCPUS	VPLIC_MAX_HARTS
 #define VM_NAME_MAX	32
 #define VM_BOOTARGS_MAX 512
+
+struct vnet;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
 
@@ -42,6 +46,10 @@ enum vm_origin {
 /* Exit statuses of a VM that did not shut itself down. */
 #define VM_STATUS_FAULT 3 /* stopped by Vireo after an unhandled guest fault */
 #define VM_STATUS_CRASH 2 /* SRST with reason "system failure" */
+
+/* Its interrupt controller: guest AIA where the host has guest interrupt files, else the
+ * PLIC (auto); or either, as asked. */
+enum vm_irqchip { VM_IRQCHIP_AUTO, VM_IRQCHIP_PLIC, VM_IRQCHIP_AIA };
 
 struct vm_config {
 	char name[VM_NAME_MAX];
@@ -61,8 +69,15 @@ struct vm_config {
 	uint64_t disk_sectors;	 /* 0: to the end of the host disk */
 	unsigned console_number; /* 1-based position in the boot bundle: the input hotkey */
 	bool console_muted;	 /* console=off */
-	bool no_rtc;		 /* rtc=off: no real-time clock device */
-	int64_t rtc_offset_ns;	 /* the guest clock minus the host's (rtc_offset, localtime) */
+	enum vm_irqchip irqchip;
+	bool no_rtc;	       /* rtc=off: no real-time clock device */
+	int64_t rtc_offset_ns; /* the guest clock minus the host's (rtc_offset, localtime) */
+	/* A network card (vireo/vm_net.h): on network net_name, with this MAC; Vireo's DHCP
+	 * gives it ipv4 (host order; 0: no address). */
+	bool net;
+	char net_name[16];
+	uint8_t mac[6];
+	uint32_t ipv4;
 	/* VMs made at run time (ctl_lifecycle.c): images the host handed in, held while the
 	 * VM (or a reboot of it) may load them; NULL for the boot bundle's. */
 	struct blob *kernel_blob, *initrd_blob;
@@ -87,12 +102,15 @@ struct vm {
 	uint64_t hgatp;
 
 	struct mmio_bus bus;
-	struct vplic plic;
+	bool aia;	     /* guest AIA: the APLIC and an IMSIC file per vCPU; else the PLIC */
+	struct vplic plic;   /* without AIA */
+	struct vaplic aplic; /* with AIA */
 	struct vuart uart;
 	struct testdev testdev;
 	struct vblk *disk;	  /* NULL without a disk */
 	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
 	struct vm_rtc *rtc;	  /* NULL without an RTC */
+	struct vnet *net_dev;	  /* its network card, or NULL */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
 	uint8_t input[256];
@@ -142,6 +160,8 @@ void vm_start(struct vm *vm);
 void vm_stop(struct vm *vm, int status, const char *why);
 /* Called by a hart when a vCPU of a stopping VM leaves it for good. */
 void vm_vcpu_detached(struct vcpu *v);
+/* The interrupt wire of a device with this source number: into the VM's PLIC or APLIC. */
+struct irq_line vm_irq_line(struct vm *vm, unsigned source);
 /* Host pointer to [gpa, gpa + len) if it lies wholly in guest RAM, else NULL (also len 0). */
 void *vm_gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);

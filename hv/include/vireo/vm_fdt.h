@@ -18,6 +18,9 @@ struct vm_fdt_params {
 	uint64_t initrd_start, initrd_end;
 	unsigned virtio_mask; /* bit i: a virtio-mmio device in slot i */
 	bool testdev;
+	/* Guest AIA: an IMSIC with this many identities and an APLIC in MSI mode instead
+	 * of the PLIC (0: the PLIC). */
+	unsigned imsic_num_ids;
 	bool rtc;		 /* the Goldfish RTC at VM_RTC_BASE */
 	const uint8_t *rng_seed; /* /chosen/rng-seed, NULL: none */
 	size_t rng_seed_len;

@@ -12,6 +12,16 @@
 #define VM_PLIC_SIZE	    0x04000000UL /* covers 15872 contexts, as QEMU */
 #define VM_PLIC_NUM_SOURCES 32		 /* sources 1..31; 0 means "none" */
 
+/*
+ * A VM with guest AIA has an APLIC (MSI mode) instead of the PLIC, and one IMSIC
+ * interrupt file page per vCPU, where QEMU's aia=aplic-imsic machine has its
+ * supervisor-level ones. The wired sources keep the PLIC's numbers.
+ */
+#define VM_APLIC_BASE	0x0d000000UL
+#define VM_APLIC_SIZE	0x4000UL
+#define VM_IMSIC_BASE	0x28000000UL
+#define VM_IMSIC_STRIDE 0x1000UL /* one page per vCPU: no guest files of its own */
+
 #define VM_UART_BASE 0x10000000UL
 #define VM_UART_SIZE 0x100UL
 #define VM_UART_IRQ  10
@@ -27,6 +37,7 @@
 #define VM_VIRTIO_IRQ_BASE 1 /* slot i uses PLIC source 1 + i */
 #define VM_VIRTIO_SLOT_BLK 0 /* the disk */
 #define VM_VIRTIO_SLOT_CON 1 /* the virtio console: hvc0 and the agent port */
+#define VM_VIRTIO_SLOT_NET 2 /* the network card (vireo/vm_net.h) */
 
 /*
  * Vireo's test device, for MMIO tests: 256 bytes that behave like memory for

@@ -136,6 +136,9 @@ int vireo_cmd_kernel(struct vireo_cmd *cmd, const char *path);
 int vireo_cmd_initramfs(struct vireo_cmd *cmd, const char *path);
 /* A raw disk image, /dev/vda, /dev/vdb, ... in the guest (under Vireo: one per VM). */
 int vireo_cmd_disk(struct vireo_cmd *cmd, const char *path, bool readonly);
+/* A network card on the default network (docs/networking.md): QEMU's user-mode network
+ * behind it, DHCP at boot, the host's loopback at 10.0.2.2. Off by default. */
+int vireo_cmd_net(struct vireo_cmd *cmd, bool on);
 /* Kernel command-line arguments added to Vireo's own. */
 int vireo_cmd_bootargs(struct vireo_cmd *cmd, const char *args);
 /* The VM ends after this many milliseconds in all (0: no limit, the default): code 124. */

@@ -9,7 +9,7 @@ The shapes are those of the standard library's subprocess: run() returns a
 subprocess.CompletedProcess, Popen has stdin/stdout/stderr, poll(), wait(),
 communicate(), send_signal(), terminate(), kill(), and PIPE, DEVNULL and
 STDOUT mean what they mean there. What a VM adds is keyword arguments:
-memory (bytes, or "256M"), vcpus, harts, kernel, initramfs, disks, bootargs,
+memory (bytes, or "256M"), vcpus, harts, kernel, initramfs, disks, net, bootargs,
 time_limit (seconds), copy_in and copy_out (pairs of paths), tty, bare
 (plain QEMU, no hypervisor), qemu, hypervisor and log (a file object that
 sees QEMU's console); machine (run in a new VM of that running machine, no
@@ -133,6 +133,7 @@ _cmd_harts = _declare("vireo_cmd_harts", ctypes.c_int, _c, ctypes.c_uint)
 _cmd_kernel = _declare("vireo_cmd_kernel", ctypes.c_int, _c, ctypes.c_char_p)
 _cmd_initramfs = _declare("vireo_cmd_initramfs", ctypes.c_int, _c, ctypes.c_char_p)
 _cmd_disk = _declare("vireo_cmd_disk", ctypes.c_int, _c, ctypes.c_char_p, ctypes.c_bool)
+_cmd_net = _declare("vireo_cmd_net", ctypes.c_int, _c, ctypes.c_bool)
 _cmd_bootargs = _declare("vireo_cmd_bootargs", ctypes.c_int, _c, ctypes.c_char_p)
 _cmd_time_limit = _declare("vireo_cmd_time_limit", ctypes.c_int, _c, ctypes.c_uint64)
 _cmd_copy_in = _declare("vireo_cmd_copy_in", ctypes.c_int, _c, ctypes.c_char_p,
@@ -212,9 +213,10 @@ class Popen:
 
     def __init__(self, args, stdin=None, stdout=None, stderr=None, *, env=None, cwd=None,
                  tty=False, rows=24, cols=80, memory=None, vcpus=None, harts=None,
-                 kernel=None, initramfs=None, disks=(), bootargs=None, time_limit=None,
-                 copy_in=(), copy_out=(), bare=False, qemu=None, hypervisor=None, log=None,
-                 machine=None, in_vm=None, text=None, encoding=None, errors=None, universal_newlines=None):
+                 kernel=None, initramfs=None, disks=(), net=False, bootargs=None,
+                 time_limit=None, copy_in=(), copy_out=(), bare=False, qemu=None, hypervisor=None, log=None,
+                 machine=None, in_vm=None,
+                 text=None, encoding=None, errors=None, universal_newlines=None):
         if isinstance(args, (str, bytes)):
             args = [args]
         args = list(args)
@@ -266,6 +268,8 @@ class Popen:
             for d in disks:
                 path, ro = (d, False) if isinstance(d, (str, bytes, os.PathLike)) else d
                 _check(_cmd_disk(cmd, _b(path), bool(ro)))
+            if net:
+                _check(_cmd_net(cmd, True))
             if bootargs:
                 _check(_cmd_bootargs(cmd, _b(bootargs)))
             if time_limit is not None:
