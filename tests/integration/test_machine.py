@@ -95,6 +95,11 @@ def test_vm_lifecycle(machine):
     # A Linux with its agent, made and started at run time; exec --vm runs in it.
     vireo("vm", "create", "lx", "memory=128M", "--start", "--machine", NAME, env=machine)
     assert vms(machine)["lx"][1:3] == ("running", "boot")
+    # Paused and resumed on the way: the agent still answers after.
+    vireo("vm", "pause", "lx", "--machine", NAME, env=machine)
+    assert vms(machine)["lx"][1] == "paused"
+    vireo("vm", "resume", "lx", "--machine", NAME, env=machine)
+    assert vms(machine)["lx"][1] == "running"
     r = vireo("exec", "--machine", NAME, "--vm", "lx", "--", "cat", "/proc/meminfo",
               env=machine)
     total_kb = int(r.stdout.split()[1])
@@ -237,6 +242,25 @@ def test_python_module(machine, monkeypatch):
     assert r.returncode == 3 and r.stdout == b"got it\n", r
     with pytest.raises(pyvireo.VireoError):
         pyvireo.machine_status("no-such-machine")
+
+
+def test_daemon_killed(machine):
+    """A daemon killed with SIGKILL takes its QEMU with it; its files are cleaned up by
+    the next ls, and the name can be started again."""
+    name = "t-killed"
+    vireo("machine", "start", "--name", name, "--memory", "256M", env=machine)
+    pid = int(vireo("machine", "info", name, env=machine).stdout.split("pid ")[1].split()[0])
+    qemus = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    assert qemus, "no QEMU under the daemon"
+    os.kill(pid, 9)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(os.path.exists(f"/proc/{q}") for q in qemus):
+        time.sleep(0.1)
+    assert not any(os.path.exists(f"/proc/{q}") for q in qemus), "QEMU outlived its daemon"
+    ls = vireo("machine", "ls", env=machine).stdout.splitlines()
+    assert all(line.split()[0] != name for line in ls[1:])
+    vireo("machine", "start", "--name", name, "--memory", "256M", env=machine)
+    vireo("machine", "stop", name, env=machine)
 
 
 def test_stop(machine):

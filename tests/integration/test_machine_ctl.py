@@ -12,8 +12,8 @@ import pytest
 from conftest import VIREO, guest
 from link_client import (LINK_OPEN, LINK_VM_EXIT, OP_BLOB_ALLOC, OP_BLOB_FREE, OP_BLOB_READ,
                          OP_BLOB_WRITE, OP_MACHINE_INFO, OP_VM_CREATE, OP_VM_DESTROY, OP_VM_LIST,
-                         OP_VM_RAM, OP_VM_START, VMC_START, Link, blob_upload, machine_info,
-                         spawn_vireo, vm_create_args, wait_console)
+                         OP_POWER_OFF, OP_VM_RAM, OP_VM_START, VMC_START, Link, blob_upload,
+                         machine_info, spawn_vireo, vm_create_args, wait_console)
 
 EINVAL, ENOENT, EFAULT, EBUSY, ENOMEM = -22, -2, -14, -16, -12
 
@@ -28,6 +28,12 @@ def machine(tmp_path_factory):
         wait_console(log, "machine mode:")
         yield link, proc, log
     finally:
+        # A machine stays up without VMs and without its link: power it off, or QEMU
+        # outlives `vireo run` once that is killed below.
+        try:
+            link.request(OP_POWER_OFF, struct.pack("<i", 0), timeout=10)
+        except Exception:
+            pass
         link.close()
         try:
             proc.wait(timeout=10)
