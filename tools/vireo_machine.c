@@ -28,6 +28,8 @@ static const char machine_usage[] =
     "  --memory SIZE          the machine's RAM (default 1G)\n"
     "  --harts N              its harts (default 2)\n"
     "  --disk FILE[,ro]       a raw disk image: host disk 0, 1, ... (repeatable)\n"
+    "  --spares N             N Linux VMs booted ahead for exec (default 0): an exec\n"
+    "                         with the defaults takes one, no boot to wait for\n"
     "  --template SIZE[,N]    the template exec forks (refused for now: Vireo cannot\n"
     "                         fork yet, so every exec boots its VM; --no-template)\n"
     "  --kernel FILE          the default guest kernel (Vireo's Linux)\n"
@@ -100,6 +102,17 @@ static unsigned count_of(const char *opt, const char *v)
 	return (unsigned)n;
 }
 
+/* 0..8 spare VMs. */
+static unsigned spares_of(const char *v)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	if (*v < '0' || *v > '9' || *end || n > 8)
+		die(2, "--spares '%s' is not a count from 0 to 8", v);
+	return (unsigned)n;
+}
+
 static void format_size(uint64_t bytes, char *buf, size_t size)
 {
 	vm_config_format_size(bytes, buf, size);
@@ -138,6 +151,8 @@ static int serve(int argc, char **argv)
 			o.initramfs = v;
 		else if (strcmp(argv[i], "--no-template") == 0)
 			o.no_template = true;
+		else if ((v = opt_value(argc, argv, &i, "--spares")))
+			o.spares = spares_of(v);
 		else if ((v = opt_value(argc, argv, &i, "--template"))) {
 			char *comma = strchr(v, ',');
 			char *mem = comma ? strndup(v, (size_t)(comma - v)) : strdup(v);
@@ -208,6 +223,8 @@ static int machine_start(int argc, char **argv)
 			free(path);
 		} else if (strcmp(argv[i], "--no-template") == 0)
 			check(vireo_machine_cfg_template(cfg, false, 0, 0));
+		else if ((v = opt_value(argc, argv, &i, "--spares")))
+			check(vireo_machine_cfg_spares(cfg, spares_of(v)));
 		else if ((v = opt_value(argc, argv, &i, "--template"))) {
 			char *comma = strchr(v, ',');
 			char *mem = comma ? strndup(v, (size_t)(comma - v)) : strdup(v);
@@ -281,10 +298,11 @@ int vireo_machine_main(int argc, char **argv)
 		check(vireo_machine_status(argv[2], &st));
 		/* Exact numbers, one a line: for scripts and tests (the leak test reads free). */
 		printf("name %s\npid %d\nharts %u\nvms %u\nmemory %llu\nfree %llu\nlimit %llu\n"
-		       "committed %llu\ntemplate %s\n",
+		       "committed %llu\ntemplate %s\nspares %u\nspares_ready %u\n",
 		       st.name, st.pid, st.harts, st.vms, (unsigned long long)st.memory,
 		       (unsigned long long)st.free, (unsigned long long)st.limit,
-		       (unsigned long long)st.committed, st.template_vm[0] ? st.template_vm : "-");
+		       (unsigned long long)st.committed, st.template_vm[0] ? st.template_vm : "-",
+		       st.spares, st.spares_ready);
 		return 0;
 	}
 	die(2, "unknown command 'machine %s' (start, stop, ls, info)", argv[1]);

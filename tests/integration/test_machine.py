@@ -244,6 +244,40 @@ def test_python_module(machine, monkeypatch):
         pyvireo.machine_status("no-such-machine")
 
 
+def test_spares(machine, monkeypatch):
+    """A machine with a spare VM: an exec with the defaults runs in the spare (no boot),
+    a new spare is booted after it, and an exec that asks for other memory boots."""
+    name = "t-spare"
+    monkeypatch.setenv("VIREO_RUNTIME_DIR", machine["VIREO_RUNTIME_DIR"])
+    log = os.path.join(machine["VIREO_RUNTIME_DIR"], name, "console.log")
+
+    def wait_ready(n):
+        deadline = time.time() + 60
+        while pyvireo.machine_status(name)["spares_ready"] != n and time.time() < deadline:
+            time.sleep(0.1)
+        assert pyvireo.machine_status(name)["spares_ready"] == n
+
+    pyvireo.machine_start(name, memory="640M", spares=1)
+    try:
+        st = pyvireo.machine_status(name)
+        assert st["spares"] == 1
+        wait_ready(1)
+        assert [(v["name"], v["origin"]) for v in pyvireo.vms(name)] == [("spare-1", "spare")]
+        t = time.time()
+        r = vireo("exec", "--machine", name, "--", "echo", "from a spare", env=machine)
+        took = time.time() - t
+        assert r.stdout == "from a spare\n"
+        print(f"exec --machine with a spare ready: {took * 1000:.0f} ms")
+        wait_ready(1)  # spare-2, booted once exec-1 ended
+        text = open(log).read()
+        assert "VM 'spare-1': ended by the host" in text and "VM 'exec-1' ended" in text
+        assert "VM 'exec-1': starting" not in text  # ...it did not boot
+        r = vireo("exec", "--machine", name, "-m", "128M", "--", "true", env=machine)
+        assert "VM 'exec-2': starting (1 vCPU, 128 MiB" in open(log).read()
+    finally:
+        pyvireo.machine_stop(name)
+
+
 def test_daemon_killed(machine):
     """A daemon killed with SIGKILL takes its QEMU with it; its files are cleaned up by
     the next ls, and the name can be started again."""

@@ -42,6 +42,7 @@ struct vireo_machine_cfg {
 	bool disks_ro[MAX_MACHINE_DISKS];
 	unsigned ndisks;
 	bool no_template;
+	unsigned spares;
 	uint64_t template_memory;
 	unsigned template_vcpus;
 };
@@ -129,6 +130,14 @@ VIREO_API int vireo_machine_cfg_disk(struct vireo_machine_cfg *c, const char *pa
 	if (set_path(&c->disks[c->ndisks], path, "disk"))
 		return -errno;
 	c->disks_ro[c->ndisks++] = ro;
+	return 0;
+}
+
+VIREO_API int vireo_machine_cfg_spares(struct vireo_machine_cfg *c, unsigned n)
+{
+	if (n > 8)
+		return vireo_fail(EINVAL, "at most 8 spare VMs");
+	c->spares = n;
 	return 0;
 }
 
@@ -355,6 +364,7 @@ static char **serve_argv(const char *tool, const struct vireo_machine_cfg *c, in
 	bad |= push_arg(&argv, &n, "--harts=%u", c->harts);
 	bad |= push_arg(&argv, &n, "--memory=%lluM", (unsigned long long)(c->memory >> 20));
 	bad |= push_arg(&argv, &n, "--ready-fd=%d", ready_fd);
+	bad |= push_arg(&argv, &n, "--spares=%u", c->spares);
 	if (c->no_template)
 		bad |= push_arg(&argv, &n, "--no-template");
 	else
@@ -528,6 +538,10 @@ static void fill_status(struct vireo_machine_status *st, const char *text, size_
 	mp_get_u64(text, len, "free", &st->free);
 	mp_get_u64(text, len, "limit", &st->limit);
 	mp_get_u64(text, len, "committed", &st->committed);
+	if (mp_get_u64(text, len, "spares", &v))
+		st->spares = (unsigned)v;
+	if (mp_get_u64(text, len, "spares_ready", &v))
+		st->spares_ready = (unsigned)v;
 }
 
 VIREO_API int vireo_machine_status(const char *name, struct vireo_machine_status *st)

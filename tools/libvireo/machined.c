@@ -1100,6 +1100,16 @@ struct mvm *md_request_vm(struct daemon *d, const char *text, size_t len, struct
 	return vm;
 }
 
+static unsigned spares_ready(struct daemon *d)
+{
+	unsigned n = 0;
+
+	for (struct mvm *vm = d->vms; vm; vm = vm->next)
+		n += vm->spare && vm->id && vm->hello && vm->state == MVM_RUNNING &&
+		     !d->chans[vm->id].client;
+	return n;
+}
+
 static void op_info(struct daemon *d, struct client *cl)
 {
 	uint8_t *r = NULL;
@@ -1114,6 +1124,8 @@ static void op_info(struct daemon *d, struct client *cl)
 	mp_add(&m, "harts", "%u", d->o->harts);
 	mp_add(&m, "memory", "%llu", (unsigned long long)d->o->memory);
 	mp_add(&m, "template", "%s", d->tmpl ? d->tmpl->name : "");
+	mp_add(&m, "spares", "%u", d->o->spares);
+	mp_add(&m, "spares_ready", "%u", spares_ready(d));
 	if (rc == 0 && rlen >= CTL_MACHINE_INFO_SIZE) {
 		mp_add(&m, "free", "%llu", (unsigned long long)vx_get_u64(r + 24));
 		mp_add(&m, "limit", "%llu", (unsigned long long)vx_get_u64(r + 32));
@@ -1133,8 +1145,8 @@ static void op_vm_list(struct daemon *d, struct client *cl)
 	mp_add(&m, "ok", "1");
 	for (struct mvm *vm = d->vms; vm; vm = vm->next)
 		mp_add(&m, "vm", "%s %u %s %s %u %llu %d", vm->name, vm->id, state_names[vm->state],
-		       origin_names[vm->origin], vm->vcpus, (unsigned long long)vm->memory,
-		       vm->exited ? vm->status : -1);
+		       vm->spare ? "spare" : origin_names[vm->origin], vm->vcpus,
+		       (unsigned long long)vm->memory, vm->exited ? vm->status : -1);
 	md_send_reply(cl, &m);
 }
 
@@ -1354,6 +1366,67 @@ void md_go_raw(struct daemon *d, struct client *cl, struct mvm *vm, bool replay_
 	md_chan_deliver(d, vm->id);
 }
 
+/* Boot spare VMs up to the number asked for; one that cannot be made (no memory, say) is
+ * tried again at the next exec. */
+static void refill_spares(struct daemon *d)
+{
+	unsigned have = 0;
+	char why[512];
+
+	for (struct mvm *vm = d->vms; vm; vm = vm->next)
+		have += vm->spare && vm->id;
+	while (have < d->o->spares && !d->stopping) {
+		char name[MACHINE_NAME_MAX];
+		struct mvm *vm;
+		char *def;
+
+		snprintf(name, sizeof(name), "spare-%u", ++d->spare_seq);
+		def = definition(d, "", 0, name, why, sizeof(why));
+		vm = def ? md_vm_new(d, name) : NULL;
+		if (!vm) {
+			free(def);
+			return;
+		}
+		vm->def = def;
+		vm->spare = true;
+		if (md_boot_vm(d, vm, true, why, sizeof(why)) < 0) {
+			md_say(d, "no spare VM: %s", why);
+			md_vm_free(d, vm);
+			return;
+		}
+		have++;
+	}
+}
+
+/*
+ * Making a VM keeps Vireo busy for a while (its RAM is cleared, its images loaded), and
+ * the exec that took a spare would wait behind that: a new spare is made once no exec's
+ * VM runs, or SPARE_DELAY_MS after one was taken, whichever comes first.
+ */
+static void spares_maybe(struct daemon *d)
+{
+	bool exec_alive = false;
+
+	if (!d->refill_at)
+		return;
+	for (struct mvm *vm = d->vms; vm; vm = vm->next)
+		exec_alive |= vm->exec && vm->id;
+	if (exec_alive && now_ms() < d->refill_at + SPARE_DELAY_MS)
+		return;
+	d->refill_at = 0;
+	refill_spares(d);
+}
+
+/* A spare whose agent has said hello and that nobody took yet; NULL if none is ready. */
+static struct mvm *ready_spare(struct daemon *d)
+{
+	for (struct mvm *vm = d->vms; vm; vm = vm->next)
+		if (vm->spare && vm->id && vm->hello && vm->state == MVM_RUNNING &&
+		    !d->chans[vm->id].client)
+			return vm;
+	return NULL;
+}
+
 static void op_exec(struct daemon *d, struct client *cl, const char *text, size_t len)
 {
 	char name[MACHINE_NAME_MAX], why[512], value[64];
@@ -1377,6 +1450,17 @@ static void op_exec(struct daemon *d, struct client *cl, const char *text, size_
 			fresh = 1;
 	}
 	snprintf(name, sizeof(name), "exec-%u", ++d->exec_seq);
+	/* A spare has exec's defaults: a command that sets memory or vCPUs at all boots. */
+	if (!fresh && !mp_get(text, len, "memory", value, sizeof(value)) &&
+	    !mp_get(text, len, "vcpus", value, sizeof(value)) && (vm = ready_spare(d))) {
+		/* Its hello waits in the channel's buffer: the client reads it first. */
+		snprintf(vm->name, sizeof(vm->name), "%s", name);
+		vm->spare = false;
+		vm->exec = true;
+		md_go_raw(d, cl, vm, false);
+		d->refill_at = now_ms();
+		return;
+	}
 	if (!fresh && d->tmpl) {
 		uint64_t limit = 0;
 
@@ -1412,6 +1496,8 @@ static void op_exec(struct daemon *d, struct client *cl, const char *text, size_
 		return;
 	}
 	md_go_raw(d, cl, vm, false);
+	if (d->o->spares && !d->refill_at)
+		d->refill_at = now_ms();
 }
 
 static void op_attach(struct daemon *d, struct client *cl, const char *text, size_t len)
@@ -1725,6 +1811,7 @@ static int set_up(struct daemon *d)
 		if (rc < 0)
 			return fail_start(d, "the template VM: %s", why);
 	}
+	refill_spares(d);
 	return 0;
 }
 
@@ -1813,8 +1900,10 @@ int machined_main(const struct machined_opts *o)
 			dprintf(o->ready_fd, "ok\n");
 			close(o->ready_fd);
 		}
-		while (!d->stopping)
-			md_pump(d, -1, true);
+		while (!d->stopping) {
+			md_pump(d, d->refill_at ? SPARE_POLL_MS : -1, true);
+			spares_maybe(d);
+		}
 		md_say(d, "machine '%s' stops", o->name);
 	}
 	if (rc != 2 || d->lock_fd >= 0)

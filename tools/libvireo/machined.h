@@ -34,6 +34,8 @@ struct machined_opts {
 	bool no_template;
 	uint64_t template_memory;
 	unsigned template_vcpus;
+	/* Spare VMs: booted ahead with exec's defaults, each waiting for one exec (0..8). */
+	unsigned spares;
 	int ready_fd; /* "ok\n" or "error: ...\n" written here once, then closed; -1 none */
 };
 

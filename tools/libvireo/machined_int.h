@@ -28,6 +28,8 @@
 #define REPLY_CAP	 (VX_HDR_SIZE + 8 + CTL_REPLY_MAX)
 #define CHANNELS	 32
 #define STATUS_KILLED	 137
+#define SPARE_DELAY_MS	 2000
+#define SPARE_POLL_MS	 100
 
 enum mvm_state { MVM_STOPPED, MVM_CREATED, MVM_RUNNING, MVM_PAUSED, MVM_TEMPLATE };
 static const char *const state_names[] = {"stopped", "created", "running", "paused", "template"};
@@ -42,9 +44,10 @@ struct mvm {
 	unsigned id; /* Vireo's (its channel); 0 when it is not alive */
 	enum mvm_state state;
 	enum mvm_origin origin;
-	bool keep; /* listed after it ends (made by vm-create, vm-restore, vm-fork) */
-	bool exec; /* made for one client's exec: gone with it */
-	char *def; /* a booted VM's definition, to make it again */
+	bool keep;  /* listed after it ends (made by vm-create, vm-restore, vm-fork) */
+	bool exec;  /* made for one client's exec: gone with it */
+	bool spare; /* booted ahead for an exec that asks for the defaults (machined_opts) */
+	char *def;  /* a booted VM's definition, to make it again */
 	uint64_t memory;
 	unsigned vcpus;
 	bool exited;
@@ -130,8 +133,9 @@ struct daemon {
 	unsigned nclients;
 	struct image *images;
 	struct mvm *tmpl; /* the template exec forks, once it is ready */
-	unsigned exec_seq;
-	char *kernel, *initramfs; /* defaults, absolute */
+	unsigned exec_seq, spare_seq;
+	unsigned long long refill_at; /* when spares fell short (ms), 0 if they did not */
+	char *kernel, *initramfs;     /* defaults, absolute */
 };
 
 /* Helpers (machined.c). */

@@ -241,6 +241,10 @@ int vireo_machine_cfg_harts(struct vireo_machine_cfg *cfg, unsigned n);
 int vireo_machine_cfg_disk(struct vireo_machine_cfg *cfg, const char *path, bool readonly);
 /* The template commands would fork: on (memory bytes, vCPUs) is refused with -ENOSYS
  * until Vireo can fork; off (the default) boots a VM per command. */
+/* Spare VMs (0..8, default 0): Linux VMs with exec's defaults (256 MiB, 1 vCPU) booted
+ * ahead, each taken by one command that asks for nothing else (no boot to wait for) and
+ * replaced at once. Not forks: each holds its own memory while it waits. */
+int vireo_machine_cfg_spares(struct vireo_machine_cfg *cfg, unsigned n);
 int vireo_machine_cfg_template(struct vireo_machine_cfg *cfg, bool on, uint64_t memory,
 			       unsigned vcpus);
 /* what: "qemu", "hypervisor", "kernel" or "initramfs" (the defaults of the machine's VMs). */
@@ -252,13 +256,15 @@ int vireo_machine_stop(const char *name);
 
 struct vireo_machine_status {
 	char name[32];
-	int pid;	      /* the daemon's */
-	unsigned harts, vms;  /* VMs alive in Vireo */
-	uint64_t memory;      /* the machine's RAM */
-	uint64_t free;	      /* bytes Vireo has free */
-	uint64_t limit;	      /* what VMs may be promised in all (docs/machine.md, Limits) */
-	uint64_t committed;   /* ...and are */
-	char template_vm[32]; /* the template's name, "" without one */
+	int pid;	       /* the daemon's */
+	unsigned harts, vms;   /* VMs alive in Vireo */
+	uint64_t memory;       /* the machine's RAM */
+	uint64_t free;	       /* bytes Vireo has free */
+	uint64_t limit;	       /* what VMs may be promised in all (docs/machine.md, Limits) */
+	uint64_t committed;    /* ...and are */
+	char template_vm[32];  /* the template's name, "" without one */
+	unsigned spares;       /* spare VMs asked for (vireo_machine_cfg_spares) */
+	unsigned spares_ready; /* ...booted, their agents waiting for an exec */
 };
 
 int vireo_machine_status(const char *name, struct vireo_machine_status *status);

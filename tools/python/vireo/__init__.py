@@ -70,7 +70,8 @@ class _MachineStatus(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char * 32), ("pid", ctypes.c_int), ("harts", ctypes.c_uint),
                 ("vms", ctypes.c_uint), ("memory", ctypes.c_uint64), ("free", ctypes.c_uint64),
                 ("limit", ctypes.c_uint64), ("committed", ctypes.c_uint64),
-                ("template_vm", ctypes.c_char * 32)]
+                ("template_vm", ctypes.c_char * 32), ("spares", ctypes.c_uint),
+                ("spares_ready", ctypes.c_uint)]
 
 
 class _VmStatus(ctypes.Structure):
@@ -162,6 +163,7 @@ _mcfg_new = _declare("vireo_machine_cfg_new", _c, ctypes.c_char_p)
 _mcfg_free = _declare("vireo_machine_cfg_free", None, _c)
 _mcfg_memory = _declare("vireo_machine_cfg_memory", ctypes.c_int, _c, ctypes.c_uint64)
 _mcfg_harts = _declare("vireo_machine_cfg_harts", ctypes.c_int, _c, ctypes.c_uint)
+_mcfg_spares = _declare("vireo_machine_cfg_spares", ctypes.c_int, _c, ctypes.c_uint)
 _mcfg_disk = _declare("vireo_machine_cfg_disk", ctypes.c_int, _c, ctypes.c_char_p, ctypes.c_bool)
 _mcfg_file = _declare("vireo_machine_cfg_file", ctypes.c_int, _c, ctypes.c_char_p,
                       ctypes.c_char_p)
@@ -504,12 +506,14 @@ def run(args, *, input=None, capture_output=False, timeout=None, check=False, **
 def _machine_dict(m):
     return {"name": m.name.decode(), "pid": m.pid, "harts": m.harts, "vms": m.vms,
             "memory": m.memory, "free": m.free, "limit": m.limit, "committed": m.committed,
-            "template": m.template_vm.decode() or None}
+            "template": m.template_vm.decode() or None, "spares": m.spares,
+            "spares_ready": m.spares_ready}
 
 
 def machine_start(name, *, memory=None, harts=None, disks=(), kernel=None, initramfs=None,
-                  qemu=None, hypervisor=None):
-    """Boot a machine in the background; returns once it is ready."""
+                  qemu=None, hypervisor=None, spares=None):
+    """Boot a machine in the background; returns once it is ready. spares: Linux VMs
+    booted ahead, each taken by one run(..., machine=name) that asks for the defaults."""
     cfg = _mcfg_new(_b(name))
     if not cfg:
         raise VireoError(errno.EINVAL, _last_error().decode(errors="replace"))
@@ -518,6 +522,8 @@ def machine_start(name, *, memory=None, harts=None, disks=(), kernel=None, initr
             _check(_mcfg_memory(cfg, _size(memory)))
         if harts is not None:
             _check(_mcfg_harts(cfg, harts))
+        if spares is not None:
+            _check(_mcfg_spares(cfg, spares))
         for d in disks:
             path, ro = (d, False) if isinstance(d, (str, bytes, os.PathLike)) else d
             _check(_mcfg_disk(cfg, _b(path), bool(ro)))
