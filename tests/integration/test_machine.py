@@ -274,6 +274,12 @@ def test_spares(machine, monkeypatch):
         assert "VM 'exec-1': starting" not in text  # ...it did not boot
         r = vireo("exec", "--machine", name, "-m", "128M", "--", "true", env=machine)
         assert "VM 'exec-2': starting (1 vCPU, 128 MiB" in open(log).read()
+        # A spare that ends without an exec is replaced too.
+        wait_ready(1)
+        (old,) = [v["name"] for v in pyvireo.vms(name) if v["origin"] == "spare"]
+        pyvireo.vm_stop(name, old)
+        wait_ready(1)
+        assert [v["name"] for v in pyvireo.vms(name) if v["origin"] == "spare"] != [old]
     finally:
         pyvireo.machine_stop(name)
 

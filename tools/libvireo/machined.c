@@ -300,6 +300,9 @@ static void on_vm_exit(struct daemon *d, unsigned ch, int status)
 		return;
 	}
 	md_vm_ended(d, vm, status);
+	/* A spare that ended on its own (nobody took it) is replaced in the main loop. */
+	if (vm->spare && !d->refill_at)
+		d->refill_at = now_ms();
 	if (!vm->keep)
 		md_vm_free(d, vm);
 }
