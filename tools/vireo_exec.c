@@ -54,6 +54,7 @@ static const char usage[] =
     "      --append ARGS         more kernel command-line arguments\n"
     "      --timeout SECONDS     end the VM after this long (exit status 124)\n"
     "      --bare                plain QEMU without Vireo (the reference of benchmarks)\n"
+    "      --qemu-machine M      QEMU's -machine (default virt), e.g. virt,aia=aplic-imsic\n"
     "      --qemu PATH           the QEMU binary (default qemu-system-riscv64)\n"
     "      --hypervisor PATH     Vireo's image (default: vireo.bin next to this tool)\n"
     "  -v, --verbose             show the console (firmware, Vireo, kernel) on stderr\n"
@@ -162,12 +163,12 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 		static const struct {
 			const char *s, *l;
 		} valued[] = {
-		    {"-e", "--env"},	  {"-w", "--workdir"},	  {"-i", "--copy-in"},
-		    {"-o", "--copy-out"}, {"-m", "--memory"},	  {NULL, "--vcpus"},
-		    {NULL, "--harts"},	  {NULL, "--kernel"},	  {NULL, "--initramfs"},
-		    {NULL, "--disk"},	  {NULL, "--append"},	  {NULL, "--timeout"},
-		    {NULL, "--qemu"},	  {NULL, "--hypervisor"}, {NULL, "--machine"},
-		    {NULL, "--vm"},	  {NULL, "--fork-limit"},
+		    {"-e", "--env"},	  {"-w", "--workdir"},	    {"-i", "--copy-in"},
+		    {"-o", "--copy-out"}, {"-m", "--memory"},	    {NULL, "--vcpus"},
+		    {NULL, "--harts"},	  {NULL, "--kernel"},	    {NULL, "--initramfs"},
+		    {NULL, "--disk"},	  {NULL, "--append"},	    {NULL, "--timeout"},
+		    {NULL, "--qemu"},	  {NULL, "--qemu-machine"}, {NULL, "--hypervisor"},
+		    {NULL, "--machine"},  {NULL, "--vm"},	    {NULL, "--fork-limit"},
 		};
 		bool found = false;
 
@@ -279,6 +280,8 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 			check(vireo_cmd_time_limit(cmd, (uint64_t)(s * 1000 + 0.5)));
 		} else if (!strcmp(o, "--qemu"))
 			check(vireo_cmd_qemu(cmd, v));
+		else if (!strcmp(o, "--qemu-machine"))
+			check(vireo_cmd_qemu_machine(cmd, v));
 		else if (!strcmp(o, "--hypervisor"))
 			check(vireo_cmd_hypervisor(cmd, v));
 	}

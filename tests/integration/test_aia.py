@@ -7,10 +7,11 @@ Each QEMU boot serves several tests (module-scoped fixtures): a shared boot is c
 than a fresh one per assertion, and the tests only read what the VMs do."""
 import hashlib
 import re
+import subprocess
 
 import pytest
 
-from conftest import boot_vms, guest
+from conftest import VIREO, boot_vms, guest
 from linux_vm import LinuxVM, linux_spec
 
 SECTOR = 512
@@ -237,3 +238,13 @@ def test_aia_refused_without_an_imsic():
                    machine="virt,aia=aplic", timeout=60)
     assert run.status != 0, run
     assert "VM 'aia': guest AIA needs a host with an IMSIC for supervisor level" in run.output
+
+
+def test_vireo_exec_on_guest_aia():
+    """vireo exec on an AIA machine with guest files: the program's stdio and exit status
+    pass through, and its VM's interrupts are MSIs into an IMSIC."""
+    r = subprocess.run([VIREO, "exec", "--qemu-machine", "virt,aia=aplic-imsic,aia-guests=2",
+                        "--", "sh", "-c", "grep -c APLIC-MSI /proc/interrupts; exit 3"],
+                       capture_output=True, timeout=240)
+    assert r.returncode == 3, r
+    assert int(r.stdout.split()[0]) > 0, r

@@ -82,6 +82,8 @@ static int machine_connect_cmd(struct vireo_cmd *cmd)
 					  "start --disk) and a VM's (vireo vm create)");
 	if (cmd->net)
 		return vireo_fail(ENOTSUP, "networks in a machine are not there yet (issue #14)");
+	if (cmd->qemu_machine)
+		return vireo_fail(EINVAL, "in a machine, QEMU is the machine's: no --qemu-machine");
 	mp_init(&m);
 	if (cmd->in_vm) {
 		mp_add(&m, "op", "attach");

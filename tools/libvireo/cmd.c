@@ -121,6 +121,7 @@ VIREO_API void vireo_cmd_free(struct vireo_cmd *c)
 	free_copies(c->copy_out, c->ncopy_out);
 	free(c->qemu);
 	free(c->hypervisor);
+	free(c->qemu_machine);
 	if (c->connect_fd >= 0)
 		close(c->connect_fd);
 	free(c->machine);
@@ -306,6 +307,14 @@ VIREO_API int vireo_cmd_hypervisor(struct vireo_cmd *c, const char *path)
 	return set_str(&c->hypervisor, path);
 }
 
+VIREO_API int vireo_cmd_qemu_machine(struct vireo_cmd *c, const char *machine)
+{
+	if (machine && (!*machine || strchr(machine, ' ')))
+		return vireo_fail(EINVAL, "QEMU machine '%s' is not one word like virt,aia=aplic",
+				  machine);
+	return set_str(&c->qemu_machine, machine);
+}
+
 VIREO_API int vireo_cmd_log(struct vireo_cmd *c, int fd)
 {
 	c->log_fd = fd;
@@ -367,6 +376,7 @@ struct vireo_cmd *vireo_cmd_clone(const struct vireo_cmd *c)
 	d->argc = d->nenv = 0;
 	d->cwd = d->kernel = d->initramfs = d->bootargs = d->qemu = d->hypervisor = NULL;
 	d->machine = d->in_vm = NULL;
+	d->qemu_machine = NULL;
 	d->copy_in = d->copy_out = NULL;
 	d->ncopy_in = d->ncopy_out = 0;
 	d->ndisks = 0;
@@ -377,7 +387,7 @@ struct vireo_cmd *vireo_cmd_clone(const struct vireo_cmd *c)
 	     set_str(&d->kernel, c->kernel) == 0 && set_str(&d->initramfs, c->initramfs) == 0 &&
 	     set_str(&d->bootargs, c->bootargs) == 0 && set_str(&d->qemu, c->qemu) == 0 &&
 	     set_str(&d->hypervisor, c->hypervisor) == 0 && set_str(&d->machine, c->machine) == 0 &&
-	     set_str(&d->in_vm, c->in_vm) == 0;
+	     set_str(&d->in_vm, c->in_vm) == 0 && set_str(&d->qemu_machine, c->qemu_machine) == 0;
 	for (unsigned i = 0; ok && i < c->ndisks; i++)
 		ok = vireo_cmd_disk(d, c->disks[i].path, c->disks[i].readonly) == 0;
 	for (size_t i = 0; ok && i < c->ncopy_in; i++)

@@ -59,6 +59,7 @@ struct vireo_cmd {
 	size_t ncopy_in, ncopy_out;
 	enum vireo_mode mode;
 	char *qemu, *hypervisor;
+	char *qemu_machine; /* QEMU's -machine value; NULL: "virt" */
 	int log_fd;
 	int connect_fd;
 	bool connect_link;

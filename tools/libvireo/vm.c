@@ -267,6 +267,7 @@ int vm_prepare(struct vireo_child *c)
 	}
 	c->qemu_argv = qemu_run_argv(&(struct qemu_run_opts){
 	    .qemu = c->qemu_path,
+	    .machine = cmd->qemu_machine,
 	    .cpu = VM_CONFIG_DEFAULT_CPU,
 	    .harts = harts,
 	    .memory = memory,

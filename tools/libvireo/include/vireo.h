@@ -154,6 +154,9 @@ int vireo_cmd_mode(struct vireo_cmd *cmd, enum vireo_mode mode);
 /* The QEMU binary (default qemu-system-riscv64 in PATH) and Vireo's image (vireo.bin). */
 int vireo_cmd_qemu(struct vireo_cmd *cmd, const char *path);
 int vireo_cmd_hypervisor(struct vireo_cmd *cmd, const char *path);
+/* QEMU's -machine value (default "virt"), e.g. "virt,aia=aplic-imsic,aia-guests=2" for
+ * an AIA machine (docs/aia.md); NULL: the default. Checked by QEMU when the VM starts. */
+int vireo_cmd_qemu_machine(struct vireo_cmd *cmd, const char *machine);
 /* QEMU's own output (firmware, Vireo, the kernel) also goes to fd as it comes (-1: kept
  * only as the tail that vireo_child_log() returns). */
 int vireo_cmd_log(struct vireo_cmd *cmd, int fd);

@@ -11,9 +11,10 @@ communicate(), send_signal(), terminate(), kill(), and PIPE, DEVNULL and
 STDOUT mean what they mean there. What a VM adds is keyword arguments:
 memory (bytes, or "256M"), vcpus, harts, kernel, initramfs, disks, net, bootargs,
 time_limit (seconds), copy_in and copy_out (pairs of paths), tty, bare
-(plain QEMU, no hypervisor), qemu, hypervisor and log (a file object that
-sees QEMU's console); machine (run in a new VM of that running machine, no
-QEMU of its own) and in_vm (...in that VM of the machine, running the agent).
+(plain QEMU, no hypervisor), qemu, qemu_machine (QEMU's -machine), hypervisor
+and log (a file object that sees QEMU's console); machine (run in a new VM of
+that running machine, no QEMU of its own) and in_vm (...in that VM of the
+machine, running the agent).
 
 Machines (docs/machine.md): machine_start(name, ...) boots one in the
 background and returns once it is ready, machine_stop(name) ends it,
@@ -135,6 +136,7 @@ _cmd_kernel = _declare("vireo_cmd_kernel", ctypes.c_int, _c, ctypes.c_char_p)
 _cmd_initramfs = _declare("vireo_cmd_initramfs", ctypes.c_int, _c, ctypes.c_char_p)
 _cmd_disk = _declare("vireo_cmd_disk", ctypes.c_int, _c, ctypes.c_char_p, ctypes.c_bool)
 _cmd_net = _declare("vireo_cmd_net", ctypes.c_int, _c, ctypes.c_bool)
+_cmd_qemu_machine = _declare("vireo_cmd_qemu_machine", ctypes.c_int, _c, ctypes.c_char_p)
 _cmd_bootargs = _declare("vireo_cmd_bootargs", ctypes.c_int, _c, ctypes.c_char_p)
 _cmd_time_limit = _declare("vireo_cmd_time_limit", ctypes.c_int, _c, ctypes.c_uint64)
 _cmd_copy_in = _declare("vireo_cmd_copy_in", ctypes.c_int, _c, ctypes.c_char_p,
@@ -216,8 +218,8 @@ class Popen:
     def __init__(self, args, stdin=None, stdout=None, stderr=None, *, env=None, cwd=None,
                  tty=False, rows=24, cols=80, memory=None, vcpus=None, harts=None,
                  kernel=None, initramfs=None, disks=(), net=False, bootargs=None,
-                 time_limit=None, copy_in=(), copy_out=(), bare=False, qemu=None, hypervisor=None, log=None,
-                 machine=None, in_vm=None,
+                 time_limit=None, copy_in=(), copy_out=(), bare=False, qemu=None, qemu_machine=None, hypervisor=None,
+                 log=None, machine=None, in_vm=None,
                  text=None, encoding=None, errors=None, universal_newlines=None):
         if isinstance(args, (str, bytes)):
             args = [args]
@@ -284,6 +286,8 @@ class Popen:
                 _check(_cmd_mode(cmd, _MODE_BARE))
             if qemu:
                 _check(_cmd_qemu(cmd, _b(qemu)))
+            if qemu_machine:
+                _check(_cmd_qemu_machine(cmd, _b(qemu_machine)))
             if hypervisor:
                 _check(_cmd_hypervisor(cmd, _b(hypervisor)))
             if log is not None:
