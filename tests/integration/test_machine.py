@@ -280,6 +280,12 @@ def test_spares(machine, monkeypatch):
         pyvireo.vm_stop(name, old)
         wait_ready(1)
         assert [v["name"] for v in pyvireo.vms(name) if v["origin"] == "spare"] != [old]
+        # A VM that fits only without the spare ends it; the spare comes back after.
+        pyvireo.vm_create(name, "big", "memory=400M", start=False)
+        assert [v["name"] for v in pyvireo.vms(name)] == ["big"]
+        assert "ends to make room" in open(log).read()
+        pyvireo.vm_remove(name, "big")
+        wait_ready(1)
     finally:
         pyvireo.machine_stop(name)
 

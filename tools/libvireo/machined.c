@@ -300,8 +300,9 @@ static void on_vm_exit(struct daemon *d, unsigned ch, int status)
 		return;
 	}
 	md_vm_ended(d, vm, status);
-	/* A spare that ended on its own (nobody took it) is replaced in the main loop. */
-	if (vm->spare && !d->refill_at)
+	/* Spares short (one ended, or could not be made for want of memory that this VM
+	 * frees): the main loop makes them again. */
+	if (d->o->spares && !d->refill_at)
 		d->refill_at = now_ms();
 	if (!vm->keep)
 		md_vm_free(d, vm);
@@ -1021,6 +1022,28 @@ static size_t create_args(uint8_t *a, const struct vm_config_vm *v, uint32_t ker
 }
 
 /* Make (and, with start, start) a VM from its definition: Vireo's id, or -errno. */
+/* End one spare that no exec has taken, to free its memory; false if there is none. */
+static bool drop_spare(struct daemon *d)
+{
+	for (struct mvm *vm = d->vms; vm; vm = vm->next) {
+		if (vm->spare && vm->id && !d->chans[vm->id].client) {
+			char name[MACHINE_NAME_MAX];
+			unsigned id = vm->id;
+			uint8_t a[8];
+
+			snprintf(name, sizeof(name), "%s", vm->name);
+			vx_put_u32(a, id);
+			vx_put_u32(a + 4, STATUS_KILLED);
+			md_say(d, "spare VM '%s' ends to make room", name);
+			if (md_vreq(d, CTL_OP_VM_DESTROY, a, 8, NULL, NULL, NULL, 0) < 0)
+				return false;
+			md_wait_end(d, name, id);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int md_boot_vm(struct daemon *d, struct mvm *vm, bool start, char *why, size_t why_size)
 {
 	struct vm_config cfg;
@@ -1040,6 +1063,12 @@ static int md_boot_vm(struct daemon *d, struct mvm *vm, bool start, char *why, s
 		for (unsigned ch = 0; ch < CHANNELS; ch++)
 			d->chans[ch].early_exit = false;
 		rc = md_vreq(d, CTL_OP_VM_CREATE, args, len, NULL, NULL, why, why_size);
+		/* Spares only wait: one makes room for a VM asked for (and comes back later). */
+		while (rc == -ENOMEM && !vm->spare && drop_spare(d)) {
+			for (unsigned ch = 0; ch < CHANNELS; ch++)
+				d->chans[ch].early_exit = false;
+			rc = md_vreq(d, CTL_OP_VM_CREATE, args, len, NULL, NULL, why, why_size);
+		}
 	}
 	/* The channel was reset when its last VM ended; what came for this one before the
 	 * reply (LINK_OPEN, its exit) is its own. */
