@@ -81,6 +81,8 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 		e->flags |= BUNDLE_VM_NO_CONSOLE;
 	if (vm->rtc == VM_CONFIG_RTC_OFF)
 		e->flags |= BUNDLE_VM_NO_RTC;
+	if (vm->wait)
+		e->flags |= BUNDLE_VM_DEBUG_WAIT;
 	e->rtc_offset = vm->rtc_offset;
 	if (vm->rtc == VM_CONFIG_RTC_LOCALTIME)
 		e->rtc_offset += local_utc_offset();

@@ -17,6 +17,7 @@
 
 #include "bundle_write.h"
 #include "qemu_run.h"
+#include "vireo_gdb.h"
 #include "vireo_exec.h"
 #include "vireo_machine.h"
 #include "vm_config.h"
@@ -36,7 +37,7 @@ static const char usage[] =
     "bootargs last (it takes the rest):\n"
     "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
     "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev rtc\n"
-    "        rtc_offset net mac irqchip\n"
+    "        rtc_offset wait net mac irqchip\n"
     "\n"
     "Machine options (override [machine]):\n"
     "  --smp N            harts of the QEMU machine (default 2)\n"
@@ -51,6 +52,9 @@ static const char usage[] =
     "  --print-command    print the QEMU command line before running it\n"
     "  --machine-mode     a long-lived machine: VMs may be none, and come and go at\n"
     "                     the request of a host program (docs/machine.md)\n"
+    "  --gdb VM=PORT[,wait]  a gdb server for VM (its name or number) on 127.0.0.1:PORT\n"
+    "                     (0: any free port); wait: the VM waits at its first instruction\n"
+    "                     until gdb continues it (docs/debugging.md). Repeatable\n"
     "  --publish [udp:]HOSTPORT:VM:PORT\n"
     "                     forward 127.0.0.1:HOSTPORT on the host to PORT of a VM on the\n"
     "                     default network (repeatable; TCP unless udp:)\n"
@@ -84,6 +88,8 @@ struct options {
 	bool print_command;
 	bool selftest_panic;
 	bool machine_mode;
+	struct vireo_gdb_spec *gdb;
+	size_t ngdb;
 	const char *colour; /* "auto" (default), "always" or "never" */
 };
 
@@ -103,6 +109,7 @@ enum opt_id {
 	OPT_SELFTEST_PANIC,
 	OPT_COLOUR,
 	OPT_MACHINE_MODE,
+	OPT_GDB,
 	OPT_PUBLISH,
 };
 
@@ -131,6 +138,7 @@ static const struct option_spec {
     {"--print-command", OPT_PRINT_COMMAND, false, FOR_RUN},
     {"--color", OPT_COLOUR, true, FOR_RUN | FOR_PACK},
     {"--machine-mode", OPT_MACHINE_MODE, false, FOR_RUN | FOR_PACK},
+    {"--gdb", OPT_GDB, true, FOR_RUN},
     {"--publish", OPT_PUBLISH, true, FOR_RUN},
     /* Hidden, for Vireo's own tests: the hypervisor panics after boot. */
     {"--selftest-panic", OPT_SELFTEST_PANIC, false, FOR_RUN | FOR_PACK},
@@ -217,6 +225,15 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 	case OPT_MACHINE_MODE:
 		o->machine_mode = true;
 		break;
+	case OPT_GDB: {
+		char err[256];
+
+		o->gdb = xalloc(realloc(o->gdb, (o->ngdb + 1) * sizeof(*o->gdb)));
+		if (vireo_gdb_parse(value, &o->gdb[o->ngdb], err, sizeof(err)))
+			die("%s", err);
+		o->ngdb++;
+		break;
+	}
 	case OPT_PUBLISH:
 		append(&o->publish, &o->npublish, value);
 		break;
@@ -386,10 +403,11 @@ static void print_summary(const struct vm_config_vm *vm)
 		       m[1], m[2], m[3], m[4], m[5], ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
 		       ip & 255);
 	}
-	printf(", console %s%s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "",
+	printf(", console %s%s%s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "",
 	       vm->irqchip == VM_CONFIG_IRQCHIP_PLIC  ? ", irqchip plic"
 	       : vm->irqchip == VM_CONFIG_IRQCHIP_AIA ? ", irqchip aia"
-						      : "");
+						      : "",
+	       vm->wait ? ", waits" : "");
 	print_rtc(vm);
 	printf(", bootargs '%s'\n", vm->bootargs);
 }
@@ -546,8 +564,9 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	char *hypervisor = o->hypervisor ? strdup(o->hypervisor) : default_hypervisor();
 	const char *disks[VM_CONFIG_MAX_HOST_DISKS];
 	struct stat st;
-	char *bundle, *err = NULL, **argv;
-	int status;
+	char *bundle, *err = NULL, **argv, gdb_err[256];
+	struct vireo_gdb *gdb = NULL;
+	int status, link_fd = -1;
 
 	if (!hypervisor)
 		die("out of memory");
@@ -560,6 +579,9 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	for (size_t i = 0; i < o->npublish; i++)
 		hostfwd[i] = publish_rule(cfg, o->publish[i]);
 	catch_signals();
+	if (o->ngdb &&
+	    vireo_gdb_start(&gdb, cfg, o->gdb, o->ngdb, &link_fd, gdb_err, sizeof(gdb_err)))
+		die("%s", gdb_err);
 	bundle = make_temp_bundle(cfg, flags);
 	argv = qemu_run_argv(&(struct qemu_run_opts){
 	    .qemu = o->qemu ? o->qemu : QEMU_RUN_DEFAULT_QEMU,
@@ -571,7 +593,7 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	    .initrd = bundle,
 	    .disks = disks,
 	    .ndisks = cfg->machine.ndisks,
-	    .link_fd = -1,
+	    .link_fd = link_fd,
 	    .agent_fd = -1,
 	    .extra = o->extra,
 	    .nextra = o->nextra,
@@ -585,6 +607,7 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 		free(line);
 	}
 	status = qemu_run(argv, &err);
+	vireo_gdb_stop(gdb);
 	unlink(bundle);
 	temp_bundle = NULL;
 	free(bundle);
@@ -629,6 +652,12 @@ int main(int argc, char **argv)
 		return vireo_vm_main(argc - 1, argv + 1);
 	parse_args(&o, argc, argv);
 	load_config(&cfg, &o);
+	if (o.ngdb) {
+		char gdb_err[256];
+
+		if (vireo_gdb_resolve(&cfg, o.gdb, o.ngdb, gdb_err, sizeof(gdb_err)))
+			die("%s", gdb_err);
+	}
 	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;
 	if (o.machine_mode)
 		flags |= BUNDLE_MACHINE;
@@ -654,6 +683,7 @@ int main(int argc, char **argv)
 	free(o.sources);
 	free(o.disks);
 	free(o.extra);
+	free(o.gdb);
 	free(o.publish);
 	return status;
 }

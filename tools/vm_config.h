@@ -76,6 +76,7 @@ struct vm_config_vm {
 	char bootargs[BUNDLE_ARGS_MAX];
 	bool console;
 	bool testdev;
+	bool wait; /* held at its first instruction for a debugger (or the host) */
 	enum { VM_CONFIG_IRQCHIP_AUTO, VM_CONFIG_IRQCHIP_PLIC, VM_CONFIG_IRQCHIP_AIA } irqchip;
 	enum vm_config_rtc rtc;
 	int64_t rtc_offset; /* seconds added to the host's clock (and to localtime's) */

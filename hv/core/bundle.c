@@ -4,6 +4,15 @@
 #include <vireo/printf.h>
 #include <vireo/string.h>
 
+/* Each VM flag its own bit: two branches once gave two flags the same one. */
+#define BUNDLE_VM_FLAGS_OR                                                                         \
+	(BUNDLE_VM_TESTDEV | BUNDLE_VM_NO_CONSOLE | BUNDLE_VM_NO_RTC | BUNDLE_VM_NET |             \
+	 BUNDLE_VM_IRQCHIP_PLIC | BUNDLE_VM_IRQCHIP_AIA | BUNDLE_VM_DEBUG_WAIT)
+#define BUNDLE_VM_FLAGS_SUM                                                                        \
+	(BUNDLE_VM_TESTDEV + BUNDLE_VM_NO_CONSOLE + BUNDLE_VM_NO_RTC + BUNDLE_VM_NET +             \
+	 BUNDLE_VM_IRQCHIP_PLIC + BUNDLE_VM_IRQCHIP_AIA + BUNDLE_VM_DEBUG_WAIT)
+_Static_assert(BUNDLE_VM_FLAGS_OR == BUNDLE_VM_FLAGS_SUM, "bundle VM flags share a bit");
+
 #define MIN_VM_RAM (4 * MIB)
 #define MAX_VCPUS  16
 

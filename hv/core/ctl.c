@@ -5,6 +5,7 @@
  */
 #include <vireo/chan.h>
 #include <vireo/ctl.h>
+#include <vireo/ctl_debug.h>
 #include <vireo/log.h>
 #include <vireo/printf.h>
 #include <vireo/spinlock.h>
@@ -25,6 +26,7 @@ struct ctl_table {
 static const struct ctl_table ctl_tables[] = {
     {ctl_core_ops, &ctl_core_op_count},
     {ctl_lifecycle_ops, &ctl_lifecycle_op_count},
+    {ctl_debug_ops, &ctl_debug_op_count},
 };
 
 struct ctl_slot {

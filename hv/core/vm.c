@@ -674,6 +674,8 @@ void vm_start(struct vm *vm)
 	vm->attached_vcpus = vm->nvcpus;
 	log_info("VM '%s': starting (%u vCPU%s, %lu MiB, VMID %u)", vm->name, vm->nvcpus,
 		 vm->nvcpus == 1 ? "" : "s", (unsigned long)(vm->ram_size / MIB), vm->vmid);
+	if (vm->config.debug_wait)
+		vm_debug_hold_at_start(vm);
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		sched_attach(vm->vcpus[i]);

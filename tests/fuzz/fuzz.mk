@@ -13,11 +13,13 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ihv/include -DVIREO_HOST_TEST -Wall -Wextra -Werror
 
-FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest vnet dhcp vaplic mproto
+FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest gdb_stub vnet dhcp vaplic mproto
 FUZZ_SRCS_insn := hv/arch/riscv/insn.c
 FUZZ_SRCS_vblk := hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_virtq := hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_vx := hv/lib/vx.c
+# The gdb stub: a hostile debugger on one side, anything from Vireo on the other.
+FUZZ_SRCS_gdb_stub := tools/libvireo/rsp.c tools/libvireo/gdb_stub.c
 FUZZ_SRCS_vaplic := hv/vdev/aplic.c hv/vdev/imsic.c
 FUZZ_SRCS_vrtc := hv/vdev/goldfish_rtc.c
 FUZZ_SRCS_chan := hv/core/chan.c hv/lib/vx.c hv/lib/byte_ring.c

@@ -28,6 +28,7 @@
 /* Its interrupt controller; neither: guest AIA where the host has guest interrupt files. */
 #define BUNDLE_VM_IRQCHIP_PLIC (1u << 4) /* the PLIC, whatever the host has */
 #define BUNDLE_VM_IRQCHIP_AIA  (1u << 5) /* an APLIC and IMSIC files (emulated if need be) */
+#define BUNDLE_VM_DEBUG_WAIT   (1u << 6) /* held at its first instruction for a debugger */
 
 #define BUNDLE_DISK_PRESENT  (1u << 0)
 #define BUNDLE_DISK_READONLY (1u << 1)

@@ -16,6 +16,7 @@
 #include <vireo/vaplic.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm_console.h>
+#include <vireo/vm_debug.h>
 #include <vireo/vplic.h>
 #include <vireo/vuart.h>
 
@@ -72,6 +73,7 @@ struct vm_config {
 	enum vm_irqchip irqchip;
 	bool no_rtc;	       /* rtc=off: no real-time clock device */
 	int64_t rtc_offset_ns; /* the guest clock minus the host's (rtc_offset, localtime) */
+	bool debug_wait;       /* held at its first instruction until a debugger resumes it */
 	/* A network card (vireo/vm_net.h): on network net_name, with this MAC; Vireo's DHCP
 	 * gives it ipv4 (host order; 0: no address). */
 	bool net;
@@ -135,6 +137,7 @@ struct vm {
 	bool paused;		 /* its vCPUs are not scheduled (atomic) */
 	unsigned catch;		 /* VM_CATCH_*: exits the host program handles */
 	struct sbi_vm_state sbi; /* the SBI extensions' per-VM state (only hv/sbi/ uses it) */
+	struct vm_debug debug;	 /* a debugger attached (core/vm_debug.c) */
 
 	/* Run time (docs/machine.md): memory sharing, accounting, snapshots. */
 	struct vm_ram *shared;	 /* its RAM, once forks share it (vm_cow.c); then it never runs */
@@ -200,6 +203,17 @@ int vm_set_catch(struct vm *vm, unsigned catch);
 enum vcpu_action vm_catch(struct vcpu *v, unsigned why);
 /* Paused, and every vCPU's state in memory (none loaded on a hart, none in the guest). */
 bool vm_is_parked(const struct vm *vm);
+/* Kept off its hart: the VM is paused, unless this is the one vCPU a debugger steps. */
+static inline bool vcpu_held(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&v->vm->debug.step_vcpu, __ATOMIC_ACQUIRE) != v;
+}
+/* The guest's ebreaks come to Vireo: the host catches them, or a debugger is attached. */
+static inline bool vm_catches_breakpoints(const struct vm *vm)
+{
+	return (vm->catch & VM_CATCH_BREAKPOINT) || vm->debug.attached;
+}
 /* Print the state of every vCPU of every VM (console debug key). */
 void vm_dump_all(void);
 /* Give a typed byte to the VM that has the keyboard; false if none takes input. */
