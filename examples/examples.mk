@@ -11,9 +11,17 @@ $(EXAMPLES_OUT)/sort: examples/sort.c tools/libvireo/include/vireo.h $(LIBVIREO_
 	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 \
 		-Itools/libvireo/include $< -L$(BUILD) -lvireo -Wl,-rpath,$(abspath $(BUILD)) -o $@
 
+$(EXAMPLES_OUT)/machine: examples/machine.c tools/libvireo/include/vireo.h $(LIBVIREO_SO)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 \
+		-Itools/libvireo/include $< -L$(BUILD) -lvireo -Wl,-rpath,$(abspath $(BUILD)) -o $@
+
 .PHONY: examples
-examples: $(DEPS_STAMP) all linux $(EXAMPLES_OUT)/sort
+examples: $(DEPS_STAMP) all linux $(EXAMPLES_OUT)/sort $(EXAMPLES_OUT)/machine
 	@echo "  RUN     $(EXAMPLES_OUT)/sort $(EXAMPLES_ARGS)"
 	$(Q)$(EXAMPLES_OUT)/sort $(EXAMPLES_ARGS)
+	@echo "  RUN     $(EXAMPLES_OUT)/machine $(EXAMPLES_ARGS)"
+	$(Q)$(EXAMPLES_OUT)/machine $(EXAMPLES_ARGS)
 	@echo "  RUN     examples/wordcount.py $(EXAMPLES_ARGS)"
 	$(Q)PYTHONPATH=tools/python $(PYTHON) examples/wordcount.py $(EXAMPLES_ARGS)

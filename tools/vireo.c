@@ -19,12 +19,15 @@
 #include "qemu_run.h"
 #include "vireo_gdb.h"
 #include "vireo_exec.h"
+#include "vireo_machine.h"
 #include "vm_config.h"
 
 #define EXIT_TOOL_ERROR 2
 
 static const char usage[] =
     "usage: vireo exec  [options] [--] PROGRAM [ARGS...]       PROGRAM in a fresh Linux VM\n"
+    "       vireo machine start --name NAME | stop | ls | info  a long-lived machine\n"
+    "       vireo vm create|start|stop|rm|ls|snapshot|restore|fork --machine NAME ...\n"
     "       vireo run   [options] [CONFIG...] [--vm SPEC]...   boot Vireo with these VMs\n"
     "       vireo pack  -o BUNDLE [CONFIG...] [--vm SPEC]...   only write the boot bundle\n"
     "       vireo check [CONFIG...] [--vm SPEC]...             validate, one line per VM\n"
@@ -47,6 +50,8 @@ static const char usage[] =
     "  --hypervisor PATH  Vireo's image (default: vireo.bin next to this tool)\n"
     "  --qemu-arg STR     extra QEMU arguments, split at spaces (repeatable)\n"
     "  --print-command    print the QEMU command line before running it\n"
+    "  --machine-mode     a long-lived machine: VMs may be none, and come and go at\n"
+    "                     the request of a host program (docs/machine.md)\n"
     "  --gdb VM=PORT[,wait]  a gdb server for VM (its name or number) on 127.0.0.1:PORT\n"
     "                     (0: any free port); wait: the VM waits at its first instruction\n"
     "                     until gdb continues it (docs/debugging.md). Repeatable\n"
@@ -82,6 +87,7 @@ struct options {
 	size_t nsources;
 	bool print_command;
 	bool selftest_panic;
+	bool machine_mode;
 	struct vireo_gdb_spec *gdb;
 	size_t ngdb;
 	const char *colour; /* "auto" (default), "always" or "never" */
@@ -102,6 +108,7 @@ enum opt_id {
 	OPT_PRINT_COMMAND,
 	OPT_SELFTEST_PANIC,
 	OPT_COLOUR,
+	OPT_MACHINE_MODE,
 	OPT_GDB,
 	OPT_PUBLISH,
 };
@@ -130,6 +137,7 @@ static const struct option_spec {
     {"--qemu-arg", OPT_QEMU_ARG, true, FOR_RUN},
     {"--print-command", OPT_PRINT_COMMAND, false, FOR_RUN},
     {"--color", OPT_COLOUR, true, FOR_RUN | FOR_PACK},
+    {"--machine-mode", OPT_MACHINE_MODE, false, FOR_RUN | FOR_PACK},
     {"--gdb", OPT_GDB, true, FOR_RUN},
     {"--publish", OPT_PUBLISH, true, FOR_RUN},
     /* Hidden, for Vireo's own tests: the hypervisor panics after boot. */
@@ -213,6 +221,9 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 		break;
 	case OPT_SELFTEST_PANIC:
 		o->selftest_panic = true;
+		break;
+	case OPT_MACHINE_MODE:
+		o->machine_mode = true;
 		break;
 	case OPT_GDB: {
 		char err[256];
@@ -311,6 +322,7 @@ static void load_config(struct vm_config *cfg, const struct options *o)
 	int err = 0;
 
 	vm_config_init(cfg);
+	cfg->machine_mode = o->machine_mode;
 	for (size_t i = 0; !err && i < o->nsources; i++) {
 		const struct source *s = &o->sources[i];
 		if (s->spec)
@@ -634,6 +646,10 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "exec") == 0)
 		return vireo_exec_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "machine") == 0)
+		return vireo_machine_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "vm") == 0)
+		return vireo_vm_main(argc - 1, argv + 1);
 	parse_args(&o, argc, argv);
 	load_config(&cfg, &o);
 	if (o.ngdb) {
@@ -643,6 +659,8 @@ int main(int argc, char **argv)
 			die("%s", gdb_err);
 	}
 	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;
+	if (o.machine_mode)
+		flags |= BUNDLE_MACHINE;
 	if (want_colour(&o))
 		flags |= BUNDLE_CONSOLE_COLOUR;
 	switch (o.command) {

@@ -1313,7 +1313,7 @@ static int resolve_nets(struct vm_config *cfg)
 
 int vm_config_finish(struct vm_config *cfg, bool for_machine)
 {
-	if (cfg->nvms == 0)
+	if (cfg->nvms == 0 && !cfg->machine_mode)
 		return fail_at(
 		    cfg, NULL,
 		    "no VM defined: give a CONFIG file with [vm NAME] sections or --vm SPEC");

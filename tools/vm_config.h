@@ -106,7 +106,8 @@ struct vm_config {
 	unsigned nvms;
 	char **sources; /* names that locations point to */
 	size_t nsources;
-	char *error; /* the last error, or NULL */
+	char *error;	   /* the last error, or NULL */
+	bool machine_mode; /* a long-lived machine (docs/machine.md): no VM is needed */
 };
 
 /* Command-line options that override the [machine] sections; NULL/0 = not given. */

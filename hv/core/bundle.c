@@ -94,7 +94,7 @@ int bundle_parse(const void *data, uint64_t size, struct bundle *out, char *why,
 	if (h->vm_entry_size != sizeof(struct bundle_vm))
 		return fail(why, why_size, "bundle VM entries are %u bytes, expected %zu",
 			    h->vm_entry_size, sizeof(struct bundle_vm));
-	if (h->vm_count == 0 || h->vm_count > BUNDLE_MAX_VMS)
+	if ((h->vm_count == 0 && !(h->flags & BUNDLE_MACHINE)) || h->vm_count > BUNDLE_MAX_VMS)
 		return fail(why, why_size, "bundle has %u VMs (1..%u allowed)", h->vm_count,
 			    BUNDLE_MAX_VMS);
 	if (!range_ok(sizeof(*h), (uint64_t)h->vm_count * sizeof(struct bundle_vm), h->total_size))

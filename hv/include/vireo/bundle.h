@@ -36,6 +36,9 @@
 /* Header flags. */
 #define BUNDLE_SELFTEST_PANIC (1u << 0) /* panic on purpose after boot (tests the panic path) */
 #define BUNDLE_CONSOLE_COLOUR (1u << 1) /* the terminal shows ANSI colours */
+/* A long-lived machine (docs/machine.md): it may start with no VM, stays up when the last
+ * VM ends, and the host makes VMs at run time. */
+#define BUNDLE_MACHINE (1u << 2)
 
 struct bundle_header {
 	char magic[8];

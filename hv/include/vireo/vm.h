@@ -21,6 +21,9 @@
 #include <vireo/vuart.h>
 
 struct vm_rtc;
+struct blob;
+struct vm_cow;
+struct vm_ram;
 
 #define VM_MAX_VCPUS	VPLIC_MAX_HARTS
 #define VM_NAME_MAX	32
@@ -29,6 +32,17 @@ struct vm_rtc;
 struct vnet;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
+
+/* Where a new VM's RAM and state come from (vm_config.origin). */
+enum vm_origin {
+	VM_ORIGIN_BOOT,	   /* load the kernel (and initrd, DTB): a fresh boot */
+	VM_ORIGIN_RESTORE, /* zeroed RAM that the host fills; state from a snapshot (vm_snapshot.h)
+			    */
+	VM_ORIGIN_FORK,	   /* the RAM of a paused VM, shared copy-on-write (vm_cow.h) */
+};
+
+/* VM ids are channel numbers (docs/channel.md): 1..VM_ID_MAX. */
+#define VM_ID_MAX 31
 
 /* Exit statuses of a VM that did not shut itself down. */
 #define VM_STATUS_FAULT 3 /* stopped by Vireo after an unhandled guest fault */
@@ -66,6 +80,12 @@ struct vm_config {
 	char net_name[16];
 	uint8_t mac[6];
 	uint32_t ipv4;
+	/* VMs made at run time (ctl_lifecycle.c): images the host handed in, held while the
+	 * VM (or a reboot of it) may load them; NULL for the boot bundle's. */
+	struct blob *kernel_blob, *initrd_blob;
+	enum vm_origin origin; /* back to VM_ORIGIN_BOOT in the copy kept for reboot */
+	struct vm *fork_of;    /* VM_ORIGIN_FORK: the paused VM whose RAM it shares */
+	uint64_t mem_limit;    /* bytes the VM may hold in all (RAM, copies, tables); 0: default */
 };
 
 struct vm {
@@ -118,10 +138,25 @@ struct vm {
 	unsigned catch;		 /* VM_CATCH_*: exits the host program handles */
 	struct sbi_vm_state sbi; /* the SBI extensions' per-VM state (only hv/sbi/ uses it) */
 	struct vm_debug debug;	 /* a debugger attached (core/vm_debug.c) */
+
+	/* Run time (docs/machine.md): memory sharing, accounting, snapshots. */
+	struct vm_ram *shared;	 /* its RAM, once forks share it (vm_cow.c); then it never runs */
+	struct vm_cow *cow;	 /* a fork: its private pages over another VM's RAM (vm_cow.c) */
+	uint64_t committed;	 /* bytes of the machine promised to it (vm_mem_commit) */
+	unsigned long harts_ran; /* bit per hart index its vCPUs ever ran on (atomic) */
+	struct blob *restore;	 /* VM_ORIGIN_RESTORE: the state to apply at its start */
 };
 
 /* Create a VM from its configuration; NULL (with the reason logged) on failure. */
 struct vm *vm_create(const struct vm_config *cfg);
+/* The same, with the reason also in why[size] (run-time requests tell the host). */
+struct vm *vm_create_why(const struct vm_config *cfg, char *why, size_t size);
+/* End a VM that never started (VM_CREATED): its vCPUs go to their harts only to be
+ * reaped, and it is freed as a stopped VM is (the host hears LINK_VM_EXIT). */
+void vm_discard(struct vm *vm, int status);
+/* A long-lived machine (docs/machine.md): do not power off when the last VM ends. */
+void vm_set_machine_mode(bool on);
+bool vm_machine_mode(void);
 /* Put the boot vCPU on its hart's run queue. */
 void vm_start(struct vm *vm);
 /* Stop the VM with this exit status; every vCPU leaves its hart, then the VM is freed. */
