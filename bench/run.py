@@ -925,6 +925,79 @@ def bench_exec(tool, runs, store):
                 log("  %s: %s" % (label, "%.2f s" % x if key != "exec-tput" else "%.1f MB/s" % x))
 
 
+# ---------------------------------------------------------------- machine (issue #14)
+
+MACHINE_CYCLES = 200  # VM create/destroy cycles per run
+
+
+def machine_cli(tool, env, *args, timeout=EXEC_TIMEOUT_S):
+    r = subprocess.run(tool + list(args), capture_output=True, timeout=timeout, env=env)
+    if r.returncode != 0:
+        raise Skip("vireo %s: status %d: %s" % (" ".join(args[:2]), r.returncode, " ".join(
+            r.stderr.decode(errors="replace").split())[-200:]))
+    return r
+
+
+def bench_machine(tool, runs, store):
+    """One machine for all runs, with one spare VM: how long `vireo machine start` takes;
+    `vireo exec --machine M -- true` with the spare ready, `... --fresh` (a VM booted for
+    it) and a plain `vireo exec -- true`; and VM create/destroy cycles per second through
+    the daemon (a small test kernel, each cycle two CLI calls, every other VM started)."""
+    rt = tempfile.mkdtemp(prefix="vireo-bench-rt-")
+    env = dict(os.environ, VIREO_RUNTIME_DIR=rt)
+    kernel = path(BUILD, "guests", "hello.bin")
+    name = "bench"
+    start = time.monotonic()
+    try:
+        machine_cli(tool, env, "machine", "start", "--name", name, "--memory", "1G",
+                    "--spares", "1")
+    except Skip as e:
+        store[("machine-skip", "vireo")] = str(e)
+        log("  machine start: skipped: %s" % e)
+        return
+    store.setdefault(("machine-start", "vireo"), []).append(time.monotonic() - start)
+    try:
+        for r in range(runs):
+            for side in (("machine", "fresh", "plain") if r % 2 == 0
+                         else ("plain", "fresh", "machine")):
+                argv = ["exec"] + {"machine": ["--machine", name],
+                                   "fresh": ["--machine", name, "--fresh"], "plain": []}[side]
+                argv += ["--", "true"]
+                if side == "machine":  # the spare booted after the last exec: ready?
+                    deadline = time.monotonic() + BOOT_TIMEOUT_S
+                    while time.monotonic() < deadline and "spares_ready 1" not in \
+                            machine_cli(tool, env, "machine", "info", name).stdout.decode():
+                        time.sleep(0.1)
+                t = time.monotonic()
+                try:
+                    machine_cli(tool, env, *argv)
+                except Skip as e:
+                    store.setdefault(("machine-exec-skip", side), str(e))
+                    continue
+                took = time.monotonic() - t
+                store.setdefault(("machine-exec", side), []).append(took)
+                log("  exec %s-- true run %d/%d: %.3f s" % (
+                    {"machine": "--machine M ", "fresh": "--machine M --fresh ",
+                     "plain": ""}[side], r + 1, runs, took))
+            spec = "kernel=%s,memory=16M,testdev" % kernel
+            t = time.monotonic()
+            try:
+                for i in range(MACHINE_CYCLES):
+                    args = ["vm", "create", "c%d" % i, spec, "--machine", name]
+                    machine_cli(tool, env, *(args + ["--start"] if i % 2 else args))
+                    machine_cli(tool, env, "vm", "rm", "c%d" % i, "--machine", name)
+            except Skip as e:
+                store.setdefault(("machine-cycles-skip", "vireo"), str(e))
+                continue
+            rate = MACHINE_CYCLES / (time.monotonic() - t)
+            store.setdefault(("machine-cycles", "vireo"), []).append(rate)
+            log("  VM create/destroy run %d/%d: %.0f /s" % (r + 1, runs, rate))
+    finally:
+        subprocess.run(tool + ["machine", "stop", name], capture_output=True, env=env,
+                       timeout=60)
+        shutil.rmtree(rt, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -1018,6 +1091,10 @@ def spread(xs, fmt):
 
 def fmt_s(x):
     return "%.2f s" % x
+
+
+def fmt_ms(x):
+    return "%.0f ms" % (x * 1000)
 
 
 def fmt_insn(x):
@@ -1159,6 +1236,28 @@ def build_rows(store):
         rows.append(Row(label, target="≥ 0.8× bare", note="skipped: " + str(
             store.get(("exec-tput-skip", "vireo")) or store.get(("exec-tput-skip", "bare"))
             or "not run")))
+    # Machine (issue #14): the bare column is a plain `vireo exec`, a QEMU of its own.
+    v, b = pair(("machine-exec", "machine"), ("machine-exec", "plain"))
+    label = ("`vireo exec --machine M -- true`, a spare VM ready (bare column: plain "
+             "`vireo exec -- true`)")
+    if v:
+        rows.append(Row(label, med(v), med(b) if b else None, fmt_ms, "≤ 50 ms (#14)",
+                        med(v) <= 0.05, vireo_samples=v, bare_samples=b))
+    v = store.get(("machine-exec", "fresh"), [])
+    if v:
+        rows.append(Row("`vireo exec --machine M --fresh -- true` (a VM booted for it)", med(v),
+                        med(b) if b else None, fmt_s, vireo_samples=v, bare_samples=b))
+    elif store.get(("machine-exec-skip", "machine")) or store.get(("machine-skip", "vireo")):
+        rows.append(Row(label, target="≤ 50 ms (#14)", note="skipped: " + str(
+            store.get(("machine-exec-skip", "machine")) or store.get(("machine-skip", "vireo")))))
+    v = store.get(("machine-cycles", "vireo"), [])
+    if v:
+        rows.append(Row("VM create + destroy in a machine, through the CLI (cycles)", med(v),
+                        None, fmt_rate, vireo_samples=v))
+    v = store.get(("machine-start", "vireo"), [])
+    if v:
+        rows.append(Row("`vireo machine start` until ready (a spare booting)", med(v), None, fmt_s,
+                        vireo_samples=v))
     # Scaling
     bare1 = store.get(("scale", 0), [])
     one = store.get(("scale", 1), [])
@@ -1309,9 +1408,9 @@ plot "%s" using ($3):1:(%g):($3):($1-0.35):($1+0.35):($4):yticlabels(2) \\
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one run of everything (a smoke test)")
-    ap.add_argument("--only", default="micro,linux,icount,scale,exec,net,aia,sandbox",
+    ap.add_argument("--only", default="micro,linux,icount,scale,exec,net,aia,machine,sandbox",
                     help="comma-separated subset of "
-                    "micro,linux,icount,scale,exec,net,aia,sandbox")
+                    "micro,linux,icount,scale,exec,net,aia,machine,sandbox")
     ap.add_argument("--runs-micro", type=int, default=7, help="wall-clock micro runs per side")
     ap.add_argument("--runs-icount", type=int, default=3, help="-icount micro runs per side")
     ap.add_argument("--runs-boot", type=int, default=7, help="Linux boots per side")
@@ -1326,13 +1425,15 @@ def main():
     ap.add_argument("--runs-aia-linux", type=int, default=2,
                     help="Linux boots with disk runs per mode, AIA machine")
     ap.add_argument("--runs-exec", type=int, default=7, help="vireo exec runs per side")
+    ap.add_argument("--runs-machine", type=int, default=5,
+                    help="runs of each machine benchmark (exec per side, create/destroy)")
     ap.add_argument("--runs-net", type=int, default=3, help="network runs per side")
     ap.add_argument("--out", default=path("bench", "results"), help="where latest.md goes")
     args = ap.parse_args()
     if args.quick:
         args.runs_micro = args.runs_icount = args.runs_boot = args.runs_idle = 1
         args.runs_boot_icount = 1
-        args.runs_scale = args.runs_exec = 1
+        args.runs_scale = args.runs_exec = args.runs_machine = 1
         args.runs_net = 1
         args.runs_aia_micro = args.runs_aia_icount = args.runs_aia_linux = 1
     only = set(args.only.split(","))
@@ -1348,7 +1449,7 @@ def main():
         qemu_version()))
     for need in ([path(BUILD, "bench", "micro.bin")] if only & {"micro", "aia"} else []) + \
             ([path(BUILD, "linux", "Image"), path(BUILD, "linux", "initramfs.cpio")]
-             if only & {"linux", "scale", "exec", "net", "aia"} else []):
+             if only & {"linux", "scale", "exec", "net", "aia", "machine"} else []):
         if not os.path.isfile(need):
             raise SystemExit("bench: %s is missing; run make bench" % os.path.relpath(need, ROOT))
 
@@ -1385,6 +1486,10 @@ def main():
                                       args.runs_aia_linux))
         bench_aia(tool, features, args.runs_aia_micro, args.runs_aia_icount,
                   args.runs_aia_linux, store)
+    if "machine" in only:
+        log("bench: a machine: exec in it against a plain exec, VM create/destroy (%d runs)"
+            % args.runs_machine)
+        bench_machine(tool, args.runs_machine, store)
     if "sandbox" in only:
         log("bench: sandboxes: calls, host calls, catches, resets (%d runs, wall and -icount)"
             % args.runs_exec)

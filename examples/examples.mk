@@ -11,6 +11,12 @@ $(EXAMPLES_OUT)/sort: examples/sort.c tools/libvireo/include/vireo.h $(LIBVIREO_
 	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 \
 		-Itools/libvireo/include $< -L$(BUILD) -lvireo -Wl,-rpath,$(abspath $(BUILD)) -o $@
 
+$(EXAMPLES_OUT)/machine: examples/machine.c tools/libvireo/include/vireo.h $(LIBVIREO_SO)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 \
+		-Itools/libvireo/include $< -L$(BUILD) -lvireo -Wl,-rpath,$(abspath $(BUILD)) -o $@
+
 # Sandboxes: guest programs built with the guest SDK (guests/sandbox/sandbox.mk), the C
 # host program that fuzzes one, and the Python one that maps memory on demand.
 $(eval $(call sandbox_program,records,examples/sandbox/records.c))
@@ -38,8 +44,11 @@ sandbox-examples: $(DEPS_STAMP) $(BUILD)/vireo.bin $(SANDBOX_EXAMPLES)
 	$(Q)$(PYTHON) examples/lazy_pages.py $(EXAMPLES_OUT)/lazy.elf
 
 .PHONY: examples
-examples: $(DEPS_STAMP) all linux $(EXAMPLES_OUT)/sort sandbox-examples
+examples: $(DEPS_STAMP) all linux $(EXAMPLES_OUT)/sort $(EXAMPLES_OUT)/machine \
+		sandbox-examples
 	@echo "  RUN     $(EXAMPLES_OUT)/sort $(EXAMPLES_ARGS)"
 	$(Q)$(EXAMPLES_OUT)/sort $(EXAMPLES_ARGS)
+	@echo "  RUN     $(EXAMPLES_OUT)/machine $(EXAMPLES_ARGS)"
+	$(Q)$(EXAMPLES_OUT)/machine $(EXAMPLES_ARGS)
 	@echo "  RUN     examples/wordcount.py $(EXAMPLES_ARGS)"
 	$(Q)PYTHONPATH=tools/python $(PYTHON) examples/wordcount.py $(EXAMPLES_ARGS)

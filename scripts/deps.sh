@@ -18,6 +18,7 @@ PACKAGES=(
 	clang-format cppcheck               # make format / make lint
 	clang libclang-rt-14-dev            # make fuzz: libFuzzer
 	gnuplot-nox                         # make bench: the plot of the ratios
+	gdb-multiarch                       # test_gdb.py: vireo run --gdb, a debugger for guests
 )
 
 missing=()

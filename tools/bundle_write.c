@@ -81,6 +81,8 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 		e->flags |= BUNDLE_VM_NO_CONSOLE;
 	if (vm->rtc == VM_CONFIG_RTC_OFF)
 		e->flags |= BUNDLE_VM_NO_RTC;
+	if (vm->wait)
+		e->flags |= BUNDLE_VM_DEBUG_WAIT;
 	if (vm->sandbox)
 		e->flags |= BUNDLE_VM_SANDBOX;
 	e->rtc_offset = vm->rtc_offset;
@@ -141,7 +143,7 @@ static int make_plan(const struct vm_config *cfg, uint32_t flags, struct plan *p
 	struct bundle_header *h = &plan->header;
 	uint64_t offset = sizeof(*h) + (uint64_t)cfg->nvms * sizeof(struct bundle_vm);
 
-	if (cfg->nvms == 0 || cfg->nvms > BUNDLE_MAX_VMS)
+	if ((cfg->nvms == 0 && !(flags & BUNDLE_MACHINE)) || cfg->nvms > BUNDLE_MAX_VMS)
 		return fail(err, "%u VMs defined; 1..%u allowed", cfg->nvms, BUNDLE_MAX_VMS);
 	for (unsigned i = 0; i < cfg->nvms; i++) {
 		const struct vm_config_vm *vm = &cfg->vms[i];

@@ -6,11 +6,12 @@
 include tools/libvireo/libvireo.mk
 
 VIREO_TOOL := $(BUILD)/vireo
-VIREO_TOOL_SRCS := tools/vireo.c tools/vireo_exec.c
-VIREO_TOOL_HDRS := tools/vm_config.h tools/bundle_write.h tools/qemu_run.h tools/vireo_exec.h \
+VIREO_TOOL_SRCS := tools/vireo.c tools/vireo_exec.c tools/vireo_gdb.c tools/vireo_machine.c
+VIREO_TOOL_HDRS := tools/vm_config.h tools/bundle_write.h tools/qemu_run.h tools/vireo_exec.h tools/vireo_gdb.h \
+	tools/vireo_machine.h tools/libvireo/machined.h \
 	tools/libvireo/include/vireo.h hv/include/vireo/bundle.h hv/include/vireo/types.h
 VIREO_TOOL_CFLAGS := -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 -Ihv/include -Itools \
-	-Itools/libvireo/include
+	-Itools/libvireo/include -Itools/libvireo
 
 all: $(VIREO_TOOL)
 

@@ -17,13 +17,17 @@
 
 #include "bundle_write.h"
 #include "qemu_run.h"
+#include "vireo_gdb.h"
 #include "vireo_exec.h"
+#include "vireo_machine.h"
 #include "vm_config.h"
 
 #define EXIT_TOOL_ERROR 2
 
 static const char usage[] =
     "usage: vireo exec  [options] [--] PROGRAM [ARGS...]       PROGRAM in a fresh Linux VM\n"
+    "       vireo machine start --name NAME | stop | ls | info  a long-lived machine\n"
+    "       vireo vm create|start|stop|rm|ls|snapshot|restore|fork --machine NAME ...\n"
     "       vireo run   [options] [CONFIG...] [--vm SPEC]...   boot Vireo with these VMs\n"
     "       vireo pack  -o BUNDLE [CONFIG...] [--vm SPEC]...   only write the boot bundle\n"
     "       vireo check [CONFIG...] [--vm SPEC]...             validate, one line per VM\n"
@@ -33,7 +37,7 @@ static const char usage[] =
     "bootargs last (it takes the rest):\n"
     "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
     "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev rtc\n"
-    "        rtc_offset net mac irqchip sandbox\n"
+    "        rtc_offset wait net mac irqchip sandbox\n"
     "\n"
     "Machine options (override [machine]):\n"
     "  --smp N            harts of the QEMU machine (default 2)\n"
@@ -46,6 +50,11 @@ static const char usage[] =
     "  --hypervisor PATH  Vireo's image (default: vireo.bin next to this tool)\n"
     "  --qemu-arg STR     extra QEMU arguments, split at spaces (repeatable)\n"
     "  --print-command    print the QEMU command line before running it\n"
+    "  --machine-mode     a long-lived machine: VMs may be none, and come and go at\n"
+    "                     the request of a host program (docs/machine.md)\n"
+    "  --gdb VM=PORT[,wait]  a gdb server for VM (its name or number) on 127.0.0.1:PORT\n"
+    "                     (0: any free port); wait: the VM waits at its first instruction\n"
+    "                     until gdb continues it (docs/debugging.md). Repeatable\n"
     "  --publish [udp:]HOSTPORT:VM:PORT\n"
     "                     forward 127.0.0.1:HOSTPORT on the host to PORT of a VM on the\n"
     "                     default network (repeatable; TCP unless udp:)\n"
@@ -78,6 +87,9 @@ struct options {
 	size_t nsources;
 	bool print_command;
 	bool selftest_panic;
+	bool machine_mode;
+	struct vireo_gdb_spec *gdb;
+	size_t ngdb;
 	const char *colour; /* "auto" (default), "always" or "never" */
 };
 
@@ -96,6 +108,8 @@ enum opt_id {
 	OPT_PRINT_COMMAND,
 	OPT_SELFTEST_PANIC,
 	OPT_COLOUR,
+	OPT_MACHINE_MODE,
+	OPT_GDB,
 	OPT_PUBLISH,
 };
 
@@ -123,6 +137,8 @@ static const struct option_spec {
     {"--qemu-arg", OPT_QEMU_ARG, true, FOR_RUN},
     {"--print-command", OPT_PRINT_COMMAND, false, FOR_RUN},
     {"--color", OPT_COLOUR, true, FOR_RUN | FOR_PACK},
+    {"--machine-mode", OPT_MACHINE_MODE, false, FOR_RUN | FOR_PACK},
+    {"--gdb", OPT_GDB, true, FOR_RUN},
     {"--publish", OPT_PUBLISH, true, FOR_RUN},
     /* Hidden, for Vireo's own tests: the hypervisor panics after boot. */
     {"--selftest-panic", OPT_SELFTEST_PANIC, false, FOR_RUN | FOR_PACK},
@@ -206,6 +222,18 @@ static void take_option(struct options *o, enum opt_id id, const char *value)
 	case OPT_SELFTEST_PANIC:
 		o->selftest_panic = true;
 		break;
+	case OPT_MACHINE_MODE:
+		o->machine_mode = true;
+		break;
+	case OPT_GDB: {
+		char err[256];
+
+		o->gdb = xalloc(realloc(o->gdb, (o->ngdb + 1) * sizeof(*o->gdb)));
+		if (vireo_gdb_parse(value, &o->gdb[o->ngdb], err, sizeof(err)))
+			die("%s", err);
+		o->ngdb++;
+		break;
+	}
 	case OPT_PUBLISH:
 		append(&o->publish, &o->npublish, value);
 		break;
@@ -294,6 +322,7 @@ static void load_config(struct vm_config *cfg, const struct options *o)
 	int err = 0;
 
 	vm_config_init(cfg);
+	cfg->machine_mode = o->machine_mode;
 	for (size_t i = 0; !err && i < o->nsources; i++) {
 		const struct source *s = &o->sources[i];
 		if (s->spec)
@@ -374,10 +403,11 @@ static void print_summary(const struct vm_config_vm *vm)
 		       m[1], m[2], m[3], m[4], m[5], ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
 		       ip & 255);
 	}
-	printf(", console %s%s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "",
+	printf(", console %s%s%s%s", vm->console ? "on" : "off", vm->testdev ? ", testdev" : "",
 	       vm->irqchip == VM_CONFIG_IRQCHIP_PLIC  ? ", irqchip plic"
 	       : vm->irqchip == VM_CONFIG_IRQCHIP_AIA ? ", irqchip aia"
-						      : "");
+						      : "",
+	       vm->wait ? ", waits" : "");
 	print_rtc(vm);
 	printf(", bootargs '%s'\n", vm->bootargs);
 }
@@ -534,8 +564,9 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	char *hypervisor = o->hypervisor ? strdup(o->hypervisor) : default_hypervisor();
 	const char *disks[VM_CONFIG_MAX_HOST_DISKS];
 	struct stat st;
-	char *bundle, *err = NULL, **argv;
-	int status;
+	char *bundle, *err = NULL, **argv, gdb_err[256];
+	struct vireo_gdb *gdb = NULL;
+	int status, link_fd = -1;
 
 	if (!hypervisor)
 		die("out of memory");
@@ -548,6 +579,9 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	for (size_t i = 0; i < o->npublish; i++)
 		hostfwd[i] = publish_rule(cfg, o->publish[i]);
 	catch_signals();
+	if (o->ngdb &&
+	    vireo_gdb_start(&gdb, cfg, o->gdb, o->ngdb, &link_fd, gdb_err, sizeof(gdb_err)))
+		die("%s", gdb_err);
 	bundle = make_temp_bundle(cfg, flags);
 	argv = qemu_run_argv(&(struct qemu_run_opts){
 	    .qemu = o->qemu ? o->qemu : QEMU_RUN_DEFAULT_QEMU,
@@ -559,7 +593,7 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 	    .initrd = bundle,
 	    .disks = disks,
 	    .ndisks = cfg->machine.ndisks,
-	    .link_fd = -1,
+	    .link_fd = link_fd,
 	    .agent_fd = -1,
 	    .extra = o->extra,
 	    .nextra = o->nextra,
@@ -573,6 +607,7 @@ static int run(const struct vm_config *cfg, const struct options *o, uint32_t fl
 		free(line);
 	}
 	status = qemu_run(argv, &err);
+	vireo_gdb_stop(gdb);
 	unlink(bundle);
 	temp_bundle = NULL;
 	free(bundle);
@@ -611,9 +646,21 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "exec") == 0)
 		return vireo_exec_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "machine") == 0)
+		return vireo_machine_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "vm") == 0)
+		return vireo_vm_main(argc - 1, argv + 1);
 	parse_args(&o, argc, argv);
 	load_config(&cfg, &o);
+	if (o.ngdb) {
+		char gdb_err[256];
+
+		if (vireo_gdb_resolve(&cfg, o.gdb, o.ngdb, gdb_err, sizeof(gdb_err)))
+			die("%s", gdb_err);
+	}
 	flags = o.selftest_panic ? BUNDLE_SELFTEST_PANIC : 0;
+	if (o.machine_mode)
+		flags |= BUNDLE_MACHINE;
 	if (want_colour(&o))
 		flags |= BUNDLE_CONSOLE_COLOUR;
 	switch (o.command) {
@@ -636,6 +683,7 @@ int main(int argc, char **argv)
 	free(o.sources);
 	free(o.disks);
 	free(o.extra);
+	free(o.gdb);
 	free(o.publish);
 	return status;
 }

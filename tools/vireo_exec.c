@@ -59,6 +59,14 @@ static const char usage[] =
     "      --hypervisor PATH     Vireo's image (default: vireo.bin next to this tool)\n"
     "  -v, --verbose             show the console (firmware, Vireo, kernel) on stderr\n"
     "\n"
+    "In a long-lived machine (vireo machine start; docs/machine.md):\n"
+    "      --machine NAME        run PROGRAM in a new VM of that machine (booted for\n"
+    "                            it: no QEMU or Vireo boot, only Linux's)\n"
+    "      --fresh               ...booted even when the machine has a template to\n"
+    "                            fork (none yet: Vireo cannot fork)\n"
+    "      --vm VM               ...in that VM of the machine (its agent; it ends after)\n"
+    "      --fork-limit SIZE     memory the fork may copy (default 64M)\n"
+    "\n"
     "A GUEST path ending in '/' (or a HOST directory that exists) receives the copy\n"
     "under its own name; relative GUEST paths are relative to the working directory.\n";
 
@@ -150,8 +158,8 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		size_t len;
-		static const char *const flags[] = {"-t",	 "--tty",  "-v",
-						    "--verbose", "--bare", "--net"};
+		static const char *const flags[] = {"-t",     "--tty", "-v",	 "--verbose",
+						    "--bare", "--net", "--fresh"};
 		static const struct {
 			const char *s, *l;
 		} valued[] = {
@@ -160,6 +168,7 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 		    {NULL, "--harts"},	  {NULL, "--kernel"},	    {NULL, "--initramfs"},
 		    {NULL, "--disk"},	  {NULL, "--append"},	    {NULL, "--timeout"},
 		    {NULL, "--qemu"},	  {NULL, "--qemu-machine"}, {NULL, "--hypervisor"},
+		    {NULL, "--machine"},  {NULL, "--vm"},	    {NULL, "--fork-limit"},
 		};
 		bool found = false;
 
@@ -207,7 +216,19 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 			eo->verbose = true;
 		else if (!strcmp(o, "--bare"))
 			check(vireo_cmd_mode(cmd, VIREO_MODE_BARE));
-		else if (!strcmp(o, "--net"))
+		else if (!strcmp(o, "--fresh"))
+			check(vireo_cmd_fresh(cmd, true));
+		else if (!strcmp(o, "--machine"))
+			check(vireo_cmd_machine(cmd, v));
+		else if (!strcmp(o, "--vm"))
+			check(vireo_cmd_in_vm(cmd, v));
+		else if (!strcmp(o, "--fork-limit")) {
+			uint64_t bytes;
+
+			if (vm_config_parse_size(v, &bytes))
+				die("--fork-limit '%s' is not a size (e.g. 64M)", v);
+			check(vireo_cmd_fork_limit(cmd, bytes));
+		} else if (!strcmp(o, "--net"))
 			check(vireo_cmd_net(cmd, true));
 		else if (!strcmp(o, "--env")) {
 			const char *eq = strchr(v, '=');

@@ -553,6 +553,13 @@ static int vm_sandbox(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+static int vm_wait(struct parse_ctx *p, const char *key, const char *value)
+{
+	if (parse_bool(value, &p->vm->wait))
+		return fail(p, "%s '%s' must be yes or no", key, value);
+	return 0;
+}
+
 /* auto: guest AIA where the machine has IMSIC guest files (else the PLIC); plic; aia. */
 static int vm_irqchip(struct parse_ctx *p, const char *key, const char *value)
 {
@@ -641,21 +648,14 @@ static int vm_mac(struct parse_ctx *p, const char *key, const char *value)
 }
 
 static const struct key_handler vm_keys[] = {
-    {"kernel", vm_kernel, false},
-    {"initrd", vm_initrd, false},
-    {"memory", vm_memory, false},
-    {"vcpus", vm_vcpus, false},
-    {"harts", vm_harts, false},
-    {"bootargs", vm_bootargs, false},
-    {"disk", vm_disk, false},
-    {"console", vm_console, false},
-    {"testdev", vm_testdev, false},
-    {"rtc", vm_rtc, false},
-    {"rtc_offset", vm_rtc_offset, false},
-    {"net", vm_net, false},
-    {"mac", vm_mac, false},
-    {"irqchip", vm_irqchip, false},
-    {"sandbox", vm_sandbox, false},
+    {"kernel", vm_kernel, false},   {"initrd", vm_initrd, false},
+    {"memory", vm_memory, false},   {"vcpus", vm_vcpus, false},
+    {"harts", vm_harts, false},	    {"bootargs", vm_bootargs, false},
+    {"disk", vm_disk, false},	    {"console", vm_console, false},
+    {"testdev", vm_testdev, false}, {"wait", vm_wait, false},
+    {"rtc", vm_rtc, false},	    {"rtc_offset", vm_rtc_offset, false},
+    {"net", vm_net, false},	    {"mac", vm_mac, false},
+    {"irqchip", vm_irqchip, false}, {"sandbox", vm_sandbox, false},
 };
 
 /* ------------------------------------------------------------------ [machine] keys */
@@ -1337,7 +1337,7 @@ static int resolve_nets(struct vm_config *cfg)
 
 int vm_config_finish(struct vm_config *cfg, bool for_machine)
 {
-	if (cfg->nvms == 0)
+	if (cfg->nvms == 0 && !cfg->machine_mode)
 		return fail_at(
 		    cfg, NULL,
 		    "no VM defined: give a CONFIG file with [vm NAME] sections or --vm SPEC");

@@ -76,6 +76,7 @@ struct vm_config_vm {
 	char bootargs[BUNDLE_ARGS_MAX];
 	bool console;
 	bool testdev;
+	bool wait; /* held at its first instruction for a debugger (or the host) */
 	enum { VM_CONFIG_IRQCHIP_AUTO, VM_CONFIG_IRQCHIP_PLIC, VM_CONFIG_IRQCHIP_AIA } irqchip;
 	bool sandbox; /* driven by a host program call by call (docs/sandbox.md) */
 	enum vm_config_rtc rtc;
@@ -106,7 +107,8 @@ struct vm_config {
 	unsigned nvms;
 	char **sources; /* names that locations point to */
 	size_t nsources;
-	char *error; /* the last error, or NULL */
+	char *error;	   /* the last error, or NULL */
+	bool machine_mode; /* a long-lived machine (docs/machine.md): no VM is needed */
 };
 
 /* Command-line options that override the [machine] sections; NULL/0 = not given. */

@@ -15,6 +15,7 @@
 #include <vireo/vm.h>
 #include <vireo/vcpu_aia.h>
 #include <vireo/vm_chan.h>
+#include <vireo/vm_mem.h>
 #include <vireo/vm_net.h>
 
 static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e,
@@ -41,6 +42,7 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->disk_first_sector = e->disk_first_sector;
 	cfg->disk_sectors = e->disk_sectors;
 	cfg->no_rtc = (e->flags & BUNDLE_VM_NO_RTC) != 0;
+	cfg->debug_wait = (e->flags & BUNDLE_VM_DEBUG_WAIT) != 0;
 	cfg->sandbox = (e->flags & BUNDLE_VM_SANDBOX) != 0;
 	/* bundle_parse has kept it within BUNDLE_RTC_OFFSET_MAX: no overflow here. */
 	cfg->rtc_offset_ns = e->rtc_offset * (int64_t)1000000000;
@@ -145,7 +147,13 @@ void vireo_start_vms(const struct platform *plat)
 		if (vm)
 			vms[created++] = vm;
 	}
-	if (created == 0) {
+	if (b.header->flags & BUNDLE_MACHINE) {
+		/* From here VMs come and go at the host's request; what is free now is theirs. */
+		vm_set_machine_mode(true);
+		vm_mem_start();
+		log_info("machine mode: %lu MiB for VMs; waiting for the host",
+			 (unsigned long)(vm_mem_limit() / MIB));
+	} else if (created == 0) {
 		log_error("no VM could be created");
 		power_off(1);
 	}

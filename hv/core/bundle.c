@@ -4,6 +4,15 @@
 #include <vireo/printf.h>
 #include <vireo/string.h>
 
+/* Each VM flag its own bit: two branches once gave two flags the same one. */
+#define BUNDLE_VM_FLAGS_OR                                                                         \
+	(BUNDLE_VM_TESTDEV | BUNDLE_VM_NO_CONSOLE | BUNDLE_VM_NO_RTC | BUNDLE_VM_NET |             \
+	 BUNDLE_VM_IRQCHIP_PLIC | BUNDLE_VM_IRQCHIP_AIA | BUNDLE_VM_DEBUG_WAIT)
+#define BUNDLE_VM_FLAGS_SUM                                                                        \
+	(BUNDLE_VM_TESTDEV + BUNDLE_VM_NO_CONSOLE + BUNDLE_VM_NO_RTC + BUNDLE_VM_NET +             \
+	 BUNDLE_VM_IRQCHIP_PLIC + BUNDLE_VM_IRQCHIP_AIA + BUNDLE_VM_DEBUG_WAIT)
+_Static_assert(BUNDLE_VM_FLAGS_OR == BUNDLE_VM_FLAGS_SUM, "bundle VM flags share a bit");
+
 #define MIN_VM_RAM (4 * MIB)
 #define MAX_VCPUS  16
 
@@ -85,7 +94,7 @@ int bundle_parse(const void *data, uint64_t size, struct bundle *out, char *why,
 	if (h->vm_entry_size != sizeof(struct bundle_vm))
 		return fail(why, why_size, "bundle VM entries are %u bytes, expected %zu",
 			    h->vm_entry_size, sizeof(struct bundle_vm));
-	if (h->vm_count == 0 || h->vm_count > BUNDLE_MAX_VMS)
+	if ((h->vm_count == 0 && !(h->flags & BUNDLE_MACHINE)) || h->vm_count > BUNDLE_MAX_VMS)
 		return fail(why, why_size, "bundle has %u VMs (1..%u allowed)", h->vm_count,
 			    BUNDLE_MAX_VMS);
 	if (!range_ok(sizeof(*h), (uint64_t)h->vm_count * sizeof(struct bundle_vm), h->total_size))

@@ -392,6 +392,19 @@ int chan_port_attach(struct chan_link *l, unsigned id, const char *name, struct 
 	return 0;
 }
 
+bool chan_port_idle(struct chan_link *l, unsigned id)
+{
+	struct chan_port *p = port_of(l, id);
+	bool idle;
+
+	if (!p)
+		return false;
+	spin_lock(&l->lock);
+	idle = !p->attached && !p->say_open && !p->say_close && !p->say_exit;
+	spin_unlock(&l->lock);
+	return idle;
+}
+
 void chan_port_detach(struct chan_link *l, unsigned id, int status)
 {
 	struct chan_port *p = port_of(l, id);

@@ -5,7 +5,9 @@
  */
 #include <vireo/chan.h>
 #include <vireo/ctl.h>
+#include <vireo/ctl_debug.h>
 #include <vireo/log.h>
+#include <vireo/printf.h>
 #include <vireo/spinlock.h>
 #include <vireo/string.h>
 #include <vireo/vx.h>
@@ -23,6 +25,8 @@ struct ctl_table {
 /* Every module's ops; a module adds its table here. */
 static const struct ctl_table ctl_tables[] = {
     {ctl_core_ops, &ctl_core_op_count},
+    {ctl_lifecycle_ops, &ctl_lifecycle_op_count},
+    {ctl_debug_ops, &ctl_debug_op_count},
     {ctl_sandbox_ops, &ctl_sandbox_op_count},
 };
 
@@ -102,9 +106,23 @@ static void run_one(const struct ctl_slot *s)
 	call.len = s->len - CTL_HDR;
 	e = find_op(call.op);
 	result = e ? e->handler(&call) : -VIREO_ENOSYS;
-	if (result < 0 || call.out_len > CTL_REPLY_MAX)
+	/* An error carries data only when it is the reason, in words. */
+	if ((result < 0 && !call.out_is_reason) || call.out_len > CTL_REPLY_MAX)
 		call.out_len = 0;
 	send_reply(call.id, result, call.out_len);
+}
+
+int ctl_fail(struct ctl_call *call, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vireo_vsnprintf((char *)call->out, CTL_REASON_MAX, fmt, ap);
+	va_end(ap);
+	call->out_len = n < 0 ? 0 : (uint32_t)MIN(n, CTL_REASON_MAX - 1);
+	call->out_is_reason = true;
+	return err;
 }
 
 static void ctl_run(void *ctx)

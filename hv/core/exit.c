@@ -45,6 +45,9 @@ static enum vcpu_action vm_fault(struct vcpu *v, const char *what)
 	/* A host that catches faults decides instead (a debugger, a sandbox's handler). */
 	if (v->vm->catch & VM_CATCH_FAULT)
 		return vm_catch(v, VM_CATCH_FAULT);
+	/* An attached debugger is the last catch. */
+	if (v->vm->debug.attached)
+		return vm_debug_fault(v);
 	vcpu_arch_describe_exit(&v->arch, trap, sizeof(trap));
 	printk("vireo: VM '%s' vCPU %u: %s (%s; stopping the VM\n", v->vm->name, v->id, what, trap);
 	vcpu_dump(v);
@@ -264,6 +267,9 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
 		return VCPU_CONTINUE;
 	case VCPU_EXIT_ILLEGAL:
+		/* A satp write a debugger watches for its waiting breakpoints. */
+		if (vm_debug_virtual_insn(v))
+			return VCPU_CONTINUE;
 		sbi_pmu_count(v, SBI_PMU_FW_ILLEGAL_INSN);
 		/* A read of a counter the guest's SBI PMU virtualises is answered here. */
 		if (sbi_pmu_emulate_counter_read(v, e->insn, e->from_user))
@@ -274,6 +280,8 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
 		return VCPU_CONTINUE;
 	case VCPU_EXIT_BREAKPOINT:
+		if (v->vm->debug.attached)
+			return vm_debug_breakpoint(v);
 		if (v->vm->catch & VM_CATCH_BREAKPOINT)
 			return vm_catch(v, VM_CATCH_BREAKPOINT);
 		/* Caught no more (the catch changes only at the next load): the guest's own. */

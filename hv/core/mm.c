@@ -125,6 +125,11 @@ size_t mm_total_pages(void)
 	return host_pool.npages;
 }
 
+uintptr_t mm_pool_base(void)
+{
+	return host_pool.base;
+}
+
 void *kmalloc(size_t size)
 {
 	void *p = heap_alloc(&host_heap, size);

@@ -157,7 +157,7 @@ static void expire_timers(struct sched_hart *sh, uint64_t now)
 
 static bool vcpu_runnable(struct vcpu *v)
 {
-	if (v->vm->state != VM_RUNNING || __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
+	if (v->vm->state != VM_RUNNING || vcpu_held(v))
 		return false;
 	if (v->hsm == VCPU_START_PENDING)
 		vcpu_complete_start(v);
@@ -409,7 +409,7 @@ void sched_park_current(void)
 {
 	struct vcpu *v = this_hart()->current;
 
-	if (v && __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE))
+	if (v && vcpu_held(v))
 		unload_current();
 }
 

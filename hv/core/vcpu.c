@@ -98,8 +98,9 @@ void vcpu_reset(struct vcpu *v, unsigned long entry, unsigned long a0, unsigned 
 
 	vcpu_arch_reset(&v->arch, entry, a0, a1, v->vm->hgatp, cpu_features.sstc);
 	/* What the host catches survives the guest's resets (a hart_start). */
-	vcpu_arch_set_catch(&v->arch, v->vm->catch & VM_CATCH_BREAKPOINT,
+	vcpu_arch_set_catch(&v->arch, vm_catches_breakpoints(v->vm),
 			    v->vm->catch & VM_CATCH_ILLEGAL);
+	vm_debug_vcpu_reset(v);
 	vcpu_timer_reset(v, cpu_features.sstc);
 	v->waiting = false;
 	/* The reset cleared the guest's interrupt lines: nothing is applied any more. */

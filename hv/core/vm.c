@@ -3,6 +3,7 @@
 #include <vireo/aia.h>
 #include <vireo/bitops.h>
 #include <vireo/blk.h>
+#include <vireo/blob.h>
 #include <vireo/cpu.h>
 #include <vireo/exit.h>
 #include <vireo/hart.h>
@@ -20,14 +21,16 @@
 #include <vireo/vireo.h>
 #include <vireo/vm.h>
 #include <vireo/vm_chan.h>
+#include <vireo/vm_cow.h>
 #include <vireo/vm_fdt.h>
 #include <vireo/vm_layout.h>
 #include <vireo/vm_rtc.h>
+#include <vireo/vm_mem.h>
 #include <vireo/vm_seed.h>
 #include <vireo/vm_net.h>
 #include <vireo/vmid.h>
 
-#define VM_MAX	     16
+#define VM_MAX	     VM_ID_MAX
 #define VM_DTB_MAX   (64 * KIB)
 #define VM_RAM_ALIGN (2 * MIB) /* lets the G-stage use 2 MiB leaves */
 
@@ -35,6 +38,10 @@ static spinlock_t vm_table_lock = SPINLOCK_INIT;
 static struct vm *vm_table[VM_MAX];
 static int final_status;
 static bool final_status_set;
+static bool machine_mode;
+static uint32_t ids_used; /* bit n: id n belongs to a VM, alive or being made */
+static unsigned last_id;  /* ids are handed out round-robin: a late frame for a VM
+			   * that just ended does not reach the next one at once */
 
 static void *gstage_alloc(void *ctx, size_t npages, size_t align)
 {
@@ -316,7 +323,9 @@ static int init_memory(struct vm *vm)
 		log_error("VM '%s': cannot build the G-stage page tables (%d)", vm->name, err);
 		return err;
 	}
-	err = alloc_ram(vm);
+	/* A fork maps the RAM of the VM it was forked from, read-only until written. */
+	err = vm->config.origin == VM_ORIGIN_FORK ? vm_cow_attach(vm, vm->config.fork_of)
+						  : alloc_ram(vm);
 	if (err)
 		return err;
 	vm->hgatp = gstage_hgatp(&vm->gstage, vm->vmid);
@@ -498,62 +507,172 @@ static void vm_free(struct vm *vm)
 	}
 	if (vm->gstage.root)
 		gstage_destroy(&vm->gstage);
-	for (unsigned i = 0; i < vm->mem.nruns; i++)
-		page_free(vm->mem.runs[i].host, vm->mem.runs[i].size / PAGE_SIZE);
+	/* A fork's own pages; RAM that forks share lives on until the last of them ends. */
+	if (vm->cow)
+		vm_cow_detach(vm);
+	else if (vm->shared)
+		vm_ram_put(vm->shared);
+	else
+		for (unsigned i = 0; i < vm->mem.nruns; i++)
+			page_free(vm->mem.runs[i].host, vm->mem.runs[i].size / PAGE_SIZE);
 	if (vm->vmid)
 		vmid_free(vm->vmid);
+	if (vm->restore)
+		blob_put(vm->restore);
+	blob_put(vm->config.kernel_blob);
+	blob_put(vm->config.initrd_blob);
+	vm_mem_uncommit(vm);
+	/* Last: from here the id (the channel) may name another VM. */
+	if (vm->id) {
+		spin_lock(&vm_table_lock);
+		ids_used &= ~(1u << vm->id);
+		spin_unlock(&vm_table_lock);
+	}
 	kfree(vm);
 }
 
-/* The VM's id is its channel number (docs/channel.md): the console number of the
- * boot bundle, kept across a reboot. Two VMs alive never share one. */
-static bool table_insert(struct vm *vm)
+/* An id for a new VM: the one its configuration asks for (the boot bundle's numbers),
+ * else the next free one whose channel has nothing left to say about an earlier VM. */
+static unsigned id_reserve(unsigned want)
 {
-	int slot = -1;
+	unsigned id = 0;
 
 	spin_lock(&vm_table_lock);
-	for (unsigned i = 0; i < VM_MAX; i++) {
-		if (vm_table[i] && vm_table[i]->id == vm->config.console_number) {
-			slot = -1;
-			break;
+	if (want) {
+		if (want <= VM_ID_MAX && !(ids_used & (1u << want)))
+			id = want;
+	} else {
+		for (unsigned k = 1; k <= VM_ID_MAX && !id; k++) {
+			unsigned cand = (last_id + k - 1) % VM_ID_MAX + 1;
+
+			if (!(ids_used & (1u << cand)) && vm_chan_id_idle(cand))
+				id = cand;
 		}
-		if (!vm_table[i] && slot < 0)
-			slot = (int)i;
 	}
-	if (slot >= 0) {
-		vm_table[slot] = vm;
-		vm->id = vm->config.console_number;
+	if (id) {
+		ids_used |= 1u << id;
+		if (!want)
+			last_id = id;
 	}
 	spin_unlock(&vm_table_lock);
-	return slot >= 0;
+	return id;
 }
 
-struct vm *vm_create(const struct vm_config *cfg)
+/* The VM's id is its channel number (docs/channel.md): the console number of the
+ * boot bundle, kept across a reboot, or one handed out at run time (id_reserve). Two
+ * VMs alive never share one. */
+static void table_insert(struct vm *vm)
+{
+	spin_lock(&vm_table_lock);
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		if (!vm_table[i]) {
+			vm_table[i] = vm;
+			break;
+		}
+	}
+	spin_unlock(&vm_table_lock);
+}
+
+/* Say why a VM could not be made: in the log, and to whoever asked (vm_create_why). */
+static void create_error(char *why, size_t size, const char *name, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+static void create_error(char *why, size_t size, const char *name, const char *fmt, ...)
+{
+	char text[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vireo_vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_error("VM '%s': %s", name, text);
+	if (why && size && !why[0])
+		strlcpy(why, text, size);
+}
+
+struct vm *vm_create_why(const struct vm_config *cfg, char *why, size_t size)
 {
 	struct vm *vm = kzalloc(sizeof(*vm));
 
-	if (!vm)
+	if (why && size)
+		why[0] = '\0';
+	if (!vm) {
+		create_error(why, size, cfg->name, "out of memory for the VM itself");
 		return NULL;
+	}
 	vm->config = *cfg;
 	strlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->nvcpus = cfg->vcpus;
 	vm->lock = (spinlock_t)SPINLOCK_INIT;
 	vm->state = VM_CREATED;
-	vm_console_init(&vm->console, vm->name, cfg->console_number, cfg->console_muted);
+	/* The images are the VM's until it is freed (a reboot loads them again). */
+	blob_get(cfg->kernel_blob);
+	blob_get(cfg->initrd_blob);
 	if (vm->nvcpus == 0 || vm->nvcpus > VM_MAX_VCPUS) {
-		log_error("VM '%s': %u vCPUs requested, 1..%u supported", vm->name, vm->nvcpus,
-			  VM_MAX_VCPUS);
+		create_error(why, size, vm->name, "%u vCPUs requested, 1..%u supported", vm->nvcpus,
+			     VM_MAX_VCPUS);
+		vm_free(vm);
+		return NULL;
+	}
+	vm->id = id_reserve(cfg->console_number);
+	if (!vm->id) {
+		create_error(why, size, vm->name,
+			     cfg->console_number ? "its id %u is taken" : "all %u VM ids are taken",
+			     cfg->console_number ? cfg->console_number : VM_ID_MAX);
+		vm_free(vm);
+		return NULL;
+	}
+	vm->config.console_number = vm->id;
+	vm_console_init(&vm->console, vm->name, vm->id, cfg->console_muted);
+	if (vm_mem_commit(vm, why, size)) {
 		vm_free(vm);
 		return NULL;
 	}
 	vm->vmid = vmid_alloc();
-	if (!vm->vmid || init_memory(vm) || init_devices(vm) || load_images(vm) ||
-	    create_vcpus(vm) || !table_insert(vm)) {
-		log_error("VM '%s' not created", vm->name);
+	if (!vm->vmid)
+		create_error(why, size, vm->name, "no VMID left");
+	if (!vm->vmid || init_memory(vm) || init_devices(vm) ||
+	    (cfg->origin == VM_ORIGIN_BOOT && load_images(vm)) || create_vcpus(vm)) {
+		create_error(why, size, vm->name,
+			     "not created (out of memory, or see the machine's log)");
 		vm_free(vm);
 		return NULL;
 	}
+	/* What a reboot does: boot afresh (a fork or a restored VM too). */
+	vm->config.origin = VM_ORIGIN_BOOT;
+	vm->config.fork_of = NULL;
+	table_insert(vm);
 	return vm;
+}
+
+struct vm *vm_create(const struct vm_config *cfg)
+{
+	return vm_create_why(cfg, NULL, 0);
+}
+
+void vm_discard(struct vm *vm, int status)
+{
+	spin_lock(&vm->lock);
+	if (vm->state != VM_CREATED) {
+		spin_unlock(&vm->lock);
+		return;
+	}
+	vm->exit_status = status;
+	vm->state = VM_STOPPING;
+	spin_unlock(&vm->lock);
+	/* Each hart takes its vCPU off again at once (reap_stopped); the last one frees. */
+	vm->attached_vcpus = vm->nvcpus;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		sched_attach(vm->vcpus[i]);
+}
+
+void vm_set_machine_mode(bool on)
+{
+	machine_mode = on;
+}
+
+bool vm_machine_mode(void)
+{
+	return machine_mode;
 }
 
 void vm_start(struct vm *vm)
@@ -561,6 +680,8 @@ void vm_start(struct vm *vm)
 	vm->attached_vcpus = vm->nvcpus;
 	log_info("VM '%s': starting (%u vCPU%s, %lu MiB, VMID %u)", vm->name, vm->nvcpus,
 		 vm->nvcpus == 1 ? "" : "s", (unsigned long)(vm->ram_size / MIB), vm->vmid);
+	if (vm->config.debug_wait)
+		vm_debug_hold_at_start(vm);
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		sched_attach(vm->vcpus[i]);
@@ -672,20 +793,30 @@ void vm_vcpu_detached(struct vcpu *v)
 	cfg = vm->config;
 	/* Like a real RTC, the clock keeps the time the guest set across a reboot. */
 	cfg.rtc_offset_ns = vm_rtc_offset_ns(vm);
+	/* Its images outlive it for the new boot (the host may have let them go). */
+	if (reboot) {
+		blob_get(cfg.kernel_blob);
+		blob_get(cfg.initrd_blob);
+	}
 	if (!reboot)
 		record_status(vm->exit_status);
 	if (table_remove(vm))
 		vm_free(vm);
 	if (reboot) {
 		log_info("VM '%s': rebooting", cfg.name);
-		struct vm *again = vm_create(&cfg);
+		struct vm *again = cfg.kernel ? vm_create(&cfg) : NULL;
+		blob_put(cfg.kernel_blob);
+		blob_put(cfg.initrd_blob);
 		if (again) {
 			vm_start(again);
 			return;
 		}
+		if (!cfg.kernel)
+			log_info("VM '%s': no kernel to boot again (a restored VM); it ends",
+				 cfg.name);
 		record_status(VM_STATUS_FAULT);
 	}
-	if (vm_alive_count() == 0) {
+	if (vm_alive_count() == 0 && !machine_mode) {
 		log_info("all VMs have ended; powering off (status %d)", vm_final_status());
 		vm_chan_drain();
 		power_off(vm_final_status());

@@ -91,3 +91,14 @@ void vm_chan_detach(struct vm *vm, int status)
 	if (link_up && vm->console_dev)
 		chan_port_detach(&link, chan_id(vm), status);
 }
+
+bool vm_chan_id_idle(unsigned id)
+{
+	return !link_up || chan_port_idle(&link, id);
+}
+
+void vm_chan_port_opened(struct vm *vm)
+{
+	if (link_up && vm->console_dev)
+		chan_port_open(&link, chan_id(vm), true);
+}

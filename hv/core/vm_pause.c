@@ -44,6 +44,7 @@ int vm_pause(struct vm *vm)
 	if (vm->state != VM_RUNNING)
 		return -VIREO_EINVAL;
 	__atomic_store_n(&vm->paused, true, __ATOMIC_SEQ_CST);
+	vm_debug_hold(vm); /* a vCPU being single-stepped stops too */
 	kick_all(vm);
 	for (;;) {
 		/* One of them may be loaded on this very hart. */
@@ -61,6 +62,7 @@ int vm_pause(struct vm *vm)
 
 void vm_resume(struct vm *vm)
 {
+	vm_debug_release(vm);
 	__atomic_store_n(&vm->paused, false, __ATOMIC_SEQ_CST);
 	/* Their harts may be asleep with nothing else to run. */
 	kick_all(vm);
@@ -82,7 +84,7 @@ int vm_set_catch(struct vm *vm, unsigned catch)
 		return err;
 	vm->catch = catch;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vcpu_arch_set_catch(&vm->vcpus[i]->arch, catch & VM_CATCH_BREAKPOINT,
+		vcpu_arch_set_catch(&vm->vcpus[i]->arch, vm_catches_breakpoints(vm),
 				    catch & VM_CATCH_ILLEGAL);
 	if (!was_paused)
 		vm_resume(vm);

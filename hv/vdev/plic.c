@@ -48,12 +48,18 @@ static unsigned vplic_best(const struct vplic *p, unsigned context)
 	const struct vplic_context *c = &p->ctx[context];
 	unsigned best = 0, best_prio = c->threshold;
 
-	/* Ascending ids with a strict comparison: ties go to the lowest id. */
-	for (unsigned id = 1; id < p->num_sources; id++) {
-		if (vplic_bit(p->pending, id) && vplic_bit(c->enable, id) &&
-		    p->priority[id] > best_prio) {
-			best = id;
-			best_prio = p->priority[id];
+	/* Only the sources both pending and enabled, a word at a time (this runs for
+	 * every context on every change); ascending ids with a strict comparison: ties
+	 * go to the lowest id. */
+	for (unsigned w = 0; w < VPLIC_WORDS; w++) {
+		uint32_t candidates = p->pending[w] & c->enable[w] & vplic_valid_mask(p, w);
+
+		/* The loop ends at the highest candidate (no ctz: Vireo has no libgcc). */
+		for (unsigned id = w * 32; candidates; id++, candidates >>= 1) {
+			if ((candidates & 1) && p->priority[id] > best_prio) {
+				best = id;
+				best_prio = p->priority[id];
+			}
 		}
 	}
 	return best;

@@ -346,7 +346,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ram)
 		ram = aligned_alloc(4096, RAM_SIZE);
-	mem = (struct guest_mem){1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = ram}}};
+	mem = (struct guest_mem){.nruns = 1,
+				 .runs = {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = ram}}};
 	mode = FAKE_SYNC;
 	irq_level = false;
 	FUZZ_CHECK(vblk_init(&dev, &backend, FIRST_SECTOR, VM_SECTORS, take(&in, 1) & 1, &mem,

@@ -420,7 +420,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ram)
 		ram = aligned_alloc(4096, RAM_SIZE);
 	memset(ram, 0, RAM_SIZE);
-	mem = (struct guest_mem){1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = ram}}};
+	mem = (struct guest_mem){.nruns = 1,
+				 .runs = {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = ram}}};
 	irq_level = false;
 	chan_open = false;
 	chan_may = 0;

@@ -389,7 +389,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dev_store = malloc(NET_BACKLOG_BYTES);
 	}
 	memset(ram, 0, RAM_SIZE);
-	mem = (struct guest_mem){1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = ram}}};
+	mem = (struct guest_mem){.nruns = 1,
+				 .runs = {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = ram}}};
 	net_switch_init(&sw, "default");
 	init_fake(&peer, "b", false, mac_b);
 	init_fake(&up, "uplink", true, NULL);

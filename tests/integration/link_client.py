@@ -14,6 +14,12 @@ LINK_VM_EXIT, LINK_ERROR, LINK_REQUEST, LINK_REPLY, LINK_EVENT = 6, 7, 8, 9, 10
 OP_INFO, OP_VM_LIST, OP_VM_PAUSE, OP_VM_RESUME = 0x1, 0x2, 0x3, 0x4
 OP_GET_REGS, OP_SET_REGS, OP_MEM_READ, OP_MEM_WRITE, OP_VM_STOP = 0x5, 0x6, 0x7, 0x8, 0x9
 OP_VM_CATCH = 0xa
+# 0x01xx: the machine's lifecycle (docs/machine.md)
+OP_MACHINE_INFO, OP_BLOB_ALLOC, OP_BLOB_WRITE, OP_BLOB_READ, OP_BLOB_FREE = (
+    0x101, 0x102, 0x103, 0x104, 0x105)
+OP_VM_CREATE, OP_VM_START, OP_VM_DESTROY, OP_VM_RAM, OP_POWER_OFF = (
+    0x106, 0x107, 0x108, 0x109, 0x10a)
+VMC_TESTDEV, VMC_NO_CONSOLE, VMC_NO_RTC, VMC_DISK, VMC_DISK_RO, VMC_START = 1, 2, 4, 8, 16, 32
 
 REGS_FORMAT = "<75Q"  # x[32] (x[0] = pc), f[32], fcsr, priv, 9 S-level CSRs
 REGS_NAMES = ["x%d" % i for i in range(32)] + ["f%d" % i for i in range(32)] + [
@@ -91,6 +97,36 @@ class Link:
 
     def close(self):
         self.sock.close()
+
+
+def machine_info(link):
+    r, d = link.request(OP_MACHINE_INFO)
+    assert r == 0, r
+    names = ("version", "flags", "ram_base", "ram_bytes", "free", "limit", "committed", "vms",
+             "max_vms", "blobs", "max_vcpus", "blob_bytes")
+    return dict(zip(names, struct.unpack("<IIQQQQQIIIIQ", d)))
+
+
+def blob_upload(link, data):
+    """A blob holding data, written over the link; its id."""
+    r, d = link.request(OP_BLOB_ALLOC, struct.pack("<Q", len(data)))
+    if r != 0:
+        raise LinkError("BLOB_ALLOC: %d %r" % (r, d))
+    blob = struct.unpack("<I", d[:4])[0]
+    for off in range(0, len(data), 1000):
+        piece = data[off:off + 1000]
+        r, d = link.request(OP_BLOB_WRITE, struct.pack("<IIQ", blob, len(piece), off) + piece)
+        if r != 0:
+            raise LinkError("BLOB_WRITE: %d %r" % (r, d))
+    return blob
+
+
+def vm_create_args(name, kernel_blob, memory=32 << 20, vcpus=1, flags=0, initrd_blob=0,
+                   bootargs=b"", harts=0, disk_host=0, disk_first=0, disk_sectors=0,
+                   rtc_offset=0, mem_limit=0, from_vm=0):
+    return struct.pack("<IIQQIIIIQQq32sQIHH", flags, vcpus, memory, harts, kernel_blob,
+                       initrd_blob, disk_host, 0, disk_first, disk_sectors, rtc_offset,
+                       name.encode(), mem_limit, from_vm, len(bootargs), 0) + bootargs
 
 
 def spawn_vireo(vireo, link, vms, smp=2, mem="512M", log=None, extra_args=()):

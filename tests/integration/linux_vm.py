@@ -102,7 +102,10 @@ class LinuxVM:
         check_width(command)
         self.focus(number, name)
         self.child.sendline(command)
-        self.expect(re.escape(command) + r"\r*\n", timeout)
+        # The echo may come in pieces: a partial line is flushed after 20 ms, and its
+        # rest arrives as a line of its own, tagged again, maybe after other VMs' lines.
+        cut = rf"(?:\r*\n(?:[^\r\n]*\r*\n)*?\[{re.escape(name)}\] )?"
+        self.expect(cut.join(re.escape(c) for c in command) + r"\r*\n", timeout)
         self.expect(rf"\[{re.escape(name)}\] vireo# ", timeout)
         lines = self.child.before.replace("\r", "").split("\n")
         tag = f"[{name}] "

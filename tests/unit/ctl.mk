@@ -3,5 +3,6 @@
 # the core ops against fake VMs (whatever bytes the host sends, bounds hold).
 UNIT_TESTS += ctl
 UNIT_SRCS_ctl := hv/core/ctl.c hv/core/ctl_vm.c hv/core/chan.c hv/core/guest_mem.c \
-	hv/lib/vx.c hv/lib/byte_ring.c tests/unit/test_ctl.c
-UNIT_EXTRA_ctl := -fno-sanitize-recover=all
+	hv/lib/vx.c hv/lib/byte_ring.c hv/lib/printf.c tests/unit/ctl_tables_stub.c \
+	tests/unit/test_ctl.c
+UNIT_EXTRA_ctl := -fno-sanitize-recover=all -DCTL_STUB_HAVE_CORE

@@ -14,6 +14,7 @@
 
 #include <vireo/chan.h>
 #include <vireo/ctl.h>
+#include <vireo/ctl_debug.h>
 #include <vireo/log.h>
 #include <vireo/mm.h>
 #include <vireo/sandbox.h>
@@ -89,6 +90,10 @@ bool vm_is_parked(const struct vm *vm)
 {
 	return vm->paused;
 }
+
+/* The debugger's ops have a test of their own (test_ctl_debug.c): none here. */
+const struct ctl_op_entry ctl_debug_ops[] = {{0, "none", NULL}};
+const unsigned ctl_debug_op_count = 0;
 
 int vm_set_catch(struct vm *vm, unsigned catch)
 {

@@ -66,8 +66,10 @@ static struct {
 	bool timer_dirty;	      /* sched_timer_is_dirty */
 	bool alone;		      /* sched_vcpu_alone */
 	unsigned catches, caught_why; /* vm_catch */
-	unsigned acks, refreshes;     /* hart_ack_ipi, vcpu_refresh_entry */
-	bool read_moves_timer;	      /* dev_read calls sched_timer_changed */
+	unsigned debug_faults, debug_breaks, debug_insns; /* vm_debug hooks */
+	bool debug_emulates;				  /* vm_debug_virtual_insn's answer */
+	unsigned acks, refreshes;			  /* hart_ack_ipi, vcpu_refresh_entry */
+	bool read_moves_timer;				  /* dev_read calls sched_timer_changed */
 } fake;
 
 static struct hart the_hart;
@@ -88,6 +90,27 @@ enum vcpu_action vm_catch(struct vcpu *v, unsigned why)
 	fake.catches++;
 	fake.caught_why = why;
 	return VCPU_YIELD;
+}
+
+enum vcpu_action vm_debug_fault(struct vcpu *v)
+{
+	(void)v;
+	fake.debug_faults++;
+	return VCPU_YIELD;
+}
+
+enum vcpu_action vm_debug_breakpoint(struct vcpu *v)
+{
+	(void)v;
+	fake.debug_breaks++;
+	return VCPU_YIELD;
+}
+
+bool vm_debug_virtual_insn(struct vcpu *v)
+{
+	(void)v;
+	fake.debug_insns++;
+	return fake.debug_emulates;
 }
 
 bool sched_vcpu_alone(const struct vcpu *v)
@@ -539,6 +562,35 @@ static void test_catches(void **state)
 	assert_int_equal(fake.catches, 3);
 	setup(state);
 	assert_vm_faulted(handle(mmio_exit(0x40000000, false, 4, true, REG_A3, 4)), PC);
+}
+
+/* An attached debugger: breakpoints and faults go to it, after the host's catches; a
+ * virtual instruction it watches (a satp write) is its to carry out. */
+static void test_debugger_hooks(void **state)
+{
+	vm.debug.attached = true;
+	assert_int_equal(handle(mmio_exit(0x40000000, false, 4, true, REG_A3, 4)), VCPU_YIELD);
+	assert_int_equal(fake.debug_faults, 1);
+	assert_int_equal(fake.stops, 0);
+	vm.catch = VM_CATCH_FAULT;
+	assert_int_equal(handle(mmio_exit(0x40000000, false, 4, true, REG_A3, 4)), VCPU_YIELD);
+	assert_int_equal(fake.catches, 1);
+	assert_int_equal(fake.debug_faults, 1);
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_BREAKPOINT}), VCPU_YIELD);
+	assert_int_equal(fake.debug_breaks, 1);
+	assert_int_equal(fake.catches, 1);
+	fake.debug_emulates = true;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL, .insn = 0x18051073}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.injections, 0);
+	fake.debug_emulates = false;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_ILLEGAL, .insn = 0xffffffffu}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.debug_insns, 2);
+	assert_int_equal(fake.injections, 1);
+	vm.debug.attached = false;
+	vm.catch = 0;
+	setup(state);
 }
 
 static void test_mmio_undecodable_stops_vm(void **state)
@@ -1031,6 +1083,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_illegal_injects, setup),
 	    cmocka_unit_test_setup(test_csr_to_aia_or_illegal, setup),
 	    cmocka_unit_test_setup(test_catches, setup),
+	    cmocka_unit_test_setup(test_debugger_hooks, setup),
 	    cmocka_unit_test_setup(test_illegal_counter_read_emulated, setup),
 	    cmocka_unit_test_setup(test_fatal_kinds_stop_vm, setup),
 	    cmocka_unit_test_setup(test_out_of_range_kind, setup),

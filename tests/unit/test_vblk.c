@@ -194,7 +194,8 @@ static void record_irq(void *controller, unsigned source, bool level)
 
 static int dev_init(struct fixture *f, uint64_t first, uint64_t n, bool ro, const char *serial)
 {
-	struct guest_mem mem = {1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = f->ram}}};
+	struct guest_mem mem = {.nruns = 1,
+				.runs = {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = f->ram}}};
 	struct irq_line line = {.set_level = record_irq, .controller = f, .source = IRQ_SOURCE};
 
 	f->disk.lo = first;
@@ -648,7 +649,8 @@ static void test_config_space(void **state)
 static void test_init_errors(void **state)
 {
 	struct fixture *f = *state;
-	struct guest_mem mem = {1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = f->ram}}};
+	struct guest_mem mem = {.nruns = 1,
+				.runs = {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = f->ram}}};
 	struct blk_backend nosubmit = {.capacity = DISK_SECTORS};
 
 	assert_int_equal(vblk_init(f->dev, NULL, 0, 1, false, &mem, NULL, NULL), -VIREO_EINVAL);

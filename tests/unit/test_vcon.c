@@ -187,7 +187,8 @@ static int setup(void **state)
 	assert_true(f->map != MAP_FAILED);
 	f->ram = f->map + GUARD_SIZE;
 	assert_int_equal(mprotect(f->ram, RAM_SIZE, PROT_READ | PROT_WRITE), 0);
-	mem = (struct guest_mem){1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = f->ram}}};
+	mem = (struct guest_mem){.nruns = 1,
+				 .runs = {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = f->ram}}};
 	f->dev = test_calloc(1, sizeof(*f->dev));
 	vcon_init(f->dev, &mem, &line, &ops, f);
 	f->linux_replies = true;

@@ -485,8 +485,8 @@ static void test_key_errors(void **state)
 	(void)state;
 	expect_parse_error("[vm a]\nkernel = Image\ncpus = 2\n",
 			   "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
-			   "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, "
-			   "irqchip, sandbox)");
+			   "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, "
+			   "mac, irqchip, sandbox)");
 	expect_parse_error("[vm a]\nkernel = Image\nmemory = 8M\n\nmemory = 16M\n",
 			   "vms.conf:5: duplicate key 'memory' (first at line 3)");
 	expect_parse_error("[vm a]\nKernel = Image\nkernel = Image\n",
@@ -863,12 +863,12 @@ static void test_spec_errors(void **state)
 	expect_spec_error(
 	    "name=x,kernel=Image,cpus=2",
 	    "--vm #2: unknown key 'cpus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, irqchip, "
+	    "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, mac, irqchip, "
 	    "sandbox)");
 	expect_spec_error(
 	    "name=x,kernel=Image,bogus",
 	    "--vm #2: unknown key 'bogus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, rtc, rtc_offset, net, mac, irqchip, "
+	    "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, mac, irqchip, "
 	    "sandbox)");
 	expect_spec_error("kernel=Image", "--vm #2: VM has no name (name=NAME)");
 	expect_spec_error("name=x,name=y,kernel=Image", "--vm #2: duplicate key 'name'");

@@ -294,7 +294,8 @@ static void make_guest(struct guest *g, const uint8_t *mac, uint32_t ip)
 	assert_true(g->map != MAP_FAILED);
 	g->ram = g->map + GUARD_SIZE;
 	assert_int_equal(mprotect(g->ram, RAM_SIZE, PROT_READ | PROT_WRITE), 0);
-	mem = (struct guest_mem){1, {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = g->ram}}};
+	mem = (struct guest_mem){.nruns = 1,
+				 .runs = {{.gpa = RAM_GPA, .size = RAM_SIZE, .host = g->ram}}};
 	g->dev = calloc(1, sizeof(*g->dev));
 	g->store = malloc(NET_BACKLOG_BYTES);
 	assert_int_equal(vnet_init(g->dev, &mem, &line, mac, ip, "vm", g->store), 0);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "mproto.h"
 #include "qemu_run.h"
 
 static void close_fd(int *fd)
@@ -69,6 +70,62 @@ static int setup_stream(struct vireo_child *c, int i)
 	return 0;
 }
 
+/* In a machine: a VM for the command (a fork of the template, a fresh boot, or one that
+ * is there), its agent on the connection from then on. */
+static int machine_connect_cmd(struct vireo_cmd *cmd)
+{
+	struct mp_msg m;
+	int fd, rc;
+
+	if (cmd->ndisks)
+		return vireo_fail(EINVAL, "in a machine, disks are the machine's (vireo machine "
+					  "start --disk) and a VM's (vireo vm create)");
+	if (cmd->net)
+		return vireo_fail(ENOTSUP, "networks in a machine are not there yet (issue #14)");
+	if (cmd->qemu_machine)
+		return vireo_fail(EINVAL, "in a machine, QEMU is the machine's: no --qemu-machine");
+	mp_init(&m);
+	if (cmd->in_vm) {
+		mp_add(&m, "op", "attach");
+		mp_add(&m, "name", "%s", cmd->in_vm);
+	} else {
+		mp_add(&m, "op", "exec");
+		mp_add(&m, "fresh", "%d", cmd->fresh ? 1 : 0);
+		if (cmd->memory)
+			mp_add(&m, "memory", "%llu", (unsigned long long)cmd->memory);
+		if (cmd->vcpus)
+			mp_add(&m, "vcpus", "%u", cmd->vcpus);
+		/* The daemon opens them: paths that mean the same there. */
+		char *kernel = cmd->kernel ? realpath(cmd->kernel, NULL) : NULL;
+		char *initrd = cmd->initramfs ? realpath(cmd->initramfs, NULL) : NULL;
+
+		if ((cmd->kernel && !kernel) || (cmd->initramfs && !initrd)) {
+			rc = vireo_fail(errno, "%s: %s", kernel ? cmd->initramfs : cmd->kernel,
+					strerror(errno));
+			free(kernel);
+			mp_free(&m);
+			return rc;
+		}
+		if (kernel)
+			mp_add(&m, "kernel", "%s", kernel);
+		if (initrd)
+			mp_add(&m, "initrd", "%s", initrd);
+		free(kernel);
+		free(initrd);
+		if (cmd->bootargs)
+			mp_add(&m, "bootargs", "console=ttyS0 quiet vireo.exec %s", cmd->bootargs);
+		if (cmd->fork_limit)
+			mp_add(&m, "mem_limit", "%llu", (unsigned long long)cmd->fork_limit);
+	}
+	rc = machine_open_stream(cmd->machine, &m, &fd, NULL);
+	if (rc)
+		return rc;
+	/* From here it is a connection that speaks the agent protocol. */
+	cmd->connect_fd = fd;
+	cmd->connect_link = false;
+	return 0;
+}
+
 static int spawn(const struct vireo_cmd *cmd, struct vireo_child **out, const bool capture[3],
 		 const void *input, size_t input_len)
 {
@@ -103,6 +160,11 @@ static int spawn(const struct vireo_cmd *cmd, struct vireo_child **out, const bo
 		rc = setup_stream(c, i);
 	if (rc)
 		goto fail;
+	if (c->cmd->machine) {
+		rc = machine_connect_cmd(c->cmd);
+		if (rc)
+			goto fail;
+	}
 	if (c->cmd->connect_fd >= 0) {
 		c->link_fd = fcntl(c->cmd->connect_fd, F_DUPFD_CLOEXEC, 3);
 		if (c->link_fd < 0) {

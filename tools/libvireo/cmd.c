@@ -124,6 +124,8 @@ VIREO_API void vireo_cmd_free(struct vireo_cmd *c)
 	free(c->qemu_machine);
 	if (c->connect_fd >= 0)
 		close(c->connect_fd);
+	free(c->machine);
+	free(c->in_vm);
 	free(c);
 }
 
@@ -332,6 +334,28 @@ VIREO_API int vireo_cmd_connect(struct vireo_cmd *c, int fd, bool link)
 	return 0;
 }
 
+VIREO_API int vireo_cmd_machine(struct vireo_cmd *c, const char *machine)
+{
+	return set_str(&c->machine, machine);
+}
+
+VIREO_API int vireo_cmd_fresh(struct vireo_cmd *c, bool fresh)
+{
+	c->fresh = fresh;
+	return 0;
+}
+
+VIREO_API int vireo_cmd_in_vm(struct vireo_cmd *c, const char *vm)
+{
+	return set_str(&c->in_vm, vm);
+}
+
+VIREO_API int vireo_cmd_fork_limit(struct vireo_cmd *c, uint64_t bytes)
+{
+	c->fork_limit = bytes;
+	return 0;
+}
+
 static int clone_list(char ***to, size_t *nto, char *const *from, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -351,6 +375,7 @@ struct vireo_cmd *vireo_cmd_clone(const struct vireo_cmd *c)
 	d->argv = d->env = NULL;
 	d->argc = d->nenv = 0;
 	d->cwd = d->kernel = d->initramfs = d->bootargs = d->qemu = d->hypervisor = NULL;
+	d->machine = d->in_vm = NULL;
 	d->qemu_machine = NULL;
 	d->copy_in = d->copy_out = NULL;
 	d->ncopy_in = d->ncopy_out = 0;
@@ -361,8 +386,8 @@ struct vireo_cmd *vireo_cmd_clone(const struct vireo_cmd *c)
 	     clone_list(&d->env, &d->nenv, c->env, c->nenv) == 0 && set_str(&d->cwd, c->cwd) == 0 &&
 	     set_str(&d->kernel, c->kernel) == 0 && set_str(&d->initramfs, c->initramfs) == 0 &&
 	     set_str(&d->bootargs, c->bootargs) == 0 && set_str(&d->qemu, c->qemu) == 0 &&
-	     set_str(&d->hypervisor, c->hypervisor) == 0 &&
-	     set_str(&d->qemu_machine, c->qemu_machine) == 0;
+	     set_str(&d->hypervisor, c->hypervisor) == 0 && set_str(&d->machine, c->machine) == 0 &&
+	     set_str(&d->in_vm, c->in_vm) == 0 && set_str(&d->qemu_machine, c->qemu_machine) == 0;
 	for (unsigned i = 0; ok && i < c->ndisks; i++)
 		ok = vireo_cmd_disk(d, c->disks[i].path, c->disks[i].readonly) == 0;
 	for (size_t i = 0; ok && i < c->ncopy_in; i++)

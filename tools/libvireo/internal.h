@@ -63,6 +63,10 @@ struct vireo_cmd {
 	int log_fd;
 	int connect_fd;
 	bool connect_link;
+	char *machine;	     /* run in this machine's VM (docs/machine.md) */
+	char *in_vm;	     /* ...in this VM of it (its agent), not a new one */
+	bool fresh;	     /* ...in a VM booted for it, not a fork of the template */
+	uint64_t fork_limit; /* ...a fork's limit on the pages it copies (0: the machine's) */
 };
 
 /* A byte ring, as big as the window granted for what it holds. */
@@ -205,6 +209,11 @@ int vm_start_qemu(struct vireo_child *c);
 /* Default files: the first of VIREO_<WHAT> (environment), next to the library, the
  * install's share/vireo. NULL if none exists (the caller frees the result). */
 char *vm_default_file(const char *env, const char *build_rel, const char *share_rel);
+
+/* machine.c: connect to a machine and make a request that turns the connection into a
+ * VM's agent stream; 0 with *fd and the VM's id, or -errno with the last error set. */
+struct mp_msg;
+int machine_open_stream(const char *machine, struct mp_msg *req, int *fd, unsigned *id);
 
 /* A program found in PATH (or name itself with a '/', if executable); NULL if none. */
 char *vm_find_program(const char *name);

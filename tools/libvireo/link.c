@@ -87,6 +87,8 @@ static bool on_control(void *ctx, const struct vx_hdr *h, const uint8_t *p)
 	case LINK_VM_EXIT:
 		if (h->len < 4)
 			return fail(c, "LINK_VM_EXIT of %u bytes", h->len);
+		if (c->ops->control)
+			c->ops->control(c->ctx, h->type, h->chan, p, h->len);
 		if (ours)
 			c->ops->vm_exit(c->ctx, (int32_t)vx_get_u32(p), (const char *)p + 4,
 					h->len - 4);
@@ -99,8 +101,10 @@ static bool on_control(void *ctx, const struct vx_hdr *h, const uint8_t *p)
 			    (int)(h->len - 4 > 150 ? 150 : h->len - 4), (const char *)p + 4);
 	case LINK_REPLY:
 	case LINK_EVENT:
-		/* Control-plane traffic (docs/channel.md, "Control requests"): the library asks
-		 * nothing of it yet, and an event about the machine changes nothing here. */
+		/* Control-plane traffic (docs/channel.md, "Control requests"): for a client of
+		 * the control plane if there is one (a debugger); nothing else here. */
+		if (c->ops->control)
+			c->ops->control(c->ctx, h->type, h->chan, p, h->len);
 		return true;
 	default:
 		return fail(c, "link message type %u, which Vireo does not send", h->type);

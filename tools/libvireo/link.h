@@ -35,6 +35,10 @@ struct lk_ops {
 	void (*vm_exit)(void *ctx, int32_t status, const char *reason, size_t len);
 	/* LINK_ERROR from Vireo: what we did wrong, in its words. */
 	void (*error)(void *ctx, uint32_t code, const char *text, size_t len);
+	/* Optional: the control plane's frames (LINK_REPLY, LINK_EVENT) and every VM's
+	 * LINK_VM_EXIT, whichever channel (a control-plane client: ctl_client.h). */
+	void (*control)(void *ctx, uint16_t type, uint16_t chan, const uint8_t *payload,
+			size_t len);
 };
 
 struct lk_core {

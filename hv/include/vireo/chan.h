@@ -112,6 +112,9 @@ bool chan_link_flushed(struct chan_link *l);
 int chan_port_attach(struct chan_link *l, unsigned id, const char *name, struct byte_ring *to_host,
 		     struct byte_ring *from_host,
 		     void (*move)(void *dev, bool *tx_ready, uint32_t *consumed), void *dev);
+/* No VM on this channel and nothing left to tell the host about an earlier one (its
+ * LINK_CLOSE and LINK_VM_EXIT went out): the id may go to a new VM. */
+bool chan_port_idle(struct chan_link *l, unsigned id);
 /* The VM is gone: the host hears LINK_VM_EXIT; the rings are never touched again. */
 void chan_port_detach(struct chan_link *l, unsigned id, int status);
 /* Events from the device (called without its lock). */

@@ -22,10 +22,11 @@
 
 #include <vireo/types.h>
 
-#define CTL_VERSION   1
-#define CTL_ARGS_MAX  1016 /* a LINK_REQUEST is a control frame of at most 1024 bytes */
-#define CTL_REPLY_MAX 4096 /* data in one LINK_REPLY */
-#define CTL_EVENT_MAX 1024 /* data in one LINK_EVENT */
+#define CTL_VERSION    1
+#define CTL_ARGS_MAX   1016 /* a LINK_REQUEST is a control frame of at most 1024 bytes */
+#define CTL_REPLY_MAX  4096 /* data in one LINK_REPLY */
+#define CTL_REASON_MAX 256  /* a failed request's reason, in words */
+#define CTL_EVENT_MAX  1024 /* data in one LINK_EVENT */
 
 enum ctl_op {
 	CTL_OP_INFO = 0x0001,	       /* -> struct ctl_info */
@@ -38,6 +39,18 @@ enum ctl_op {
 	CTL_OP_MEM_WRITE = 0x0008,     /* u32 vm, u32 len, u64 gpa, bytes -> () */
 	CTL_OP_VM_STOP = 0x0009,       /* u32 vm, i32 status -> (): the VM ends with that status */
 	CTL_OP_VM_CATCH = 0x000a,      /* u32 vm, u32 catches (CTL_CATCH_*) -> () */
+
+	/* 0x01xx: a long-lived machine, VMs made and ended at run time (ctl_lifecycle.c). */
+	CTL_OP_MACHINE_INFO = 0x0101, /* -> struct ctl_machine_info */
+	CTL_OP_BLOB_ALLOC = 0x0102,   /* u64 size -> u32 blob, u32 0, u64 hpa, u64 bytes */
+	CTL_OP_BLOB_WRITE = 0x0103,   /* u32 blob, u32 len, u64 offset, bytes -> () */
+	CTL_OP_BLOB_READ = 0x0104,    /* u32 blob, u32 len (<= 4096), u64 offset -> bytes */
+	CTL_OP_BLOB_FREE = 0x0105,    /* u32 blob -> () */
+	CTL_OP_VM_CREATE = 0x0106,    /* struct ctl_vm_create -> result = the VM's id */
+	CTL_OP_VM_START = 0x0107,     /* u32 vm -> () */
+	CTL_OP_VM_DESTROY = 0x0108,   /* u32 vm, i32 status -> (): ended whatever its state */
+	CTL_OP_VM_RAM = 0x0109,	      /* u32 vm -> n x struct ctl_ram_run (RAM, where it is) */
+	CTL_OP_POWER_OFF = 0x010a,    /* i32 status -> (): every VM ends, then the machine */
 };
 
 /* Exits a host program can catch (CTL_OP_VM_CATCH): the VM pauses, CTL_EVENT_CAUGHT. */
@@ -65,6 +78,57 @@ struct ctl_caught {
 
 #define CTL_CAUGHT_SIZE 48
 _Static_assert(sizeof(struct ctl_caught) == CTL_CAUGHT_SIZE, "the wire layout");
+
+/* CTL_OP_MACHINE_INFO reply: what a host program needs to run a machine. */
+struct ctl_machine_info {
+	uint32_t version;	  /* CTL_VERSION */
+	uint32_t flags;		  /* CTL_MACHINE_* */
+	uint64_t ram_base;	  /* host-physical address of the machine's RAM */
+	uint64_t ram_bytes;	  /* its size */
+	uint64_t free_bytes;	  /* pages free right now */
+	uint64_t limit_bytes;	  /* what VMs and blobs may be promised in all */
+	uint64_t committed_bytes; /* ...and are */
+	uint32_t vms, max_vms;	  /* VMs alive; ids are 1..max_vms */
+	uint32_t blobs, max_vcpus;
+	uint64_t blob_bytes;
+};
+#define CTL_MACHINE_INFO_SIZE 72
+_Static_assert(sizeof(struct ctl_machine_info) == CTL_MACHINE_INFO_SIZE, "the wire layout");
+#define CTL_MACHINE_MODE 1 /* BUNDLE_MACHINE: stays up without VMs */
+
+/* CTL_OP_VM_CREATE arguments (all little-endian); bootargs follow, bootargs_len bytes. */
+struct ctl_vm_create {
+	uint32_t flags; /* CTL_VMC_* */
+	uint32_t vcpus;
+	uint64_t ram_bytes;	/* a multiple of 2 MiB, >= 4 MiB */
+	uint64_t hart_affinity; /* bit i: may run on hart i; 0 any */
+	uint32_t kernel_blob;	/* a blob the host holds: a Linux Image, ELF or flat binary */
+	uint32_t initrd_blob;	/* 0: none */
+	uint32_t disk_host;	/* CTL_VMC_DISK: which host disk */
+	uint32_t reserved;	/* 0 */
+	uint64_t disk_first_sector, disk_sectors;
+	int64_t rtc_offset; /* seconds */
+	char name[32];	    /* NUL-padded, not empty */
+	uint64_t mem_limit; /* forks: bytes of copies it may make; 0: the default */
+	uint32_t from_vm;   /* CTL_OP_VM_FORK only: the template; else 0 */
+	uint16_t bootargs_len;
+	uint16_t reserved2; /* 0 */
+};
+#define CTL_VM_CREATE_SIZE 112
+_Static_assert(sizeof(struct ctl_vm_create) == CTL_VM_CREATE_SIZE, "the wire layout");
+enum ctl_vm_create_flags {
+	CTL_VMC_TESTDEV = 1,
+	CTL_VMC_NO_CONSOLE = 2,
+	CTL_VMC_NO_RTC = 4,
+	CTL_VMC_DISK = 8,
+	CTL_VMC_DISK_RO = 16,
+	CTL_VMC_START = 32, /* start it at once */
+};
+
+/* CTL_OP_VM_RAM reply: guest-physical ranges and the host-physical memory behind them. */
+struct ctl_ram_run {
+	uint64_t gpa, hpa, bytes;
+};
 
 /* Events Vireo sends unasked are LINK_EVENT frames: u16 event, u16 0, u32 vm, data.
  * Event numbers follow the op groups (0x03xx the debugger's, 0x04xx sandboxes'). */
@@ -117,6 +181,7 @@ struct ctl_call {
 	uint32_t len;
 	uint8_t *out; /* reply data: up to CTL_REPLY_MAX bytes */
 	uint32_t out_len;
+	bool out_is_reason; /* an error's data: why, in words (ctl_fail) */
 };
 
 /* A handler: 0 or a positive result, or -VIREO_E*. The reply carries out[0..out_len). */
@@ -131,6 +196,17 @@ struct ctl_op_entry {
 /* Tables of ops, one per module (ctl.c lists them). */
 extern const struct ctl_op_entry ctl_core_ops[];
 extern const unsigned ctl_core_op_count;
+extern const struct ctl_op_entry ctl_lifecycle_ops[];
+extern const unsigned ctl_lifecycle_op_count;
+
+struct vm_config;
+/* The arguments of VM_CREATE / VM_FORK (struct ctl_vm_create and the bootargs) into cfg
+ * (images and origin left to the caller); 0, or an error with the reason given. */
+int ctl_parse_vm_create(struct ctl_call *c, struct vm_config *cfg, uint32_t *flags);
+
+/* Fail a request with err and a reason in words, sent as the reply's data. */
+int ctl_fail(struct ctl_call *call, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 extern const struct ctl_op_entry ctl_sandbox_ops[]; /* core/ctl_sandbox.c: 0x04xx */
 extern const unsigned ctl_sandbox_op_count;
 

@@ -74,6 +74,8 @@ void *page_alloc_largest(size_t max_pages, size_t align, size_t *got);
 void page_free(void *addr, size_t npages); /* logs a double free */
 size_t mm_free_pages(void);
 size_t mm_total_pages(void);
+/* Host-physical address of the first page the pool manages (the machine's RAM base). */
+uintptr_t mm_pool_base(void);
 void *kmalloc(size_t size); /* NULL and a log on OOM */
 void *kzalloc(size_t size);
 void kfree(void *ptr); /* logs a double free */

@@ -42,6 +42,7 @@ enum {
 	VIREO_ENOSYS = 38,
 	VIREO_EEXIST = 17,
 	VIREO_EIO = 5,
+	VIREO_ENOSPC = 28,
 };
 
 #endif

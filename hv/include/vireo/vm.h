@@ -16,10 +16,14 @@
 #include <vireo/vaplic.h>
 #include <vireo/vcpu.h>
 #include <vireo/vm_console.h>
+#include <vireo/vm_debug.h>
 #include <vireo/vplic.h>
 #include <vireo/vuart.h>
 
 struct vm_rtc;
+struct blob;
+struct vm_cow;
+struct vm_ram;
 struct sandbox;
 
 #define VM_MAX_VCPUS	VPLIC_MAX_HARTS
@@ -29,6 +33,17 @@ struct sandbox;
 struct vnet;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_DEAD };
+
+/* Where a new VM's RAM and state come from (vm_config.origin). */
+enum vm_origin {
+	VM_ORIGIN_BOOT,	   /* load the kernel (and initrd, DTB): a fresh boot */
+	VM_ORIGIN_RESTORE, /* zeroed RAM that the host fills; state from a snapshot (vm_snapshot.h)
+			    */
+	VM_ORIGIN_FORK,	   /* the RAM of a paused VM, shared copy-on-write (vm_cow.h) */
+};
+
+/* VM ids are channel numbers (docs/channel.md): 1..VM_ID_MAX. */
+#define VM_ID_MAX 31
 
 /* Exit statuses of a VM that did not shut itself down. */
 #define VM_STATUS_FAULT 3 /* stopped by Vireo after an unhandled guest fault */
@@ -59,13 +74,20 @@ struct vm_config {
 	enum vm_irqchip irqchip;
 	bool no_rtc;	       /* rtc=off: no real-time clock device */
 	int64_t rtc_offset_ns; /* the guest clock minus the host's (rtc_offset, localtime) */
+	bool debug_wait;       /* held at its first instruction until a debugger resumes it */
 	/* A network card (vireo/vm_net.h): on network net_name, with this MAC; Vireo's DHCP
 	 * gives it ipv4 (host order; 0: no address). */
 	bool net;
 	char net_name[16];
 	uint8_t mac[6];
 	uint32_t ipv4;
-	bool sandbox; /* driven by the host call by call (vireo/sandbox.h) */
+	/* VMs made at run time (ctl_lifecycle.c): images the host handed in, held while the
+	 * VM (or a reboot of it) may load them; NULL for the boot bundle's. */
+	struct blob *kernel_blob, *initrd_blob;
+	enum vm_origin origin; /* back to VM_ORIGIN_BOOT in the copy kept for reboot */
+	struct vm *fork_of;    /* VM_ORIGIN_FORK: the paused VM whose RAM it shares */
+	uint64_t mem_limit;    /* bytes the VM may hold in all (RAM, copies, tables); 0: default */
+	bool sandbox;	       /* driven by the host call by call (vireo/sandbox.h) */
 };
 
 struct vm {
@@ -117,11 +139,27 @@ struct vm {
 	bool paused;		 /* its vCPUs are not scheduled (atomic) */
 	unsigned catch;		 /* VM_CATCH_*: exits the host program handles */
 	struct sbi_vm_state sbi; /* the SBI extensions' per-VM state (only hv/sbi/ uses it) */
+	struct vm_debug debug;	 /* a debugger attached (core/vm_debug.c) */
+
+	/* Run time (docs/machine.md): memory sharing, accounting, snapshots. */
+	struct vm_ram *shared;	 /* its RAM, once forks share it (vm_cow.c); then it never runs */
+	struct vm_cow *cow;	 /* a fork: its private pages over another VM's RAM (vm_cow.c) */
+	uint64_t committed;	 /* bytes of the machine promised to it (vm_mem_commit) */
+	unsigned long harts_ran; /* bit per hart index its vCPUs ever ran on (atomic) */
+	struct blob *restore;	 /* VM_ORIGIN_RESTORE: the state to apply at its start */
 	struct sandbox *sandbox; /* a sandbox's state (core/sandbox.c), else NULL */
 };
 
 /* Create a VM from its configuration; NULL (with the reason logged) on failure. */
 struct vm *vm_create(const struct vm_config *cfg);
+/* The same, with the reason also in why[size] (run-time requests tell the host). */
+struct vm *vm_create_why(const struct vm_config *cfg, char *why, size_t size);
+/* End a VM that never started (VM_CREATED): its vCPUs go to their harts only to be
+ * reaped, and it is freed as a stopped VM is (the host hears LINK_VM_EXIT). */
+void vm_discard(struct vm *vm, int status);
+/* A long-lived machine (docs/machine.md): do not power off when the last VM ends. */
+void vm_set_machine_mode(bool on);
+bool vm_machine_mode(void);
 /* Put the boot vCPU on its hart's run queue. */
 void vm_start(struct vm *vm);
 /* Stop the VM with this exit status; every vCPU leaves its hart, then the VM is freed. */
@@ -171,6 +209,17 @@ int vm_set_catch(struct vm *vm, unsigned catch);
 enum vcpu_action vm_catch(struct vcpu *v, unsigned why);
 /* Paused, and every vCPU's state in memory (none loaded on a hart, none in the guest). */
 bool vm_is_parked(const struct vm *vm);
+/* Kept off its hart: the VM is paused, unless this is the one vCPU a debugger steps. */
+static inline bool vcpu_held(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->vm->paused, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&v->vm->debug.step_vcpu, __ATOMIC_ACQUIRE) != v;
+}
+/* The guest's ebreaks come to Vireo: the host catches them, or a debugger is attached. */
+static inline bool vm_catches_breakpoints(const struct vm *vm)
+{
+	return (vm->catch & VM_CATCH_BREAKPOINT) || vm->debug.attached;
+}
 /* Print the state of every vCPU of every VM (console debug key). */
 void vm_dump_all(void);
 /* Give a typed byte to the VM that has the keyboard; false if none takes input. */

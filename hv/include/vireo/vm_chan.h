@@ -20,6 +20,10 @@ extern const struct vcon_ops vm_chan_vcon_ops;
 /* Put the VM's agent port on the channel / take it off (its exit status to the host). */
 void vm_chan_attach(struct vm *vm);
 void vm_chan_detach(struct vm *vm, int status);
+/* Whether a new VM may take this id: its channel has nothing pending for an earlier VM. */
+bool vm_chan_id_idle(unsigned id);
+/* The guest's agent port is open already (a restored or forked VM): tell the host. */
+void vm_chan_port_opened(struct vm *vm);
 /* Before the machine powers off: let a request being answered finish and what is
  * queued for the host go out (bounded: a host that stopped reading is not waited for). */
 void vm_chan_drain(void);

@@ -163,6 +163,20 @@ int vireo_cmd_log(struct vireo_cmd *cmd, int fd);
 /* No VM: speak the link protocol (link true) or the agent protocol straight on fd, a
  * connected stream socket (duplicated). For tests and other transports. */
 int vireo_cmd_connect(struct vireo_cmd *cmd, int fd, bool link);
+/*
+ * Run in a machine (below) instead of a QEMU of its own: in a VM booted for it (what
+ * memory, vCPUs, kernel, initramfs and bootargs say). Once Vireo can fork, a machine
+ * with a template will fork it instead (no boot) unless fresh is set or the command
+ * sets any of those differently from the template;
+ * with in_vm, in that VM of the machine, which must be running Vireo's agent and have
+ * no client (it ends with the program). Disks and the QEMU options are the machine's.
+ * fork_limit: bytes of memory the fork may copy (0: the machine's default, 64 MiB); a
+ * fork that reaches it ends with code 125.
+ */
+int vireo_cmd_machine(struct vireo_cmd *cmd, const char *machine);
+int vireo_cmd_fresh(struct vireo_cmd *cmd, bool fresh);
+int vireo_cmd_in_vm(struct vireo_cmd *cmd, const char *vm);
+int vireo_cmd_fork_limit(struct vireo_cmd *cmd, uint64_t bytes);
 
 /* ------------------------------------------------------------------ the child */
 
@@ -209,6 +223,107 @@ struct vireo_output {
 int vireo_run(const struct vireo_cmd *cmd, const void *input, size_t len,
 	      struct vireo_output *output, struct vireo_status *status);
 void vireo_output_free(struct vireo_output *output);
+
+/* ------------------------------------------------------------------ machines */
+
+/*
+ * A machine: one QEMU running Vireo that stays up, with VMs made and ended in it at run
+ * time (docs/machine.md). vireo_machine_start() starts its daemon in the background and
+ * returns once the machine is ready (Vireo up); it runs until vireo_machine_stop(). A machine is
+ * known by its name, per user: its socket is in $VIREO_RUNTIME_DIR, else $XDG_RUNTIME_DIR/vireo,
+ * else /tmp/vireo-UID. Starting a name that runs already fails with -EEXIST.
+ */
+struct vireo_machine_cfg;
+
+/* Defaults: 2 harts, 1 GiB, Vireo's kernel and initramfs, no template. */
+struct vireo_machine_cfg *vireo_machine_cfg_new(const char *name);
+void vireo_machine_cfg_free(struct vireo_machine_cfg *cfg);
+int vireo_machine_cfg_memory(struct vireo_machine_cfg *cfg, uint64_t bytes);
+int vireo_machine_cfg_harts(struct vireo_machine_cfg *cfg, unsigned n);
+/* A raw disk image: host disk 0, 1, ... of the machine, which VMs take ranges of. */
+int vireo_machine_cfg_disk(struct vireo_machine_cfg *cfg, const char *path, bool readonly);
+/* The template commands would fork: on (memory bytes, vCPUs) is refused with -ENOSYS
+ * until Vireo can fork; off (the default) boots a VM per command. */
+/* Spare VMs (0..8, default 0): Linux VMs with exec's defaults (256 MiB, 1 vCPU) booted
+ * ahead, each taken by one command that asks for nothing else (no boot to wait for) and
+ * replaced at once. Not forks: each holds its own memory while it waits. */
+int vireo_machine_cfg_spares(struct vireo_machine_cfg *cfg, unsigned n);
+int vireo_machine_cfg_template(struct vireo_machine_cfg *cfg, bool on, uint64_t memory,
+			       unsigned vcpus);
+/* what: "qemu", "hypervisor", "kernel" or "initramfs" (the defaults of the machine's VMs). */
+int vireo_machine_cfg_file(struct vireo_machine_cfg *cfg, const char *what, const char *path);
+
+int vireo_machine_start(const struct vireo_machine_cfg *cfg);
+/* Every VM ends, then QEMU; returns once the machine is gone. */
+int vireo_machine_stop(const char *name);
+
+struct vireo_machine_status {
+	char name[32];
+	int pid;	       /* the daemon's */
+	unsigned harts, vms;   /* VMs alive in Vireo */
+	uint64_t memory;       /* the machine's RAM */
+	uint64_t free;	       /* bytes Vireo has free */
+	uint64_t limit;	       /* what VMs may be promised in all (docs/machine.md, Limits) */
+	uint64_t committed;    /* ...and are */
+	char template_vm[32];  /* the template's name, "" without one */
+	unsigned spares;       /* spare VMs asked for (vireo_machine_cfg_spares) */
+	unsigned spares_ready; /* ...booted, their agents waiting for an exec */
+};
+
+int vireo_machine_status(const char *name, struct vireo_machine_status *status);
+/* Every running machine of this user; *list is malloc'ed (free it), *n its length. */
+int vireo_machine_list(struct vireo_machine_status **list, size_t *n);
+
+/* ------------------------------------------------------------------ VMs in a machine */
+
+struct vireo_vm_status {
+	char name[32];
+	unsigned id;	 /* Vireo's (its channel number); 0 when it is not alive */
+	char state[16];	 /* created, running, paused, template, stopped */
+	char origin[16]; /* boot, fork, restore */
+	unsigned vcpus;
+	uint64_t memory;
+	int exit_status; /* a stopped VM's; -1 while alive */
+};
+
+/*
+ * A VM named name, defined by spec: the keys of `vireo run --vm` (configs/README.md)
+ * without name, comma-separated, bootargs last: "memory=128M,vcpus=2,disk=0:0+2048".
+ * Without a kernel it is Vireo's Linux running the agent (vireo_cmd_in_vm). start: at once.
+ * A VM that was booted can be started again after it stopped; remove forgets it.
+ */
+int vireo_vm_create(const char *machine, const char *name, const char *spec, bool start);
+int vireo_vm_start(const char *machine, const char *name);
+int vireo_vm_stop(const char *machine, const char *name);
+int vireo_vm_remove(const char *machine, const char *name);
+int vireo_vm_pause(const char *machine, const char *name);
+int vireo_vm_resume(const char *machine, const char *name);
+/* Every VM the machine knows; *list is malloc'ed (free it). */
+int vireo_vm_list(const char *machine, struct vireo_vm_status **list, size_t *n);
+
+/*
+ * NOT THERE YET: the three below are the interface to come (issue #14); today the
+ * machine refuses them with -ENOSYS, because Vireo cannot save, restore or fork a VM.
+ */
+
+/* What a VM does once its snapshot is written. */
+enum vireo_snapshot_then { VIREO_SNAPSHOT_RESUME, VIREO_SNAPSHOT_PAUSE, VIREO_SNAPSHOT_STOP };
+/*
+ * The VM's whole state and RAM into a file (docs/machine.md, "Snapshots"); then it goes
+ * on, stays paused, or ends. A snapshot is restored into a new VM of this machine or of
+ * another one with the disks it used; a file that is truncated or damaged is refused
+ * with the reason (-EINVAL, -EBADMSG), and nothing else is harmed.
+ */
+int vireo_vm_snapshot(const char *machine, const char *name, const char *path,
+		      enum vireo_snapshot_then then);
+int vireo_vm_restore(const char *machine, const char *path, const char *name, bool start);
+/*
+ * A new VM name that is a copy of the paused VM from, its RAM shared copy-on-write
+ * (docs/machine.md, "Fork"). From then on from is a template: it never runs again.
+ * mem_limit: bytes of memory the fork may copy (0: 64 MiB).
+ */
+int vireo_vm_fork(const char *machine, const char *from, const char *name, bool start,
+		  uint64_t mem_limit);
 
 /* ------------------------------------------------------------------ sandboxes */
 

@@ -12,8 +12,15 @@ STDOUT mean what they mean there. What a VM adds is keyword arguments:
 memory (bytes, or "256M"), vcpus, harts, kernel, initramfs, disks, net, bootargs,
 time_limit (seconds), copy_in and copy_out (pairs of paths), tty, bare
 (plain QEMU, no hypervisor), qemu, qemu_machine (QEMU's -machine), hypervisor
-and log (a file object that
-sees QEMU's console).
+and log (a file object that sees QEMU's console); machine (run in a new VM of
+that running machine, no QEMU of its own) and in_vm (...in that VM of the
+machine, running the agent).
+
+Machines (docs/machine.md): machine_start(name, ...) boots one in the
+background and returns once it is ready, machine_stop(name) ends it,
+machine_status(name) and machines() describe them; vm_create(machine, name,
+spec, start), vm_start/vm_stop/vm_remove/vm_pause/vm_resume(machine, name)
+and vms(machine) manage its VMs.
 
 returncode is subprocess's: the program's exit status, or -N when signal N
 killed it; 127 when it was not found, 126 when it could not be executed,
@@ -39,8 +46,9 @@ import threading
 import time
 
 __all__ = ["run", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess",
-           "CalledProcessError", "TimeoutExpired", "VireoError", "library_version", "Sandbox",
-           "SandboxAborted"]
+           "CalledProcessError", "TimeoutExpired", "VireoError", "library_version",
+           "machine_start", "machine_stop", "machine_status", "machines", "vm_create",
+           "vm_start", "vm_stop", "vm_remove", "vm_pause", "vm_resume", "vms", "Sandbox", "SandboxAborted"]
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -57,6 +65,20 @@ _EXITED, _SIGNALED = 0, 1
 
 class VireoError(OSError):
     """The VM could not be started (a missing kernel, QEMU not found, ...)."""
+
+
+class _MachineStatus(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char * 32), ("pid", ctypes.c_int), ("harts", ctypes.c_uint),
+                ("vms", ctypes.c_uint), ("memory", ctypes.c_uint64), ("free", ctypes.c_uint64),
+                ("limit", ctypes.c_uint64), ("committed", ctypes.c_uint64),
+                ("template_vm", ctypes.c_char * 32), ("spares", ctypes.c_uint),
+                ("spares_ready", ctypes.c_uint)]
+
+
+class _VmStatus(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char * 32), ("id", ctypes.c_uint), ("state", ctypes.c_char * 16),
+                ("origin", ctypes.c_char * 16), ("vcpus", ctypes.c_uint),
+                ("memory", ctypes.c_uint64), ("exit_status", ctypes.c_int)]
 
 
 class _Status(ctypes.Structure):
@@ -137,6 +159,32 @@ _child_pid = _declare("vireo_child_pid", ctypes.c_int, _c)
 _child_qemu_pid = _declare("vireo_child_qemu_pid", ctypes.c_int, _c)
 _child_log = _declare("vireo_child_log", ctypes.c_char_p, _c)
 _child_free = _declare("vireo_child_free", None, _c)
+_cmd_machine = _declare("vireo_cmd_machine", ctypes.c_int, _c, ctypes.c_char_p)
+_cmd_in_vm = _declare("vireo_cmd_in_vm", ctypes.c_int, _c, ctypes.c_char_p)
+_mcfg_new = _declare("vireo_machine_cfg_new", _c, ctypes.c_char_p)
+_mcfg_free = _declare("vireo_machine_cfg_free", None, _c)
+_mcfg_memory = _declare("vireo_machine_cfg_memory", ctypes.c_int, _c, ctypes.c_uint64)
+_mcfg_harts = _declare("vireo_machine_cfg_harts", ctypes.c_int, _c, ctypes.c_uint)
+_mcfg_spares = _declare("vireo_machine_cfg_spares", ctypes.c_int, _c, ctypes.c_uint)
+_mcfg_disk = _declare("vireo_machine_cfg_disk", ctypes.c_int, _c, ctypes.c_char_p, ctypes.c_bool)
+_mcfg_file = _declare("vireo_machine_cfg_file", ctypes.c_int, _c, ctypes.c_char_p,
+                      ctypes.c_char_p)
+_machine_start = _declare("vireo_machine_start", ctypes.c_int, _c)
+_machine_stop = _declare("vireo_machine_stop", ctypes.c_int, ctypes.c_char_p)
+_machine_status = _declare("vireo_machine_status", ctypes.c_int, ctypes.c_char_p,
+                           ctypes.POINTER(_MachineStatus))
+_machine_list = _declare("vireo_machine_list", ctypes.c_int,
+                         ctypes.POINTER(ctypes.POINTER(_MachineStatus)),
+                         ctypes.POINTER(ctypes.c_size_t))
+_vm_create = _declare("vireo_vm_create", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                      ctypes.c_char_p, ctypes.c_bool)
+_vm_list = _declare("vireo_vm_list", ctypes.c_int, ctypes.c_char_p,
+                    ctypes.POINTER(ctypes.POINTER(_VmStatus)), ctypes.POINTER(ctypes.c_size_t))
+_vm_ops = {op: _declare("vireo_vm_" + op, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
+           for op in ("start", "stop", "remove", "pause", "resume")}
+_libc_free = ctypes.CDLL(None).free
+_libc_free.argtypes = [_c]
+_libc_free.restype = None
 
 
 def library_version():
@@ -171,7 +219,7 @@ class Popen:
                  tty=False, rows=24, cols=80, memory=None, vcpus=None, harts=None,
                  kernel=None, initramfs=None, disks=(), net=False, bootargs=None,
                  time_limit=None, copy_in=(), copy_out=(), bare=False, qemu=None, qemu_machine=None, hypervisor=None,
-                 log=None,
+                 log=None, machine=None, in_vm=None,
                  text=None, encoding=None, errors=None, universal_newlines=None):
         if isinstance(args, (str, bytes)):
             args = [args]
@@ -244,6 +292,10 @@ class Popen:
                 _check(_cmd_hypervisor(cmd, _b(hypervisor)))
             if log is not None:
                 _check(_cmd_log(cmd, log if isinstance(log, int) else log.fileno()))
+            if machine is not None:
+                _check(_cmd_machine(cmd, _b(machine)))
+            if in_vm is not None:
+                _check(_cmd_in_vm(cmd, _b(in_vm)))
             child = _c()
             _check(_spawn(cmd, ctypes.byref(child)))
             self._child = child
@@ -450,6 +502,102 @@ def run(args, *, input=None, capture_output=False, timeout=None, check=False, **
     if check and p.returncode:
         raise CalledProcessError(p.returncode, p.args, out, err)
     return cp
+
+
+# ---------------------------------------------------------------- machines
+
+
+def _machine_dict(m):
+    return {"name": m.name.decode(), "pid": m.pid, "harts": m.harts, "vms": m.vms,
+            "memory": m.memory, "free": m.free, "limit": m.limit, "committed": m.committed,
+            "template": m.template_vm.decode() or None, "spares": m.spares,
+            "spares_ready": m.spares_ready}
+
+
+def machine_start(name, *, memory=None, harts=None, disks=(), kernel=None, initramfs=None,
+                  qemu=None, hypervisor=None, spares=None):
+    """Boot a machine in the background; returns once it is ready. spares: Linux VMs
+    booted ahead, each taken by one run(..., machine=name) that asks for the defaults."""
+    cfg = _mcfg_new(_b(name))
+    if not cfg:
+        raise VireoError(errno.EINVAL, _last_error().decode(errors="replace"))
+    try:
+        if memory is not None:
+            _check(_mcfg_memory(cfg, _size(memory)))
+        if harts is not None:
+            _check(_mcfg_harts(cfg, harts))
+        if spares is not None:
+            _check(_mcfg_spares(cfg, spares))
+        for d in disks:
+            path, ro = (d, False) if isinstance(d, (str, bytes, os.PathLike)) else d
+            _check(_mcfg_disk(cfg, _b(path), bool(ro)))
+        for what, path in (("kernel", kernel), ("initramfs", initramfs), ("qemu", qemu),
+                           ("hypervisor", hypervisor)):
+            if path is not None:
+                _check(_mcfg_file(cfg, what.encode(), _b(path)))
+        _check(_machine_start(cfg))
+    finally:
+        _mcfg_free(cfg)
+
+
+def machine_stop(name):
+    """End the machine and every VM in it."""
+    _check(_machine_stop(_b(name)))
+
+
+def machine_status(name):
+    """A dict: name, pid, harts, vms, memory, free, limit, committed (bytes), template."""
+    st = _MachineStatus()
+    _check(_machine_status(_b(name), ctypes.byref(st)))
+    return _machine_dict(st)
+
+
+def machines():
+    """Every running machine of this user, as machine_status() dicts."""
+    lst, n = ctypes.POINTER(_MachineStatus)(), ctypes.c_size_t()
+    _check(_machine_list(ctypes.byref(lst), ctypes.byref(n)))
+    try:
+        return [_machine_dict(lst[i]) for i in range(n.value)]
+    finally:
+        _libc_free(ctypes.cast(lst, _c))
+
+
+def vm_create(machine, name, spec="", start=False):
+    """A VM in the machine; spec: "memory=128M,vcpus=2,kernel=...", the keys of vireo run --vm."""
+    _check(_vm_create(_b(machine), _b(name), _b(spec), start))
+
+
+def vm_start(machine, name):
+    _check(_vm_ops["start"](_b(machine), _b(name)))
+
+
+def vm_stop(machine, name):
+    _check(_vm_ops["stop"](_b(machine), _b(name)))
+
+
+def vm_remove(machine, name):
+    _check(_vm_ops["remove"](_b(machine), _b(name)))
+
+
+def vm_pause(machine, name):
+    _check(_vm_ops["pause"](_b(machine), _b(name)))
+
+
+def vm_resume(machine, name):
+    _check(_vm_ops["resume"](_b(machine), _b(name)))
+
+
+def vms(machine):
+    """The machine's VMs: dicts name, id, state, origin, vcpus, memory, exit_status."""
+    lst, n = ctypes.POINTER(_VmStatus)(), ctypes.c_size_t()
+    _check(_vm_list(_b(machine), ctypes.byref(lst), ctypes.byref(n)))
+    try:
+        return [{"name": v.name.decode(), "id": v.id, "state": v.state.decode(),
+                 "origin": v.origin.decode(), "vcpus": v.vcpus, "memory": v.memory,
+                 "exit_status": None if v.exit_status < 0 else v.exit_status}
+                for v in (lst[i] for i in range(n.value))]
+    finally:
+        _libc_free(ctypes.cast(lst, _c))
 
 
 # Sandboxes (vireo/sandbox.py), on the helpers above.
