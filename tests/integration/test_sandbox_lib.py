@@ -183,3 +183,15 @@ def test_py_vm_ends(vireo_mod):
         assert e.value.errno == 32
     finally:
         sb.close()
+
+
+def test_py_refused_programs(vireo_mod, tmp_path):
+    """What is no sandbox program is refused before any QEMU starts."""
+    junk = tmp_path / "junk.elf"
+    junk.write_bytes(b"\x7fELF" + bytes(200))
+    for path, errno_, words in ((str(junk), 8, "RISC-V"),
+                                (os.path.join(BUILD, "vireo.elf"), 8, "guest SDK"),
+                                (str(tmp_path / "missing.elf"), 2, "No such file")):
+        with pytest.raises(OSError) as e:
+            vireo_mod.Sandbox(path)
+        assert e.value.errno == errno_ and words in str(e.value), str(e.value)
