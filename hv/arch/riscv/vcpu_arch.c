@@ -386,7 +386,9 @@ int vcpu_arch_fetch_insn(struct vcpu_arch *a, unsigned long guest_va, uint32_t *
 			 : "r"(guest_va)
 			 : "t0", "memory");
 	cause = hart_guard_end(h);
-	if (swap)
+	/* A fault came through HS-mode's own trap, which rewrote hstatus (SPV, GVA): the
+	 * guest's exit value must be back before the world switch returns with it. */
+	if (swap || cause != -1)
 		csr_write(hstatus, saved);
 	if (cause != -1)
 		return -VIREO_EFAULT;
