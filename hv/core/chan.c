@@ -199,6 +199,9 @@ static void pump_locked(struct chan_link *l)
 	for (unsigned id = 1; id < CHAN_MAX_PORTS && l->hello_received && !l->say_hello; id++) {
 		struct chan_port *p = &l->ports[id];
 
+		/* A port that was never attached, or is gone with nothing left to say. */
+		if (!p->attached && !p->say_open && !p->say_close && !p->say_exit && !p->owed)
+			continue;
 		if (!pump_control(l, id, p))
 			break;
 		/* Drained some: the device may have more for the room we made. */
@@ -348,7 +351,11 @@ int chan_link_send(struct chan_link *l, uint16_t type, uint16_t chan, const void
 
 	spin_lock(&l->lock);
 	err = queue_frame(l, type, chan, payload, len);
-	pump_locked(l);
+	/* Only the queue: a frame added takes no room from the ports, so their data need
+	 * not be looked at (walking every port was most of a reply's cost). */
+	if (l->hello_received && !l->say_hello)
+		pump_queued(l);
+	l->ops->flush(l->ctx);
 	spin_unlock(&l->lock);
 	return err;
 }
