@@ -237,6 +237,24 @@ long vcpu_fast_exit(struct vcpu_arch *a)
 	return fast_guest_access(v);
 }
 
+/* What VS-mode may not do: watched, emulated, caught, or the guest's illegal instruction. */
+static enum vcpu_action handle_illegal(struct vcpu *v)
+{
+	const struct vcpu_exit *e = &v->exit;
+
+	/* A satp write a debugger watches for its waiting breakpoints. */
+	if (vm_debug_virtual_insn(v))
+		return VCPU_CONTINUE;
+	sbi_pmu_count(v, SBI_PMU_FW_ILLEGAL_INSN);
+	/* A read of a counter the guest's SBI PMU virtualises is answered here. */
+	if (sbi_pmu_emulate_counter_read(v, e->insn, e->from_user))
+		return VCPU_CONTINUE;
+	if (v->vm->catch & VM_CATCH_ILLEGAL)
+		return vm_catch(v, VM_CATCH_ILLEGAL);
+	vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
+	return VCPU_CONTINUE;
+}
+
 enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 {
 	const struct vcpu_exit *e = &v->exit;
@@ -261,24 +279,13 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 	case VCPU_EXIT_WFI:
 		return handle_wfi(v);
 	case VCPU_EXIT_CSR:
-		/* The IMSIC's CSRs of a vCPU whose file is in software; others are illegal. */
+		/* The IMSIC's CSRs of a vCPU whose file is in software; any other CSR (a
+		 * counter the SBI PMU virtualises, say) is what an illegal one is. */
 		if (vcpu_aia_csr(v))
 			return VCPU_CONTINUE;
-		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
-		return VCPU_CONTINUE;
+		return handle_illegal(v);
 	case VCPU_EXIT_ILLEGAL:
-		/* A satp write a debugger watches for its waiting breakpoints. */
-		if (vm_debug_virtual_insn(v))
-			return VCPU_CONTINUE;
-		sbi_pmu_count(v, SBI_PMU_FW_ILLEGAL_INSN);
-		/* A read of a counter the guest's SBI PMU virtualises is answered here. */
-		if (sbi_pmu_emulate_counter_read(v, e->insn, e->from_user))
-			return VCPU_CONTINUE;
-		if (v->vm->catch & VM_CATCH_ILLEGAL)
-			return vm_catch(v, VM_CATCH_ILLEGAL);
-		/* Anything else VS-mode may not do is, to the guest, an illegal instruction. */
-		vcpu_arch_inject_exception(&v->arch, VCPU_EXC_ILLEGAL_INSN, e->insn);
-		return VCPU_CONTINUE;
+		return handle_illegal(v);
 	case VCPU_EXIT_BREAKPOINT:
 		if (v->vm->debug.attached)
 			return vm_debug_breakpoint(v);

@@ -781,6 +781,19 @@ static void test_illegal_counter_read_emulated(void **state)
 	assert_int_equal(fake.stops, 0);
 }
 
+/* A counter read that arrives as a CSR exit (the AIA classification) is the PMU's too. */
+static void test_csr_counter_read_emulated(void **state)
+{
+	(void)state;
+	fake.aia_csr_handled = false;
+	fake.pmu_emulates = true;
+	assert_int_equal(handle((struct vcpu_exit){.kind = VCPU_EXIT_CSR, .insn = 0xc0002573u}),
+			 VCPU_CONTINUE);
+	assert_int_equal(fake.aia_csrs, 1);
+	assert_int_equal(fake.pmu_reads, 1);
+	assert_int_equal(fake.injections, 0);
+}
+
 /* ---------------------------------------------------------------- fatal exits */
 
 static void test_fatal_kinds_stop_vm(void **state)
@@ -1085,6 +1098,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_catches, setup),
 	    cmocka_unit_test_setup(test_debugger_hooks, setup),
 	    cmocka_unit_test_setup(test_illegal_counter_read_emulated, setup),
+	    cmocka_unit_test_setup(test_csr_counter_read_emulated, setup),
 	    cmocka_unit_test_setup(test_fatal_kinds_stop_vm, setup),
 	    cmocka_unit_test_setup(test_out_of_range_kind, setup),
 	    cmocka_unit_test_setup(test_exit_kinds_counted, setup),
