@@ -155,8 +155,8 @@ static int gdb_start(struct vireo_child *c)
 	c->gdb_cc = ctl_client_new();
 	if (!c->gdb_cc)
 		return vireo_fail(ENOMEM, "out of memory");
-	rc = gdb_server_start(&c->gdb, c->gdb_cc, 1 /* the exec VM's id */,
-			      (uint16_t)cmd->gdb_port, err, sizeof(err));
+	rc = gdb_server_start(&c->gdb, c->gdb_cc, 1 /* the exec VM's id */, (uint16_t)cmd->gdb_port,
+			      err, sizeof(err));
 	if (rc)
 		return vireo_fail(-rc, "gdb server: %s", err);
 	c->gdb_port = gdb_server_port(c->gdb);
@@ -194,8 +194,8 @@ static int spawn(const struct vireo_cmd *cmd, struct vireo_child **out, const bo
 		rc = vireo_fail(errno, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	if (c->cmd->gdb_port >= 0 && (c->cmd->mode != VIREO_MODE_VIREO || c->cmd->machine ||
-				      c->cmd->connect_fd >= 0)) {
+	if (c->cmd->gdb_port >= 0 &&
+	    (c->cmd->mode != VIREO_MODE_VIREO || c->cmd->machine || c->cmd->connect_fd >= 0)) {
 		rc = vireo_fail(ENOTSUP, "a gdb server needs a VM under Vireo in a QEMU of its "
 					 "own (not bare, not in a machine, not connected)");
 		goto fail;

@@ -28,7 +28,8 @@
  * Threads: each child has one thread of the library's own, which starts
  * QEMU, relays the program's stdio and reaps QEMU (with waitpid on its pid:
  * do not reap every child with waitpid(-1) meanwhile). It blocks all signals
- * and never raises SIGPIPE.
+ * and never raises SIGPIPE. A child with a gdb server (vireo_cmd_gdb) has a
+ * second thread, the server's, alike.
  *
  * Errors: functions that can fail return 0 (or a descriptor, a status) on
  * success and a negative errno on failure; vireo_last_error() then describes
