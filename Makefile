@@ -107,6 +107,7 @@ $(BUILD)/vireo.bin: $(BUILD)/vireo.elf
 
 # ---------------------------------------------------------------- guests
 -include guests/tests/guests.mk
+-include guests/sandbox/sandbox.mk
 -include bench/bench.mk
 -include guests/linux/linux.mk
 
@@ -146,7 +147,7 @@ $(BUILD)/unit/test_%: $(LIBFDT_STAMP) $$(UNIT_SRCS_$$*) $$(UNIT_DEPS_$$*) $(wild
 unit: $(DEPS_STAMP) $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-integration: $(DEPS_STAMP) all linux $(EXEC_DRIVER)
+integration: $(DEPS_STAMP) all linux $(EXEC_DRIVER) $(SANDBOX_EXAMPLES)
 	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
 
 # What keeps the house clean runs with the tests: style and static checks, the unit
@@ -173,7 +174,7 @@ lint: $(BUILD)/gen/asm_offsets.h
 		--std=c11 -Ihv/include -Itools/libvireo --suppress=missingIncludeSystem \
 		hv tools guests/tests guests/linux/userland tests/unit tests/integration examples
 
-bench: $(DEPS_STAMP) all linux $(BENCH_MICRO)
+bench: $(DEPS_STAMP) all linux $(BENCH_MICRO) $(BENCH_SANDBOX)
 	$(PYTHON) bench/run.py $(BENCH_ARGS)
 
 clean:

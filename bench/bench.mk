@@ -32,3 +32,13 @@ $(BENCH_MICRO): $(BENCH_OUT)/micro.elf
 	$(Q)$(CROSS)objcopy -O binary $< $@
 
 -include $(BENCH_OBJS:.o=.d)
+
+# The sandbox benchmarks' host program (bench/sandbox/sbbench_host.c), against the static
+# library (named: tools.mk, which defines LIBVIREO_A, is included after this file); it
+# drives $(SANDBOX_OUT)/sbbench.elf (guests/sandbox/sandbox.mk).
+BENCH_SANDBOX := $(BENCH_OUT)/sbbench_host
+$(BENCH_SANDBOX): bench/sandbox/sbbench_host.c tools/libvireo/include/vireo.h $(BUILD)/libvireo.a
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 \
+		-Itools/libvireo/include $< $(BUILD)/libvireo.a -lpthread -o $@

@@ -7,7 +7,8 @@ the same work bare (the same kernel on plain QEMU + OpenSBI, no hypervisor),
 and their ratio. Each figure is the median of several runs; one QEMU runs at
 a time. The method is in bench/README.md.
 
-  bench/run.py [--quick] [--only micro,linux,icount,scale,exec,net] [--runs-micro N] [--runs-boot N]
+  bench/run.py [--quick] [--only micro,linux,icount,scale,exec,net,aia,sandbox]
+               [--runs-micro N] [--runs-boot N]
 
 Writes bench/results/latest.md and bench/results/latest.png; the console logs
 of the last run of each kind go to build/bench/logs/.
@@ -1000,6 +1001,84 @@ def bench_machine(tool, runs, store):
 # ---------------------------------------------------------------- the table
 
 
+# ---------------------------------------------------------------- sandboxes
+
+SANDBOX_FIGURES = [  # (name, unit, label, target, met(x))
+    ("open", "wall_us", "sandbox: boot to ready (QEMU + Vireo + program), wall", None, None),
+    ("call", "wall_us", "sandbox: call round trip host → guest → result, wall", None, None),
+    ("hostcall", "wall_us", "sandbox: host-call round trip guest → host → guest, wall", None,
+     None),
+    ("catch_continue", "wall_us", "sandbox: catch (ebreak) → handler → continue, wall", None,
+     None),
+    ("reset_1", "wall_us", "sandbox: reset after 1 dirty page, wall", None, None),
+    ("reset_8", "wall_us", "sandbox: reset after 8 dirty pages, wall", None, None),
+    ("reset_64", "wall_us", "sandbox: reset after 64 dirty pages, wall", None, None),
+    ("reset_full", "wall_us", "sandbox: full reset (all 4 MiB), wall", None, None),
+    ("call", "insns", "sandbox: call round trip, machine insn (-icount)", None, None),
+    ("hostcall", "insns", "sandbox: host-call round trip, machine insn (-icount)", None, None),
+    ("catch_continue", "insns", "sandbox: catch-and-continue, machine insn (-icount)", None,
+     None),
+    ("catch_in_vireo", "insns", "sandbox: catch-and-continue, Vireo's catch and CONTINUE "
+     "paths (-icount)", "< 500 insn", lambda x: x < 500),
+    ("call_dirty_reset_1", "insns", "sandbox: call dirtying 1 page + reset, insn (-icount)",
+     None, None),
+    ("call_dirty_reset_8", "insns", "sandbox: call dirtying 8 pages + reset, insn (-icount)",
+     None, None),
+]
+
+
+def sandbox_once(icount, run):
+    exe = path(BUILD, "bench", "sbbench_host")
+    argv = [exe, path(BUILD, "sandbox", "sbbench.elf")] + (["--icount"] if icount else [])
+    env = dict(os.environ, VIREO_HYPERVISOR=path(BUILD, "vireo.bin"))
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+    except subprocess.TimeoutExpired:
+        raise Skip("sbbench_host took more than 120 s") from None
+    if r.returncode != 0:
+        raise Skip("sbbench_host: status %d: %s" % (r.returncode, r.stderr.strip()[-300:]))
+    out = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"sandbox (\w+) (wall_us|insns)=([0-9.]+)$", line)
+        if m:
+            out[(m.group(1), m.group(2))] = float(m.group(3))
+    return out
+
+
+def bench_sandbox(runs, store):
+    for icount in (False, True):
+        for run in range(runs):
+            try:
+                got = sandbox_once(icount, run)
+            except Skip as e:
+                store[("sandbox-skip", icount)] = str(e)
+                log("  sandbox%s: skipped: %s" % (" (-icount)" if icount else "", e))
+                break
+            for key, x in got.items():
+                store.setdefault(("sandbox",) + key, []).append(x)
+    for name, unit, label, _, _ in SANDBOX_FIGURES:
+        xs = store.get(("sandbox", name, unit))
+        if xs:
+            log("  %s: %s" % (label, fmt_us(med(xs)) if unit == "wall_us" else fmt_insn(med(xs))))
+
+
+def sandbox_rows(store):
+    rows = []
+    for name, unit, label, target, met in SANDBOX_FIGURES:
+        xs = store.get(("sandbox", name, unit))
+        if xs:
+            rows.append(Row(label, med(xs), None, fmt_us if unit == "wall_us" else fmt_insn,
+                            target, met(med(xs)) if met else None, vireo_samples=xs))
+        else:
+            rows.append(Row(label, target=target, note="skipped: " + str(
+                store.get(("sandbox-skip", unit == "insns")) or "not run")))
+    return rows
+
+
+def fmt_us(x):
+    return "%.0f µs" % x if x >= 100 else "%.1f µs" % x
+
+
 def med(xs):
     return statistics.median(xs) if xs else None
 
@@ -1196,6 +1275,8 @@ def build_rows(store):
         else:
             rows.append(Row(label, note="skipped: " + str(store.get(("scale-skip", n),
                                                                    "not run"))))
+    if any(k[0] in ("sandbox", "sandbox-skip") for k in store if isinstance(k, tuple)):
+        rows += sandbox_rows(store)
     return rows
 
 
@@ -1327,8 +1408,9 @@ plot "%s" using ($3):1:(%g):($3):($1-0.35):($1+0.35):($4):yticlabels(2) \\
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one run of everything (a smoke test)")
-    ap.add_argument("--only", default="micro,linux,icount,scale,exec,net,aia,machine",
-                    help="comma-separated subset of micro,linux,icount,scale,exec,net,aia,machine")
+    ap.add_argument("--only", default="micro,linux,icount,scale,exec,net,aia,machine,sandbox",
+                    help="comma-separated subset of "
+                    "micro,linux,icount,scale,exec,net,aia,machine,sandbox")
     ap.add_argument("--runs-micro", type=int, default=7, help="wall-clock micro runs per side")
     ap.add_argument("--runs-icount", type=int, default=3, help="-icount micro runs per side")
     ap.add_argument("--runs-boot", type=int, default=7, help="Linux boots per side")
@@ -1408,6 +1490,10 @@ def main():
         log("bench: a machine: exec in it against a plain exec, VM create/destroy (%d runs)"
             % args.runs_machine)
         bench_machine(tool, args.runs_machine, store)
+    if "sandbox" in only:
+        log("bench: sandboxes: calls, host calls, catches, resets (%d runs, wall and -icount)"
+            % args.runs_exec)
+        bench_sandbox(args.runs_exec, store)
 
     rows = build_rows(store)
     if "net" in only:

@@ -17,8 +17,35 @@ $(EXAMPLES_OUT)/machine: examples/machine.c tools/libvireo/include/vireo.h $(LIB
 	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 \
 		-Itools/libvireo/include $< -L$(BUILD) -lvireo -Wl,-rpath,$(abspath $(BUILD)) -o $@
 
+# Sandboxes: guest programs built with the guest SDK (guests/sandbox/sandbox.mk), the C
+# host program that fuzzes one, and the Python one that maps memory on demand.
+$(eval $(call sandbox_program,records,examples/sandbox/records.c))
+$(eval $(call sandbox_program,lazy,examples/sandbox/lazy.c))
+
+$(EXAMPLES_OUT)/%.elf: $(SANDBOX_OUT)/%.elf
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(EXAMPLES_OUT)/sandbox_fuzz: examples/sandbox_fuzz.c tools/libvireo/include/vireo.h $(LIBVIREO_SO)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 \
+		-Itools/libvireo/include $< -L$(BUILD) -lvireo -Wl,-rpath,$(abspath $(BUILD)) -o $@
+
+SANDBOX_EXAMPLES := $(EXAMPLES_OUT)/sandbox_fuzz $(EXAMPLES_OUT)/records.elf \
+	$(EXAMPLES_OUT)/lazy.elf
+
+# Without Linux: the sandbox examples alone.
+.PHONY: sandbox-examples
+sandbox-examples: $(DEPS_STAMP) $(BUILD)/vireo.bin $(SANDBOX_EXAMPLES)
+	@echo "  RUN     $(EXAMPLES_OUT)/sandbox_fuzz"
+	$(Q)$(EXAMPLES_OUT)/sandbox_fuzz
+	@echo "  RUN     examples/lazy_pages.py"
+	$(Q)$(PYTHON) examples/lazy_pages.py $(EXAMPLES_OUT)/lazy.elf
+
 .PHONY: examples
-examples: $(DEPS_STAMP) all linux $(EXAMPLES_OUT)/sort $(EXAMPLES_OUT)/machine
+examples: $(DEPS_STAMP) all linux $(EXAMPLES_OUT)/sort $(EXAMPLES_OUT)/machine \
+		sandbox-examples
 	@echo "  RUN     $(EXAMPLES_OUT)/sort $(EXAMPLES_ARGS)"
 	$(Q)$(EXAMPLES_OUT)/sort $(EXAMPLES_ARGS)
 	@echo "  RUN     $(EXAMPLES_OUT)/machine $(EXAMPLES_ARGS)"

@@ -83,6 +83,8 @@ void bundle_write_entry(const struct vm_config_vm *vm, struct bundle_vm *e)
 		e->flags |= BUNDLE_VM_NO_RTC;
 	if (vm->wait)
 		e->flags |= BUNDLE_VM_DEBUG_WAIT;
+	if (vm->sandbox)
+		e->flags |= BUNDLE_VM_SANDBOX;
 	e->rtc_offset = vm->rtc_offset;
 	if (vm->rtc == VM_CONFIG_RTC_LOCALTIME)
 		e->rtc_offset += local_utc_offset();

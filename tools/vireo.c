@@ -37,7 +37,7 @@ static const char usage[] =
     "bootargs last (it takes the rest):\n"
     "  --vm name=hello,kernel=build/guests/hello.bin,memory=64M,vcpus=2,harts=0-1\n"
     "  keys: name kernel initrd memory vcpus harts bootargs disk console testdev rtc\n"
-    "        rtc_offset wait net mac irqchip\n"
+    "        rtc_offset wait net mac irqchip sandbox\n"
     "\n"
     "Machine options (override [machine]):\n"
     "  --smp N            harts of the QEMU machine (default 2)\n"

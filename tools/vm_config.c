@@ -546,6 +546,13 @@ static int vm_testdev(struct parse_ctx *p, const char *key, const char *value)
 	return 0;
 }
 
+static int vm_sandbox(struct parse_ctx *p, const char *key, const char *value)
+{
+	if (parse_bool(value, &p->vm->sandbox))
+		return fail(p, "%s '%s' must be yes or no", key, value);
+	return 0;
+}
+
 static int vm_wait(struct parse_ctx *p, const char *key, const char *value)
 {
 	if (parse_bool(value, &p->vm->wait))
@@ -648,7 +655,7 @@ static const struct key_handler vm_keys[] = {
     {"testdev", vm_testdev, false}, {"wait", vm_wait, false},
     {"rtc", vm_rtc, false},	    {"rtc_offset", vm_rtc_offset, false},
     {"net", vm_net, false},	    {"mac", vm_mac, false},
-    {"irqchip", vm_irqchip, false},
+    {"irqchip", vm_irqchip, false}, {"sandbox", vm_sandbox, false},
 };
 
 /* ------------------------------------------------------------------ [machine] keys */
@@ -1187,6 +1194,23 @@ static int check_rtc(struct vm_config *cfg, const struct vm_config_vm *vm)
 	return 0;
 }
 
+/* A sandbox is one vCPU and no devices (vireo/sandbox.h). */
+static int check_sandbox(struct vm_config *cfg, const struct vm_config_vm *vm)
+{
+	if (!vm->sandbox)
+		return 0;
+	if (vm->vcpus != 1)
+		return fail_at(cfg, &vm->loc, "VM '%s' is a sandbox: it has one vCPU (%u given)",
+			       vm->name, vm->vcpus);
+	if (vm->disk.present)
+		return fail_at(cfg, &vm->disk.loc, "VM '%s' is a sandbox: it has no disk",
+			       vm->name);
+	if (vm->net.present)
+		return fail_at(cfg, &vm->net.loc, "VM '%s' is a sandbox: it has no network card",
+			       vm->name);
+	return 0;
+}
+
 static int check_on_machine(struct vm_config *cfg)
 {
 	const struct vm_config_machine *m = &cfg->machine;
@@ -1319,7 +1343,7 @@ int vm_config_finish(struct vm_config *cfg, bool for_machine)
 		    "no VM defined: give a CONFIG file with [vm NAME] sections or --vm SPEC");
 	for (unsigned i = 0; i < cfg->nvms; i++)
 		if (resolve_vcpus(cfg, &cfg->vms[i]) || check_disk(cfg, i) ||
-		    check_rtc(cfg, &cfg->vms[i]))
+		    check_rtc(cfg, &cfg->vms[i]) || check_sandbox(cfg, &cfg->vms[i]))
 			return -1;
 	if (resolve_nets(cfg))
 		return -1;

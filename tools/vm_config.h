@@ -78,6 +78,7 @@ struct vm_config_vm {
 	bool testdev;
 	bool wait; /* held at its first instruction for a debugger (or the host) */
 	enum { VM_CONFIG_IRQCHIP_AUTO, VM_CONFIG_IRQCHIP_PLIC, VM_CONFIG_IRQCHIP_AIA } irqchip;
+	bool sandbox; /* driven by a host program call by call (docs/sandbox.md) */
 	enum vm_config_rtc rtc;
 	int64_t rtc_offset; /* seconds added to the host's clock (and to localtime's) */
 	struct vm_config_disk disk;

@@ -43,6 +43,7 @@ static void config_from_bundle(const struct bundle *b, const struct bundle_vm *e
 	cfg->disk_sectors = e->disk_sectors;
 	cfg->no_rtc = (e->flags & BUNDLE_VM_NO_RTC) != 0;
 	cfg->debug_wait = (e->flags & BUNDLE_VM_DEBUG_WAIT) != 0;
+	cfg->sandbox = (e->flags & BUNDLE_VM_SANDBOX) != 0;
 	/* bundle_parse has kept it within BUNDLE_RTC_OFFSET_MAX: no overflow here. */
 	cfg->rtc_offset_ns = e->rtc_offset * (int64_t)1000000000;
 	cfg->net = (e->flags & BUNDLE_VM_NET) != 0;

@@ -6,6 +6,7 @@
  */
 #include <vireo/ctl.h>
 #include <vireo/mm.h>
+#include <vireo/sandbox.h>
 #include <vireo/string.h>
 #include <vireo/vireo.h>
 #include <vireo/vm.h>
@@ -185,6 +186,9 @@ static int op_mem_write(struct ctl_call *c)
 	err = guest_mem_write(&vm->mem, ctl_get_u64(c->args + 8), c->args + 16, len)
 		  ? 0
 		  : -VIREO_EFAULT;
+	/* A sandbox's reset restores what the host wrote too. */
+	if (!err)
+		sandbox_written(vm, ctl_get_u64(c->args + 8), len);
 	vm_put(vm);
 	return err;
 }

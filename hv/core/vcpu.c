@@ -64,6 +64,9 @@ static unsigned long software_pending(struct vcpu *v)
 
 bool vcpu_has_wakeup_irq(struct vcpu *v, bool loaded)
 {
+	/* A stop is taken by running (vcpu_run_once), whatever it waits for. */
+	if (vcpu_pending_requests(v) & VCPU_REQ_STOP)
+		return true;
 	/* An SBI software event ends a wfi too (not an HSM or system suspend). */
 	if (v->hsm == VCPU_STARTED && (vcpu_pending_requests(v) & VCPU_REQ_SSE))
 		return true;
@@ -168,11 +171,21 @@ void vcpu_refresh_entry(struct vcpu *v)
 
 enum vcpu_action vcpu_run_once(struct vcpu *v)
 {
+	/* Asked to stop: a catch instead of the trip into the guest, unless whoever asked
+	 * no longer wants it. */
+	if (__atomic_load_n(&v->requests, __ATOMIC_RELAXED) & VCPU_REQ_STOP) {
+		enum vcpu_action stop;
+
+		__atomic_fetch_and(&v->requests, ~VCPU_REQ_STOP, __ATOMIC_ACQ_REL);
+		stop = vm_catch(v, VM_CATCH_STOP);
+		if (stop != VCPU_CONTINUE)
+			return stop;
+	}
 	apply_irqs(v);
 	/* Announce first, then take the requests: a remote fence requested after this
 	 * point sees in_guest and waits for the kick to bring us out. */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
-	take_requests(v, ~0UL);
+	take_requests(v, ~VCPU_REQ_STOP);
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
 	if (!v->exit_answered && !v->exit_classified) {

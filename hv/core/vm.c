@@ -13,6 +13,7 @@
 #include <vireo/mm.h>
 #include <vireo/power.h>
 #include <vireo/printf.h>
+#include <vireo/sandbox.h>
 #include <vireo/sbi.h>
 #include <vireo/sched.h>
 #include <vireo/string.h>
@@ -235,6 +236,10 @@ static int init_irqchip(struct vm *vm)
 static int init_devices(struct vm *vm)
 {
 	int err;
+
+	/* A sandbox has no devices: everything it does goes through its SBI calls. */
+	if (vm->config.sandbox)
+		return sandbox_create(vm);
 
 	mmio_bus_init(&vm->bus);
 	err = choose_irqchip(vm);
@@ -479,7 +484,8 @@ static void log_aia_totals(const struct vm *vm)
 
 static void vm_free(struct vm *vm)
 {
-	/* First: a firing alarm reaches into the PLIC and the vCPUs. */
+	/* First: a firing alarm reaches into the PLIC and the vCPUs, a time budget too. */
+	sandbox_destroy(vm);
 	vm_rtc_destroy(vm);
 	if (vm->aia && vm->state != VM_CREATED)
 		log_aia_totals(vm);

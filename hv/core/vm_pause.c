@@ -9,6 +9,7 @@
 #include <vireo/ctl.h>
 #include <vireo/hart.h>
 #include <vireo/log.h>
+#include <vireo/sandbox.h>
 #include <vireo/sched.h>
 #include <vireo/time.h>
 #include <vireo/vm.h>
@@ -103,11 +104,17 @@ enum vcpu_action vm_catch(struct vcpu *v, unsigned why)
 	    .kind = e->kind,
 	};
 
+	/* A sandbox's catches go to its handler, with the registers. */
+	if (vm->sandbox)
+		return sandbox_catch(v, why);
 	if (e->kind == VCPU_EXIT_GUEST_ACCESS || e->kind == VCPU_EXIT_PT_WALK ||
 	    e->kind == VCPU_EXIT_FETCH)
 		c.gpa = e->gpa;
 	if (e->kind == VCPU_EXIT_ILLEGAL || e->kind == VCPU_EXIT_WFI)
 		c.insn = e->insn;
+	/* Stopped on request: between exits, no exit to tell of. */
+	if (why == VM_CATCH_STOP)
+		c = (struct ctl_caught){.vcpu = v->id, .why = why, .pc = c.pc};
 	/* Paused first: the host may act on the event at once. This vCPU leaves the
 	 * guest now (not runnable any more); the others at their next exit. */
 	__atomic_store_n(&vm->paused, true, __ATOMIC_SEQ_CST);

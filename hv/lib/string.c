@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Freestanding memory and string functions (also what GCC may call implicitly). */
+/*
+ * Freestanding memory and string functions (also what GCC may call implicitly).
+ * memcpy and memset are `used`: under LTO a call GCC makes up late (to zero or copy
+ * a large struct) must still find them.
+ */
 #include <vireo/string.h>
 #include <vireo/types.h>
 

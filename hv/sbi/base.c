@@ -35,11 +35,15 @@ static void base_handler(struct sbi_call *call)
 	case SBI_BASE_GET_IMPL_VERSION:
 		call->value = VIREO_IMPL_VERSION;
 		break;
-	case SBI_BASE_PROBE_EXTENSION:
-		/* Legacy EIDs are probed one by one too; all of 0x00..0x08 are implemented. */
-		call->value = call->args[0] <= 0x08 ||
-			      (call->args[0] > SBI_EXT_LEGACY_MAX && sbi_lookup_ext(call->args[0]));
+	case SBI_BASE_PROBE_EXTENSION: {
+		const struct sbi_ext *ext =
+		    call->args[0] > SBI_EXT_LEGACY_MAX ? sbi_lookup_ext(call->args[0]) : NULL;
+
+		/* Legacy EIDs are probed one by one too; all of 0x00..0x08 are implemented.
+		 * Some extensions are only some VMs' (a sandbox's). */
+		call->value = call->args[0] <= 0x08 || (ext && sbi_ext_available(ext, call->vcpu));
 		break;
+	}
 	case SBI_BASE_GET_MVENDORID:
 		call->value = host_mvendorid;
 		break;

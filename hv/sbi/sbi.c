@@ -1,16 +1,33 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* SBI dispatch: a7 selects the extension, a6 the function. */
 #include <vireo/cpu.h>
+#include <vireo/sandbox.h>
 #include <vireo/sbi.h>
 #include <vireo/string.h>
 #include <vireo/vm.h>
 #include "sbi_ext.h"
 
 const struct sbi_ext *const sbi_extensions[] = {
-    &sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi, &sbi_ext_rfence,
-    &sbi_ext_hsm,    &sbi_ext_srst, &sbi_ext_dbcn, &sbi_ext_pmu, &sbi_ext_susp,
-    &sbi_ext_sta,    &sbi_ext_sse,  &sbi_ext_fwft, &sbi_ext_dbtr};
+    &sbi_ext_legacy, &sbi_ext_base, &sbi_ext_time, &sbi_ext_ipi,  &sbi_ext_rfence,
+    &sbi_ext_hsm,    &sbi_ext_srst, &sbi_ext_dbcn, &sbi_ext_pmu,  &sbi_ext_susp,
+    &sbi_ext_sta,    &sbi_ext_sse,  &sbi_ext_fwft, &sbi_ext_dbtr, &sbi_ext_sandbox};
 const unsigned sbi_extension_count = ARRAY_SIZE(sbi_extensions);
+
+/* Extensions that only some VMs have, and how to tell. */
+static const struct {
+	const struct sbi_ext *ext;
+	bool (*available)(const struct vcpu *v);
+} sbi_ext_conditions[] = {
+    {&sbi_ext_sandbox, sandbox_sbi_available},
+};
+
+bool sbi_ext_available(const struct sbi_ext *ext, const struct vcpu *v)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(sbi_ext_conditions); i++)
+		if (sbi_ext_conditions[i].ext == ext)
+			return sbi_ext_conditions[i].available(v);
+	return true;
+}
 
 const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned n,
 				   unsigned long eid)

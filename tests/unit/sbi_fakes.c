@@ -17,6 +17,8 @@
 #include <vireo/time.h>
 #include <vireo/vcpu_arch_sbi.h>
 
+#include <vireo/sandbox.h>
+
 #include "sbi_fakes.h"
 
 struct cpu_features cpu_features;
@@ -351,4 +353,50 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fake.log, sizeof(fake.log), fmt, ap);
 	va_end(ap);
+}
+
+/* core/sandbox.c as the sandbox SBI extension sees it. */
+bool sandbox_sbi_available(const struct vcpu *v)
+{
+	(void)v;
+	return world.sandbox;
+}
+
+static long sandbox_record(unsigned fid, const uint64_t *args, unsigned n, enum vcpu_action *action)
+{
+	fake.sandbox_calls++;
+	fake.sandbox_fid = fid;
+	for (unsigned i = 0; i < n; i++)
+		fake.sandbox_args[i] = args[i];
+	*action = VCPU_YIELD;
+	return world.sandbox_error;
+}
+
+long sandbox_ready(struct vcpu *v, uint64_t return_pc, uint64_t sdk_version,
+		   enum vcpu_action *action)
+{
+	uint64_t args[2] = {return_pc, sdk_version};
+
+	(void)v;
+	return sandbox_record(0, args, 2, action);
+}
+
+long sandbox_return(struct vcpu *v, uint64_t result, enum vcpu_action *action)
+{
+	(void)v;
+	return sandbox_record(1, &result, 1, action);
+}
+
+long sandbox_hostcall(struct vcpu *v, uint64_t name_gpa, uint64_t name_len, const uint64_t args[4],
+		      enum vcpu_action *action)
+{
+	uint64_t all[6] = {name_gpa, name_len, args[0], args[1], args[2], args[3]};
+
+	(void)v;
+	return sandbox_record(2, all, 6, action);
+}
+
+uint64_t hart_waited(void)
+{
+	return 12345;
 }

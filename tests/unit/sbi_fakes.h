@@ -48,6 +48,10 @@ struct fake_record {
 	char log[256];
 	/* vcpu_arch_sse_enter / vcpu_arch_sse_resume */
 	unsigned sse_enters, sse_resumes;
+	/* sandbox_ready / sandbox_return / sandbox_hostcall: which (0..2) and its arguments */
+	unsigned sandbox_calls;
+	unsigned sandbox_fid;
+	uint64_t sandbox_args[6];
 };
 
 /* What the stubs answer. */
@@ -59,6 +63,8 @@ struct fake_world {
 	uint64_t counters[3];	  /* vcpu_arch_read_counter: cycle, -, instret */
 	unsigned long scounteren; /* vcpu_arch_user_counter_allowed */
 	bool loaded;		  /* vcpu_is_loaded (true after fake_reset) */
+	bool sandbox;		  /* the VM is a sandbox (sandbox_sbi_available) */
+	long sandbox_error;	  /* what the sandbox_* fakes return; they say VCPU_YIELD */
 };
 
 /* Guest virtual addresses at or above this one fault in the guest's page tables

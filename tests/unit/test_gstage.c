@@ -184,6 +184,22 @@ static uint64_t raw_walk(const struct gstage *gs, const struct pool *p, gpa_t gp
 	return 0;
 }
 
+/* The PTE that points to gpa's table of 4 KiB leaves (gpa mapped by one). */
+static uint64_t raw_walk_parent(const struct gstage *gs, const struct pool *p, gpa_t gpa)
+{
+	const uint64_t *table = gs->root;
+	uint64_t pte = 0;
+
+	for (int l = (int)levels_of(gs->mode) - 1; l >= 1; l--) {
+		unsigned bits = l == (int)levels_of(gs->mode) - 1 ? 11 : 9;
+
+		pte = table[(gpa >> (12 + 9 * l)) & ((1ULL << bits) - 1)];
+		check_table_pte(p, pte);
+		table = table_of(pte);
+	}
+	return pte;
+}
+
 /* A leaf as the hardware wants it, mapping hpa with perms at `level`. */
 static void check_leaf(uint64_t pte, unsigned level, paddr_t hpa, unsigned perms)
 {
@@ -778,6 +794,137 @@ static void test_hgatp(void **state)
 	}
 }
 
+/* ---------------------------------------------------------------- dirty tracking */
+
+/* What the hardware does on a store to a clean page (QEMU 7.2 updates D itself). */
+static void hw_store(const struct gstage *gs, const struct pool *p, gpa_t gpa)
+{
+	unsigned level = 99;
+	uint64_t pte = raw_walk(gs, p, gpa, &level);
+	uint64_t *slot;
+
+	assert_true(pte != 0);
+	assert_int_equal(level, 0);
+	/* raw_walk gave a copy: find the slot by walking again through gstage's tables. */
+	slot = (uint64_t *)(uintptr_t)table_of(raw_walk_parent(gs, p, gpa));
+	slot[(gpa >> 12) & 511] |= PTE_D;
+}
+
+struct collected {
+	gpa_t pages[16];
+	size_t n;
+};
+
+static void collect(void *ctx, gpa_t page)
+{
+	struct collected *c = ctx;
+
+	assert_true(c->n < 16);
+	c->pages[c->n++] = page;
+}
+
+/* A 2 MiB superpage and a 1 MiB run of pages become 4 KiB leaves with D clear, mapping the
+ * same; stores are found once each, in order, and the scan clears them. */
+static void test_track_dirty(void **state)
+{
+	struct pool *p = *state;
+	struct collected c = {0};
+	struct gstage gs;
+	unsigned level;
+
+	init_ok(&gs, GSTAGE_SV39X4, p);
+	assert_int_equal(gstage_map(&gs, 0x80000000, 0x90000000, SZ_2M, GSTAGE_PERM_RWX), 0);
+	assert_int_equal(gstage_map(&gs, 0x80200000, 0x90201000, MIB, PERM_RW), 0);
+	expect_counts(&gs, p, 256, 1, 0, 2);
+	assert_int_equal(gstage_track_dirty(&gs, 0x80000000, SZ_2M + MIB), 0);
+	expect_counts(&gs, p, 768, 0, 0, 3);
+	for (uint64_t off = 0; off < SZ_2M + MIB; off += SZ_4K) {
+		uint64_t pte = raw_walk(&gs, p, 0x80000000 + off, &level);
+		paddr_t hpa = off < SZ_2M ? 0x90000000 + off : 0x90201000 + off - SZ_2M;
+
+		assert_int_equal(level, 0);
+		check_leaf(pte | PTE_D, 0, hpa, off < SZ_2M ? GSTAGE_PERM_RWX : PERM_RW);
+		assert_int_equal(pte & PTE_D, 0);
+	}
+	assert_int_equal(gstage_collect_dirty(&gs, 0x80000000, SZ_2M + MIB, collect, &c), 0);
+
+	hw_store(&gs, p, 0x80200000 + 5 * SZ_4K);
+	hw_store(&gs, p, 0x80000000);
+	hw_store(&gs, p, 0x80000000 + SZ_2M - SZ_4K);
+	/* A range that leaves the last one out, then the whole. */
+	assert_int_equal(gstage_collect_dirty(&gs, 0x80000000, SZ_2M - SZ_4K, collect, &c), 1);
+	assert_int_equal(c.pages[0], 0x80000000);
+	assert_int_equal(gstage_collect_dirty(&gs, 0x7ff00000, 8 * MIB, collect, &c), 2);
+	assert_int_equal(c.pages[1], 0x80000000 + SZ_2M - SZ_4K);
+	assert_int_equal(c.pages[2], 0x80200000 + 5 * SZ_4K);
+	assert_int_equal(gstage_collect_dirty(&gs, 0x80000000, SZ_2M + MIB, collect, &c), 0);
+	assert_int_equal(c.n, 3);
+
+	/* Software's dirty bit, for hardware that faults instead: once, and only for a
+	 * writable tracked page. */
+	assert_true(gstage_set_dirty(&gs, 0x80000000 + 7 * SZ_4K + 12));
+	assert_false(gstage_set_dirty(&gs, 0x80000000 + 7 * SZ_4K));
+	assert_false(gstage_set_dirty(&gs, 0x80400000));
+	assert_false(gstage_set_dirty(&gs, ~0ULL));
+	assert_int_equal(gstage_collect_dirty(&gs, 0, ~0ULL, NULL, NULL), 1);
+	check_byte(&gs, 0x80000000 + 7 * SZ_4K + 12, 0x90000000 + 7 * SZ_4K + 12, GSTAGE_PERM_RWX);
+	check_byte(&gs, 0x80200000 + MIB - 1, 0x90201000 + MIB - 1, PERM_RW);
+	destroy_all(&gs, p);
+}
+
+static void test_track_dirty_errors(void **state)
+{
+	struct pool *p = *state;
+	struct gstage gs;
+
+	init_ok(&gs, GSTAGE_SV39X4, p);
+	assert_int_equal(gstage_map(&gs, 0x80000000, 0x90000000, SZ_2M, PERM_RW), 0);
+	assert_int_equal(gstage_map(&gs, 0x80400000, 0x90400000, SZ_4K, PERM_RX), 0);
+	/* A hole in the range: nothing changes. */
+	assert_int_equal(gstage_track_dirty(&gs, 0x80000000, SZ_2M + SZ_4K), -VIREO_EINVAL);
+	assert_int_equal(gstage_track_dirty(&gs, 0x80000800, SZ_4K), -VIREO_EINVAL);
+	assert_int_equal(gstage_track_dirty(&gs, 0x80000000, 0), -VIREO_EINVAL);
+	assert_int_equal(gstage_track_dirty(&gs, ~0ULL & ~0xfffULL, SZ_4K), -VIREO_EINVAL);
+	expect_counts(&gs, p, 1, 1, 0, 2);
+	/* No page for the split: the superpage still maps it all. */
+	p->budget = 0;
+	assert_int_equal(gstage_track_dirty(&gs, 0x80000000, SZ_4K), -VIREO_ENOMEM);
+	check_mapped(&gs, p, 0x80000000, 0x90000000, SZ_2M, PERM_RW);
+	p->budget = -1;
+	/* A read-only page is tracked, but never becomes dirty by software. */
+	assert_int_equal(gstage_track_dirty(&gs, 0x80400000, SZ_4K), 0);
+	assert_false(gstage_set_dirty(&gs, 0x80400000));
+	destroy_all(&gs, p);
+}
+
+static void test_unmap(void **state)
+{
+	struct pool *p = *state;
+	struct gstage gs;
+
+	init_ok(&gs, GSTAGE_SV39X4, p);
+	assert_int_equal(gstage_map(&gs, 0x80000000, 0x90000000, SZ_2M, PERM_RW), 0);
+	assert_int_equal(gstage_map(&gs, 0x80400000, 0x90400000, 4 * SZ_4K, PERM_RW), 0);
+	/* Part of a superpage: refused. */
+	assert_int_equal(gstage_unmap(&gs, 0x80000000, SZ_4K), -VIREO_EINVAL);
+	assert_int_equal(gstage_unmap(&gs, 0x80100000, SZ_2M), -VIREO_EINVAL);
+	assert_int_equal(gstage_unmap(&gs, 0x80400000, 0), -VIREO_EINVAL);
+	check_mapped(&gs, p, 0x80000000, 0x90000000, SZ_2M, PERM_RW);
+	/* Pages with holes around them. */
+	assert_int_equal(gstage_unmap(&gs, 0x80401000, 2 * SZ_4K), 0);
+	check_unmapped(&gs, 0x80401000, 2 * SZ_4K);
+	check_mapped(&gs, p, 0x80400000, 0x90400000, SZ_4K, PERM_RW);
+	check_mapped(&gs, p, 0x80403000, 0x90403000, SZ_4K, PERM_RW);
+	assert_int_equal(gstage_unmap(&gs, 0x80300000, 2 * MIB), 0);
+	check_unmapped(&gs, 0x80400000, 4 * SZ_4K);
+	assert_int_equal(gstage_unmap(&gs, 0x80000000, SZ_2M), 0);
+	check_unmapped(&gs, 0x80000000, SZ_2M);
+	/* Mapped again where it was. */
+	assert_int_equal(gstage_map(&gs, 0x80401000, 0x90001000, SZ_4K, PERM_RW), 0);
+	check_mapped(&gs, p, 0x80401000, 0x90001000, SZ_4K, PERM_RW);
+	destroy_all(&gs, p);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, pool_setup, pool_teardown)
@@ -797,6 +944,9 @@ int main(void)
 	    T(test_out_of_pages_after_gigapage),
 	    T(test_destroy_returns_everything),
 	    T(test_hgatp),
+	    T(test_track_dirty),
+	    T(test_track_dirty_errors),
+	    T(test_unmap),
 	};
 #undef T
 

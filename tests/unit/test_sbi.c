@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <vireo/cpu.h>
+#include <vireo/ctl_sandbox.h>
 #include <vireo/vcpu_arch_sbi.h>
 #include <vireo/vm_layout.h>
 
@@ -177,12 +178,15 @@ static void test_extension_table(void **state)
 		unsigned long eid;
 		const struct sbi_ext *ext;
 	} want[] = {
-	    {0x00, &sbi_ext_legacy},	   {0x08, &sbi_ext_legacy},	{0x0f, &sbi_ext_legacy},
-	    {0x10, &sbi_ext_base},	   {0x54494D45, &sbi_ext_time}, {0x735049, &sbi_ext_ipi},
-	    {0x52464E43, &sbi_ext_rfence}, {0x48534D, &sbi_ext_hsm},	{0x53525354, &sbi_ext_srst},
-	    {0x4442434E, &sbi_ext_dbcn},   {0x504D55, &sbi_ext_pmu},	{0x53555350, &sbi_ext_susp},
-	    {0x535441, &sbi_ext_sta},	   {0x535345, &sbi_ext_sse},	{0x46574654, &sbi_ext_fwft},
-	    {0x44425452, &sbi_ext_dbtr},
+	    {0x00, &sbi_ext_legacy},	    {0x08, &sbi_ext_legacy},
+	    {0x0f, &sbi_ext_legacy},	    {0x10, &sbi_ext_base},
+	    {0x54494D45, &sbi_ext_time},    {0x735049, &sbi_ext_ipi},
+	    {0x52464E43, &sbi_ext_rfence},  {0x48534D, &sbi_ext_hsm},
+	    {0x53525354, &sbi_ext_srst},    {0x4442434E, &sbi_ext_dbcn},
+	    {0x504D55, &sbi_ext_pmu},	    {0x53555350, &sbi_ext_susp},
+	    {0x535441, &sbi_ext_sta},	    {0x535345, &sbi_ext_sse},
+	    {0x46574654, &sbi_ext_fwft},    {0x44425452, &sbi_ext_dbtr},
+	    {0x0A49524F, &sbi_ext_sandbox},
 	};
 
 	(void)state;
@@ -322,6 +326,64 @@ static long visit(unsigned long mask, unsigned long base, struct visits *vs)
 {
 	memset(vs, 0, sizeof(*vs));
 	return sbi_for_each_hart(&fake_vm, mask, base, record_visit, vs);
+}
+
+/*
+ * The sandbox extension: only a sandbox VM has it (probe 0 elsewhere, and every call
+ * NOT_SUPPORTED); in one, each FID hands its arguments to core and the vCPU stops as
+ * core says, the ecall answered with core's error.
+ */
+static void test_sandbox_extension(void **state)
+{
+	(void)state;
+	assert_int_equal(probe(SBI_EXT_VIREO_SANDBOX), 0);
+	for (unsigned long fid = 0; fid < 5; fid++) {
+		assert_int_equal(ECALL(fake_vcpu(0), SBI_EXT_VIREO_SANDBOX, fid, 1, 2, 3, 4, 5, 6),
+				 VCPU_CONTINUE);
+		assert_returned(0, ERR_NOT_SUPPORTED);
+	}
+	assert_int_equal(fake.sandbox_calls, 0);
+
+	world.sandbox = true;
+	assert_int_equal(probe(SBI_EXT_VIREO_SANDBOX), 1);
+	assert_int_equal(ECALL(fake_vcpu(0), SBI_EXT_VIREO_SANDBOX, SBI_SANDBOX_READY, 0x80000100,
+			       1, 9, 9, 9, 9),
+			 VCPU_YIELD);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 0);
+	assert_int_equal(fake.sandbox_fid, 0);
+	assert_int_equal(fake.sandbox_args[0], 0x80000100);
+	assert_int_equal(fake.sandbox_args[1], 1);
+
+	world.sandbox_error = -10;
+	assert_int_equal(ECALL(fake_vcpu(0), SBI_EXT_VIREO_SANDBOX, SBI_SANDBOX_RETURN, 77),
+			 VCPU_YIELD);
+	assert_returned(0, (unsigned long)-10);
+	assert_int_equal(fake.sandbox_fid, 1);
+	assert_int_equal(fake.sandbox_args[0], 77);
+
+	world.sandbox_error = -1;
+	assert_int_equal(ECALL(fake_vcpu(0), SBI_EXT_VIREO_SANDBOX, SBI_SANDBOX_HOSTCALL,
+			       0x80001000, 3, 10, 11, 12, 13),
+			 VCPU_YIELD);
+	assert_returned(0, (unsigned long)-1);
+	assert_int_equal(fake.sandbox_fid, 2);
+	static const uint64_t hostcall_args[6] = {0x80001000, 3, 10, 11, 12, 13};
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(fake.sandbox_args[i], hostcall_args[i]);
+	assert_int_equal(fake.sandbox_calls, 3);
+
+	/* The harts' waiting, for benchmarks: answered at once. */
+	assert_int_equal(ECALL(fake_vcpu(0), SBI_EXT_VIREO_SANDBOX, SBI_SANDBOX_WAITED),
+			 VCPU_CONTINUE);
+	assert_returned(0, 0);
+	assert_int_equal(a1(0), 12345);
+	/* An unknown FID in a sandbox is still only NOT_SUPPORTED. */
+	assert_int_equal(ECALL(fake_vcpu(0), SBI_EXT_VIREO_SANDBOX, 4), VCPU_CONTINUE);
+	assert_returned(0, ERR_NOT_SUPPORTED);
+	assert_int_equal(ECALL(fake_vcpu(0), SBI_EXT_VIREO_SANDBOX, ~0UL), VCPU_CONTINUE);
+	assert_returned(0, ERR_NOT_SUPPORTED);
+	assert_int_equal(fake.sandbox_calls, 3);
 }
 
 static void test_for_each_hart_valid(void **state)
@@ -2107,6 +2169,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_extension_table, setup),
 	    cmocka_unit_test_setup(test_unknown_eid, setup),
 	    cmocka_unit_test_setup(test_unknown_fid, setup),
+	    cmocka_unit_test_setup(test_sandbox_extension, setup),
 	    cmocka_unit_test_setup(test_base_values, setup),
 	    cmocka_unit_test_setup(test_base_probe, setup),
 	    cmocka_unit_test_setup(test_for_each_hart_valid, setup),

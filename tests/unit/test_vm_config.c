@@ -483,10 +483,10 @@ static void test_disk_syntax(void **state)
 static void test_key_errors(void **state)
 {
 	(void)state;
-	expect_parse_error(
-	    "[vm a]\nkernel = Image\ncpus = 2\n",
-	    "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, mac, irqchip)");
+	expect_parse_error("[vm a]\nkernel = Image\ncpus = 2\n",
+			   "vms.conf:3: unknown key 'cpus' (known: kernel, initrd, memory, vcpus, "
+			   "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, "
+			   "mac, irqchip, sandbox)");
 	expect_parse_error("[vm a]\nkernel = Image\nmemory = 8M\n\nmemory = 16M\n",
 			   "vms.conf:5: duplicate key 'memory' (first at line 3)");
 	expect_parse_error("[vm a]\nKernel = Image\nkernel = Image\n",
@@ -863,11 +863,13 @@ static void test_spec_errors(void **state)
 	expect_spec_error(
 	    "name=x,kernel=Image,cpus=2",
 	    "--vm #2: unknown key 'cpus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, mac, irqchip)");
+	    "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, mac, irqchip, "
+	    "sandbox)");
 	expect_spec_error(
 	    "name=x,kernel=Image,bogus",
 	    "--vm #2: unknown key 'bogus' (known: name, kernel, initrd, memory, vcpus, "
-	    "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, mac, irqchip)");
+	    "harts, bootargs, disk, console, testdev, wait, rtc, rtc_offset, net, mac, irqchip, "
+	    "sandbox)");
 	expect_spec_error("kernel=Image", "--vm #2: VM has no name (name=NAME)");
 	expect_spec_error("name=x,name=y,kernel=Image", "--vm #2: duplicate key 'name'");
 	expect_spec_error("name=x,memory=8M", "--vm #2: VM 'x' has no kernel");
@@ -1043,6 +1045,22 @@ static void test_derived_mac_collision(void **state)
 	assert_false(vm_config_wants_uplink(cfg));
 }
 
+/* A sandbox has one vCPU and no devices: what would give it one is refused. */
+static void test_sandbox_key(void **state)
+{
+	struct vm_config *cfg = *state;
+
+	parse_ok(cfg, "[vm s]\nkernel = Image\nsandbox = yes\n");
+	finish_ok(cfg, false);
+	assert_true(cfg->vms[0].sandbox);
+	expect_finish_error("[vm s]\nkernel = Image\nsandbox = yes\nvcpus = 2\n", false,
+			    "vms.conf:1: VM 's' is a sandbox: it has one vCPU (2 given)");
+	expect_finish_error("[vm s]\nkernel = Image\nsandbox = yes\nnet = default\n", false,
+			    "vms.conf:4: VM 's' is a sandbox: it has no network card");
+	expect_parse_error("[vm s]\nkernel = Image\nsandbox = maybe\n",
+			   "vms.conf:3: sandbox 'maybe' must be yes or no");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1051,6 +1069,7 @@ int main(void)
 	    T(test_every_key),
 	    T(test_machine_key),
 	    T(test_irqchip_key),
+	    T(test_sandbox_key),
 	    T(test_long_lines),
 	    T(test_paths),
 	    T(test_several_files),

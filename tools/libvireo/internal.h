@@ -228,6 +228,9 @@ char *vm_default_file(const char *env, const char *build_rel, const char *share_
 struct mp_msg;
 int machine_open_stream(const char *machine, struct mp_msg *req, int *fd, unsigned *id);
 
+/* A program found in PATH (or name itself with a '/', if executable); NULL if none. */
+char *vm_find_program(const char *name);
+
 /* session.c: the thread. */
 void *session_main(void *arg);
 

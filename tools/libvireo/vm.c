@@ -109,7 +109,7 @@ static int need_file(char **slot, const char *env, const char *build_rel, const 
 }
 
 /* The program to exec, found in PATH now: after fork only async-signal-safe calls. */
-static char *find_program(const char *name)
+char *vm_find_program(const char *name)
 {
 	const char *path = getenv("PATH");
 	char *found = NULL;
@@ -244,7 +244,7 @@ int vm_prepare(struct vireo_child *c)
 			return rc;
 		}
 	}
-	c->qemu_path = find_program(cmd->qemu ? cmd->qemu : QEMU_RUN_DEFAULT_QEMU);
+	c->qemu_path = vm_find_program(cmd->qemu ? cmd->qemu : QEMU_RUN_DEFAULT_QEMU);
 	if (!c->qemu_path) {
 		free(bootargs);
 		return vireo_fail(ENOENT, "QEMU ('%s') not found%s",

@@ -219,3 +219,144 @@ uint64_t gstage_hgatp(const struct gstage *gs, unsigned vmid)
 	return ((uint64_t)gs->mode << HGATP_MODE_SHIFT) | ((uint64_t)vmid << HGATP_VMID_SHIFT) |
 	       ((uintptr_t)gs->root >> PAGE_SHIFT);
 }
+
+/* ---------------------------------------------------------------- dirty tracking */
+
+#define PTE_FLAGS   ((1UL << PTE_PPN_SHIFT) - 1) /* V R W X U G A D RSW */
+#define PTE_ENTRIES 512				 /* in every table below the root */
+
+static bool range_ok(const struct gstage *gs, gpa_t gpa, uint64_t size)
+{
+	return IS_ALIGNED(gpa, PAGE_SIZE) && IS_ALIGNED(size, PAGE_SIZE) && size &&
+	       gpa + size > gpa && gpa + size <= gstage_gpa_limit(gs);
+}
+
+/* The first address after the leaf of `level` that holds gpa. */
+static gpa_t leaf_end(gpa_t gpa, unsigned level)
+{
+	return ALIGN_DOWN(gpa, 1ULL << level_shift(level)) + (1ULL << level_shift(level));
+}
+
+/* A leaf at `level` (> 0) becomes a table of leaves one level down that map the same
+ * memory with the same flags. */
+static int split_leaf(struct gstage *gs, uint64_t *pte, unsigned level)
+{
+	uint64_t *t = gs->alloc_pages(gs->ctx, 1, PAGE_SIZE);
+	uint64_t flags = *pte & PTE_FLAGS;
+	paddr_t hpa = (*pte >> PTE_PPN_SHIFT) << PAGE_SHIFT;
+	uint64_t step = 1ULL << level_shift(level - 1);
+
+	if (!t)
+		return -VIREO_ENOMEM;
+	gs->table_pages++;
+	for (size_t i = 0; i < PTE_ENTRIES; i++)
+		t[i] = flags | (((hpa + i * step) >> PAGE_SHIFT) << PTE_PPN_SHIFT);
+	*pte = PTE_V | (((uintptr_t)t >> PAGE_SHIFT) << PTE_PPN_SHIFT);
+	return 0;
+}
+
+int gstage_track_dirty(struct gstage *gs, gpa_t gpa, uint64_t size)
+{
+	unsigned level;
+	uint64_t *pte;
+
+	if (!range_ok(gs, gpa, size))
+		return -VIREO_EINVAL;
+	/* All of it mapped, or nothing changes. */
+	for (gpa_t a = gpa; a < gpa + size; a = leaf_end(a, level)) {
+		pte = walk_find(gs, a, &level);
+		if (!pte || !(*pte & PTE_LEAF_MASK))
+			return -VIREO_EINVAL;
+	}
+	for (gpa_t a = gpa; a < gpa + size; a += PAGE_SIZE) {
+		pte = walk_find(gs, a, &level);
+		for (; level > 0; level--) {
+			int err = split_leaf(gs, pte, level);
+
+			if (err)
+				return err;
+			pte = &pte_table(*pte)[pte_index(gs, a, level - 1)];
+		}
+		*pte &= ~PTE_D;
+	}
+	return 0;
+}
+
+/* The table of 4 KiB leaves that covers gpa, or NULL (a hole or a superpage). */
+static uint64_t *leaf_table(const struct gstage *gs, gpa_t gpa)
+{
+	uint64_t *table = gs->root;
+
+	for (unsigned l = gs->levels - 1; l > 0; l--) {
+		uint64_t pte = table[pte_index(gs, gpa, l)];
+
+		if (!(pte & PTE_V) || (pte & PTE_LEAF_MASK))
+			return NULL;
+		table = pte_table(pte);
+	}
+	return table;
+}
+
+size_t gstage_collect_dirty(struct gstage *gs, gpa_t gpa, uint64_t size,
+			    void (*fn)(void *ctx, gpa_t page), void *ctx)
+{
+	gpa_t end = gpa + size < gpa || gpa + size > gstage_gpa_limit(gs) ? gstage_gpa_limit(gs)
+									  : gpa + size;
+	size_t found = 0;
+
+	gpa = ALIGN_DOWN(gpa, PAGE_SIZE);
+	/* A table of leaves at a time: the scan is a load and a test per page. */
+	while (gpa < end) {
+		gpa_t next = leaf_end(gpa, 1);
+		uint64_t *t = leaf_table(gs, gpa);
+
+		if (next > end || next < gpa)
+			next = end;
+		for (gpa_t a = gpa; t && a < next; a += PAGE_SIZE) {
+			uint64_t *pte = &t[pte_index(gs, a, 0)];
+
+			if ((*pte & (PTE_V | PTE_D)) != (PTE_V | PTE_D) || !(*pte & PTE_LEAF_MASK))
+				continue;
+			*pte &= ~PTE_D;
+			found++;
+			if (fn)
+				fn(ctx, a);
+		}
+		gpa = next;
+	}
+	return found;
+}
+
+bool gstage_set_dirty(struct gstage *gs, gpa_t gpa)
+{
+	unsigned level;
+	uint64_t *pte;
+
+	if (gpa >= gstage_gpa_limit(gs))
+		return false;
+	pte = walk_find(gs, gpa, &level);
+	if (!pte || level != 0 || !(*pte & PTE_W) || (*pte & PTE_D))
+		return false;
+	*pte |= PTE_D | PTE_A;
+	return true;
+}
+
+int gstage_unmap(struct gstage *gs, gpa_t gpa, uint64_t size)
+{
+	unsigned level;
+	uint64_t *pte;
+
+	if (!range_ok(gs, gpa, size))
+		return -VIREO_EINVAL;
+	for (gpa_t a = gpa; a < gpa + size; a = leaf_end(a, level)) {
+		pte = walk_find(gs, a, &level);
+		if (!pte) {
+			level = 0;
+			continue;
+		}
+		if (!IS_ALIGNED(a, 1ULL << level_shift(level)) || leaf_end(a, level) > gpa + size)
+			return -VIREO_EINVAL;
+	}
+	unmap_range(gs, gpa, size);
+	return 0;
+}

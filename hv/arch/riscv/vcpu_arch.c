@@ -225,6 +225,11 @@ void vcpu_arch_set_catch(struct vcpu_arch *a, bool breakpoints, bool illegal)
 			  ~(illegal ? BIT(EXC_ILLEGAL_INSN) : 0);
 }
 
+void vcpu_arch_delegate_nothing(struct vcpu_arch *a)
+{
+	a->hcfg.hedeleg = 0;
+}
+
 void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits)
 {
 	if (exits)

@@ -53,3 +53,21 @@ void vcpu_arch_set_regs(struct vcpu_arch *a, const struct ctl_regs *r)
 	a->vs.vstval = r->stval;
 	a->vs.vsatp = r->satp;
 }
+
+void vcpu_arch_snapshot(const struct vcpu_arch *a, struct vcpu_arch_snapshot *s)
+{
+	s->gprs = a->gprs;
+	s->vs = a->vs;
+	s->fp = a->fp;
+}
+
+void vcpu_arch_restore(struct vcpu_arch *a, const struct vcpu_arch_snapshot *s)
+{
+	/* VTW is the scheduler's (set at every load), the rest the snapshot's. */
+	unsigned long vtw = a->gprs.hstatus & HSTATUS_VTW;
+
+	a->gprs = s->gprs;
+	a->gprs.hstatus = (a->gprs.hstatus & ~HSTATUS_VTW) | vtw;
+	a->vs = s->vs;
+	a->fp = s->fp;
+}

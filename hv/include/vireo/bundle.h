@@ -29,6 +29,14 @@
 #define BUNDLE_VM_IRQCHIP_PLIC (1u << 4) /* the PLIC, whatever the host has */
 #define BUNDLE_VM_IRQCHIP_AIA  (1u << 5) /* an APLIC and IMSIC files (emulated if need be) */
 #define BUNDLE_VM_DEBUG_WAIT   (1u << 6) /* held at its first instruction for a debugger */
+#define BUNDLE_VM_SANDBOX      (1u << 7) /* a sandbox: no devices, driven by the host (sandbox.h) */
+/* One bit each: branches that add a flag at once must not pick the same one. */
+_Static_assert(
+    ((BUNDLE_VM_TESTDEV ^ BUNDLE_VM_NO_CONSOLE ^ BUNDLE_VM_NO_RTC ^ BUNDLE_VM_NET ^
+      BUNDLE_VM_IRQCHIP_PLIC ^ BUNDLE_VM_IRQCHIP_AIA ^ BUNDLE_VM_DEBUG_WAIT ^ BUNDLE_VM_SANDBOX) ==
+     (BUNDLE_VM_TESTDEV | BUNDLE_VM_NO_CONSOLE | BUNDLE_VM_NO_RTC | BUNDLE_VM_NET |
+      BUNDLE_VM_IRQCHIP_PLIC | BUNDLE_VM_IRQCHIP_AIA | BUNDLE_VM_DEBUG_WAIT | BUNDLE_VM_SANDBOX)),
+    "bundle VM flags overlap");
 
 #define BUNDLE_DISK_PRESENT  (1u << 0)
 #define BUNDLE_DISK_READONLY (1u << 1)

@@ -207,6 +207,8 @@ int ctl_parse_vm_create(struct ctl_call *c, struct vm_config *cfg, uint32_t *fla
 /* Fail a request with err and a reason in words, sent as the reply's data. */
 int ctl_fail(struct ctl_call *call, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+extern const struct ctl_op_entry ctl_sandbox_ops[]; /* core/ctl_sandbox.c: 0x04xx */
+extern const unsigned ctl_sandbox_op_count;
 
 struct chan_link;
 /* Serve requests arriving on this link (vm_chan.c, once the link is up). */

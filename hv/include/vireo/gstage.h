@@ -48,4 +48,28 @@ uint64_t gstage_gpa_limit(const struct gstage *gs);
 /* hgatp value for this table with this VMID. */
 uint64_t gstage_hgatp(const struct gstage *gs, unsigned vmid);
 
+/*
+ * Dirty-page tracking (sandboxes reset to a snapshot by restoring only what was
+ * written). Every change below is to a VM that is not running; the caller
+ * flushes the G-stage TLB of the VMID before the VM runs again.
+ *
+ * gstage_track_dirty: every page of [gpa, gpa + size) (page aligned, all mapped)
+ * becomes a 4 KiB leaf with its dirty bit (D) clear; superpages are split. A
+ * store then sets D: the hardware does it when it updates G-stage A/D bits itself
+ * (QEMU 7.2 does), or Vireo does on the guest-page fault that hardware without
+ * that update raises (gstage_set_dirty). -VIREO_EINVAL if a page is not mapped,
+ * -VIREO_ENOMEM if a table page cannot be had (some superpages may then be
+ * split, which translates the same).
+ */
+int gstage_track_dirty(struct gstage *gs, gpa_t gpa, uint64_t size);
+/* Every 4 KiB leaf of [gpa, gpa + size) with D set: fn(ctx, its gpa), in order, and D
+ * cleared. Unmapped holes and superpages are skipped. Returns how many. */
+size_t gstage_collect_dirty(struct gstage *gs, gpa_t gpa, uint64_t size,
+			    void (*fn)(void *ctx, gpa_t page), void *ctx);
+/* A store to gpa faulted: if it is a writable 4 KiB leaf with D clear, set D (true). */
+bool gstage_set_dirty(struct gstage *gs, gpa_t gpa);
+/* Unmap every leaf in [gpa, gpa + size) (page aligned; table pages stay until destroy).
+ * A superpage that reaches outside the range is not touched: -VIREO_EINVAL, nothing done. */
+int gstage_unmap(struct gstage *gs, gpa_t gpa, uint64_t size);
+
 #endif

@@ -37,6 +37,8 @@ struct hart {
 	/* Trap guard: a probe that may fault records the cause instead of panicking. */
 	volatile bool guard_active;
 	volatile unsigned long guard_cause;
+
+	uint64_t waited; /* instret counted while waiting in wfi (written by this hart only) */
 };
 
 #ifdef VIREO_HOST_TEST
@@ -74,6 +76,13 @@ unsigned long hart_take_requests(void);
 #define HART_IRQ_EXT   (1u << 2)
 /* Which host interrupts are pending on this hart now. */
 unsigned hart_pending_irqs(void);
+/* instret counted while the harts waited for interrupts, all harts together: under
+ * QEMU's -icount the machine's clock, which the waiting advances; 0 where Vireo cannot
+ * read instret. For benchmarks that count only the instructions of work. */
+uint64_t hart_waited(void);
+/* This hart's instret as HS-mode reads it; 0 where it cannot. For counts of the
+ * instructions a path of Vireo's takes (sandbox stats). */
+uint64_t hart_instret(void);
 /* Clear this hart's IPI. */
 void hart_ack_ipi(void);
 /* Program this hart's timer to fire at `deadline` (time CSR units); UINT64_MAX = never. */

@@ -76,6 +76,9 @@ const struct sbi_ext *sbi_find_ext(const struct sbi_ext *const *table, unsigned 
  * by tests): an ecall finds its extension in a step or two, whichever it is. */
 void sbi_index_extensions(void);
 const struct sbi_ext *sbi_lookup_ext(unsigned long eid);
+/* Whether v's VM has the extension (probe_extension): most are every VM's, some only
+ * some VMs' (the sandbox extension: sandbox VMs'). */
+bool sbi_ext_available(const struct sbi_ext *ext, const struct vcpu *v);
 /* Calls the world switch's fast path may answer (vcpu_fast_ecall): those that always
  * let the vCPU continue and need nothing from the scheduler. */
 bool sbi_call_is_fast(unsigned long eid, unsigned long fid);
@@ -91,7 +94,7 @@ void sbi_base_init(unsigned long mvendorid, unsigned long marchid, unsigned long
 
 extern const struct sbi_ext sbi_ext_base, sbi_ext_time, sbi_ext_ipi, sbi_ext_rfence, sbi_ext_hsm,
     sbi_ext_srst, sbi_ext_dbcn, sbi_ext_legacy, sbi_ext_pmu, sbi_ext_susp, sbi_ext_sta, sbi_ext_sse,
-    sbi_ext_fwft, sbi_ext_dbtr;
+    sbi_ext_fwft, sbi_ext_dbtr, sbi_ext_sandbox;
 
 /* Operations the extensions share with the legacy calls. */
 enum sbi_fence { SBI_FENCE_I, SBI_FENCE_SFENCE_VMA, SBI_FENCE_SFENCE_VMA_ASID };

@@ -44,6 +44,9 @@ enum vcpu_action {
 #define VCPU_REQ_HFENCE_VVMA BIT(2) /* SBI remote sfence.vma: flush the VS-stage TLB */
 #define VCPU_REQ_FENCES	     (VCPU_REQ_FENCE_I | VCPU_REQ_HFENCE_VVMA)
 #define VCPU_REQ_SSE	     BIT(3) /* SBI SSE: an event may be ready to run (sbi_sse_deliver) */
+/* Stop where it is: instead of entering the guest again it is caught (vm_catch with
+ * VM_CATCH_STOP), even out of a wfi. A sandbox's time budget asks for it. */
+#define VCPU_REQ_STOP BIT(4)
 
 struct vcpu {
 	struct vcpu_arch arch; /* first: the world switch is handed &vcpu->arch */

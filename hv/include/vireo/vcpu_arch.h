@@ -113,6 +113,11 @@ static inline void vcpu_arch_skip_insn(struct vcpu_arch *a, unsigned length)
 	a->gprs.sepc += length;
 }
 
+static inline void vcpu_arch_set_pc(struct vcpu_arch *a, unsigned long pc)
+{
+	a->gprs.sepc = pc;
+}
+
 /* The exits that are not the two hot ones (below). */
 void vcpu_arch_classify_slow(struct vcpu_arch *a, struct vcpu_exit *e);
 
@@ -157,6 +162,21 @@ static inline unsigned long vcpu_arch_exit_tval(const struct vcpu_arch *a)
 void vcpu_arch_set_catch(struct vcpu_arch *a, bool breakpoints, bool illegal);
 /* Whether the guest's wfi (in VS-mode) exits to Vireo or waits in the hart. */
 void vcpu_arch_set_wfi_exits(struct vcpu_arch *a, bool exits);
+
+/* Whatever of a vCPU the guest can change, to return to later (a sandbox's snapshot):
+ * registers, privilege, its S-level CSRs, FP. Not the vector registers (none of the
+ * guests that use this have V on) and not the H configuration (Vireo's own). */
+struct vcpu_arch_snapshot {
+	struct vcpu_gprs gprs;
+	struct vcpu_vs_csrs vs;
+	struct vcpu_fp_state fp;
+};
+/* Of a vCPU that is not loaded (every value in memory). */
+void vcpu_arch_snapshot(const struct vcpu_arch *a, struct vcpu_arch_snapshot *s);
+void vcpu_arch_restore(struct vcpu_arch *a, const struct vcpu_arch_snapshot *s);
+/* Every exception comes to Vireo, none to the guest's own trap handler (a sandbox: what
+ * the guest cannot do is the host's to decide); from the next load of the vCPU. */
+void vcpu_arch_delegate_nothing(struct vcpu_arch *a);
 
 struct ctl_regs;
 /* The registers as the guest sees them (vireo/ctl.h), of a vCPU that is not loaded. */

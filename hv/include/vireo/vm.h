@@ -24,6 +24,7 @@ struct vm_rtc;
 struct blob;
 struct vm_cow;
 struct vm_ram;
+struct sandbox;
 
 #define VM_MAX_VCPUS	VPLIC_MAX_HARTS
 #define VM_NAME_MAX	32
@@ -86,6 +87,7 @@ struct vm_config {
 	enum vm_origin origin; /* back to VM_ORIGIN_BOOT in the copy kept for reboot */
 	struct vm *fork_of;    /* VM_ORIGIN_FORK: the paused VM whose RAM it shares */
 	uint64_t mem_limit;    /* bytes the VM may hold in all (RAM, copies, tables); 0: default */
+	bool sandbox;	       /* driven by the host call by call (vireo/sandbox.h) */
 };
 
 struct vm {
@@ -145,6 +147,7 @@ struct vm {
 	uint64_t committed;	 /* bytes of the machine promised to it (vm_mem_commit) */
 	unsigned long harts_ran; /* bit per hart index its vCPUs ever ran on (atomic) */
 	struct blob *restore;	 /* VM_ORIGIN_RESTORE: the state to apply at its start */
+	struct sandbox *sandbox; /* a sandbox's state (core/sandbox.c), else NULL */
 };
 
 /* Create a VM from its configuration; NULL (with the reason logged) on failure. */
@@ -197,6 +200,9 @@ void vm_resume(struct vm *vm);
 #define VM_CATCH_BREAKPOINT BIT(1) /* ebreak (no longer the guest's own) */
 #define VM_CATCH_ILLEGAL    BIT(2) /* illegal instructions (no longer the guest's own) */
 #define VM_CATCH_ALL	    (VM_CATCH_FAULT | VM_CATCH_BREAKPOINT | VM_CATCH_ILLEGAL)
+/* Not a catch to set but a reason: the vCPU stopped because it was asked to
+ * (VCPU_REQ_STOP: a sandbox's time budget ran out). */
+#define VM_CATCH_STOP BIT(3)
 /* Set the VM's catches (it is paused meanwhile); -VIREO_EINVAL for unknown bits. */
 int vm_set_catch(struct vm *vm, unsigned catch);
 /* On v's hart, from its exit: pause the VM and tell the host why (vcpu_handle_exit). */

@@ -340,6 +340,134 @@ int vireo_vm_restore(const char *machine, const char *path, const char *name, bo
 int vireo_vm_fork(const char *machine, const char *from, const char *name, bool start,
 		  uint64_t mem_limit);
 
+/* ------------------------------------------------------------------ sandboxes */
+
+/*
+ * A sandbox: a small program built with the guest SDK (guests/sandbox/sdk, its
+ * vireo_sandbox.h) loaded into a micro-VM of its own under Vireo on its own QEMU, and
+ * driven call by call (docs/sandbox.md):
+ *
+ *	struct vireo_sandbox *sb;
+ *	int64_t r;
+ *
+ *	vireo_sandbox_open("checksum.elf", NULL, &sb);
+ *	vireo_sandbox_host_fn(sb, "log", my_log, NULL);     // the guest may call "log"
+ *	vireo_sandbox_on_catch(sb, my_handler, NULL);       // what it cannot do comes here
+ *	vireo_sandbox_write_buffer(sb, "input", 0, data, n);
+ *	vireo_sandbox_call(sb, "checksum", (uint64_t[]){n}, 1, &r);
+ *	vireo_sandbox_close(sb);
+ *
+ * Try-catch with continuation: every exit the program cannot handle itself (a fault,
+ * an illegal instruction, ebreak, a host function nobody registered, running past the
+ * call's time budget) stops it with its whole state and calls the handler with the
+ * cause, pc, the faulting address and the registers. The handler may change pc and
+ * registers, map memory or write it, and then continue the call where it stopped,
+ * restart it from the freshly loaded state, or abort it (the call returns -ECANCELED
+ * and the sandbox is reset). Without a handler every catch aborts.
+ *
+ * The program sees only its own RAM (and what a handler maps); the host reads and
+ * writes it only through these functions, every access checked against the RAM, a
+ * mapping or a buffer's size. Functions and buffers are found by name in the ELF's
+ * symbol table. Calls take up to 6 integer arguments and return one.
+ *
+ * Threads: a sandbox is used by one thread at a time; QEMU is killed when the thread
+ * that opened it ends (and when the process ends). Host functions and the handler run
+ * in the caller's thread, inside vireo_sandbox_call().
+ */
+struct vireo_sandbox;
+
+struct vireo_sandbox_config {
+	uint64_t memory;	/* the sandbox's RAM, bytes (a multiple of 1 MiB; 0: 4 MiB) */
+	uint64_t budget_us;	/* each call's time budget (0: none); host calls do not count */
+	bool reset_each_call;	/* every call starts from the freshly loaded state */
+	const char *qemu;	/* NULL: qemu-system-riscv64 in PATH */
+	const char *hypervisor; /* NULL: vireo.bin as for vireo_cmd_hypervisor() */
+	int log_fd;	       /* QEMU's console output also goes here; -1 (or 0): kept as a tail */
+	const char *qemu_args; /* more QEMU arguments, split at whitespace (NULL: none) */
+};
+
+/* Why a sandbox was caught (struct vireo_catch.why). */
+enum vireo_catch_why {
+	VIREO_CATCH_FAULT = 1,	    /* an access to memory it has not, a fetch from nowhere */
+	VIREO_CATCH_BREAKPOINT = 2, /* ebreak */
+	VIREO_CATCH_ILLEGAL = 4,    /* an illegal instruction */
+	VIREO_CATCH_TIMEOUT = 8,    /* the call's time budget ran out */
+	VIREO_CATCH_HOSTCALL = 16,  /* a host function no one registered (name in .name) */
+};
+
+/* What a handler decides. */
+enum vireo_catch_action {
+	VIREO_CATCH_CONTINUE = 0, /* resume at .pc with .x (changed or not) */
+	VIREO_CATCH_RESTART,	  /* the call again from the freshly loaded state */
+	VIREO_CATCH_ABORT,	  /* the call fails with -ECANCELED; the sandbox is reset */
+};
+
+struct vireo_catch {
+	enum vireo_catch_why why;
+	uint32_t insn;	    /* the trapping instruction when known, else 0 */
+	uint64_t cause;	    /* scause (0 for a time-out or an unknown host call) */
+	uint64_t pc;	    /* where it stopped; the handler may move it */
+	uint64_t tval;	    /* stval */
+	uint64_t gpa;	    /* the guest-physical address that faulted, else 0 */
+	uint64_t x[32];	    /* x[1..31]: the registers, the handler may change them */
+	uint64_t budget_us; /* continue: a fresh budget for the rest of the call (0: keep) */
+	/* VIREO_CATCH_HOSTCALL: the name; continuing makes the call return hostcall_error. */
+	char name[65];
+	int64_t hostcall_error;
+	unsigned count; /* catches in this call so far (restarts too), this one included */
+};
+
+/* A host function: args are the guest's four; *result is what it gets. Return 0, or a
+ * negative error the guest sees as its vsb_result.error. */
+typedef int (*vireo_host_fn)(struct vireo_sandbox *sb, void *ctx, const uint64_t args[4],
+			     int64_t *result);
+typedef enum vireo_catch_action (*vireo_catch_fn)(struct vireo_sandbox *sb, void *ctx,
+						  struct vireo_catch *c);
+
+/* Boot the program (cfg NULL: defaults) and wait until it is ready for calls. */
+int vireo_sandbox_open(const char *elf, const struct vireo_sandbox_config *cfg,
+		       struct vireo_sandbox **sb);
+/* Stop its VM and QEMU, free everything. */
+void vireo_sandbox_close(struct vireo_sandbox *sb);
+/* Register (or replace; fn NULL: remove) the host function `name` (1..64 bytes). */
+int vireo_sandbox_host_fn(struct vireo_sandbox *sb, const char *name, vireo_host_fn fn, void *ctx);
+/* The catch handler (NULL: abort every catch). */
+void vireo_sandbox_on_catch(struct vireo_sandbox *sb, vireo_catch_fn fn, void *ctx);
+/* Call the program's function `name` with nargs (0..6) arguments. 0 and *result; -ENOENT
+ * no such function; -ECANCELED the handler aborted it (vireo_last_error() says why);
+ * -ELOOP restarted more than 100 times; -EPIPE the VM or QEMU is gone. */
+int vireo_sandbox_call(struct vireo_sandbox *sb, const char *name, const uint64_t *args,
+		       unsigned nargs, int64_t *result);
+/* The time budget of the calls from now on (0: none). */
+void vireo_sandbox_budget(struct vireo_sandbox *sb, uint64_t budget_us);
+/* Back to the freshly loaded state (only the dirtied pages are copied back; full: all);
+ * mappings go. Returns the pages restored. */
+int vireo_sandbox_reset(struct vireo_sandbox *sb, bool full);
+/* Guest memory, by guest-physical address: its RAM or a mapping. */
+int vireo_sandbox_read(struct vireo_sandbox *sb, uint64_t gpa, void *buf, size_t len);
+int vireo_sandbox_write(struct vireo_sandbox *sb, uint64_t gpa, const void *buf, size_t len);
+/* Fresh zeroed memory at gpa (page-aligned, outside RAM), perms 1 R | 2 W | 4 X, for the
+ * rest of the call's life: gone at the next reset. */
+int vireo_sandbox_map(struct vireo_sandbox *sb, uint64_t gpa, uint64_t size, unsigned perms);
+/* A symbol of the program (a function or a VSB_BUFFER): 0 and its address and size. */
+int vireo_sandbox_symbol(const struct vireo_sandbox *sb, const char *name, uint64_t *addr,
+			 uint64_t *size);
+/* A buffer's bytes at offset, checked against its size. */
+int vireo_sandbox_read_buffer(struct vireo_sandbox *sb, const char *name, uint64_t offset,
+			      void *buf, size_t len);
+int vireo_sandbox_write_buffer(struct vireo_sandbox *sb, const char *name, uint64_t offset,
+			       const void *buf, size_t len);
+/* Counts since it booted: calls, host calls, catches, resets, pages restored; and
+ * Vireo's own instructions for catches (from its catch handler to the event queued) and
+ * continues (the CONTINUE op), summed, and the continues (0 where Vireo cannot count). */
+struct vireo_sandbox_stats {
+	uint64_t calls, hostcalls, catches, resets, pages_restored;
+	uint64_t catch_out_insns, continue_in_insns, continues;
+};
+int vireo_sandbox_stats(struct vireo_sandbox *sb, struct vireo_sandbox_stats *st);
+/* QEMU's console output so far (its last 16 KiB). */
+const char *vireo_sandbox_log(struct vireo_sandbox *sb);
+
 #ifdef __cplusplus
 }
 #endif

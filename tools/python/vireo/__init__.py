@@ -50,7 +50,7 @@ import time
 __all__ = ["run", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess",
            "CalledProcessError", "TimeoutExpired", "VireoError", "library_version",
            "machine_start", "machine_stop", "machine_status", "machines", "vm_create",
-           "vm_start", "vm_stop", "vm_remove", "vm_pause", "vm_resume", "vms"]
+           "vm_start", "vm_stop", "vm_remove", "vm_pause", "vm_resume", "vms", "Sandbox", "SandboxAborted"]
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -610,3 +610,7 @@ def vms(machine):
                 for v in (lst[i] for i in range(n.value))]
     finally:
         _libc_free(ctypes.cast(lst, _c))
+
+
+# Sandboxes (vireo/sandbox.py), on the helpers above.
+from .sandbox import Sandbox, SandboxAborted  # noqa: E402
