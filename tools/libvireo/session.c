@@ -13,6 +13,9 @@
  * AG_EXEC -> stdio until AG_EXIT -> AG_GET for each copy out -> the end
  * (AG_SHUTDOWN and a clean power-off when a writable disk must be flushed;
  * otherwise QEMU is simply killed: nothing inside is worth the wait).
+ *
+ * With a gdb server (vireo_cmd_gdb) the same link also carries its control
+ * requests and Vireo's replies and events (ctl_client.h): one link, one thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
