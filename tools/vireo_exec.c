@@ -58,6 +58,10 @@ static const char usage[] =
     "      --qemu PATH           the QEMU binary (default qemu-system-riscv64)\n"
     "      --hypervisor PATH     Vireo's image (default: vireo.bin next to this tool)\n"
     "  -v, --verbose             show the console (firmware, Vireo, kernel) on stderr\n"
+    "      --gdb PORT[,wait]     a gdb server for the VM on 127.0.0.1:PORT (0: any free\n"
+    "                            port; printed on stderr) while it runs; ',wait' holds\n"
+    "                            the VM at its first instruction until gdb continues it\n"
+    "                            (docs/debugging.md)\n"
     "\n"
     "In a long-lived machine (vireo machine start; docs/machine.md):\n"
     "      --machine NAME        run PROGRAM in a new VM of that machine (booted for\n"
@@ -113,7 +117,23 @@ static void split_copy(const char *opt, const char *v, char **from, char **to)
 
 struct exec_opts {
 	bool tty, verbose;
+	bool gdb, gdb_wait;
 };
+
+/* --gdb PORT[,wait] */
+static void parse_gdb(const char *v, struct vireo_cmd *cmd, struct exec_opts *eo)
+{
+	char *end;
+	unsigned long port;
+
+	errno = 0;
+	port = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || errno || port > 65535 || (*end && strcmp(end, ",wait")))
+		die("--gdb '%s': the port must be 0..65535, then maybe ',wait'", v);
+	eo->gdb = true;
+	eo->gdb_wait = *end != '\0';
+	check(vireo_cmd_gdb(cmd, (int)port, eo->gdb_wait));
+}
 
 /* An option's value: "--opt=V", "--opt V", "-xV" or "-x V". */
 static const char *value_of(int argc, char **argv, int *i, const char *arg, size_t len)
@@ -169,6 +189,7 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 		    {NULL, "--disk"},	  {NULL, "--append"},	    {NULL, "--timeout"},
 		    {NULL, "--qemu"},	  {NULL, "--qemu-machine"}, {NULL, "--hypervisor"},
 		    {NULL, "--machine"},  {NULL, "--vm"},	    {NULL, "--fork-limit"},
+		    {NULL, "--gdb"},
 		};
 		bool found = false;
 
@@ -284,6 +305,8 @@ static int parse(int argc, char **argv, struct vireo_cmd **cmdp, struct exec_opt
 			check(vireo_cmd_qemu_machine(cmd, v));
 		else if (!strcmp(o, "--hypervisor"))
 			check(vireo_cmd_hypervisor(cmd, v));
+		else if (!strcmp(o, "--gdb"))
+			parse_gdb(v, cmd, eo);
 	}
 	*cmdp = cmd;
 	return i;
@@ -391,6 +414,11 @@ int vireo_exec_main(int argc, char **argv)
 	if (vireo_spawn(cmd, &child) < 0)
 		die("%s", vireo_last_error());
 	vireo_cmd_free(cmd);
+	if (eo.gdb)
+		/* On stderr: stdout is the program's. */
+		fprintf(stderr, "vireo: gdb server for the VM on 127.0.0.1:%d%s\n",
+			vireo_child_gdb_port(child),
+			eo.gdb_wait ? " (it waits at its first instruction)" : "");
 	if (eo.tty)
 		enter_raw_mode();
 	for (;;) {

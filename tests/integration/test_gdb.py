@@ -12,12 +12,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
-from conftest import BUILD, HYPERVISOR, VIREO, guest
+from conftest import BUILD, HYPERVISOR, ROOT, VIREO, guest
 from linux_vm import LINUX_IMAGE, PROMPT, linux_spec
 
 GDB = shutil.which("gdb-multiarch")
@@ -373,3 +374,97 @@ def test_linux_runs_on_after_a_debugger_hangs_up(linux):
     *_, console, _, rude = linux
     assert re.search(r"\$T[0-9a-f]{2}thread:[12];", rude), rude  # stopped for it
     assert console.rindex("debugger detached") < console.index("\ngdb-42"), console
+
+
+# ------------------------------------------------------------ vireo exec --gdb
+
+sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
+import vireo  # noqa: E402  (the module, from the source tree)
+
+EXEC_SESSION = [
+    mark("attach"), "print/x $pc",
+    mark("init"), "break run_init_process", "continue", "bt", "x/s $a0",
+    mark("end"), "delete", "continue",
+]
+
+
+def exec_gdb_port(stderr_line):
+    m = re.match(r"vireo: gdb server for the VM on 127\.0\.0\.1:(\d+)( \(it waits at its "
+                 r"first instruction\))?\n$", stderr_line)
+    assert m, stderr_line
+    return int(m.group(1)), bool(m.group(2))
+
+
+def test_exec_gdb_wait_holds_the_vm_for_a_kernel_breakpoint_then_the_program_runs():
+    """`vireo exec --gdb 0,wait`: the port on stderr, the VM held at its first instruction
+    until gdb continues; a breakpoint in the kernel, a backtrace, continue; the program's
+    stdout and exit status are exec's as ever, and gdb hears that status."""
+    if not os.path.exists(LINUX_IMAGE) or not os.path.exists(VMLINUX):
+        pytest.fail("the Linux guest is missing: make linux")
+    p = subprocess.Popen([VIREO, "exec", "--gdb", "0,wait", "--hypervisor", HYPERVISOR, "--",
+                          "sh", "-c", "echo hi; exit 5"], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        port, waits = exec_gdb_port(p.stderr.readline().decode())
+        assert waits
+        time.sleep(3)  # unheld, the whole run takes about a second here
+        assert p.poll() is None, "the VM did not wait for the debugger"
+        out = run_gdb(VMLINUX, port, EXEC_SESSION, 300)
+        stdout, stderr = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, 9)
+            p.wait()
+    s = sections(out)
+    assert "$1 = 0x80200000" in s["attach"], out
+    assert re.search(r"Breakpoint 1, 0xffffffff8[0-9a-f]+ in run_init_process \(\)", s["init"]), out
+    assert re.search(r"#1 .* in kernel_init \(\)", s["init"]), out
+    assert '"/init"' in s["init"], out               # its argument, read through its tables
+    assert "exited with code 05" in s["end"], out
+    assert stdout == b"hi\n", (stdout, stderr)
+    assert stderr == b"", stderr
+    assert p.returncode == 5
+
+
+def test_exec_gdb_attach_to_a_running_program_and_detach():
+    """The Python module's gdb keyword, no wait: a debugger attaches while the program
+    waits for its stdin (the VM stops), looks, detaches; the program goes on with its
+    stdin, stdout and status untouched."""
+    p = vireo.Popen(["sh", "-c", "echo ready; read line; echo got $line; exit 3"],
+                    stdin=vireo.PIPE, stdout=vireo.PIPE, gdb=0)
+    try:
+        assert p.gdb_port
+        assert p.stdout.readline() == b"ready\n"
+        out = run_gdb(VMLINUX, p.gdb_port,
+                      ["info threads", mark("bt"), "bt", mark("detach"), "detach"], 120)
+        stdout, _ = p.communicate(b"x\n", timeout=120)
+    finally:
+        p.stop()
+        p.wait()
+    s = sections(out)
+    assert re.search(r"Thread 1 \(vCPU 0\)", out), out
+    assert re.search(r"#0 .* in \w+ \(\)", s["bt"]), out
+    assert "detached" in s["detach"], out
+    assert stdout == b"got x\n"
+    assert p.returncode == 3
+
+
+def test_exec_gdb_refusals():
+    """No server where there is no Vireo VM of exec's own, or no port: code 125, a reason,
+    no VM."""
+    def refused(*opts):
+        r = subprocess.run([VIREO, "exec", *opts, "--", "true"], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        assert r.returncode == 125 and r.stdout == b"", r
+        return r.stderr.decode()
+
+    assert "a gdb server needs a VM under Vireo" in refused("--gdb", "0", "--bare")
+    assert "the port must be 0..65535" in refused("--gdb", "70000")
+    assert "the port must be 0..65535" in refused("--gdb", "0,later")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        err = refused("--gdb", str(taken.getsockname()[1]))
+    assert "Address already in use" in err, err
+    with pytest.raises(vireo.VireoError):
+        vireo.Popen(["true"], gdb=0, bare=True)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
+#include "gdb_server.h"
 #include "internal.h"
 #include "mproto.h"
 #include "qemu_run.h"
@@ -20,8 +22,21 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The gdb server goes with the VM (the session ends it first, with the program's status);
+ * its last requests fail at once on the closed client. */
+void child_gdb_stop(struct vireo_child *c)
+{
+	if (c->gdb_cc)
+		ctl_client_closed(c->gdb_cc);
+	gdb_server_stop(c->gdb);
+	c->gdb = NULL;
+	ctl_client_free(c->gdb_cc);
+	c->gdb_cc = NULL;
+}
+
 static void child_destroy(struct vireo_child *c)
 {
+	child_gdb_stop(c);
 	for (int i = 0; i < 3; i++) {
 		close_fd(&c->user_fd[i]);
 		close_fd(&c->sess_fd[i]);
@@ -126,6 +141,28 @@ static int machine_connect_cmd(struct vireo_cmd *cmd)
 	return 0;
 }
 
+/* vireo_cmd_gdb: listen now, so that the port is known (and taken) when vireo_spawn
+ * returns; the session's link carries the server's requests. On the caller's thread with
+ * every signal blocked: the server's thread inherits that. */
+static int gdb_start(struct vireo_child *c)
+{
+	const struct vireo_cmd *cmd = c->cmd;
+	char err[256];
+	int rc;
+
+	if (cmd->gdb_port < 0)
+		return 0;
+	c->gdb_cc = ctl_client_new();
+	if (!c->gdb_cc)
+		return vireo_fail(ENOMEM, "out of memory");
+	rc = gdb_server_start(&c->gdb, c->gdb_cc, 1 /* the exec VM's id */, (uint16_t)cmd->gdb_port,
+			      err, sizeof(err));
+	if (rc)
+		return vireo_fail(-rc, "gdb server: %s", err);
+	c->gdb_port = gdb_server_port(c->gdb);
+	return 0;
+}
+
 static int spawn(const struct vireo_cmd *cmd, struct vireo_child **out, const bool capture[3],
 		 const void *input, size_t input_len)
 {
@@ -142,6 +179,7 @@ static int spawn(const struct vireo_cmd *cmd, struct vireo_child **out, const bo
 	}
 	c->ctl[0] = c->ctl[1] = c->done[0] = c->done[1] = -1;
 	c->link_fd = c->qemu_link_fd = c->log_rd = c->log_wr = c->bundle_fd = -1;
+	c->gdb_port = -ENOENT;
 	c->input = input;
 	c->input_len = input_len;
 	c->start_result = 1;
@@ -154,6 +192,12 @@ static int spawn(const struct vireo_cmd *cmd, struct vireo_child **out, const bo
 	}
 	if (pipe2(c->ctl, O_CLOEXEC | O_NONBLOCK) != 0 || pipe2(c->done, O_CLOEXEC) != 0) {
 		rc = vireo_fail(errno, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if (c->cmd->gdb_port >= 0 &&
+	    (c->cmd->mode != VIREO_MODE_VIREO || c->cmd->machine || c->cmd->connect_fd >= 0)) {
+		rc = vireo_fail(ENOTSUP, "a gdb server needs a VM under Vireo in a QEMU of its "
+					 "own (not bare, not in a machine, not connected)");
 		goto fail;
 	}
 	for (int i = 0; i < 3 && !rc; i++)
@@ -176,15 +220,18 @@ static int spawn(const struct vireo_cmd *cmd, struct vireo_child **out, const bo
 		if (rc)
 			goto fail;
 	}
-	/* The thread takes no signal of the process's, whatever the caller blocks. */
+	/* The threads take no signal of the process's, whatever the caller blocks. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = -pthread_create(&c->thread, NULL, session_main, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
-		vireo_fail(-rc, "cannot start a thread: %s", strerror(-rc));
-		goto fail;
+	rc = gdb_start(c);
+	if (!rc) {
+		rc = -pthread_create(&c->thread, NULL, session_main, c);
+		if (rc)
+			vireo_fail(-rc, "cannot start a thread: %s", strerror(-rc));
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		goto fail;
 	c->thread_started = true;
 	pthread_mutex_lock(&c->lock);
 	while (c->start_result == 1)
@@ -293,6 +340,11 @@ VIREO_API pid_t vireo_child_pid(const struct vireo_child *c)
 VIREO_API pid_t vireo_child_qemu_pid(const struct vireo_child *c)
 {
 	return c->qemu_pid;
+}
+
+VIREO_API int vireo_child_gdb_port(const struct vireo_child *c)
+{
+	return c->gdb_port;
 }
 
 VIREO_API const char *vireo_child_log(const struct vireo_child *c)

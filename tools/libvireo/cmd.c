@@ -75,6 +75,7 @@ VIREO_API struct vireo_cmd *vireo_cmd_new(const char *program)
 	}
 	c->log_fd = -1;
 	c->connect_fd = -1;
+	c->gdb_port = -1;
 	for (int i = 0; i < 3; i++)
 		c->io[i].fd = -1;
 	if (!program || !*program) {
@@ -331,6 +332,15 @@ VIREO_API int vireo_cmd_connect(struct vireo_cmd *c, int fd, bool link)
 		close(c->connect_fd);
 	c->connect_fd = copy;
 	c->connect_link = link;
+	return 0;
+}
+
+VIREO_API int vireo_cmd_gdb(struct vireo_cmd *c, int port, bool wait)
+{
+	if (port < -1 || port > 65535)
+		return vireo_fail(EINVAL, "gdb port %d: 0 to 65535 (0: any free one), or -1", port);
+	c->gdb_port = port;
+	c->gdb_wait = port >= 0 && wait;
 	return 0;
 }
 

@@ -223,16 +223,18 @@ static void *server_main(void *arg)
 
 			while (read(s->wake[0], b, sizeof(b)) > 0)
 				;
+			/* Events first: the VM's end may come just before the stop (vireo
+			 * exec's), and the debugger hears of it. */
+			if (s->stub_live)
+				gdb_stub_poll(&s->stub);
+			else
+				drop_events(s);
 			pthread_mutex_lock(&s->lock);
 			bool stop = s->stopping;
 
 			pthread_mutex_unlock(&s->lock);
 			if (stop)
 				break;
-			if (s->stub_live)
-				gdb_stub_poll(&s->stub);
-			else
-				drop_events(s);
 		}
 		if (p[0].revents)
 			accept_client(s);

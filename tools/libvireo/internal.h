@@ -27,6 +27,9 @@
 #define VIREO_BOOT_TIMEOUT_MS (180 * 1000) /* from QEMU's start to the agent's hello */
 #define VIREO_LOG_TAIL	      (16 * 1024)
 
+struct ctl_client;
+struct gdb_server;
+
 struct vireo_copy {
 	char *from, *to;
 };
@@ -67,6 +70,8 @@ struct vireo_cmd {
 	char *in_vm;	     /* ...in this VM of it (its agent), not a new one */
 	bool fresh;	     /* ...in a VM booted for it, not a fork of the template */
 	uint64_t fork_limit; /* ...a fork's limit on the pages it copies (0: the machine's) */
+	int gdb_port;	     /* a gdb server for the VM on this port (0: any; -1: none) */
+	bool gdb_wait;	     /* ...and the VM waits for it at its first instruction */
 };
 
 /* A byte ring, as big as the window granted for what it holds. */
@@ -137,6 +142,7 @@ struct session {
 	struct obuf link_out;  /* what goes to the socket (the same as agent_out if not link) */
 	struct ah_core ah;
 	struct lk_core lk;
+	struct ctl_client *cc; /* the gdb server's requests ride on the link (or NULL) */
 	enum phase phase;
 	struct source in;
 	struct sink out[2];
@@ -194,10 +200,17 @@ struct vireo_child {
 	char *captured[3];
 	size_t captured_len[3];
 	struct session *session;
+	/* vireo_cmd_gdb: the server, and the control client the session's link serves. */
+	struct ctl_client *gdb_cc;
+	struct gdb_server *gdb;
+	int gdb_port;
 };
 
 /* Errors: set this thread's message and return -err. */
 int vireo_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* child.c: the gdb server's end (from the session's thread, or when the child goes). */
+void child_gdb_stop(struct vireo_child *c);
 
 /* cmd.c */
 struct vireo_cmd *vireo_cmd_clone(const struct vireo_cmd *cmd);

@@ -13,6 +13,9 @@
  * AG_EXEC -> stdio until AG_EXIT -> AG_GET for each copy out -> the end
  * (AG_SHUTDOWN and a clean power-off when a writable disk must be flushed;
  * otherwise QEMU is simply killed: nothing inside is worth the wait).
+ *
+ * With a gdb server (vireo_cmd_gdb) the same link also carries its control
+ * requests and Vireo's replies and events (ctl_client.h): one link, one thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <vireo/vx.h>
+
+#include "ctl_client.h"
 #include "internal.h"
 
 #define IO_CHUNK	 (16 * 1024)
@@ -211,6 +217,8 @@ static void lk_on_hello(void *ctx, uint32_t version, uint32_t flags)
 	(void)flags;
 	if (!lk_hello(&s->lk))
 		fail(s, "no room to answer Vireo's hello");
+	else if (s->cc)
+		ctl_client_ready(s->cc); /* the gdb server's requests may go */
 }
 
 static void lk_on_open(void *ctx, uint32_t vm_id, const char *name, size_t len)
@@ -261,6 +269,16 @@ static void lk_on_error(void *ctx, uint32_t code, const char *text, size_t len)
 	     text);
 }
 
+/* Replies and events of the control plane: the gdb server's, if there is one. */
+static void lk_on_control(void *ctx, uint16_t type, uint16_t chan, const uint8_t *payload,
+			  size_t len)
+{
+	struct session *s = ctx;
+
+	if (s->cc)
+		ctl_client_frame(s->cc, type, chan, payload, len);
+}
+
 static const struct lk_ops lk_callbacks = {
     .hello = lk_on_hello,
     .open = lk_on_open,
@@ -268,6 +286,7 @@ static const struct lk_ops lk_callbacks = {
     .close = lk_on_close,
     .vm_exit = lk_on_vm_exit,
     .error = lk_on_error,
+    .control = lk_on_control,
 };
 
 /* ------------------------------------------------------------------ the agent protocol */
@@ -940,6 +959,8 @@ static void pump_link(struct session *s)
 	if (s->link_mode) {
 		lk_wrap(&s->lk, &s->agent_out);
 		lk_consumed(&s->lk, 0, obuf_empty(&s->agent_out));
+		if (s->cc && !s->link_eof)
+			ctl_client_take(s->cc, &s->link_out);
 	}
 }
 
@@ -1051,7 +1072,7 @@ static bool over(struct session *s)
 	return true;
 }
 
-enum { P_LINK, P_LOG, P_CTL, P_QEMU, P_IN, P_OUT0, P_OUT1, P_XFER, P_N };
+enum { P_LINK, P_LOG, P_CTL, P_QEMU, P_IN, P_OUT0, P_OUT1, P_XFER, P_GDB, P_N };
 
 static int timeout_ms(const struct session *s)
 {
@@ -1081,7 +1102,7 @@ static void check_clocks(struct session *s)
 			   (double)s->cmd->time_limit_ms / 1000);
 		end_now(s);
 	}
-	if (s->phase <= PH_HELLO && now >= s->boot_deadline_ms)
+	if (s->phase <= PH_HELLO && s->boot_deadline_ms && now >= s->boot_deadline_ms)
 		fail(s, "no word from the guest agent %d s after QEMU started",
 		     VIREO_BOOT_TIMEOUT_MS / 1000);
 }
@@ -1130,10 +1151,16 @@ static void loop_once(struct session *s)
 			p[P_XFER].events = POLLOUT;
 		}
 	}
+	if (s->cc) {
+		p[P_GDB].fd = ctl_client_wake_fd(s->cc);
+		p[P_GDB].events = POLLIN;
+	}
 	if (poll(p, P_N, timeout_ms(s)) < 0 && errno != EINTR) {
 		fail(s, "poll: %s", strerror(errno));
 		return;
 	}
+	if (p[P_GDB].revents)
+		ctl_client_drain_wake(s->cc); /* pump_link below takes the requests */
 	if (p[P_CTL].revents)
 		take_requests(s);
 	if (p[P_LOG].revents)
@@ -1213,6 +1240,7 @@ static int session_init(struct session *s, struct vireo_child *c)
 	    vring_init(&s->xfer.ring, AH_WINDOW))
 		return -1;
 	s->link_mode = cmd->connect_fd >= 0 ? cmd->connect_link : cmd->mode == VIREO_MODE_VIREO;
+	s->cc = s->link_mode ? c->gdb_cc : NULL;
 	/* Without the link protocol the agent's bytes go straight out. */
 	ah_init(&s->ah, &ah_callbacks, s, s->link_mode ? &s->agent_out : &s->link_out);
 	lk_init(&s->lk, &lk_callbacks, s, &s->link_out, 1);
@@ -1283,6 +1311,21 @@ static char *log_text(const struct session *s)
 	return t;
 }
 
+/* The run is over: a debugger that lets the VM run hears the program's status as the
+ * VM's end (gdb: "exited with code N"), then the server goes with the VM. */
+static void gdb_end(struct session *s)
+{
+	uint8_t end[4];
+
+	if (!s->child->gdb)
+		return;
+	if (s->cc) {
+		vx_put_u32(end, (uint32_t)s->status.code);
+		ctl_client_frame(s->cc, LINK_VM_EXIT, 1, end, sizeof(end));
+	}
+	child_gdb_stop(s->child);
+}
+
 static void tell_spawn(struct vireo_child *c, int result)
 {
 	pthread_mutex_lock(&c->lock);
@@ -1319,7 +1362,8 @@ void *session_main(void *arg)
 		s->qemu_pidfd = (int)syscall(SYS_pidfd_open, s->qemu, 0);
 	}
 	s->started_ms = vireo_now_ms();
-	s->boot_deadline_ms = s->started_ms + VIREO_BOOT_TIMEOUT_MS;
+	/* A debugger may hold the boot as long as it likes (vireo_cmd_gdb). */
+	s->boot_deadline_ms = s->cc ? 0 : s->started_ms + VIREO_BOOT_TIMEOUT_MS;
 	if (c->cmd->time_limit_ms)
 		s->deadline_ms = s->started_ms + c->cmd->time_limit_ms;
 	tell_spawn(c, 0);
@@ -1335,6 +1379,7 @@ void *session_main(void *arg)
 		}
 		snprintf(s->status.message, sizeof(s->status.message), "%s", s->copy_error);
 	}
+	gdb_end(s);
 	kill_qemu(s);
 	/* The last of the console (QEMU is gone: the pipe is at its end). */
 	while (s->log_fd >= 0)

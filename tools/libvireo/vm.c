@@ -159,6 +159,8 @@ static int write_bundle(struct vireo_child *c, const char *bootargs, unsigned ha
 		fprintf(fp, "disk = 0%s\n", cmd->disks[0].readonly ? ",ro" : "");
 	if (cmd->net)
 		fprintf(fp, "net = %s\n", VM_CONFIG_NET_DEFAULT);
+	if (cmd->gdb_wait)
+		fprintf(fp, "wait = on\n");
 	fclose(fp);
 	vm_config_init(&cfg);
 	fp = fmemopen(text, len, "r");

@@ -28,7 +28,8 @@
  * Threads: each child has one thread of the library's own, which starts
  * QEMU, relays the program's stdio and reaps QEMU (with waitpid on its pid:
  * do not reap every child with waitpid(-1) meanwhile). It blocks all signals
- * and never raises SIGPIPE.
+ * and never raises SIGPIPE. A child with a gdb server (vireo_cmd_gdb) has a
+ * second thread, the server's, alike.
  *
  * Errors: functions that can fail return 0 (or a descriptor, a status) on
  * success and a negative errno on failure; vireo_last_error() then describes
@@ -160,6 +161,18 @@ int vireo_cmd_qemu_machine(struct vireo_cmd *cmd, const char *machine);
 /* QEMU's own output (firmware, Vireo, the kernel) also goes to fd as it comes (-1: kept
  * only as the tail that vireo_child_log() returns). */
 int vireo_cmd_log(struct vireo_cmd *cmd, int fd);
+/*
+ * A gdb server for the command's VM (docs/debugging.md): the remote protocol of
+ * gdb-multiarch on 127.0.0.1:port, from vireo_spawn() for as long as the child runs (0: a
+ * free port, vireo_child_gdb_port() says which; -1: none, the default). wait: the VM waits
+ * at its first instruction until a debugger continues it. While a server is there the boot
+ * has no time limit (a debugger may hold the VM as long as it likes; vireo_cmd_time_limit
+ * still counts), and gdb is told the program's exit status when the child ends ("exited
+ * with code N"). Only under Vireo with a QEMU of the child's own: vireo_spawn() fails with
+ * -ENOTSUP in VIREO_MODE_BARE, in a machine or with vireo_cmd_connect(), and with bind()'s
+ * errno (-EADDRINUSE, ...) when it cannot listen. -EINVAL: port not -1..65535.
+ */
+int vireo_cmd_gdb(struct vireo_cmd *cmd, int port, bool wait);
 /* No VM: speak the link protocol (link true) or the agent protocol straight on fd, a
  * connected stream socket (duplicated). For tests and other transports. */
 int vireo_cmd_connect(struct vireo_cmd *cmd, int fd, bool link);
@@ -202,6 +215,8 @@ int vireo_child_done_fd(const struct vireo_child *child);
 pid_t vireo_child_pid(const struct vireo_child *child);
 /* QEMU's PID on the host (0 with vireo_cmd_connect). */
 pid_t vireo_child_qemu_pid(const struct vireo_child *child);
+/* The port of the child's gdb server (vireo_cmd_gdb), or -ENOENT without one. */
+int vireo_child_gdb_port(const struct vireo_child *child);
 /* The last lines QEMU printed (firmware, Vireo, the kernel), once the child has ended. */
 const char *vireo_child_log(const struct vireo_child *child);
 /* Free the child; a child still running is stopped first. */

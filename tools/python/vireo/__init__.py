@@ -12,7 +12,9 @@ STDOUT mean what they mean there. What a VM adds is keyword arguments:
 memory (bytes, or "256M"), vcpus, harts, kernel, initramfs, disks, net, bootargs,
 time_limit (seconds), copy_in and copy_out (pairs of paths), tty, bare
 (plain QEMU, no hypervisor), qemu, qemu_machine (QEMU's -machine), hypervisor
-and log (a file object that sees QEMU's console); machine (run in a new VM of
+log (a file object that sees QEMU's console), gdb (a port for a gdb server on the
+VM, 0: any, then Popen.gdb_port says which) and gdb_wait (the VM waits for gdb at its
+first instruction); machine (run in a new VM of
 that running machine, no QEMU of its own) and in_vm (...in that VM of the
 machine, running the agent).
 
@@ -158,6 +160,8 @@ _child_done_fd = _declare("vireo_child_done_fd", ctypes.c_int, _c)
 _child_pid = _declare("vireo_child_pid", ctypes.c_int, _c)
 _child_qemu_pid = _declare("vireo_child_qemu_pid", ctypes.c_int, _c)
 _child_log = _declare("vireo_child_log", ctypes.c_char_p, _c)
+_cmd_gdb = _declare("vireo_cmd_gdb", ctypes.c_int, _c, ctypes.c_int, ctypes.c_bool)
+_child_gdb_port = _declare("vireo_child_gdb_port", ctypes.c_int, _c)
 _child_free = _declare("vireo_child_free", None, _c)
 _cmd_machine = _declare("vireo_cmd_machine", ctypes.c_int, _c, ctypes.c_char_p)
 _cmd_in_vm = _declare("vireo_cmd_in_vm", ctypes.c_int, _c, ctypes.c_char_p)
@@ -219,7 +223,7 @@ class Popen:
                  tty=False, rows=24, cols=80, memory=None, vcpus=None, harts=None,
                  kernel=None, initramfs=None, disks=(), net=False, bootargs=None,
                  time_limit=None, copy_in=(), copy_out=(), bare=False, qemu=None, qemu_machine=None, hypervisor=None,
-                 log=None, machine=None, in_vm=None,
+                 log=None, machine=None, in_vm=None, gdb=None, gdb_wait=False,
                  text=None, encoding=None, errors=None, universal_newlines=None):
         if isinstance(args, (str, bytes)):
             args = [args]
@@ -296,6 +300,8 @@ class Popen:
                 _check(_cmd_machine(cmd, _b(machine)))
             if in_vm is not None:
                 _check(_cmd_in_vm(cmd, _b(in_vm)))
+            if gdb is not None:
+                _check(_cmd_gdb(cmd, int(gdb), bool(gdb_wait)))
             child = _c()
             _check(_spawn(cmd, ctypes.byref(child)))
             self._child = child
@@ -346,6 +352,12 @@ class Popen:
     @property
     def qemu_pid(self):
         return _child_qemu_pid(self._child) if self._child else 0
+
+    @property
+    def gdb_port(self):
+        """The port of the VM's gdb server (gdb=...), None without one."""
+        port = _child_gdb_port(self._child) if self._child else -1
+        return port if port > 0 else None
 
     @property
     def log(self):
