@@ -144,8 +144,12 @@ $(BUILD)/unit/test_%: $(LIBFDT_STAMP) $$(UNIT_SRCS_$$*) $$(UNIT_DEPS_$$*) $(wild
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(UNIT_CFLAGS) $(UNIT_SRCS_$*) $(UNIT_EXTRA_$*) -o $@ -lcmocka
 
+# A unit test that hangs fails (timeout's 124) instead of stalling the whole run.
+UNIT_TIMEOUT ?= 300
 unit: $(DEPS_STAMP) $(UNIT_BINS)
-	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; \
+	  timeout $(UNIT_TIMEOUT) $$t || { echo "$$t: failed (status $$?; 124: ran over $(UNIT_TIMEOUT) s)"; fail=1; }; \
+	done; exit $$fail
 
 integration: $(DEPS_STAMP) all linux $(EXEC_DRIVER) $(SANDBOX_EXAMPLES)
 	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
