@@ -46,6 +46,8 @@ static const char vm_usage[] =
     "                              without a kernel, Vireo's Linux with its agent\n"
     "  start VM | stop VM | rm VM | pause VM | resume VM\n"
     "  ls                          the machine's VMs\n"
+    "  gdb VM [--port PORT]        a gdb server for the running VM on 127.0.0.1\n"
+    "                              (PORT 0 or none: any free one; it is printed)\n"
     "  snapshot, restore, fork     not there yet (they fail with ENOSYS)\n";
 
 static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -316,6 +318,7 @@ int vireo_vm_main(int argc, char **argv)
 	bool start = false, no_start = false;
 	uint64_t limit = 0;
 	unsigned npos = 0;
+	const char *port = NULL;
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs(vm_usage, argc < 2 ? stderr : stdout);
@@ -328,6 +331,8 @@ int vireo_vm_main(int argc, char **argv)
 			machine = v;
 		else if ((v = opt_value(argc, argv, &i, "--then")))
 			then = v;
+		else if ((v = opt_value(argc, argv, &i, "--port")))
+			port = v;
 		else if ((v = opt_value(argc, argv, &i, "--limit")))
 			limit = size_of("--limit", v);
 		else if (!strcmp(argv[i], "--start"))
@@ -383,6 +388,21 @@ int vireo_vm_main(int argc, char **argv)
 		if (npos != 1)
 			die(2, "usage: vireo vm %s VM --machine NAME", cmd);
 		check(simple[i].fn(machine, pos[0]));
+		return 0;
+	}
+	if (!strcmp(cmd, "gdb")) {
+		char *end = NULL;
+		long p = port ? strtol(port, &end, 10) : 0;
+		int got;
+
+		if (npos != 1)
+			die(2, "usage: vireo vm gdb VM [--port PORT] --machine NAME");
+		if (port && (!*port || *end || p < 0 || p > 65535))
+			die(2, "--port must be 0..65535 (0: any free one)");
+		check(vireo_vm_gdb(machine, pos[0], (int)p, &got));
+		printf("%d\n", got);
+		fprintf(stderr, "vireo: gdb for VM '%s': target remote 127.0.0.1:%d\n", pos[0],
+			got);
 		return 0;
 	}
 	if (!strcmp(cmd, "snapshot")) {

@@ -6,6 +6,7 @@ each command: there is no fork yet, so no template). One machine is shared by
 the tests; each leaves it with no VM of its own. The raw-link side of the same
 requests (and 1000 cycles straight on Vireo) is test_machine_ctl.py."""
 import os
+import re
 import socket
 import sys
 import struct
@@ -290,6 +291,64 @@ def test_spares(machine, monkeypatch):
         pyvireo.machine_stop(name)
 
 
+def refused_port(port, timeout=15):
+    """True once nothing listens on 127.0.0.1:port any more."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        except OSError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_gdb_on_a_machines_vm(machine, monkeypatch, tmp_path):
+    """`vireo vm gdb`: the daemon serves gdb for a running VM over its own link. gdb
+    attaches (the VM stops), lists its vCPUs, breaks in the kernel on the execve of an
+    exec started meanwhile, backtraces, detaches; the exec then runs to its end, and the
+    server goes with the VM. Refusals: a second server, a VM not running, no such VM."""
+    from test_gdb import VMLINUX, mark, run_gdb, sections
+    vireo("vm", "create", "dbg", "memory=128M", "--start", "--machine", NAME, env=machine)
+    vireo("vm", "create", "idle", "memory=64M", "--machine", NAME, env=machine)
+    try:
+        r = vireo("vm", "gdb", "dbg", "--machine", NAME, env=machine)
+        port = int(r.stdout)
+        assert f"target remote 127.0.0.1:{port}" in r.stderr, r
+        again = vireo("vm", "gdb", "dbg", "--machine", NAME, check=False, env=machine)
+        assert again.returncode == 1, again
+        assert f"has a gdb server already, on port {port}" in again.stderr, again
+        r = vireo("vm", "gdb", "idle", "--machine", NAME, check=False, env=machine)
+        assert r.returncode == 1 and "only a running VM can be debugged" in r.stderr, r
+        monkeypatch.setenv("VIREO_RUNTIME_DIR", machine["VIREO_RUNTIME_DIR"])
+        with pytest.raises(pyvireo.VireoError, match="no VM 'nosuch'"):
+            pyvireo.vm_gdb(NAME, "nosuch")
+        # The exec starts while gdb holds the VM: it runs once gdb continues.
+        log = tmp_path / "exec.log"
+        exec_cmd = (f"shell (VIREO_RUNTIME_DIR={machine['VIREO_RUNTIME_DIR']} {VIREO} exec "
+                    f"--machine {NAME} --vm dbg -- echo hi-exec; echo rc=$?) >{log} 2>&1 &")
+        out = run_gdb(VMLINUX, port, [
+            mark("threads"), "info threads",
+            "break do_execveat_common", exec_cmd,
+            mark("break"), "continue", "bt",
+            mark("detach"), "delete", "detach"], 180)
+        s = sections(out)
+        assert re.search(r"Thread 1 \(vCPU 0\)", s["threads"]), out
+        assert re.search(r"Breakpoint 1, 0x[0-9a-f]+ in do_execveat_common \(\)", s["break"]), out
+        assert re.search(r"#1 .* in \w*sys_execve \(\)", s["break"]), out
+        assert "detached" in s["detach"], out
+        deadline = time.time() + 60
+        while "rc=" not in (log.read_text() if log.exists() else "") and time.time() < deadline:
+            time.sleep(0.2)
+        assert log.read_text() == "hi-exec\nrc=0\n", log.read_text()
+        # The agent's VM ends with its program; its gdb server goes with it.
+        wait_state(machine, "dbg", "stopped")
+        assert refused_port(port), f"port {port} still open after the VM ended"
+    finally:
+        vireo("vm", "rm", "dbg", "--machine", NAME, check=False, env=machine)
+        vireo("vm", "rm", "idle", "--machine", NAME, check=False, env=machine)
+
+
 def test_daemon_killed(machine):
     """A daemon killed with SIGKILL takes its QEMU with it; its files are cleaned up by
     the next ls, and the name can be started again."""
@@ -312,7 +371,9 @@ def test_daemon_killed(machine):
 def test_stop(machine):
     # Last: a VM left running ends with the machine, and the name is free again.
     vireo("vm", "create", "left", "memory=64M", "--start", "--machine", NAME, env=machine)
+    port = int(vireo("vm", "gdb", "left", "--machine", NAME, env=machine).stdout)
     vireo("machine", "stop", NAME, env=machine)
+    assert refused_port(port, 5), f"gdb's port {port} still open after the machine stopped"
     ls = vireo("machine", "ls", env=machine).stdout.splitlines()
     assert all(line.split()[0] != NAME for line in ls[1:])
     assert not os.path.exists(os.path.join(machine["VIREO_RUNTIME_DIR"], NAME, "ctl.sock"))

@@ -197,7 +197,8 @@ static int spawn(const struct vireo_cmd *cmd, struct vireo_child **out, const bo
 	if (c->cmd->gdb_port >= 0 &&
 	    (c->cmd->mode != VIREO_MODE_VIREO || c->cmd->machine || c->cmd->connect_fd >= 0)) {
 		rc = vireo_fail(ENOTSUP, "a gdb server needs a VM under Vireo in a QEMU of its "
-					 "own (not bare, not in a machine, not connected)");
+					 "own (not bare, not connected; in a machine, `vireo vm "
+					 "gdb` serves a running VM)");
 		goto fail;
 	}
 	for (int i = 0; i < 3 && !rc; i++)

@@ -78,6 +78,13 @@ void ctl_client_free(struct ctl_client *cc)
 	free(cc);
 }
 
+void ctl_client_first_id(struct ctl_client *cc, uint32_t id)
+{
+	pthread_mutex_lock(&cc->lock);
+	cc->next_id = id;
+	pthread_mutex_unlock(&cc->lock);
+}
+
 int ctl_client_listen(struct ctl_client *cc, ctl_client_listener fn, void *ctx)
 {
 	int rc = -ENOSPC;

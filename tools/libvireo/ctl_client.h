@@ -29,6 +29,9 @@ typedef void (*ctl_client_listener)(void *ctx, uint16_t type, uint16_t chan, con
 struct ctl_client *ctl_client_new(void);
 /* Once nothing uses it any more (calls fail from ctl_client_closed on). */
 void ctl_client_free(struct ctl_client *cc);
+/* Number requests from id on (a link that carries other requests too keeps the
+ * ids apart: the machine's daemon numbers its own from 1, its gdb servers' from 2^31). */
+void ctl_client_first_id(struct ctl_client *cc, uint32_t id);
 /* Add or remove a listener (at most 16). 0, or -ENOSPC. */
 int ctl_client_listen(struct ctl_client *cc, ctl_client_listener fn, void *ctx);
 void ctl_client_unlisten(struct ctl_client *cc, ctl_client_listener fn, void *ctx);

@@ -42,6 +42,7 @@ struct gdb_server {
 	struct event events[EVENTS];
 	unsigned head, count;
 	bool stopping, vm_gone;
+	bool done; /* the thread has ended (gdb_server_done) */
 	int vm_status;
 	struct gdb_stub stub;
 	bool stub_live;
@@ -252,6 +253,9 @@ static void *server_main(void *arg)
 		over_wait = s->stub_live && s->stub.over ? OVER_GRACE_MS : -1;
 	}
 	end_client(s);
+	pthread_mutex_lock(&s->lock);
+	s->done = true;
+	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
@@ -320,18 +324,33 @@ uint16_t gdb_server_port(const struct gdb_server *s)
 	return s->port;
 }
 
-void gdb_server_stop(struct gdb_server *s)
+void gdb_server_end(struct gdb_server *s)
 {
 	char b = 1;
 
-	if (!s)
-		return;
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	pthread_mutex_unlock(&s->lock);
 	if (write(s->wake[1], &b, 1) < 0) {
 		/* The pipe is full: the thread is woken already. */
 	}
+}
+
+bool gdb_server_done(struct gdb_server *s)
+{
+	bool done;
+
+	pthread_mutex_lock(&s->lock);
+	done = s->done;
+	pthread_mutex_unlock(&s->lock);
+	return done;
+}
+
+void gdb_server_stop(struct gdb_server *s)
+{
+	if (!s)
+		return;
+	gdb_server_end(s);
 	pthread_join(s->thread, NULL);
 	ctl_client_unlisten(s->cc, on_link_event, s);
 	close(s->listen_fd);

@@ -9,6 +9,7 @@
 #ifndef VIREO_GDB_SERVER_H
 #define VIREO_GDB_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,5 +26,13 @@ int gdb_server_start(struct gdb_server **out, struct ctl_client *cc, uint32_t vm
 uint16_t gdb_server_port(const struct gdb_server *s);
 /* Stop serving: a debugger still connected is detached first (if the link is up). */
 void gdb_server_stop(struct gdb_server *s);
+/*
+ * The same in two halves, for a caller that itself serves the link (the machine's
+ * daemon): gdb_server_end asks the thread to end without waiting (its requests
+ * still need the link served), gdb_server_done says it has; then gdb_server_stop
+ * does not block.
+ */
+void gdb_server_end(struct gdb_server *s);
+bool gdb_server_done(struct gdb_server *s);
 
 #endif

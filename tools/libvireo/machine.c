@@ -746,6 +746,30 @@ VIREO_API int vireo_vm_resume(const char *machine, const char *name)
 	return vm_op(machine, "vm-resume", name);
 }
 
+VIREO_API int vireo_vm_gdb(const char *machine, const char *name, int port, int *port_out)
+{
+	struct mp_msg m;
+	char *reply = NULL;
+	size_t len = 0;
+	uint64_t got = 0;
+	int rc;
+
+	if (port < 0 || port > 65535)
+		return vireo_fail(EINVAL, "the port must be 0..65535 (0: any free one)");
+	mp_init(&m);
+	mp_add(&m, "op", "vm-gdb");
+	mp_add(&m, "name", "%s", name ? name : "");
+	mp_add(&m, "port", "%d", port);
+	rc = request(machine, &m, &reply, &len);
+	if (rc)
+		return rc;
+	mp_get_u64(reply, len, "port", &got);
+	free(reply);
+	if (port_out)
+		*port_out = (int)got;
+	return 0;
+}
+
 VIREO_API int vireo_vm_list(const char *machine, struct vireo_vm_status **list, size_t *n)
 {
 	struct mp_msg m;

@@ -41,6 +41,7 @@
 #include <vireo/vx.h>
 
 #include "bundle_write.h"
+#include "ctl_client.h"
 #include "internal.h"
 #include "machined.h"
 #include "machined_int.h"
@@ -294,6 +295,7 @@ static void on_vm_exit(struct daemon *d, unsigned ch, int status)
 		cl->raw = false;
 	}
 	md_chan_reset(d, ch);
+	md_gdb_vm_ended(d, ch);
 	if (!vm) {
 		c->early_exit = true;
 		c->early_status = status;
@@ -325,6 +327,8 @@ static bool on_link_control(void *ctx, const struct vx_hdr *h, const uint8_t *p)
 		vx_put_u32(b, VX_PROTOCOL_VER);
 		vx_put_u32(b + 4, 0);
 		md_link_frame(d, LINK_HELLO, 0, b, 8);
+		if (d->cc)
+			ctl_client_ready(d->cc); /* the gdb servers' requests may go */
 		break;
 	}
 	case LINK_OPEN:
@@ -340,8 +344,10 @@ static bool on_link_control(void *ctx, const struct vx_hdr *h, const uint8_t *p)
 	case LINK_CLOSE:
 		break;
 	case LINK_VM_EXIT:
-		if (h->len >= 4 && ch)
+		if (h->len >= 4 && ch) {
+			md_gdb_reply(d, LINK_VM_EXIT, (uint16_t)ch, p, h->len);
 			on_vm_exit(d, ch, (int32_t)vx_get_u32(p));
+		}
 		break;
 	case LINK_ERROR:
 		snprintf(d->link_error, sizeof(d->link_error),
@@ -361,8 +367,11 @@ static void on_reply(struct daemon *d)
 	struct pending *w = d->waiting;
 	const uint8_t *p = d->reply_buf;
 
+	/* The gdb servers' replies and Vireo's events (their stops) are theirs. */
+	if (md_gdb_reply(d, d->reply_type, d->reply_chan, p, d->reply_have))
+		return;
 	if (d->reply_type == LINK_EVENT || d->reply_have < 8)
-		return; /* events (catches) are nothing the daemon acts on */
+		return; /* events (catches) are nothing the daemon itself acts on */
 	if (!w || w->done || vx_get_u32(p) != w->id)
 		return; /* the reply of a request nobody waits for any more */
 	w->result = (int32_t)vx_get_u32(p + 4);
@@ -388,6 +397,7 @@ static bool on_link_data(void *ctx, const struct vx_hdr *h, uint32_t offset, con
 		if (offset == 0) {
 			d->reply_have = 0;
 			d->reply_type = h->type;
+			d->reply_chan = h->chan;
 		}
 		if (h->len > sizeof(d->reply_buf))
 			return true;
@@ -647,7 +657,7 @@ static void client_close(struct daemon *d, struct client *cl)
 
 /* ------------------------------------------------------------------ the loop */
 
-enum { FIXED_LINK, FIXED_LISTEN, FIXED_SIG, FIXED_QEMU, FIXED_N };
+enum { FIXED_LINK, FIXED_LISTEN, FIXED_SIG, FIXED_QEMU, FIXED_GDB, FIXED_N };
 
 static void take_signals(struct daemon *d)
 {
@@ -690,6 +700,8 @@ void md_pump(struct daemon *d, int timeout, bool requests)
 	p[FIXED_SIG].events = POLLIN;
 	p[FIXED_QEMU].fd = d->qemu_pidfd;
 	p[FIXED_QEMU].events = POLLIN;
+	p[FIXED_GDB].fd = d->cc ? ctl_client_wake_fd(d->cc) : -1;
+	p[FIXED_GDB].events = POLLIN;
 	for (struct client *cl = d->clients; cl && nc < MAX_CLIENTS; cl = cl->next) {
 		short ev = 0;
 
@@ -743,6 +755,7 @@ void md_pump(struct daemon *d, int timeout, bool requests)
 	}
 	if (p[FIXED_LISTEN].revents & POLLIN)
 		accept_client(d);
+	md_gdb_pump(d);
 	write_link(d);
 	if (requests) {
 		for (struct client *cl = d->clients, *next; cl; cl = next) {
@@ -1588,6 +1601,8 @@ static void handle_request(struct daemon *d, struct client *cl, const char *text
 		op_exec(d, cl, text, len);
 	else if (strcmp(op, "attach") == 0)
 		op_attach(d, cl, text, len);
+	else if (strcmp(op, "vm-gdb") == 0)
+		md_op_vm_gdb(d, cl, text, len);
 	else if (strcmp(op, "stop") == 0) {
 		md_reply_ok(cl);
 		write_client(d, cl);
@@ -1852,6 +1867,7 @@ static void tear_down(struct daemon *d)
 	uint8_t a[4] = {0};
 	unsigned long long deadline;
 
+	md_gdb_fini(d); /* each debugger's connection ends; the VMs end below */
 	/* Vireo powers off (ending every VM); QEMU gets a moment, then the kill. */
 	if (d->qemu && !d->qemu_gone && d->hello_seen) {
 		md_link_frame(d, LINK_REQUEST, 0,
@@ -1923,7 +1939,7 @@ int machined_main(const struct machined_opts *o)
 	d->initramfs = o->initramfs ? realpath(o->initramfs, NULL)
 				    : vm_default_file("VIREO_INITRAMFS", "linux/initramfs.cpio",
 						      "initramfs.cpio");
-	rc = set_up(d);
+	rc = md_gdb_init(d) ? 2 : set_up(d);
 	if (rc == 0 && (!d->kernel || !d->initramfs) && o->no_template)
 		md_say(d, "no default kernel or initramfs: VMs must name theirs");
 	if (rc == 0) {
@@ -1932,9 +1948,12 @@ int machined_main(const struct machined_opts *o)
 			dprintf(o->ready_fd, "ok\n");
 			close(o->ready_fd);
 		}
+		bool gdb_ending = false;
+
 		while (!d->stopping) {
-			md_pump(d, d->refill_at ? SPARE_POLL_MS : -1, true);
+			md_pump(d, d->refill_at || gdb_ending ? SPARE_POLL_MS : -1, true);
 			spares_maybe(d);
+			gdb_ending = md_gdb_reap(d);
 		}
 		md_say(d, "machine '%s' stops", o->name);
 	}

@@ -37,6 +37,18 @@ enum mvm_origin { ORIGIN_BOOT, ORIGIN_FORK, ORIGIN_RESTORE };
 static const char *const origin_names[] = {"boot", "fork", "restore"};
 
 struct client;
+struct ctl_client;
+struct gdb_server;
+
+#define MD_GDB_MAX 16 /* gdb servers at once (a ctl_client's listeners) */
+
+/* A gdb server for one VM (machined_gdb.c). */
+struct md_gdb {
+	struct gdb_server *srv;
+	unsigned vm; /* its id */
+	uint16_t port;
+	bool ending; /* its VM ended: the thread is asked to end, then reaped */
+};
 
 /* A VM the daemon knows. */
 struct mvm {
@@ -125,6 +137,7 @@ struct daemon {
 	uint8_t reply_buf[REPLY_CAP];
 	size_t reply_have;
 	uint16_t reply_type;
+	uint16_t reply_chan;
 	uint32_t next_req;
 	struct pending *waiting; /* the request being waited for (one at a time) */
 	struct chan chans[CHANNELS];
@@ -136,6 +149,8 @@ struct daemon {
 	unsigned exec_seq, spare_seq;
 	unsigned long long refill_at; /* when spares fell short (ms), 0 if they did not */
 	char *kernel, *initramfs;     /* defaults, absolute */
+	struct ctl_client *cc;	      /* the gdb servers' requests (machined_gdb.c) */
+	struct md_gdb gdbs[MD_GDB_MAX];
 };
 
 /* Helpers (machined.c). */
@@ -172,5 +187,18 @@ void md_op_vm_restore(struct daemon *d, struct client *cl, const char *text, siz
 void md_op_vm_fork(struct daemon *d, struct client *cl, const char *text, size_t len);
 int md_fork_vm(struct daemon *d, struct mvm *tmpl, const char *name, bool start, uint64_t mem_limit,
 	       char *why, size_t why_size);
+
+/* gdb servers (machined_gdb.c). */
+int md_gdb_init(struct daemon *d);
+void md_gdb_fini(struct daemon *d);
+/* A reply, event or VM's end from Vireo: handed to the servers. True if the reply
+ * was theirs (the daemon's own requests do not see it). */
+bool md_gdb_reply(struct daemon *d, uint16_t type, uint16_t chan, const uint8_t *p, size_t len);
+/* Move the servers' waiting requests onto the link (each round of the loop). */
+void md_gdb_pump(struct daemon *d);
+void md_gdb_vm_ended(struct daemon *d, unsigned id);
+/* Free the servers whose thread is done (each round of the main loop). */
+bool md_gdb_reap(struct daemon *d); /* true: some are still ending */
+void md_op_vm_gdb(struct daemon *d, struct client *cl, const char *text, size_t len);
 
 #endif

@@ -313,6 +313,13 @@ int vireo_vm_stop(const char *machine, const char *name);
 int vireo_vm_remove(const char *machine, const char *name);
 int vireo_vm_pause(const char *machine, const char *name);
 int vireo_vm_resume(const char *machine, const char *name);
+/*
+ * A gdb remote-protocol server for a running VM, served by the machine's daemon on
+ * 127.0.0.1:port (0: any free port) until the VM ends or the machine stops
+ * (docs/debugging.md). *port_out (may be NULL) is the port. -EBUSY: the VM is not
+ * running, or has a server already; -EINVAL: a port out of range; bind's errno.
+ */
+int vireo_vm_gdb(const char *machine, const char *name, int port, int *port_out);
 /* Every VM the machine knows; *list is malloc'ed (free it). */
 int vireo_vm_list(const char *machine, struct vireo_vm_status **list, size_t *n);
 

@@ -186,6 +186,8 @@ _vm_list = _declare("vireo_vm_list", ctypes.c_int, ctypes.c_char_p,
                     ctypes.POINTER(ctypes.POINTER(_VmStatus)), ctypes.POINTER(ctypes.c_size_t))
 _vm_ops = {op: _declare("vireo_vm_" + op, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
            for op in ("start", "stop", "remove", "pause", "resume")}
+_vm_gdb = _declare("vireo_vm_gdb", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int,
+                   ctypes.POINTER(ctypes.c_int))
 _libc_free = ctypes.CDLL(None).free
 _libc_free.argtypes = [_c]
 _libc_free.restype = None
@@ -597,6 +599,14 @@ def vm_pause(machine, name):
 
 def vm_resume(machine, name):
     _check(_vm_ops["resume"](_b(machine), _b(name)))
+
+
+def vm_gdb(machine, name, port=0):
+    """A gdb server for the running VM, on 127.0.0.1: returns its port (port 0: any free one).
+    It lasts until the VM ends or the machine stops."""
+    got = ctypes.c_int()
+    _check(_vm_gdb(_b(machine), _b(name), port, ctypes.byref(got)))
+    return got.value
 
 
 def vms(machine):
