@@ -15,6 +15,11 @@
 #include <vireo/vm_console.h>
 #include <vireo/vm.h>
 
+/* See sched_step: 0 lets a vCPU alone on its hart wait in wfi natively. */
+#ifndef SCHED_WFI_ALWAYS_EXITS
+#define SCHED_WFI_ALWAYS_EXITS 1
+#endif
+
 struct sched_hart {
 	spinlock_t lock; /* the list: other harts attach vCPUs here */
 	struct vcpu *vcpus;
@@ -434,11 +439,11 @@ void sched_step(void)
 			return;
 	}
 	update_slice(sh, v, runnable > 1);
-	/* A vCPU alone on its hart waits in wfi in the hart itself: whatever it waits for
-	 * (its timer, an IPI, a device) interrupts the hart and brings it out, without
-	 * the trip through the scheduler a trapped wfi takes. With company, wfi gives
-	 * the hart away. */
-	vcpu_arch_set_wfi_exits(&v->arch, sh->count > 1);
+	/* A vCPU alone on its hart could wait in wfi in the hart itself (no trip through
+	 * the scheduler), but on QEMU 7.2 such a wait can miss its Sstc timer: a guest
+	 * looping on 10 ms sleeps hangs within a few hundred. So wfi always exits, and
+	 * the scheduler waits with the host timer armed for the vCPU's deadline. */
+	vcpu_arch_set_wfi_exits(&v->arch, SCHED_WFI_ALWAYS_EXITS || sh->count > 1);
 	load(v);
 	run(sh, v, runnable > 1);
 }
