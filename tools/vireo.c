@@ -27,7 +27,7 @@
 static const char usage[] =
     "usage: vireo exec  [options] [--] PROGRAM [ARGS...]       PROGRAM in a fresh Linux VM\n"
     "       vireo machine start --name NAME | stop | ls | info  a long-lived machine\n"
-    "       vireo vm create|start|stop|rm|ls|snapshot|restore|fork --machine NAME ...\n"
+    "       vireo vm create|start|stop|rm|pause|resume|ls|gdb --machine NAME ...\n"
     "       vireo run   [options] [CONFIG...] [--vm SPEC]...   boot Vireo with these VMs\n"
     "       vireo pack  -o BUNDLE [CONFIG...] [--vm SPEC]...   only write the boot bundle\n"
     "       vireo check [CONFIG...] [--vm SPEC]...             validate, one line per VM\n"
@@ -296,7 +296,7 @@ static void parse_args(struct options *o, int argc, char **argv)
 		if (strcmp(argv[1], command_names[c]) == 0)
 			break;
 	if (c == sizeof(command_names) / sizeof(command_names[0]))
-		die("unknown command '%s' (exec, run, pack or check; see vireo --help)", argv[1]);
+		die("unknown command '%s' (exec, run, pack, check, machine or vm; see vireo --help)", argv[1]);
 	o->command = (enum command)c;
 	for (int i = 2; i < argc; i++) {
 		if (!only_files && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
