@@ -296,7 +296,9 @@ static void parse_args(struct options *o, int argc, char **argv)
 		if (strcmp(argv[1], command_names[c]) == 0)
 			break;
 	if (c == sizeof(command_names) / sizeof(command_names[0]))
-		die("unknown command '%s' (exec, run, pack, check, machine or vm; see vireo --help)", argv[1]);
+		die("unknown command '%s' (exec, run, pack, check, machine or vm; see vireo "
+		    "--help)",
+		    argv[1]);
 	o->command = (enum command)c;
 	for (int i = 2; i < argc; i++) {
 		if (!only_files && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
