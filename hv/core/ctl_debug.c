@@ -18,16 +18,9 @@
  * are exactly `need` bytes, or at least `need` when `more` is true. */
 static struct vm *arg_vm(const struct ctl_call *c, uint32_t need, bool more, int *err)
 {
-	struct vm *vm;
+	struct vm *vm = ctl_arg_vm(c, need, more, err);
 
-	if (c->len < need || (!more && c->len != need)) {
-		*err = -VIREO_EINVAL;
-		return NULL;
-	}
-	vm = vm_find(ctl_get_u32(c->args));
-	if (!vm)
-		*err = -VIREO_ENOENT;
-	else if (vm->state != VM_RUNNING) {
+	if (vm && vm->state != VM_RUNNING) {
 		vm_put(vm);
 		vm = NULL;
 		*err = -VIREO_EINVAL;

@@ -234,14 +234,9 @@ static int op_vm_create(struct ctl_call *c)
 
 static struct vm *arg_vm(struct ctl_call *c, uint32_t need, int *err)
 {
-	struct vm *vm;
+	struct vm *vm = ctl_arg_vm(c, need, false, err);
 
-	if (c->len != need) {
-		*err = -VIREO_EINVAL;
-		return NULL;
-	}
-	vm = vm_find(ctl_get_u32(c->args));
-	if (!vm)
+	if (!vm && *err == -VIREO_ENOENT)
 		*err = ctl_fail(c, -VIREO_ENOENT, "no VM %u", ctl_get_u32(c->args));
 	return vm;
 }

@@ -13,15 +13,7 @@
 /* The VM named by the first u32, held, if the arguments are `need` bytes long. */
 static struct vm *arg_vm(const struct ctl_call *c, uint32_t need, int *err)
 {
-	struct vm *vm;
-
-	if (c->len != need) {
-		*err = -VIREO_EINVAL;
-		return NULL;
-	}
-	vm = vm_find(ctl_get_u32(c->args));
-	*err = vm ? 0 : -VIREO_ENOENT;
-	return vm;
+	return ctl_arg_vm(c, need, false, err);
 }
 
 static int op_open(struct ctl_call *c)

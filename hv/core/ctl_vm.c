@@ -59,16 +59,7 @@ static int op_vm_list(struct ctl_call *c)
 /* The VM named by the first u32 of the arguments, held; NULL with *err set. */
 static struct vm *arg_vm(const struct ctl_call *c, uint32_t need, int *err)
 {
-	struct vm *vm;
-
-	if (c->len != need) {
-		*err = -VIREO_EINVAL;
-		return NULL;
-	}
-	vm = vm_find(ctl_get_u32(c->args));
-	if (!vm)
-		*err = -VIREO_ENOENT;
-	return vm;
+	return ctl_arg_vm(c, need, false, err);
 }
 
 static int op_vm_pause(struct ctl_call *c)

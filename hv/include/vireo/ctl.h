@@ -204,6 +204,12 @@ struct vm_config;
  * (images and origin left to the caller); 0, or an error with the reason given. */
 int ctl_parse_vm_create(struct ctl_call *c, struct vm_config *cfg, uint32_t *flags);
 
+struct vm;
+/* The VM named by the request's first u32, held (vm_put it), when the arguments are
+ * exactly `need` bytes (at least `need` with `more`); else NULL with *err -VIREO_EINVAL
+ * (length) or -VIREO_ENOENT (no such VM). core/ctl_args.c. */
+struct vm *ctl_arg_vm(const struct ctl_call *c, uint32_t need, bool more, int *err);
+
 /* Fail a request with err and a reason in words, sent as the reply's data. */
 int ctl_fail(struct ctl_call *call, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
