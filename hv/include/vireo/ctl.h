@@ -51,6 +51,11 @@ enum ctl_op {
 	CTL_OP_VM_DESTROY = 0x0108,   /* u32 vm, i32 status -> (): ended whatever its state */
 	CTL_OP_VM_RAM = 0x0109,	      /* u32 vm -> n x struct ctl_ram_run (RAM, where it is) */
 	CTL_OP_POWER_OFF = 0x010a,    /* i32 status -> (): every VM ends, then the machine */
+
+	/* 0x02xx: snapshots and forks (ctl_snapshot.c, docs/machine.md). */
+	CTL_OP_VM_SNAPSHOT = 0x0201, /* u32 vm (paused) -> u32 blob, u32 0, u64 bytes: its state */
+	CTL_OP_VM_RESTORE = 0x0202,  /* struct ctl_vm_create, kernel_blob = a state -> the VM's id */
+	CTL_OP_VM_FORK = 0x0203,     /* struct ctl_vm_create, from_vm = a paused VM -> the id */
 };
 
 /* Exits a host program can catch (CTL_OP_VM_CATCH): the VM pauses, CTL_EVENT_CAUGHT. */
@@ -102,7 +107,8 @@ struct ctl_vm_create {
 	uint32_t vcpus;
 	uint64_t ram_bytes;	/* a multiple of 2 MiB, >= 4 MiB */
 	uint64_t hart_affinity; /* bit i: may run on hart i; 0 any */
-	uint32_t kernel_blob;	/* a blob the host holds: a Linux Image, ELF or flat binary */
+	uint32_t kernel_blob;	/* a blob the host holds: a Linux Image, ELF or flat binary
+				 * (VM_RESTORE: the state VM_SNAPSHOT gave) */
 	uint32_t initrd_blob;	/* 0: none */
 	uint32_t disk_host;	/* CTL_VMC_DISK: which host disk */
 	uint32_t reserved;	/* 0 */
@@ -213,6 +219,8 @@ struct vm *ctl_arg_vm(const struct ctl_call *c, uint32_t need, bool more, int *e
 /* Fail a request with err and a reason in words, sent as the reply's data. */
 int ctl_fail(struct ctl_call *call, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+extern const struct ctl_op_entry ctl_snapshot_ops[]; /* core/ctl_snapshot.c: 0x02xx */
+extern const unsigned ctl_snapshot_op_count;
 extern const struct ctl_op_entry ctl_sandbox_ops[]; /* core/ctl_sandbox.c: 0x04xx */
 extern const unsigned ctl_sandbox_op_count;
 
