@@ -13,7 +13,7 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ihv/include -DVIREO_HOST_TEST -Wall -Wextra -Werror
 
-FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest gdb_stub vnet dhcp vaplic mproto sbelf
+FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest gdb_stub vnet dhcp vaplic mproto sbelf snapfile
 FUZZ_SRCS_insn := hv/arch/riscv/insn.c
 FUZZ_SRCS_vblk := hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_virtq := hv/virtio/virtq.c hv/core/guest_mem.c
@@ -30,6 +30,8 @@ FUZZ_SRCS_agent_host := hv/lib/vx.c tools/libvireo/agent_host.c tools/libvireo/o
 FUZZ_SRCS_agent_guest := hv/lib/vx.c guests/linux/userland/agent_core.c tools/libvireo/obuf.c
 # What a client or a machine's daemon sends on the machine's socket.
 FUZZ_SRCS_mproto := tools/libvireo/mproto.c hv/lib/vx.c
+# A snapshot file, as a machine's daemon checks it before restoring it.
+FUZZ_SRCS_snapfile := tools/libvireo/snapfile.c hv/lib/sha256.c
 # A sandbox program's ELF file, as libvireo reads its symbols.
 FUZZ_SRCS_sbelf := tools/libvireo/sandbox_elf.c
 FUZZ_CFLAGS += -Itools/libvireo -Iguests/linux/userland
