@@ -30,8 +30,9 @@ static const char machine_usage[] =
     "  --disk FILE[,ro]       a raw disk image: host disk 0, 1, ... (repeatable)\n"
     "  --spares N             N Linux VMs booted ahead for exec (default 0): an exec\n"
     "                         with the defaults takes one, no boot to wait for\n"
-    "  --template SIZE[,N]    the template exec forks (refused for now: Vireo cannot\n"
-    "                         fork yet, so every exec boots its VM; --no-template)\n"
+    "  --template SIZE[,N]    the template exec forks: a Linux booted at start, paused\n"
+    "                         (default 256M,1); an exec with those defaults is a fork\n"
+    "  --no-template          none: every exec boots its VM (or takes a spare)\n"
     "  --kernel FILE          the default guest kernel (Vireo's Linux)\n"
     "  --initramfs FILE       the default initramfs (Vireo's)\n"
     "  --qemu PATH, --hypervisor PATH\n"
@@ -48,7 +49,12 @@ static const char vm_usage[] =
     "  ls                          the machine's VMs\n"
     "  gdb VM [--port PORT]        a gdb server for the running VM on 127.0.0.1\n"
     "                              (PORT 0 or none: any free one; it is printed)\n"
-    "  snapshot, restore, fork     not there yet (they fail with ENOSYS)\n";
+    "  snapshot VM FILE [--stop | --then resume|pause|stop]\n"
+    "                              its state and RAM into FILE, then it goes on (default)\n"
+    "  restore VM FILE [--start]   a new VM from a snapshot file\n"
+    "  fork TEMPLATE VM [--start] [--mem-limit SIZE]\n"
+    "                              a copy-on-write copy of the paused VM TEMPLATE, which\n"
+    "                              never runs again (SIZE: what VM may copy, default 64M)\n";
 
 static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 static void die(int status, const char *fmt, ...)
@@ -130,7 +136,7 @@ static int serve(int argc, char **argv)
 				  .ready_fd = -1,
 				  .template_memory = 256ULL << 20,
 				  .template_vcpus = 1,
-				  .no_template = true};
+				  .no_template = false};
 
 	for (int i = 0; i < argc; i++) {
 		const char *v;
@@ -335,6 +341,10 @@ int vireo_vm_main(int argc, char **argv)
 			port = v;
 		else if ((v = opt_value(argc, argv, &i, "--limit")))
 			limit = size_of("--limit", v);
+		else if ((v = opt_value(argc, argv, &i, "--mem-limit")))
+			limit = size_of("--mem-limit", v);
+		else if (!strcmp(argv[i], "--stop"))
+			then = "stop";
 		else if (!strcmp(argv[i], "--start"))
 			start = true;
 		else if (!strcmp(argv[i], "--no-start"))
@@ -355,16 +365,17 @@ int vireo_vm_main(int argc, char **argv)
 		size_t n;
 
 		check(vireo_vm_list(machine, &list, &n));
-		printf("%-20s %3s %-9s %-8s %5s %7s %s\n", "NAME", "ID", "STATE", "ORIGIN", "VCPUS",
-		       "MEMORY", "STATUS");
+		printf("%-20s %3s %-9s %-8s %5s %7s %5s %s\n", "NAME", "ID", "STATE", "ORIGIN",
+		       "VCPUS", "MEMORY", "AGENT", "STATUS");
 		for (size_t i = 0; i < n; i++) {
 			char mem[16], status[16] = "-";
 
 			format_size(list[i].memory, mem, sizeof(mem));
 			if (list[i].exit_status >= 0)
 				snprintf(status, sizeof(status), "%d", list[i].exit_status);
-			printf("%-20s %3u %-9s %-8s %5u %7s %s\n", list[i].name, list[i].id,
-			       list[i].state, list[i].origin, list[i].vcpus, mem, status);
+			printf("%-20s %3u %-9s %-8s %5u %7s %5s %s\n", list[i].name, list[i].id,
+			       list[i].state, list[i].origin, list[i].vcpus, mem,
+			       list[i].agent ? "yes" : "-", status);
 		}
 		free(list);
 		return 0;
@@ -409,7 +420,8 @@ int vireo_vm_main(int argc, char **argv)
 		enum vireo_snapshot_then t = VIREO_SNAPSHOT_RESUME;
 
 		if (npos != 2)
-			die(2, "usage: vireo vm snapshot VM FILE [--then resume|pause|stop]");
+			die(2,
+			    "usage: vireo vm snapshot VM FILE [--stop | --then resume|pause|stop]");
 		if (!strcmp(then, "pause"))
 			t = VIREO_SNAPSHOT_PAUSE;
 		else if (!strcmp(then, "stop"))
@@ -421,14 +433,14 @@ int vireo_vm_main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "restore")) {
 		if (npos != 2)
-			die(2, "usage: vireo vm restore FILE VM [--no-start]");
-		check(vireo_vm_restore(machine, pos[0], pos[1], !no_start));
+			die(2, "usage: vireo vm restore VM FILE [--start]");
+		check(vireo_vm_restore(machine, pos[0], pos[1], start && !no_start));
 		return 0;
 	}
 	if (!strcmp(cmd, "fork")) {
 		if (npos != 2)
-			die(2, "usage: vireo vm fork FROM VM [--no-start] [--limit SIZE]");
-		check(vireo_vm_fork(machine, pos[0], pos[1], !no_start, limit));
+			die(2, "usage: vireo vm fork TEMPLATE VM [--start] [--mem-limit SIZE]");
+		check(vireo_vm_fork(machine, pos[0], pos[1], start && !no_start, limit));
 		return 0;
 	}
 	die(2, "unknown command 'vm %s' (see vireo vm --help)", cmd);

@@ -88,8 +88,8 @@ VIREO_API struct vireo_machine_cfg *vireo_machine_cfg_new(const char *name)
 	c->memory = 1ULL << 30;
 	c->template_memory = 256ULL << 20;
 	c->template_vcpus = 1;
-	/* No template until Vireo can fork (vm_cow.c): every exec boots its VM. */
-	c->no_template = true;
+	/* A template exec forks (a machine whose Vireo cannot fork goes without one). */
+	c->no_template = false;
 	return c;
 }
 
@@ -147,9 +147,11 @@ VIREO_API int vireo_machine_cfg_template(struct vireo_machine_cfg *c, bool on, u
 	if (on && (memory < (16ULL << 20) || memory % (2ULL << 20) || vcpus < 1 || vcpus > 16))
 		return vireo_fail(EINVAL, "a template has 16 MiB or more (a multiple of 2 MiB) "
 					  "and 1..16 vCPUs");
-	if (on)
-		return vireo_fail(ENOSYS, "a template needs forks, which Vireo cannot make yet");
-	c->no_template = true;
+	c->no_template = !on;
+	if (on) {
+		c->template_memory = memory;
+		c->template_vcpus = vcpus;
+	}
 	return 0;
 }
 
@@ -789,8 +791,9 @@ VIREO_API int vireo_vm_list(const char *machine, struct vireo_vm_status **list, 
 		struct vireo_vm_status st = {0}, *grown;
 		unsigned long long mem = 0;
 
-		if (sscanf(line, "%31s %u %15s %15s %u %llu %d", st.name, &st.id, st.state,
-			   st.origin, &st.vcpus, &mem, &st.exit_status) != 7)
+		st.agent = 0;
+		if (sscanf(line, "%31s %u %15s %15s %u %llu %d %d", st.name, &st.id, st.state,
+			   st.origin, &st.vcpus, &mem, &st.exit_status, &st.agent) < 7)
 			continue;
 		st.memory = mem;
 		grown = realloc(out, (count + 1) * sizeof(*out));
@@ -837,7 +840,7 @@ VIREO_API int vireo_vm_snapshot(const char *machine, const char *name, const cha
 	return request(machine, &m, NULL, NULL);
 }
 
-VIREO_API int vireo_vm_restore(const char *machine, const char *path, const char *name, bool start)
+VIREO_API int vireo_vm_restore(const char *machine, const char *name, const char *path, bool start)
 {
 	struct mp_msg m;
 	char *real = path ? realpath(path, NULL) : NULL;

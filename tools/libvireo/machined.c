@@ -52,7 +52,7 @@
 
 /* ------------------------------------------------------------------ small helpers */
 
-static unsigned long long now_ms(void)
+unsigned long long md_now_ms(void)
 {
 	struct timespec ts;
 
@@ -155,6 +155,11 @@ void md_vm_free(struct daemon *d, struct mvm *vm)
 	}
 	if (d->tmpl == vm)
 		d->tmpl = NULL;
+	for (struct mvm *v = d->vms; v; v = v->next)
+		if (v->parent == vm)
+			v->parent = NULL;
+	if (vm->parent && vm->id && vm->parent->forks)
+		vm->parent->forks--;
 	free(vm->def);
 	free(vm->hello);
 	free(vm);
@@ -268,6 +273,8 @@ void md_vm_ended(struct daemon *d, struct mvm *vm, int status)
 {
 	if (vm->owner && vm->owner->chan == vm->id)
 		vm->owner = NULL;
+	if (vm->parent && vm->id && vm->parent->forks)
+		vm->parent->forks--;
 	vm->id = 0;
 	vm->exited = true;
 	vm->status = status;
@@ -305,7 +312,7 @@ static void on_vm_exit(struct daemon *d, unsigned ch, int status)
 	/* Spares short (one ended, or could not be made for want of memory that this VM
 	 * frees): the main loop makes them again. */
 	if (d->o->spares && !d->refill_at)
-		d->refill_at = now_ms();
+		d->refill_at = md_now_ms();
 	if (!vm->keep)
 		md_vm_free(d, vm);
 }
@@ -778,7 +785,7 @@ int md_vreq(struct daemon *d, uint16_t op, const void *args, size_t len, uint8_t
 {
 	uint8_t frame[8 + CTL_ARGS_MAX];
 	struct pending w = {.id = ++d->next_req};
-	unsigned long long deadline = now_ms() + REQUEST_WAIT_MS;
+	unsigned long long deadline = md_now_ms() + REQUEST_WAIT_MS;
 
 	if (data)
 		*data = NULL;
@@ -794,7 +801,7 @@ int md_vreq(struct daemon *d, uint16_t op, const void *args, size_t len, uint8_t
 	if (!md_link_frame(d, LINK_REQUEST, 0, frame, 8 + len))
 		return -EAGAIN;
 	d->waiting = &w;
-	while (!w.done && !d->stopping && now_ms() < deadline) {
+	while (!w.done && !d->stopping && md_now_ms() < deadline) {
 		write_link(d);
 		md_pump(d, 50, false);
 	}
@@ -1092,6 +1099,11 @@ static int md_boot_vm(struct daemon *d, struct mvm *vm, bool start, char *why, s
 		vm->vcpus = cfg.vms[0].vcpus;
 		vm->exited = false;
 		vm->origin = ORIGIN_BOOT;
+		memcpy(vm->cargs, args, CTL_VM_CREATE_SIZE);
+		memset(vm->cargs + 24, 0, 8); /* its blobs are not the copy's */
+		vx_put_u32(vm->cargs, vx_get_u32(args) & ~(uint32_t)CTL_VMC_START);
+		vx_put_u16(vm->cargs + 108, 0);
+		vm->cargs_set = true;
 		if (rc < CHANNELS && d->chans[rc].early_exit)
 			md_vm_ended(d, vm, d->chans[rc].early_status);
 	}
@@ -1103,11 +1115,11 @@ static int md_boot_vm(struct daemon *d, struct mvm *vm, bool start, char *why, s
 static int md_wait_hello(struct daemon *d, struct mvm *vm, unsigned long long ms, char *why,
 			 size_t why_size)
 {
-	unsigned long long deadline = now_ms() + ms;
+	unsigned long long deadline = md_now_ms() + ms;
 	char name[MACHINE_NAME_MAX];
 
 	snprintf(name, sizeof(name), "%s", vm->name);
-	while (!d->stopping && now_ms() < deadline) {
+	while (!d->stopping && md_now_ms() < deadline) {
 		vm = md_vm_by_name(d, name);
 		if (!vm || !vm->id) {
 			snprintf(why, why_size, "VM '%s' ended before its agent said hello", name);
@@ -1189,9 +1201,10 @@ static void op_vm_list(struct daemon *d, struct client *cl)
 	mp_init(&m);
 	mp_add(&m, "ok", "1");
 	for (struct mvm *vm = d->vms; vm; vm = vm->next)
-		mp_add(&m, "vm", "%s %u %s %s %u %llu %d", vm->name, vm->id, state_names[vm->state],
-		       vm->spare ? "spare" : origin_names[vm->origin], vm->vcpus,
-		       (unsigned long long)vm->memory, vm->exited ? vm->status : -1);
+		mp_add(&m, "vm", "%s %u %s %s %u %llu %d %d", vm->name, vm->id,
+		       state_names[vm->state], vm->spare ? "spare" : origin_names[vm->origin],
+		       vm->vcpus, (unsigned long long)vm->memory, vm->exited ? vm->status : -1,
+		       vm->hello != NULL);
 	md_send_reply(cl, &m);
 }
 
@@ -1262,6 +1275,15 @@ static void op_vm_start(struct daemon *d, struct client *cl, const char *text, s
 
 		snprintf(name, sizeof(name), "%s", vm->name);
 		rc = md_vreq_vm(d, CTL_OP_VM_START, id, why, sizeof(why));
+		vm = md_vm_by_name(d, name);
+		if (rc < 0 && vm && vm->id == id && vm->origin == ORIGIN_RESTORE) {
+			/* A restored state Vireo refused: that VM is gone (docs/channel.md). */
+			md_vm_destroy_async(d, id, STATUS_KILLED);
+			md_forget_ended(d, name, id, STATUS_KILLED);
+			vm = md_vm_by_name(d, name);
+			if (vm)
+				md_vm_free(d, vm);
+		}
 		if (rc < 0) {
 			md_reply_error(cl, -rc, "%s", why);
 			return;
@@ -1292,9 +1314,9 @@ static void op_vm_start(struct daemon *d, struct client *cl, const char *text, s
 /* Wait until the VM has ended (LINK_VM_EXIT). */
 void md_wait_end(struct daemon *d, const char *name, unsigned id)
 {
-	unsigned long long deadline = now_ms() + REQUEST_WAIT_MS;
+	unsigned long long deadline = md_now_ms() + REQUEST_WAIT_MS;
 
-	while (!d->stopping && now_ms() < deadline) {
+	while (!d->stopping && md_now_ms() < deadline) {
 		struct mvm *vm = md_vm_by_name(d, name);
 
 		if (!vm || vm->id != id)
@@ -1305,12 +1327,12 @@ void md_wait_end(struct daemon *d, const char *name, unsigned id)
 
 /* Vireo knows no VM id any more: it ended on its own while we asked, and its exit is on
  * the link still (or, should it never come, the daemon stops waiting for it). */
-static void forget_ended(struct daemon *d, const char *name, unsigned id, int status)
+void md_forget_ended(struct daemon *d, const char *name, unsigned id, int status)
 {
-	unsigned long long deadline = now_ms() + 1000;
+	unsigned long long deadline = md_now_ms() + 1000;
 	struct mvm *vm;
 
-	while ((vm = md_vm_by_name(d, name)) && vm->id == id && now_ms() < deadline)
+	while ((vm = md_vm_by_name(d, name)) && vm->id == id && md_now_ms() < deadline)
 		md_pump(d, 50, false);
 	if (vm && vm->id == id) {
 		md_chan_reset(d, id);
@@ -1342,7 +1364,7 @@ static void op_vm_stop(struct daemon *d, struct client *cl, const char *text, si
 		vx_put_u32(a + 4, (uint32_t)status);
 		rc = md_vreq(d, CTL_OP_VM_DESTROY, a, 8, NULL, NULL, why, sizeof(why));
 		if (rc == -ENOENT)
-			forget_ended(d, name, id, (int)status);
+			md_forget_ended(d, name, id, (int)status);
 		else if (rc < 0) {
 			md_reply_error(cl, -rc, "%s", why);
 			return;
@@ -1456,7 +1478,7 @@ static void spares_maybe(struct daemon *d)
 		return;
 	for (struct mvm *vm = d->vms; vm; vm = vm->next)
 		exec_alive |= vm->exec && vm->id;
-	if (exec_alive && now_ms() < d->refill_at + SPARE_DELAY_MS)
+	if (exec_alive && md_now_ms() < d->refill_at + SPARE_DELAY_MS)
 		return;
 	d->refill_at = 0;
 	refill_spares(d);
@@ -1503,26 +1525,28 @@ static void op_exec(struct daemon *d, struct client *cl, const char *text, size_
 		vm->spare = false;
 		vm->exec = true;
 		md_go_raw(d, cl, vm, false);
-		d->refill_at = now_ms();
+		d->refill_at = md_now_ms();
 		return;
 	}
-	if (!fresh && d->tmpl) {
+	if (!fresh && d->tmpl && !d->no_fork) {
 		uint64_t limit = 0;
 
 		mp_get_u64(text, len, "mem_limit", &limit);
 		rc = md_fork_vm(d, d->tmpl, name, true, limit, why, sizeof(why));
-		if (rc < 0) {
-			md_reply_error(cl, -rc, "%s", why);
+		vm = rc > 0 ? md_vm_by_name(d, name) : NULL;
+		if (vm && vm->id) {
+			vm->exec = true;
+			md_say(d, "exec: VM '%s' is a fork of the template", name);
+			md_go_raw(d, cl, vm, true);
 			return;
 		}
-		vm = md_vm_by_name(d, name);
-		if (!vm) {
-			md_reply_error(cl, ECHILD, "the fork ended at once");
-			return;
-		}
-		vm->exec = true;
-		md_go_raw(d, cl, vm, true);
-		return;
+		/* No fork (Vireo cannot, or no memory for it): the command boots its VM. */
+		if (rc == -ENOSYS)
+			d->no_fork = true;
+		if (vm)
+			md_vm_free(d, vm);
+		md_say(d, "exec: no fork of the template (%s): VM '%s' boots",
+		       rc < 0 ? why : "it ended at once", name);
 	}
 	char *def = definition(d, text, len, name, why, sizeof(why));
 
@@ -1542,7 +1566,7 @@ static void op_exec(struct daemon *d, struct client *cl, const char *text, size_
 	}
 	md_go_raw(d, cl, vm, false);
 	if (d->o->spares && !d->refill_at)
-		d->refill_at = now_ms();
+		d->refill_at = md_now_ms();
 }
 
 static void op_attach(struct daemon *d, struct client *cl, const char *text, size_t len)
@@ -1839,9 +1863,9 @@ static int set_up(struct daemon *d)
 		return fail_start(d, "cannot start QEMU: %s", strerror(-rc));
 	/* Vireo's hello, then what kind of machine it is. */
 	{
-		unsigned long long deadline = now_ms() + 60000;
+		unsigned long long deadline = md_now_ms() + 60000;
 
-		while (!d->hello_seen && !d->stopping && now_ms() < deadline)
+		while (!d->hello_seen && !d->stopping && md_now_ms() < deadline)
 			md_pump(d, 100, false);
 	}
 	if (!d->hello_seen)
@@ -1853,10 +1877,25 @@ static int set_up(struct daemon *d)
 	}
 	d->ram_base = vx_get_u64(r + 8);
 	free(r);
-	if (!d->o->no_template) {
+	if (!d->o->no_template && !md_can_fork(d)) {
+		d->no_fork = true;
+		md_say(d, "no template: this Vireo cannot fork VMs (ENOSYS); every exec boots");
+	} else if (!d->o->no_template && (!d->kernel || !d->initramfs)) {
+		md_say(d, "no template: no default kernel or initramfs");
+	} else if (!d->o->no_template) {
+		/* A machine without its template still runs VMs: exec boots them. */
 		rc = make_template(d, why, sizeof(why));
-		if (rc < 0)
-			return fail_start(d, "the template VM: %s", why);
+		if (rc < 0) {
+			struct mvm *t = md_vm_by_name(d, "template");
+
+			md_say(d, "no template: %s; every exec boots", why);
+			if (t && t->id) {
+				t->keep = false; /* forgotten once it ended */
+				md_vm_destroy_async(d, t->id, STATUS_KILLED);
+			} else if (t) {
+				md_vm_free(d, t);
+			}
+		}
 	}
 	refill_spares(d);
 	return 0;
@@ -1875,8 +1914,8 @@ static void tear_down(struct daemon *d)
 					  CTL_OP_POWER_OFF >> 8, 0, 0, a[0], a[1], a[2], a[3]},
 			      12);
 		write_link(d);
-		deadline = now_ms() + 3000;
-		while (!d->qemu_gone && now_ms() < deadline) {
+		deadline = md_now_ms() + 3000;
+		while (!d->qemu_gone && md_now_ms() < deadline) {
 			struct pollfd p = {.fd = d->qemu_pidfd, .events = POLLIN};
 
 			poll(&p, 1, 50);

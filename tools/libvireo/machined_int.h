@@ -67,7 +67,12 @@ struct mvm {
 	struct client *owner;
 	uint8_t *hello; /* its agent's AG_HELLO frame, once it came */
 	size_t hello_len;
-	unsigned forks; /* forks made of it (it is their template) */
+	unsigned forks;	    /* forks of it alive (it is their template) */
+	struct mvm *parent; /* a fork's template, while the daemon knows it */
+	/* What it was made with (struct ctl_vm_create, blobs 0): what a snapshot says and
+	 * a fork copies; cargs_set once known. */
+	uint8_t cargs[CTL_VM_CREATE_SIZE];
+	bool cargs_set;
 	struct mvm *next;
 };
 
@@ -146,6 +151,7 @@ struct daemon {
 	unsigned nclients;
 	struct image *images;
 	struct mvm *tmpl; /* the template exec forks, once it is ready */
+	bool no_fork;	  /* Vireo cannot fork (ENOSYS): exec boots, no template is made */
 	unsigned exec_seq, spare_seq;
 	unsigned long long refill_at; /* when spares fell short (ms), 0 if they did not */
 	char *kernel, *initramfs;     /* defaults, absolute */
@@ -180,6 +186,8 @@ bool md_request_name(const char *text, size_t len, char *name, struct client *cl
 struct mvm *md_request_vm(struct daemon *d, const char *text, size_t len, struct client *cl);
 void md_go_raw(struct daemon *d, struct client *cl, struct mvm *vm, bool replay_hello);
 void md_wait_end(struct daemon *d, const char *name, unsigned id);
+/* Vireo knows the VM no more: wait a moment for its exit, else forget it as ended. */
+void md_forget_ended(struct daemon *d, const char *name, unsigned id, int status);
 
 /* Snapshots and forks (machined_snap.c). */
 void md_op_vm_snapshot(struct daemon *d, struct client *cl, const char *text, size_t len);
@@ -187,6 +195,9 @@ void md_op_vm_restore(struct daemon *d, struct client *cl, const char *text, siz
 void md_op_vm_fork(struct daemon *d, struct client *cl, const char *text, size_t len);
 int md_fork_vm(struct daemon *d, struct mvm *tmpl, const char *name, bool start, uint64_t mem_limit,
 	       char *why, size_t why_size);
+/* Can Vireo fork at all? (An empty VM_FORK: anything but ENOSYS says yes.) */
+bool md_can_fork(struct daemon *d);
+unsigned long long md_now_ms(void);
 
 /* gdb servers (machined_gdb.c). */
 int md_gdb_init(struct daemon *d);

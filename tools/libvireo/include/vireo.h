@@ -250,15 +250,17 @@ void vireo_output_free(struct vireo_output *output);
  */
 struct vireo_machine_cfg;
 
-/* Defaults: 2 harts, 1 GiB, Vireo's kernel and initramfs, no template. */
+/* Defaults: 2 harts, 1 GiB, Vireo's kernel and initramfs, a template for exec. */
 struct vireo_machine_cfg *vireo_machine_cfg_new(const char *name);
 void vireo_machine_cfg_free(struct vireo_machine_cfg *cfg);
 int vireo_machine_cfg_memory(struct vireo_machine_cfg *cfg, uint64_t bytes);
 int vireo_machine_cfg_harts(struct vireo_machine_cfg *cfg, unsigned n);
 /* A raw disk image: host disk 0, 1, ... of the machine, which VMs take ranges of. */
 int vireo_machine_cfg_disk(struct vireo_machine_cfg *cfg, const char *path, bool readonly);
-/* The template commands would fork: on (memory bytes, vCPUs) is refused with -ENOSYS
- * until Vireo can fork; off (the default) boots a VM per command. */
+/* The template commands fork (docs/machine.md, "A template for exec"): on (the default:
+ * 256 MiB, 1 vCPU) boots a Linux with exec's defaults when the machine starts, waits for
+ * its agent and pauses it; a command with those defaults is then a fork of it, no boot.
+ * Off, or when Vireo cannot fork (the machine's console.log says why), each boots. */
 /* Spare VMs (0..8, default 0): Linux VMs with exec's defaults (256 MiB, 1 vCPU) booted
  * ahead, each taken by one command that asks for nothing else (no boot to wait for) and
  * replaced at once. Not forks: each holds its own memory while it waits. */
@@ -299,6 +301,7 @@ struct vireo_vm_status {
 	unsigned vcpus;
 	uint64_t memory;
 	int exit_status; /* a stopped VM's; -1 while alive */
+	int agent;	 /* 1: its agent has said hello (a client may attach, exec --vm) */
 };
 
 /*
@@ -323,26 +326,31 @@ int vireo_vm_gdb(const char *machine, const char *name, int port, int *port_out)
 /* Every VM the machine knows; *list is malloc'ed (free it). */
 int vireo_vm_list(const char *machine, struct vireo_vm_status **list, size_t *n);
 
-/*
- * NOT THERE YET: the three below are the interface to come (issue #14); today the
- * machine refuses them with -ENOSYS, because Vireo cannot save, restore or fork a VM.
- */
-
 /* What a VM does once its snapshot is written. */
 enum vireo_snapshot_then { VIREO_SNAPSHOT_RESUME, VIREO_SNAPSHOT_PAUSE, VIREO_SNAPSHOT_STOP };
 /*
- * The VM's whole state and RAM into a file (docs/machine.md, "Snapshots"); then it goes
- * on, stays paused, or ends. A snapshot is restored into a new VM of this machine or of
- * another one with the disks it used; a file that is truncated or damaged is refused
- * with the reason (-EINVAL, -EBADMSG), and nothing else is harmed.
+ * Snapshots (docs/machine.md, "Snapshots and forks"). vireo_vm_snapshot() pauses the VM
+ * (running, paused or a template), writes its whole state and RAM into the file at path
+ * (written by the machine's daemon: a relative path is made absolute here; a temporary
+ * file is renamed over it once whole), and then resumes it, leaves it paused, or ends it.
+ * A fork cannot be saved (-EINVAL from Vireo): save its template.
+ *
+ * vireo_vm_restore() makes the VM name from a snapshot file, in this machine or another
+ * one with the disks it used; start: at once (else vireo_vm_start()). The whole file is
+ * checked first: a truncated, damaged, newer or mismatched one is refused with the file's
+ * name and the reason (-EINVAL, -EBADMSG, -EPROTO, -ENODEV) and nothing is made.
+ * Its agent, if it had said hello, takes a client (vireo_cmd_in_vm) without saying it
+ * again.
  */
 int vireo_vm_snapshot(const char *machine, const char *name, const char *path,
 		      enum vireo_snapshot_then then);
-int vireo_vm_restore(const char *machine, const char *path, const char *name, bool start);
+int vireo_vm_restore(const char *machine, const char *name, const char *path, bool start);
 /*
  * A new VM name that is a copy of the paused VM from, its RAM shared copy-on-write
- * (docs/machine.md, "Fork"). From then on from is a template: it never runs again.
- * mem_limit: bytes of memory the fork may copy (0: 64 MiB).
+ * (docs/machine.md, "Snapshots and forks"). From then on from is a template: it never
+ * runs again, and may be removed at any time (Vireo keeps what its forks share).
+ * mem_limit: bytes of memory the fork may copy (0: 64 MiB). start: at once. The fork's
+ * agent takes a client (vireo_cmd_in_vm) as the template's would have.
  */
 int vireo_vm_fork(const char *machine, const char *from, const char *name, bool start,
 		  uint64_t mem_limit);

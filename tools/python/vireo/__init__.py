@@ -22,7 +22,9 @@ Machines (docs/machine.md): machine_start(name, ...) boots one in the
 background and returns once it is ready, machine_stop(name) ends it,
 machine_status(name) and machines() describe them; vm_create(machine, name,
 spec, start), vm_start/vm_stop/vm_remove/vm_pause/vm_resume(machine, name)
-and vms(machine) manage its VMs.
+and vms(machine) manage its VMs; vm_snapshot(machine, name, path),
+vm_restore(machine, name, path) and vm_fork(machine, template, name) save,
+restore and fork them.
 
 returncode is subprocess's: the program's exit status, or -N when signal N
 killed it; 127 when it was not found, 126 when it could not be executed,
@@ -50,7 +52,8 @@ import time
 __all__ = ["run", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess",
            "CalledProcessError", "TimeoutExpired", "VireoError", "library_version",
            "machine_start", "machine_stop", "machine_status", "machines", "vm_create",
-           "vm_start", "vm_stop", "vm_remove", "vm_pause", "vm_resume", "vms", "Sandbox", "SandboxAborted"]
+           "vm_start", "vm_stop", "vm_remove", "vm_pause", "vm_resume", "vms", "vm_snapshot",
+           "vm_restore", "vm_fork", "Sandbox", "SandboxAborted"]
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -80,7 +83,8 @@ class _MachineStatus(ctypes.Structure):
 class _VmStatus(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char * 32), ("id", ctypes.c_uint), ("state", ctypes.c_char * 16),
                 ("origin", ctypes.c_char * 16), ("vcpus", ctypes.c_uint),
-                ("memory", ctypes.c_uint64), ("exit_status", ctypes.c_int)]
+                ("memory", ctypes.c_uint64), ("exit_status", ctypes.c_int),
+                ("agent", ctypes.c_int)]
 
 
 class _Status(ctypes.Structure):
@@ -170,6 +174,8 @@ _mcfg_free = _declare("vireo_machine_cfg_free", None, _c)
 _mcfg_memory = _declare("vireo_machine_cfg_memory", ctypes.c_int, _c, ctypes.c_uint64)
 _mcfg_harts = _declare("vireo_machine_cfg_harts", ctypes.c_int, _c, ctypes.c_uint)
 _mcfg_spares = _declare("vireo_machine_cfg_spares", ctypes.c_int, _c, ctypes.c_uint)
+_mcfg_template = _declare("vireo_machine_cfg_template", ctypes.c_int, _c, ctypes.c_bool,
+                          ctypes.c_uint64, ctypes.c_uint)
 _mcfg_disk = _declare("vireo_machine_cfg_disk", ctypes.c_int, _c, ctypes.c_char_p, ctypes.c_bool)
 _mcfg_file = _declare("vireo_machine_cfg_file", ctypes.c_int, _c, ctypes.c_char_p,
                       ctypes.c_char_p)
@@ -188,6 +194,12 @@ _vm_ops = {op: _declare("vireo_vm_" + op, ctypes.c_int, ctypes.c_char_p, ctypes.
            for op in ("start", "stop", "remove", "pause", "resume")}
 _vm_gdb = _declare("vireo_vm_gdb", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int,
                    ctypes.POINTER(ctypes.c_int))
+_vm_snapshot = _declare("vireo_vm_snapshot", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                        ctypes.c_char_p, ctypes.c_int)
+_vm_restore = _declare("vireo_vm_restore", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                       ctypes.c_char_p, ctypes.c_bool)
+_vm_fork = _declare("vireo_vm_fork", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                    ctypes.c_char_p, ctypes.c_bool, ctypes.c_uint64)
 _libc_free = ctypes.CDLL(None).free
 _libc_free.argtypes = [_c]
 _libc_free.restype = None
@@ -529,9 +541,11 @@ def _machine_dict(m):
 
 
 def machine_start(name, *, memory=None, harts=None, disks=(), kernel=None, initramfs=None,
-                  qemu=None, hypervisor=None, spares=None):
+                  qemu=None, hypervisor=None, spares=None, template=True):
     """Boot a machine in the background; returns once it is ready. spares: Linux VMs
-    booted ahead, each taken by one run(..., machine=name) that asks for the defaults."""
+    booted ahead, each taken by one run(..., machine=name) that asks for the defaults.
+    template: True (the default: 256 MiB, 1 vCPU), False, or (memory, vcpus): the booted,
+    paused Linux that run(..., machine=name) with those defaults forks instead of booting."""
     cfg = _mcfg_new(_b(name))
     if not cfg:
         raise VireoError(errno.EINVAL, _last_error().decode(errors="replace"))
@@ -542,6 +556,10 @@ def machine_start(name, *, memory=None, harts=None, disks=(), kernel=None, initr
             _check(_mcfg_harts(cfg, harts))
         if spares is not None:
             _check(_mcfg_spares(cfg, spares))
+        if template is False:
+            _check(_mcfg_template(cfg, False, 0, 0))
+        elif template is not True:
+            _check(_mcfg_template(cfg, True, _size(template[0]), template[1]))
         for d in disks:
             path, ro = (d, False) if isinstance(d, (str, bytes, os.PathLike)) else d
             _check(_mcfg_disk(cfg, _b(path), bool(ro)))
@@ -616,10 +634,35 @@ def vms(machine):
     try:
         return [{"name": v.name.decode(), "id": v.id, "state": v.state.decode(),
                  "origin": v.origin.decode(), "vcpus": v.vcpus, "memory": v.memory,
-                 "exit_status": None if v.exit_status < 0 else v.exit_status}
+                 "exit_status": None if v.exit_status < 0 else v.exit_status,
+                 "agent": bool(v.agent)}
                 for v in (lst[i] for i in range(n.value))]
     finally:
         _libc_free(ctypes.cast(lst, _c))
+
+
+_THEN = {"resume": 0, "pause": 1, "stop": 2}
+
+
+def vm_snapshot(machine, name, path, then="resume"):
+    """Save the VM's whole state and RAM into the file path (docs/machine.md, "Snapshots
+    and forks"); then it goes on ("resume"), stays paused ("pause") or ends ("stop")."""
+    if then not in _THEN:
+        raise ValueError("then is 'resume', 'pause' or 'stop'")
+    _check(_vm_snapshot(_b(machine), _b(name), _b(os.path.abspath(path)), _THEN[then]))
+
+
+def vm_restore(machine, name, path, start=False):
+    """A new VM name from a snapshot file; a damaged or truncated file is refused
+    (VireoError, with the file's name and the reason) and nothing is made."""
+    _check(_vm_restore(_b(machine), _b(name), _b(path), start))
+
+
+def vm_fork(machine, template, name, start=False, mem_limit=0):
+    """A copy-on-write copy name of the paused VM template, which never runs again.
+    mem_limit: bytes (or "64M") the fork may copy; 0: the default, 64 MiB."""
+    _check(_vm_fork(_b(machine), _b(template), _b(name), start,
+                    _size(mem_limit) if mem_limit else 0))
 
 
 # Sandboxes (vireo/sandbox.py), on the helpers above.
