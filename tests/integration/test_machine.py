@@ -2,7 +2,8 @@
 """A long-lived machine through its daemon (docs/machine.md): `vireo machine
 start/ls/info/stop`, VMs made, started, listed, stopped and removed at run time
 with `vireo vm ... --machine M`, and `vireo exec --machine M` (a VM booted for
-each command: there is no fork yet, so no template). One machine is shared by
+each command: these machines have no template; forks, snapshots and the
+template are test_snapshot.py's). One machine is shared by
 the tests; each leaves it with no VM of its own. The raw-link side of the same
 requests (and 1000 cycles straight on Vireo) is test_machine_ctl.py."""
 import os
@@ -57,7 +58,7 @@ def wait_state(env, name, state, timeout=30):
 @pytest.fixture(scope="module")
 def machine(tmp_path_factory):
     env = dict(os.environ, VIREO_RUNTIME_DIR=str(tmp_path_factory.mktemp("rt")))
-    vireo("machine", "start", "--name", NAME, "--memory", "768M", env=env)
+    vireo("machine", "start", "--name", NAME, "--memory", "768M", "--no-template", env=env)
     try:
         yield env
     finally:
@@ -258,7 +259,7 @@ def test_spares(machine, monkeypatch):
             time.sleep(0.1)
         assert pyvireo.machine_status(name)["spares_ready"] == n
 
-    pyvireo.machine_start(name, memory="640M", spares=1)
+    pyvireo.machine_start(name, memory="640M", spares=1, template=False)
     try:
         st = pyvireo.machine_status(name)
         assert st["spares"] == 1

@@ -1772,6 +1772,30 @@ static int write_bundle(struct daemon *d)
 	return fd;
 }
 
+/* One fork of the new template, ended at once: a Vireo that cannot fork says so now, not
+ * at the first exec, and the template's memory goes back to the machine. */
+static int probe_fork(struct daemon *d, struct mvm *tmpl, char *why, size_t why_size)
+{
+	int rc = md_fork_vm(d, tmpl, "template-probe", false, 0, why, why_size);
+	struct mvm *probe = md_vm_by_name(d, "template-probe");
+
+	if (probe && probe->id) {
+		unsigned id = probe->id;
+		uint8_t a[8];
+
+		vx_put_u32(a, id);
+		vx_put_u32(a + 4, STATUS_KILLED);
+		if (md_vreq(d, CTL_OP_VM_DESTROY, a, 8, NULL, NULL, NULL, 0) >= 0)
+			md_wait_end(d, "template-probe", id);
+	}
+	probe = md_vm_by_name(d, "template-probe");
+	if (probe)
+		md_vm_free(d, probe);
+	if (rc == -ENOSYS)
+		d->no_fork = true;
+	return rc < 0 ? rc : 0;
+}
+
 /* Boot the template exec forks: a VM of Vireo's Linux whose agent waits for a host. */
 static int make_template(struct daemon *d, char *why, size_t why_size)
 {
@@ -1808,7 +1832,7 @@ static int make_template(struct daemon *d, char *why, size_t why_size)
 	md_chan_deliver(d, vm->id);
 	vm->state = MVM_TEMPLATE;
 	d->tmpl = vm;
-	return 0;
+	return probe_fork(d, vm, why, why_size);
 }
 
 static int set_up(struct daemon *d)
@@ -1889,6 +1913,7 @@ static int set_up(struct daemon *d)
 			struct mvm *t = md_vm_by_name(d, "template");
 
 			md_say(d, "no template: %s; every exec boots", why);
+			d->tmpl = NULL;
 			if (t && t->id) {
 				t->keep = false; /* forgotten once it ended */
 				md_vm_destroy_async(d, t->id, STATUS_KILLED);
