@@ -31,7 +31,7 @@ FUZZ_SRCS_agent_guest := hv/lib/vx.c guests/linux/userland/agent_core.c tools/li
 # What a client or a machine's daemon sends on the machine's socket.
 FUZZ_SRCS_mproto := tools/libvireo/mproto.c hv/lib/vx.c
 # A snapshot file, as a machine's daemon checks it before restoring it.
-FUZZ_SRCS_snapfile := tools/libvireo/snapfile.c hv/lib/sha256.c
+FUZZ_SRCS_snapfile := tools/libvireo/snapfile.c tools/libvireo/hsha.c hv/lib/sha256.c
 # A sandbox program's ELF file, as libvireo reads its symbols.
 FUZZ_SRCS_sbelf := tools/libvireo/sandbox_elf.c
 FUZZ_CFLAGS += -Itools/libvireo -Iguests/linux/userland

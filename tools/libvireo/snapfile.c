@@ -131,7 +131,7 @@ void snap_header_encode(uint8_t out[SNAP_HDR_SIZE], const struct snap_vm *vm, ui
 	put64(out + 80, (uint64_t)vm->rtc_offset);
 	put64(out + 88, vm->created);
 	memcpy(out + 96, vm->name, strnlen(vm->name, 31));
-	sha256(out, SNAP_HDR_SIZE - SHA256_DIGEST_SIZE, out + SNAP_HDR_SIZE - SHA256_DIGEST_SIZE);
+	hsha(out, SNAP_HDR_SIZE - SHA256_DIGEST_SIZE, out + SNAP_HDR_SIZE - SHA256_DIGEST_SIZE);
 }
 
 static bool name_ok(const char *name)
@@ -193,7 +193,7 @@ static int check_header(const struct snap_io *io, struct snap_vm *vm, uint32_t *
 	if (get32(h + 12) != SNAP_HDR_SIZE)
 		return fail(why, size, -EINVAL, "the header says it has %u bytes, not %u",
 			    get32(h + 12), SNAP_HDR_SIZE);
-	sha256(h, SNAP_HDR_SIZE - SHA256_DIGEST_SIZE, sum);
+	hsha(h, SNAP_HDR_SIZE - SHA256_DIGEST_SIZE, sum);
 	if (memcmp(sum, h + SNAP_HDR_SIZE - SHA256_DIGEST_SIZE, SHA256_DIGEST_SIZE) != 0)
 		return fail(why, size, -EBADMSG, "damaged: the header's checksum does not match");
 	if (get32(h + 16) != 0)
@@ -226,7 +226,7 @@ static int check_header(const struct snap_io *io, struct snap_vm *vm, uint32_t *
 
 /* Hash len bytes at off (no structure). */
 static int hash_range(const struct snap_io *io, uint8_t *buf, uint64_t off, uint64_t len,
-		      struct sha256 *sh)
+		      struct hsha *sh)
 {
 	while (len) {
 		size_t n = len < CHUNK ? (size_t)len : CHUNK;
@@ -234,7 +234,7 @@ static int hash_range(const struct snap_io *io, uint8_t *buf, uint64_t off, uint
 
 		if (rc)
 			return rc;
-		sha256_update(sh, buf, n);
+		hsha_update(sh, buf, n);
 		off += n;
 		len -= n;
 	}
@@ -249,12 +249,12 @@ static int walk_ram(const struct snap_io *io, const struct snap_vm *vm, uint64_t
 	uint8_t *buf = malloc(CHUNK), rh[SNAP_RUN_HDR_SIZE], sum[SHA256_DIGEST_SIZE];
 	uint64_t at = 0, next_gpa = vm->ram_gpa, data = 0, runs = 0;
 	uint64_t end_gpa = vm->ram_gpa + vm->ram_bytes;
-	struct sha256 sh;
+	struct hsha sh;
 	int rc = 0;
 
 	if (!buf)
 		return fail(why, size, -ENOMEM, "out of memory");
-	sha256_init(&sh);
+	hsha_init(&sh);
 	while (at < len && !rc) {
 		uint64_t gpa, bytes;
 
@@ -267,7 +267,7 @@ static int walk_ram(const struct snap_io *io, const struct snap_vm *vm, uint64_t
 		rc = io->read(io->ctx, rh, sizeof(rh), off + at);
 		if (rc)
 			break;
-		sha256_update(&sh, rh, sizeof(rh));
+		hsha_update(&sh, rh, sizeof(rh));
 		gpa = get64(rh);
 		bytes = get64(rh + 8);
 		at += SNAP_RUN_HDR_SIZE;
@@ -294,7 +294,7 @@ static int walk_ram(const struct snap_io *io, const struct snap_vm *vm, uint64_t
 
 			rc = io->read(io->ctx, buf, n, off + at + done);
 			if (!rc) {
-				sha256_update(&sh, buf, n);
+				hsha_update(&sh, buf, n);
 				rc = fn ? fn(ctx, gpa + done, buf, n) : 0;
 			}
 			done += n;
@@ -312,7 +312,7 @@ static int walk_ram(const struct snap_io *io, const struct snap_vm *vm, uint64_t
 			snprintf(why, size, "RAM section: %s", strerror(-rc));
 		return rc;
 	}
-	sha256_final(&sh, sum);
+	hsha_final(&sh, sum);
 	if (memcmp(sum, want, SHA256_DIGEST_SIZE) != 0)
 		return fail(why, size, -EBADMSG,
 			    "damaged: the RAM section's checksum does not match");
@@ -341,7 +341,7 @@ static int check_section(const struct snap_io *io, unsigned i, uint64_t *off,
 	uint64_t left = io->size - *off, len, pay;
 	uint64_t *seen_len;
 	uint32_t type;
-	struct sha256 s;
+	struct hsha s;
 	int rc;
 
 	if (left < SNAP_SEC_HDR_SIZE)
@@ -379,12 +379,12 @@ static int check_section(const struct snap_io *io, unsigned i, uint64_t *off,
 			return rc;
 		info->ram_off = pay;
 	} else {
-		sha256_init(&s);
+		hsha_init(&s);
 		rc = hash_range(io, buf, pay, len, &s);
 		if (rc)
 			return fail(why, size, rc, "reading the %s section: %s", sec_name(type),
 				    strerror(-rc));
-		sha256_final(&s, sum);
+		hsha_final(&s, sum);
 		if (memcmp(sum, sh + 16, SHA256_DIGEST_SIZE) != 0)
 			return fail(why, size, -EBADMSG,
 				    "damaged: the %s section's checksum does not match",
@@ -517,7 +517,7 @@ int snap_write_section(struct snap_writer *w, uint32_t type, const void *data, u
 
 	put32(sh, type);
 	put64(sh + 8, len);
-	sha256(data, (size_t)len, sh + 16);
+	hsha(data, (size_t)len, sh + 16);
 	rc = wr(w, sh, sizeof(sh), why, why_size);
 	if (!rc)
 		rc = wr(w, data, len, why, why_size);
@@ -534,7 +534,7 @@ int snap_write_ram_begin(struct snap_writer *w, char *why, size_t why_size)
 	w->ram_len = 0;
 	w->ram_end_gpa = w->vm.ram_gpa;
 	w->in_ram = true;
-	sha256_init(&w->ram_sha);
+	hsha_init(&w->ram_sha);
 	return wr(w, sh, sizeof(sh), why, why_size); /* filled in by snap_write_ram_end */
 }
 
@@ -553,8 +553,8 @@ static int ram_span(struct snap_writer *w, uint64_t gpa, const uint8_t *data, ui
 
 	put64(rh, gpa);
 	put64(rh + 8, len);
-	sha256_update(&w->ram_sha, rh, sizeof(rh));
-	sha256_update(&w->ram_sha, data, (size_t)len);
+	hsha_update(&w->ram_sha, rh, sizeof(rh));
+	hsha_update(&w->ram_sha, data, (size_t)len);
 	rc = wr(w, rh, sizeof(rh), why, size);
 	if (!rc)
 		rc = wr(w, data, len, why, size);
@@ -602,7 +602,7 @@ int snap_write_ram_end(struct snap_writer *w, char *why, size_t why_size)
 		return fail(why, why_size, -EINVAL, "no RAM section begun");
 	put32(sh, SNAP_SEC_RAM);
 	put64(sh + 8, w->ram_len);
-	sha256_final(&w->ram_sha, sh + 16);
+	hsha_final(&w->ram_sha, sh + 16);
 	rc = wr_at(w, sh, sizeof(sh), w->ram_hdr_off);
 	if (rc)
 		return fail(why, why_size, rc, "%s: %s", w->path, strerror(-rc));

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <vireo/sha256.h>
+#include "hsha.h"
 
 #define SNAP_MAGIC	   "VIREOSNP"
 #define SNAP_VERSION	   1
@@ -107,7 +107,7 @@ struct snap_writer {
 	struct snap_vm vm;
 	/* The RAM section being written. */
 	uint64_t ram_hdr_off, ram_len, ram_end_gpa;
-	struct sha256 ram_sha;
+	struct hsha ram_sha;
 	bool in_ram;
 	uint64_t ram_data; /* bytes of RAM written */
 };
