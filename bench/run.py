@@ -938,19 +938,84 @@ def machine_cli(tool, env, *args, timeout=EXEC_TIMEOUT_S):
     return r
 
 
+def wait_agent(tool, env, machine, vm, timeout=BOOT_TIMEOUT_S):
+    """Until `vireo vm ls` says the VM's agent has said hello."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in machine_cli(tool, env, "vm", "ls", "--machine", machine).stdout.decode() \
+                .splitlines()[1:]:
+            f = line.split()
+            if f[0] == vm and f[6] == "yes":
+                return
+        time.sleep(0.02)
+    raise Skip("VM %s: no agent hello" % vm)
+
+
+def forked_last_exec(rt, machine):
+    """Did the machine's last exec fork the template? (else the log says why it booted)."""
+    with open(os.path.join(rt, machine, "console.log"), errors="replace") as f:
+        lines = [x for x in f.read().splitlines() if x.startswith("vireo-machine: exec")]
+    if lines and "is a fork of the template" in lines[-1]:
+        return True, None
+    return False, lines[-1] if lines else "no template (see console.log)"
+
+
+def bench_machine_snap(tool, env, name, rt, r, store):
+    """A booted Linux VM saved to a file, restored (and used) against one booted and
+    used, and forked once paused."""
+    snap = os.path.join(rt, "vm.snap")
+    vm, restored, booted, fork = "s%d" % r, "r%d" % r, "b%d" % r, "f%d" % r
+    try:
+        machine_cli(tool, env, "vm", "create", vm, "--start", "--machine", name)
+        wait_agent(tool, env, name, vm)
+        t = time.monotonic()
+        machine_cli(tool, env, "vm", "snapshot", vm, snap, "--then", "pause", "--machine", name)
+        store.setdefault(("machine-snapshot", "vireo"), []).append(time.monotonic() - t)
+        store[("machine-snapshot-size", "vireo")] = os.path.getsize(snap)
+        t = time.monotonic()
+        machine_cli(tool, env, "vm", "restore", restored, snap, "--start", "--machine", name)
+        restore = time.monotonic() - t
+        machine_cli(tool, env, "exec", "--machine", name, "--vm", restored, "--", "true")
+        store.setdefault(("machine-restore", "vireo"), []).append(time.monotonic() - t)
+        store.setdefault(("machine-restore-cli", "vireo"), []).append(restore)
+        t = time.monotonic()
+        machine_cli(tool, env, "vm", "create", booted, "--start", "--machine", name)
+        wait_agent(tool, env, name, booted)
+        machine_cli(tool, env, "exec", "--machine", name, "--vm", booted, "--", "true")
+        store.setdefault(("machine-restore", "boot"), []).append(time.monotonic() - t)
+        log("  snapshot / restore+exec / boot+exec run %d: %.3f / %.3f / %.3f s" % (
+            r + 1, store[("machine-snapshot", "vireo")][-1],
+            store[("machine-restore", "vireo")][-1], store[("machine-restore", "boot")][-1]))
+    except Skip as e:
+        store.setdefault(("machine-snapshot-skip", "vireo"), str(e))
+        log("  snapshot/restore: skipped: %s" % e)
+    try:
+        t = time.monotonic()
+        machine_cli(tool, env, "vm", "fork", vm, fork, "--start", "--machine", name)
+        store.setdefault(("machine-fork", "vireo"), []).append(time.monotonic() - t)
+        log("  vm fork run %d: %.3f s" % (r + 1, store[("machine-fork", "vireo")][-1]))
+    except Skip as e:
+        store.setdefault(("machine-fork-skip", "vireo"), str(e))
+        log("  vm fork: skipped: %s" % e)
+    for v in (vm, restored, booted, fork):
+        subprocess.run(tool + ["vm", "rm", v, "--machine", name], capture_output=True, env=env,
+                       timeout=60)
+
+
 def bench_machine(tool, runs, store):
-    """One machine for all runs, with one spare VM: how long `vireo machine start` takes;
-    `vireo exec --machine M -- true` with the spare ready, `... --fresh` (a VM booted for
-    it) and a plain `vireo exec -- true`; and VM create/destroy cycles per second through
-    the daemon (a small test kernel, each cycle two CLI calls, every other VM started)."""
+    """One machine for all runs, with its template for exec: how long `vireo machine start`
+    takes; `vireo exec --machine M -- true` forked from the template, `... --fresh` (a VM
+    booted for it) and a plain `vireo exec -- true`; VM create/destroy cycles per second
+    through the daemon (a small test kernel, each cycle two CLI calls, every other VM
+    started); a Linux VM's snapshot, restore (against a boot) and fork. Then a machine
+    with a spare VM and no template: exec taking the spare."""
     rt = tempfile.mkdtemp(prefix="vireo-bench-rt-")
     env = dict(os.environ, VIREO_RUNTIME_DIR=rt)
     kernel = path(BUILD, "guests", "hello.bin")
     name = "bench"
     start = time.monotonic()
     try:
-        machine_cli(tool, env, "machine", "start", "--name", name, "--memory", "1G",
-                    "--spares", "1")
+        machine_cli(tool, env, "machine", "start", "--name", name, "--memory", "1G")
     except Skip as e:
         store[("machine-skip", "vireo")] = str(e)
         log("  machine start: skipped: %s" % e)
@@ -963,11 +1028,6 @@ def bench_machine(tool, runs, store):
                 argv = ["exec"] + {"machine": ["--machine", name],
                                    "fresh": ["--machine", name, "--fresh"], "plain": []}[side]
                 argv += ["--", "true"]
-                if side == "machine":  # the spare booted after the last exec: ready?
-                    deadline = time.monotonic() + BOOT_TIMEOUT_S
-                    while time.monotonic() < deadline and "spares_ready 1" not in \
-                            machine_cli(tool, env, "machine", "info", name).stdout.decode():
-                        time.sleep(0.1)
                 t = time.monotonic()
                 try:
                     machine_cli(tool, env, *argv)
@@ -975,10 +1035,16 @@ def bench_machine(tool, runs, store):
                     store.setdefault(("machine-exec-skip", side), str(e))
                     continue
                 took = time.monotonic() - t
+                if side == "machine":
+                    forked, why = forked_last_exec(rt, name)
+                    if not forked:
+                        store.setdefault(("machine-exec-skip", side), "it booted: " + why)
+                        continue
                 store.setdefault(("machine-exec", side), []).append(took)
                 log("  exec %s-- true run %d/%d: %.3f s" % (
                     {"machine": "--machine M ", "fresh": "--machine M --fresh ",
                      "plain": ""}[side], r + 1, runs, took))
+            bench_machine_snap(tool, env, name, rt, r, store)
             spec = "kernel=%s,memory=16M,testdev" % kernel
             t = time.monotonic()
             try:
@@ -992,6 +1058,25 @@ def bench_machine(tool, runs, store):
             rate = MACHINE_CYCLES / (time.monotonic() - t)
             store.setdefault(("machine-cycles", "vireo"), []).append(rate)
             log("  VM create/destroy run %d/%d: %.0f /s" % (r + 1, runs, rate))
+    finally:
+        subprocess.run(tool + ["machine", "stop", name], capture_output=True, env=env,
+                       timeout=60)
+    name = "bench-spare"
+    try:
+        machine_cli(tool, env, "machine", "start", "--name", name, "--memory", "1G",
+                    "--spares", "1", "--no-template")
+        for r in range(runs):
+            deadline = time.monotonic() + BOOT_TIMEOUT_S
+            while time.monotonic() < deadline and "spares_ready 1" not in \
+                    machine_cli(tool, env, "machine", "info", name).stdout.decode():
+                time.sleep(0.1)
+            t = time.monotonic()
+            machine_cli(tool, env, "exec", "--machine", name, "--", "true")
+            store.setdefault(("machine-exec", "spare"), []).append(time.monotonic() - t)
+            log("  exec --machine M -- true, a spare ready, run %d/%d: %.3f s" % (
+                r + 1, runs, store[("machine-exec", "spare")][-1]))
+    except Skip as e:
+        store.setdefault(("machine-exec-skip", "spare"), str(e))
     finally:
         subprocess.run(tool + ["machine", "stop", name], capture_output=True, env=env,
                        timeout=60)
@@ -1238,25 +1323,55 @@ def build_rows(store):
             or "not run")))
     # Machine (issue #14): the bare column is a plain `vireo exec`, a QEMU of its own.
     v, b = pair(("machine-exec", "machine"), ("machine-exec", "plain"))
-    label = ("`vireo exec --machine M -- true`, a spare VM ready (bare column: plain "
+    label = ("`vireo exec --machine M -- true`, forked from the template (bare column: plain "
              "`vireo exec -- true`)")
     if v:
         rows.append(Row(label, med(v), med(b) if b else None, fmt_ms, "≤ 50 ms (#14)",
                         med(v) <= 0.05, vireo_samples=v, bare_samples=b))
-    v = store.get(("machine-exec", "fresh"), [])
-    if v:
-        rows.append(Row("`vireo exec --machine M --fresh -- true` (a VM booted for it)", med(v),
-                        med(b) if b else None, fmt_s, vireo_samples=v, bare_samples=b))
     elif store.get(("machine-exec-skip", "machine")) or store.get(("machine-skip", "vireo")):
         rows.append(Row(label, target="≤ 50 ms (#14)", note="skipped: " + str(
             store.get(("machine-exec-skip", "machine")) or store.get(("machine-skip", "vireo")))))
+    v, b = pair(("machine-exec", "spare"), ("machine-exec", "plain"))
+    if v:
+        rows.append(Row("`vireo exec --machine M -- true`, a spare VM ready, no template",
+                        med(v), med(b) if b else None, fmt_ms, vireo_samples=v, bare_samples=b))
+    v = store.get(("machine-exec", "fresh"), [])
+    b = store.get(("machine-exec", "plain"), [])
+    if v:
+        rows.append(Row("`vireo exec --machine M --fresh -- true` (a VM booted for it)", med(v),
+                        med(b) if b else None, fmt_s, vireo_samples=v, bare_samples=b))
+    v = store.get(("machine-snapshot", "vireo"), [])
+    if v:
+        size = store.get(("machine-snapshot-size", "vireo"), 0)
+        rows.append(Row("`vireo vm snapshot` of a booted 256 MiB Linux VM (a %d MiB file)"
+                        % (size >> 20), med(v), None, fmt_ms, vireo_samples=v))
+    v, b = pair(("machine-restore", "vireo"), ("machine-restore", "boot"))
+    if v:
+        rows.append(Row("`vireo vm restore --start` + `exec --vm -- true` (bare column: "
+                        "`vm create --start`, its agent, `exec --vm -- true`)", med(v),
+                        med(b) if b else None, fmt_ms, vireo_samples=v, bare_samples=b))
+    v = store.get(("machine-restore-cli", "vireo"), [])
+    if v:
+        rows.append(Row("`vireo vm restore --start` alone", med(v), None, fmt_ms,
+                        vireo_samples=v))
+    elif store.get(("machine-snapshot-skip", "vireo")):
+        rows.append(Row("snapshot and restore", note="skipped: " + str(
+            store.get(("machine-snapshot-skip", "vireo")))))
+    v = store.get(("machine-fork", "vireo"), [])
+    if v:
+        rows.append(Row("`vireo vm fork --start` of a paused Linux VM", med(v), None, fmt_ms,
+                        vireo_samples=v))
+    elif store.get(("machine-fork-skip", "vireo")):
+        rows.append(Row("`vireo vm fork --start` of a paused Linux VM", note="skipped: " + str(
+            store.get(("machine-fork-skip", "vireo")))))
     v = store.get(("machine-cycles", "vireo"), [])
     if v:
         rows.append(Row("VM create + destroy in a machine, through the CLI (cycles)", med(v),
                         None, fmt_rate, vireo_samples=v))
     v = store.get(("machine-start", "vireo"), [])
     if v:
-        rows.append(Row("`vireo machine start` until ready (a spare booting)", med(v), None, fmt_s,
+        rows.append(Row("`vireo machine start` until ready (its template booted)", med(v), None,
+                        fmt_s,
                         vireo_samples=v))
     # Scaling
     bare1 = store.get(("scale", 0), [])
