@@ -67,9 +67,9 @@ class Machine:
             assert r >= 0, (op, r, d)
         return r, d
 
-    def create(self, name, memory=VM_MEM, flags=VMC_START):
+    def create(self, name, memory=VM_MEM, flags=VMC_START, vcpus=1):
         r, _ = self.req(OP_VM_CREATE, vm_create_args(name, self.kernel, memory=memory,
-                                                     flags=flags))
+                                                     flags=flags, vcpus=vcpus))
         return r
 
     def ram_runs(self, vm):
@@ -110,10 +110,11 @@ class Machine:
         self.ram[hpa - RAM_BASE:hpa - RAM_BASE + len(state)] = state
         return blob
 
-    def restore(self, name, state, ram, memory=VM_MEM):
+    def restore(self, name, state, ram, memory=VM_MEM, vcpus=1):
         """A VM made from the state and RAM: (result of VM_START, its reason, its id)."""
         blob = self.state_blob(state)
-        r, d = self.req(OP_VM_RESTORE, vm_create_args(name, blob, memory=memory), ok=False)
+        r, d = self.req(OP_VM_RESTORE, vm_create_args(name, blob, memory=memory, vcpus=vcpus),
+                        ok=False)
         self.req(OP_BLOB_FREE, struct.pack("<I", blob))
         if r < 0:
             return r, d, None
@@ -164,6 +165,21 @@ def test_restore_goes_on(machine, saved):
     assert all(t[1:] == ("ok", "ok", "ok") for t in ticks), ticks
     # The original runs on beside its copy.
     assert machine.ticks("orig")[-1][0] > taken
+
+
+def test_restore_two_vcpus(machine):
+    """A second vCPU that never started stays stopped; the first goes on."""
+    vm = machine.create("duo", vcpus=2)
+    machine.ticks("duo", after=9)
+    state, ram = machine.snapshot(vm)
+    taken = machine.ticks("duo")[-1][0]
+    machine.req(OP_VM_DESTROY, struct.pack("<Ii", vm, 0))
+    r, d, _ = machine.restore("duo2", state, ram, vcpus=2)
+    assert r == 0, d
+    ticks = machine.ticks("duo2", after=taken + 10)
+    assert all(t[1:] == ("ok", "ok", "ok") for t in ticks), ticks
+    r, d, _ = machine.restore("solo", state, ram, vcpus=1)
+    assert r == EINVAL and b"with 2 vCPUs" in d, d
 
 
 def test_restore_in_a_fresh_machine(tmp_path, saved):
