@@ -459,6 +459,7 @@ int vm_snapshot_load(struct vm *vm, const uint8_t *buf, size_t len, bool same_cl
 			       (unsigned long)snap_left(&l.all));
 		return -VIREO_EINVAL;
 	}
+	vm->state_loaded = true;
 	return 0;
 }
 
@@ -491,6 +492,10 @@ int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size)
 
 void vm_snapshot_kick(struct vm *vm)
 {
+	if (!vm->state_loaded)
+		return;
+	/* A copy of a running guest: its generation is new (its random state is not). */
+	vgenid_notify(&vm->genid);
 	if (vm->console_dev)
 		vcon_kick(vm->console_dev);
 	if (vm->disk)
