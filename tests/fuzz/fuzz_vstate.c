@@ -19,10 +19,10 @@
 #include <vireo/vplic.h>
 #include <vireo/vuart.h>
 
-#define RAM_GPA	    0x80000000ULL
-#define RAM_SIZE    0x20000ULL
-#define PLIC_SRCS   64
-#define PLIC_CTXS   4
+#define RAM_GPA	  0x80000000ULL
+#define RAM_SIZE  0x20000ULL
+#define PLIC_SRCS 64
+#define PLIC_CTXS 4
 
 #define FUZZ_CHECK(cond)                                                                           \
 	do {                                                                                       \
@@ -101,7 +101,8 @@ static void fuzz_vcon(const uint8_t *data, size_t size)
 		FUZZ_CHECK(c.ctrl_count <= VCON_CTRL_PENDING);
 		if (c.tx_pending)
 			for (unsigned i = 0; i < c.tx_chain.n; i++)
-				FUZZ_CHECK(guest_mem_contains(&mem, c.tx_bufs[i].gpa, c.tx_bufs[i].len));
+				FUZZ_CHECK(
+				    guest_mem_contains(&mem, c.tx_bufs[i].gpa, c.tx_bufs[i].len));
 		vcon_kick(&c);
 	}
 }

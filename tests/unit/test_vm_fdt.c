@@ -301,7 +301,7 @@ static void check_tree(const void *fdt, int size, const struct vm_fdt_params *p)
 		expect_no_node(fdt, "/soc/vmgenid@102000");
 	}
 	assert_int_equal(count_subnodes(fdt, soc), 2 + (int)nvirtio + (p->testdev ? 1 : 0) +
-							(p->rtc ? 1 : 0) + (p->genid ? 1 : 0));
+						       (p->rtc ? 1 : 0) + (p->genid ? 1 : 0));
 
 	/* /hypervisor names Vireo, the way systemd-detect-virt reads it */
 	node = node_at(fdt, "/hypervisor");
