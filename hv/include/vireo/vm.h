@@ -12,6 +12,7 @@
 #include <vireo/testdev.h>
 #include <vireo/vblk.h>
 #include <vireo/vcon.h>
+#include <vireo/vgenid.h>
 #include <vireo/types.h>
 #include <vireo/vaplic.h>
 #include <vireo/vcpu.h>
@@ -114,6 +115,7 @@ struct vm {
 	struct vblk *disk;	  /* NULL without a disk */
 	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
 	struct vm_rtc *rtc;	  /* NULL without an RTC */
+	struct vgenid genid;	  /* its generation: new for a fork or a restore */
 	struct vnet *net_dev;	  /* its network card, or NULL */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
@@ -147,6 +149,7 @@ struct vm {
 	uint64_t committed;	 /* bytes of the machine promised to it (vm_mem_commit) */
 	unsigned long harts_ran; /* bit per hart index its vCPUs ever ran on (atomic) */
 	struct blob *restore;	 /* VM_ORIGIN_RESTORE: the state to apply at its start */
+	bool state_loaded;	 /* its state came from a snapshot or a template */
 	struct sandbox *sandbox; /* a sandbox's state (core/sandbox.c), else NULL */
 };
 
