@@ -135,7 +135,7 @@ def test_refusals(machine):
     assert r.returncode != 0 and "does not fit" in r.stderr, r
     assert "big" not in vms(machine)
     r = vireo("vm", "fork", "a", "b", "--machine", NAME, check=False, env=machine)
-    assert r.returncode != 0 and "not there yet" in r.stderr
+    assert r.returncode != 0 and "no VM 'a' in this machine to fork" in r.stderr
     r = vireo("machine", "info", "no-such-machine", check=False, env=machine)
     assert r.returncode != 0
 
