@@ -12,9 +12,14 @@ import re
 import subprocess
 import time
 
+import sys
+
 import pytest
 
-from conftest import VIREO
+from conftest import ROOT, VIREO
+
+sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
+import vireo as pyvireo  # noqa: E402  (the module under test, from the source tree)
 
 TIMEOUT = 120
 NAME = "t-snap"
@@ -104,16 +109,25 @@ def test_restore_in_the_same_machine(m, saved):
     assert vms(env)["a"][1] == "running"
 
 
-def test_restore_in_a_fresh_machine(m, saved):
-    env, _, disk = m
+def test_restore_in_a_fresh_machine(m, saved, monkeypatch):
+    """...through the Python module this time: a machine with the same disk, no template."""
+    env, tmp, disk = m
     other = "t-snap2"
-    vireo(env, "machine", "start", "--name", other, "--memory", "512M", "--no-template",
-          "--disk", f"{disk},ro")
+    monkeypatch.setenv("VIREO_RUNTIME_DIR", env["VIREO_RUNTIME_DIR"])
+    pyvireo.machine_start(other, memory="512M", disks=[(str(disk), True)], template=False)
     try:
-        vireo(env, "vm", "restore", "r2", str(saved), "--start", "--machine", other)
+        pyvireo.vm_restore(other, "r2", str(saved), start=True)
+        (v,) = pyvireo.vms(other)
+        assert (v["name"], v["state"], v["origin"], v["agent"]) == ("r2", "running", "restore",
+                                                                    True)
+        # A restored VM is saved again as any other.
+        pyvireo.vm_snapshot(other, "r2", str(tmp / "r2.snap"))
         check_restored(env, "r2", machine=other)
+        with pytest.raises(pyvireo.VireoError, match="r2-bad.snap: damaged: the header.s checksum"):
+            bad = damaged(tmp / "r2.snap", tmp, "r2-bad.snap", flip(100))
+            pyvireo.vm_restore(other, "r3", str(bad))
     finally:
-        vireo(env, "machine", "stop", other, check=False)
+        pyvireo.machine_stop(other)
 
 
 def damaged(saved, tmp, name, change):
