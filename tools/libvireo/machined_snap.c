@@ -226,7 +226,9 @@ static int snapshot_to_file(struct daemon *d, struct mvm *vm, const char *path, 
 	}
 	if (!rc) {
 		vm_facts(vm, runs[0].gpa, &facts);
-		if (vm->hello && vm->hello_len <= SNAP_HELLO_MAX) {
+		/* An agent in the middle of a client's session is no agent a new client can
+		 * greet: its hello is kept only while nobody talks to it. */
+		if (vm->hello && vm->hello_len <= SNAP_HELLO_MAX && !d->chans[id].client) {
 			hello = vm->hello;
 			hello_len = vm->hello_len;
 		}
