@@ -969,7 +969,7 @@ def bench_machine_snap(tool, env, name, rt, r, store):
         machine_cli(tool, env, "vm", "create", vm, "--start", "--machine", name)
         wait_agent(tool, env, name, vm)
         t = time.monotonic()
-        machine_cli(tool, env, "vm", "snapshot", vm, snap, "--then", "pause", "--machine", name)
+        machine_cli(tool, env, "vm", "snapshot", vm, snap, "--machine", name)
         store.setdefault(("machine-snapshot", "vireo"), []).append(time.monotonic() - t)
         store[("machine-snapshot-size", "vireo")] = os.path.getsize(snap)
         t = time.monotonic()
@@ -990,6 +990,7 @@ def bench_machine_snap(tool, env, name, rt, r, store):
         store.setdefault(("machine-snapshot-skip", "vireo"), str(e))
         log("  snapshot/restore: skipped: %s" % e)
     try:
+        machine_cli(tool, env, "vm", "pause", vm, "--machine", name)
         t = time.monotonic()
         machine_cli(tool, env, "vm", "fork", vm, fork, "--start", "--machine", name)
         store.setdefault(("machine-fork", "vireo"), []).append(time.monotonic() - t)
