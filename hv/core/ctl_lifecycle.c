@@ -262,8 +262,11 @@ static int op_vm_start(struct ctl_call *c)
 			err = ctl_fail(c, err, "%s", why);
 		}
 	}
-	if (!err)
+	if (!err) {
 		vm_start(vm);
+		/* A restored VM's devices move what its state left waiting. */
+		vm_snapshot_kick(vm);
+	}
 	vm_put(vm);
 	return err;
 }
@@ -297,7 +300,7 @@ static int op_vm_ram(struct ctl_call *c)
 		return err;
 	err = 0;
 	if (vm->cow) {
-		err = ctl_fail(c, -VIREO_EINVAL, "a fork's RAM is in pieces: snapshot it instead");
+		err = ctl_fail(c, -VIREO_EINVAL, "a fork's RAM is in pieces: snapshot its template");
 	} else {
 		for (unsigned i = 0; i < vm->mem.nruns; i++) {
 			uint8_t *o = c->out + 24 * i;

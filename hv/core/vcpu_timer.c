@@ -28,7 +28,7 @@ void vcpu_timer_expire(struct vcpu *v, uint64_t now)
 {
 	struct vcpu_timer *t = &v->timer;
 
-	if (t->deadline <= now) {
+	if (t->deadline != UINT64_MAX && vcpu_arch_host_deadline(&v->arch, t->deadline) <= now) {
 		t->deadline = UINT64_MAX;
 		t->pending = true;
 	}
@@ -42,7 +42,7 @@ uint64_t vcpu_timer_next_event(struct vcpu *v, bool loaded)
 	 * its past deadline pending.) */
 	if (v->timer.hw)
 		return v->waiting ? vcpu_arch_sstc_deadline(&v->arch, loaded) : UINT64_MAX;
-	return v->timer.deadline;
+	return vcpu_arch_host_deadline(&v->arch, v->timer.deadline);
 }
 
 bool vcpu_timer_line(const struct vcpu *v)

@@ -72,3 +72,13 @@ int64_t vm_rtc_offset_ns(struct vm *vm)
 {
 	return vm->rtc ? vrtc_offset(&vm->rtc->model) : vm->config.rtc_offset_ns;
 }
+
+void vm_rtc_save(struct vm *vm, struct snap_writer *w)
+{
+	vrtc_save(&vm->rtc->model, w);
+}
+
+int vm_rtc_load(struct vm *vm, struct snap_reader *r)
+{
+	return vrtc_load(&vm->rtc->model, r);
+}

@@ -118,6 +118,7 @@ static void sta_set_shmem(struct sbi_call *call)
 	}
 	memset(record, 0, STA_RECORD_SIZE);
 	s->record = record;
+	s->record_gpa = lo;
 	s->sequence = 0;
 	s->steal_ns = 0;
 	call->error = SBI_SUCCESS;

@@ -6,6 +6,7 @@
  * 64-bit value), writing ALARM_LOW arms the alarm, and the interrupt line is
  * "alarm fired and not cleared" AND "interrupts enabled".
  */
+#include <vireo/snap_io.h>
 #include <vireo/vrtc.h>
 
 void vrtc_init(struct vrtc *r, const struct vrtc_clock *clock, int64_t offset_ns,
@@ -200,3 +201,40 @@ const struct mmio_ops vrtc_mmio_ops = {
     .read = vrtc_read,
     .write = vrtc_write,
 };
+
+/* ---------------------------------------------------------------- snapshots */
+
+void vrtc_save(struct vrtc *r, struct snap_writer *w)
+{
+	spin_lock(&r->lock);
+	snap_put_u64(w, r->offset_ns);
+	snap_put_u64(w, r->alarm_ns);
+	snap_put_u64(w, r->alarm_at);
+	snap_put_u32(w, r->time_high);
+	snap_put_u8(w, r->alarm_armed);
+	snap_put_u8(w, r->irq_enabled);
+	snap_put_u8(w, r->irq_pending);
+	spin_unlock(&r->lock);
+}
+
+int vrtc_load(struct vrtc *r, struct snap_reader *r_in)
+{
+	uint64_t due;
+
+	spin_lock(&r->lock);
+	r->offset_ns = snap_get_u64(r_in);
+	r->alarm_ns = snap_get_u64(r_in);
+	r->alarm_at = snap_get_u64(r_in);
+	r->time_high = snap_get_u32(r_in);
+	r->alarm_armed = snap_get_bool(r_in);
+	r->irq_enabled = snap_get_bool(r_in);
+	r->irq_pending = snap_get_bool(r_in);
+	if (r_in->failed)
+		r->alarm_armed = r->irq_enabled = r->irq_pending = false;
+	update_line(r);
+	due = check_locked(r);
+	spin_unlock(&r->lock);
+	/* An armed alarm needs the caller's timer again (it is this VM's, and new). */
+	r->clock.alarm_due(r->clock.ctx, due);
+	return r_in->failed ? -VIREO_EINVAL : 0;
+}

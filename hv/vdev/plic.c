@@ -4,6 +4,8 @@
  * gateways. State is a handful of bitmaps; every change recomputes the
  * per-context outputs and reports the ones that moved through notify.
  */
+#include <vireo/snap_io.h>
+#include <vireo/string.h>
 #include <vireo/vplic.h>
 
 static bool vplic_bit(const uint32_t *map, unsigned id)
@@ -252,3 +254,61 @@ static int vplic_mmio_write(void *opaque, uint64_t offset, unsigned width, uint6
 }
 
 const struct mmio_ops vplic_mmio_ops = {.read = vplic_mmio_read, .write = vplic_mmio_write};
+
+/* ---------------------------------------------------------------- snapshots */
+
+void vplic_save(struct vplic *p, struct snap_writer *w)
+{
+	spin_lock(&p->lock);
+	snap_put_u32(w, p->num_sources);
+	snap_put_u32(w, p->num_contexts);
+	snap_put_bytes(w, p->priority, sizeof(p->priority));
+	for (unsigned i = 0; i < VPLIC_WORDS; i++) {
+		snap_put_u32(w, p->pending[i]);
+		snap_put_u32(w, p->in_service[i]);
+		snap_put_u32(w, p->level[i]);
+	}
+	for (unsigned c = 0; c < p->num_contexts; c++) {
+		for (unsigned i = 0; i < VPLIC_WORDS; i++)
+			snap_put_u32(w, p->ctx[c].enable[i]);
+		snap_put_u8(w, p->ctx[c].threshold);
+	}
+	spin_unlock(&p->lock);
+}
+
+int vplic_load(struct vplic *p, struct snap_reader *r)
+{
+	spin_lock(&p->lock);
+	if (snap_get_u32(r) != p->num_sources || snap_get_u32(r) != p->num_contexts)
+		r->failed = true;
+	snap_get_bytes(r, p->priority, sizeof(p->priority));
+	for (unsigned id = 0; id < VPLIC_MAX_SOURCES; id++)
+		p->priority[id] = id && id < p->num_sources ? p->priority[id] & VPLIC_PRIO_MASK : 0;
+	for (unsigned i = 0; i < VPLIC_WORDS; i++) {
+		/* Only sources that exist (the masks drop source 0 and those past the end). */
+		uint32_t valid = vplic_valid_mask(p, i);
+
+		p->pending[i] = snap_get_u32(r) & valid;
+		p->in_service[i] = snap_get_u32(r) & valid;
+		p->level[i] = snap_get_u32(r) & valid;
+	}
+	for (unsigned c = 0; c < p->num_contexts; c++) {
+		for (unsigned i = 0; i < VPLIC_WORDS; i++)
+			p->ctx[c].enable[i] = snap_get_u32(r) & vplic_valid_mask(p, i);
+		p->ctx[c].threshold = snap_get_u8(r) & VPLIC_PRIO_MASK;
+	}
+	if (r->failed) {
+		memset(p->priority, 0, sizeof(p->priority));
+		memset(p->pending, 0, sizeof(p->pending));
+		memset(p->in_service, 0, sizeof(p->in_service));
+		memset(p->level, 0, sizeof(p->level));
+		for (unsigned c = 0; c < p->num_contexts; c++)
+			memset(p->ctx[c].enable, 0, sizeof(p->ctx[c].enable));
+	}
+	/* Every output is told again: the vCPUs' external lines follow the state. */
+	for (unsigned c = 0; c < p->num_contexts; c++)
+		p->ctx[c].output = false;
+	vplic_update(p);
+	spin_unlock(&p->lock);
+	return r->failed ? -VIREO_EINVAL : 0;
+}

@@ -5,6 +5,7 @@
  * after every register access and every received byte, so the line is
  * always level-correct.
  */
+#include <vireo/snap_io.h>
 #include <vireo/vuart.h>
 
 static const uint8_t vuart_trigger_levels[4] = {1, 4, 8, 14};
@@ -322,3 +323,51 @@ static int vuart_mmio_write(void *opaque, uint64_t offset, unsigned width UNUSED
 }
 
 const struct mmio_ops vuart_mmio_ops = {.read = vuart_mmio_read, .write = vuart_mmio_write};
+
+/* ---------------------------------------------------------------- snapshots */
+
+void vuart_save(struct vuart *u, struct snap_writer *w)
+{
+	spin_lock(&u->lock);
+	snap_put_bytes(w, u->rx_fifo, sizeof(u->rx_fifo));
+	snap_put_u8(w, u->rx_head);
+	snap_put_u8(w, u->rx_count);
+	snap_put_u8(w, u->ier);
+	snap_put_u8(w, u->fcr);
+	snap_put_u8(w, u->lcr);
+	snap_put_u8(w, u->mcr);
+	snap_put_u8(w, u->lsr_err);
+	snap_put_u8(w, u->msr);
+	snap_put_u8(w, u->scr);
+	snap_put_u8(w, u->dll);
+	snap_put_u8(w, u->dlm);
+	snap_put_u8(w, u->thre_pending);
+	spin_unlock(&u->lock);
+}
+
+int vuart_load(struct vuart *u, struct snap_reader *r)
+{
+	spin_lock(&u->lock);
+	snap_get_bytes(r, u->rx_fifo, sizeof(u->rx_fifo));
+	u->rx_head = snap_get_u8(r);
+	u->rx_count = snap_get_u8(r);
+	u->ier = snap_get_u8(r) & 0x0f;
+	u->fcr = snap_get_u8(r);
+	u->lcr = snap_get_u8(r);
+	u->mcr = snap_get_u8(r) & 0x1f;
+	u->lsr_err = snap_get_u8(r);
+	u->msr = snap_get_u8(r);
+	u->scr = snap_get_u8(r);
+	u->dll = snap_get_u8(r);
+	u->dlm = snap_get_u8(r);
+	u->thre_pending = snap_get_bool(r);
+	if (u->rx_head >= VUART_FIFO_SIZE || u->rx_count > VUART_FIFO_SIZE)
+		r->failed = true;
+	if (r->failed)
+		u->rx_head = u->rx_count = 0;
+	/* The line as the state has it (the PLIC's saved level agrees). */
+	u->irq_level = vuart_iir_source(u) == VUART_IIR_NO_INT;
+	vuart_update_irq(u);
+	spin_unlock(&u->lock);
+	return r->failed ? -VIREO_EINVAL : 0;
+}

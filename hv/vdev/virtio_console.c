@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The guest's multiport virtio console; see vireo/vcon.h. */
+#include <vireo/snap_io.h>
 #include <vireo/string.h>
 #include <vireo/vcon.h>
 
@@ -415,4 +416,142 @@ void vcon_init(struct vcon *c, const struct guest_mem *mem, const struct irq_lin
 	virtio_dev_init(&c->vdev, &vcon_ops, &c->mem, irq,
 			VIRTIO_FEATURE(VIRTIO_CONSOLE_F_MULTIPORT), c->queues, VCON_QUEUES,
 			VCON_QUEUE_MAX, &c->config, sizeof(c->config));
+}
+
+/* ---------------------------------------------------------------- snapshots */
+
+static void ring_save(const struct byte_ring *ring, struct snap_writer *w)
+{
+	uint32_t used = byte_ring_used(ring);
+
+	snap_put_u32(w, used);
+	for (uint32_t done = 0; done < used;) {
+		struct byte_ring peek = *ring;
+		uint32_t len;
+		const uint8_t *p;
+
+		byte_ring_consume(&peek, done);
+		p = byte_ring_read_ptr(&peek, &len);
+		snap_put_bytes(w, p, len);
+		done += len;
+	}
+}
+
+static void ring_load(struct byte_ring *ring, struct snap_reader *r)
+{
+	uint32_t used = snap_get_u32(r);
+	uint8_t chunk[256];
+
+	byte_ring_consume(ring, byte_ring_used(ring));
+	if (used > ring->size || used > snap_left(r)) {
+		r->failed = true;
+		return;
+	}
+	for (uint32_t n; used; used -= n) {
+		n = MIN(used, (uint32_t)sizeof(chunk));
+		snap_get_bytes(r, chunk, n);
+		byte_ring_put(ring, chunk, n);
+	}
+}
+
+static void tx_chain_save(const struct vcon *c, struct snap_writer *w)
+{
+	snap_put_u8(w, c->tx_pending);
+	if (!c->tx_pending)
+		return;
+	snap_put_u16(w, c->tx_chain.head);
+	snap_put_u32(w, c->tx_chain.n);
+	snap_put_u32(w, c->tx_chain.nread);
+	snap_put_u8(w, c->tx_chain.bad);
+	for (unsigned i = 0; i < c->tx_chain.n; i++) {
+		snap_put_u64(w, c->tx_bufs[i].gpa);
+		snap_put_u32(w, c->tx_bufs[i].len);
+		snap_put_u8(w, c->tx_bufs[i].write);
+	}
+	snap_put_u64(w, c->tx_done);
+}
+
+/* A half-sent chain: every buffer in RAM, as virtq_pop had checked. */
+static void tx_chain_load(struct vcon *c, struct snap_reader *r)
+{
+	struct virtq_chain *chain = &c->tx_chain;
+	uint64_t bytes = 0;
+
+	c->tx_pending = snap_get_bool(r);
+	if (!c->tx_pending)
+		return;
+	chain->head = snap_get_u16(r);
+	chain->n = snap_get_below(r, VCON_CHAIN_MAX + 1);
+	chain->nread = snap_get_below(r, chain->n + 1);
+	chain->bad = snap_get_bool(r);
+	for (unsigned i = 0; i < chain->n && !r->failed; i++) {
+		c->tx_bufs[i].gpa = snap_get_u64(r);
+		c->tx_bufs[i].len = snap_get_u32(r);
+		c->tx_bufs[i].write = snap_get_bool(r);
+		if (!guest_mem_contains(&c->mem, c->tx_bufs[i].gpa, c->tx_bufs[i].len))
+			r->failed = true;
+		if (i < chain->nread)
+			bytes += c->tx_bufs[i].len;
+	}
+	c->tx_done = snap_get_u64(r);
+	if (c->tx_done > bytes || chain->head >= c->queues[TXQ_AGENT].num)
+		r->failed = true;
+}
+
+void vcon_save(struct vcon *c, struct snap_writer *w)
+{
+	virtio_dev_save(&c->vdev, w);
+	spin_lock(&c->vdev.lock);
+	snap_put_u8(w, c->driver_ready);
+	for (unsigned i = 0; i < VCON_PORTS; i++)
+		snap_put_u8(w, c->port_ready[i]);
+	snap_put_u8(w, c->agent_open);
+	snap_put_u32(w, c->ctrl_count);
+	for (unsigned i = 0; i < c->ctrl_count; i++) {
+		const struct vcon_ctrl_msg *m = &c->ctrl[(c->ctrl_head + i) % VCON_CTRL_PENDING];
+
+		snap_put_u32(w, m->hdr.id);
+		snap_put_u16(w, m->hdr.event);
+		snap_put_u16(w, m->hdr.value);
+	}
+	tx_chain_save(c, w);
+	/* What the guest sent that no host took yet goes with it; what a host sent the
+	 * guest and it did not take was for a host session that ends here. */
+	ring_save(&c->to_host, w);
+	ring_save(&c->console_in, w);
+	spin_unlock(&c->vdev.lock);
+}
+
+int vcon_load(struct vcon *c, struct snap_reader *r)
+{
+	int err = virtio_dev_load(&c->vdev, r);
+
+	if (err)
+		return err;
+	spin_lock(&c->vdev.lock);
+	c->driver_ready = snap_get_bool(r);
+	for (unsigned i = 0; i < VCON_PORTS; i++)
+		c->port_ready[i] = snap_get_bool(r);
+	c->agent_open = snap_get_bool(r);
+	c->ctrl_head = 0;
+	c->ctrl_count = snap_get_below(r, VCON_CTRL_PENDING + 1);
+	for (unsigned i = 0; i < c->ctrl_count && !r->failed; i++) {
+		struct vcon_ctrl_msg *m = &c->ctrl[i];
+
+		m->hdr.id = snap_get_below(r, VCON_PORTS);
+		m->hdr.event = snap_get_u16(r);
+		m->hdr.value = snap_get_u16(r);
+		m->name = m->hdr.event == VIRTIO_CONSOLE_PORT_NAME ? VCON_AGENT_NAME : NULL;
+	}
+	tx_chain_load(c, r);
+	ring_load(&c->to_host, r);
+	ring_load(&c->console_in, r);
+	/* The channel hears of the open port and of data waiting when the VM starts. */
+	c->ev_open_changed = c->agent_open;
+	c->ev_tx_ready = byte_ring_used(&c->to_host) != 0;
+	err = r->failed ? -VIREO_EINVAL : 0;
+	spin_unlock(&c->vdev.lock);
+	if (err)
+		vcon_reset(c);
+	return err;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The virtio-mmio transport of Vireo's virtual devices; see vireo/virtio_dev.h. */
+#include <vireo/snap_io.h>
 #include <vireo/string.h>
 #include <vireo/virtio_dev.h>
 
@@ -379,3 +380,96 @@ static int virtio_dev_mmio_write(void *opaque, uint64_t offset, unsigned width, 
 
 const struct mmio_ops virtio_dev_mmio_ops = {.read = virtio_dev_mmio_read,
 					     .write = virtio_dev_mmio_write};
+
+/* ---------------------------------------------------------------- snapshots */
+
+static void queue_save(const struct virtq *q, struct snap_writer *w)
+{
+	snap_put_u32(w, q->num);
+	snap_put_u8(w, q->ready);
+	snap_put_u64(w, q->desc_gpa);
+	snap_put_u64(w, q->avail_gpa);
+	snap_put_u64(w, q->used_gpa);
+	snap_put_u16(w, q->last_avail);
+	snap_put_u16(w, q->used_idx);
+	snap_put_u16(w, q->signalled);
+	snap_put_u8(w, q->signalled_valid);
+}
+
+/* Like QueueReady = 1, then the indices where they were: the rings are checked
+ * against this VM's RAM again (the state is untrusted). */
+static int queue_load(struct virtio_dev *d, struct virtq *q, struct snap_reader *r)
+{
+	bool ready;
+	uint16_t last_avail, used_idx, signalled;
+	bool signalled_valid;
+
+	q->num = snap_get_u32(r);
+	ready = snap_get_bool(r);
+	q->desc_gpa = snap_get_u64(r);
+	q->avail_gpa = snap_get_u64(r);
+	q->used_gpa = snap_get_u64(r);
+	last_avail = snap_get_u16(r);
+	used_idx = snap_get_u16(r);
+	signalled = snap_get_u16(r);
+	signalled_valid = snap_get_bool(r);
+	if (r->failed)
+		return -VIREO_EINVAL;
+	if (!ready)
+		return 0;
+	if (virtq_enable(q, d->mem, virtio_dev_has_feature(d, VIRTIO_F_INDIRECT_DESC),
+			 virtio_dev_has_feature(d, VIRTIO_F_EVENT_IDX)))
+		return -VIREO_EINVAL;
+	q->last_avail = last_avail;
+	q->used_idx = used_idx;
+	q->signalled = signalled;
+	q->signalled_valid = signalled_valid;
+	return 0;
+}
+
+void virtio_dev_save(struct virtio_dev *d, struct snap_writer *w)
+{
+	spin_lock(&d->lock);
+	snap_put_u32(w, d->nqueues);
+	snap_put_u32(w, d->status);
+	snap_put_u32(w, d->device_features_sel);
+	snap_put_u32(w, d->driver_features_sel);
+	snap_put_u64(w, d->driver_features);
+	snap_put_u32(w, d->queue_sel);
+	snap_put_u32(w, d->isr);
+	snap_put_u32(w, d->config_generation);
+	for (unsigned i = 0; i < d->nqueues; i++)
+		queue_save(&d->queues[i], w);
+	spin_unlock(&d->lock);
+}
+
+int virtio_dev_load(struct virtio_dev *d, struct snap_reader *r)
+{
+	int err = 0;
+
+	spin_lock(&d->lock);
+	reset_locked(d);
+	if (snap_get_u32(r) != d->nqueues)
+		r->failed = true;
+	d->status = snap_get_u32(r);
+	d->device_features_sel = snap_get_u32(r);
+	d->driver_features_sel = snap_get_u32(r);
+	d->driver_features = snap_get_u64(r);
+	d->queue_sel = snap_get_u32(r);
+	d->isr = snap_get_u32(r) & (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
+	d->config_generation = snap_get_u32(r);
+	/* Only what the device offers, only status bits a driver or device can set. */
+	if ((d->driver_features & ~d->device_features) ||
+	    (d->status & ~(DRIVER_STATUS | VIRTIO_STATUS_DEVICE_NEEDS_RESET)))
+		r->failed = true;
+	for (unsigned i = 0; i < d->nqueues && !r->failed && !err; i++)
+		err = queue_load(d, &d->queues[i], r);
+	if (r->failed || err) {
+		reset_locked(d);
+		err = -VIREO_EINVAL;
+	} else {
+		update_irq(d);
+	}
+	spin_unlock(&d->lock);
+	return err;
+}

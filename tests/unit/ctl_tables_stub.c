@@ -11,3 +11,7 @@ const unsigned ctl_core_op_count = 0;
 const struct ctl_op_entry ctl_lifecycle_ops[] = {{0, "none", NULL}};
 const unsigned ctl_lifecycle_op_count = 0;
 #endif
+#ifndef CTL_STUB_HAVE_SNAPSHOT
+const struct ctl_op_entry ctl_snapshot_ops[] = {{0, "none", NULL}};
+const unsigned ctl_snapshot_op_count = 0;
+#endif

@@ -4,6 +4,7 @@
 #include <vireo/hart.h>
 #include <vireo/log.h>
 #include <vireo/mm.h>
+#include <vireo/snap_io.h>
 #include <vireo/string.h>
 #include <vireo/vcpu_arch.h>
 #include "csr.h"
@@ -75,8 +76,8 @@ void vcpu_arch_reset(struct vcpu_arch *a, unsigned long entry, unsigned long a0,
 	a->hcfg.hcounteren = cpu_guest.hcounteren;
 	a->hcfg.henvcfg = cpu_guest.henvcfg & (sstc ? ~0UL : ~HENVCFG_STCE);
 	a->hcfg.hgatp = hgatp;
-	/* Guest time is host time: one timebase for every VM, no offset to migrate. */
-	a->hcfg.htimedelta = 0;
+	/* htimedelta stays: 0 (guest time is host time) from the zeroed vCPU, or what a
+	 * snapshot set for the whole VM, which a hart started or reset must share. */
 }
 
 static void fp_restore(struct vcpu_arch *a)
@@ -262,7 +263,25 @@ uint64_t vcpu_arch_sstc_deadline(struct vcpu_arch *a, bool loaded)
 	 * vstimecmp in the past: that deadline can wake nobody, so it is no deadline. */
 	if (!cpu_features.sstc || !(vsie & (1UL << IRQ_S_TIMER)))
 		return UINT64_MAX;
-	return loaded ? csr_read(vstimecmp) : a->vs.vstimecmp;
+	return vcpu_arch_host_deadline(a, loaded ? csr_read(vstimecmp) : a->vs.vstimecmp);
+}
+
+uint64_t vcpu_arch_host_deadline(const struct vcpu_arch *a, uint64_t guest_deadline)
+{
+	uint64_t delta = (uint64_t)a->hcfg.htimedelta;
+
+	if (guest_deadline == UINT64_MAX)
+		return UINT64_MAX;
+	/* A guest clock ahead of the host's (delta > 0): a deadline before the host's
+	 * epoch is due now; behind it: one past the host's reach is never. */
+	if (a->hcfg.htimedelta >= 0)
+		return guest_deadline >= delta ? guest_deadline - delta : 0;
+	return guest_deadline - delta < guest_deadline ? UINT64_MAX : guest_deadline - delta;
+}
+
+void vcpu_arch_set_time_delta(struct vcpu_arch *a, int64_t delta)
+{
+	a->hcfg.htimedelta = delta;
 }
 
 void vcpu_arch_set_vstimecmp(struct vcpu_arch *a, uint64_t deadline)
@@ -448,4 +467,90 @@ void vcpu_arch_apply_fences(struct vcpu_arch *a, bool do_fence_i, bool vvma)
 		fence_i();
 	if (vvma)
 		hfence_vvma_all();
+}
+
+/* ---------------------------------------------------------------- snapshots */
+
+void vcpu_arch_state_save(const struct vcpu_arch *a, struct snap_writer *w)
+{
+	const struct vcpu_vs_csrs *vs = &a->vs;
+
+	for (unsigned i = 1; i < 32; i++)
+		snap_put_u64(w, a->gprs.x[i]);
+	snap_put_u64(w, a->gprs.sepc);
+	snap_put_u64(w, a->gprs.sstatus);
+	snap_put_u64(w, a->gprs.hstatus);
+	snap_put_u64(w, vs->vsstatus);
+	snap_put_u64(w, vs->vsie);
+	snap_put_u64(w, vs->vstvec);
+	snap_put_u64(w, vs->vsscratch);
+	snap_put_u64(w, vs->vsepc);
+	snap_put_u64(w, vs->vscause);
+	snap_put_u64(w, vs->vstval);
+	snap_put_u64(w, vs->vsatp);
+	snap_put_u64(w, vs->vstimecmp);
+	snap_put_u64(w, vs->hvip);
+	snap_put_u64(w, vs->scounteren);
+	snap_put_u64(w, vs->senvcfg);
+	snap_put_u64(w, vs->sstateen0);
+	for (unsigned i = 0; i < 32; i++)
+		snap_put_u64(w, a->fp.f[i]);
+	snap_put_u32(w, a->fp.fcsr);
+	snap_put_u8(w, a->fp.valid);
+	snap_put_u32(w, a->vec.regs ? (uint32_t)vector_bytes() : 0);
+	if (a->vec.regs) {
+		snap_put_u64(w, a->vec.vstart);
+		snap_put_u64(w, a->vec.vl);
+		snap_put_u64(w, a->vec.vtype);
+		snap_put_u64(w, a->vec.vcsr);
+		snap_put_bytes(w, a->vec.regs, vector_bytes());
+	}
+}
+
+/* Of a vCPU just reset (vcpu_arch_reset): Vireo's own bits stay as the reset made them;
+ * from the state come the guest's registers and where it was (VS or VU: SPP), and the
+ * FP/V enables' HS half where this host gives the guest FP/V. */
+int vcpu_arch_state_load(struct vcpu_arch *a, struct snap_reader *r)
+{
+	struct vcpu_vs_csrs *vs = &a->vs;
+	unsigned long sstatus, keep = SSTATUS_SPP;
+	uint32_t vbytes;
+
+	for (unsigned i = 1; i < 32; i++)
+		a->gprs.x[i] = snap_get_u64(r);
+	a->gprs.sepc = snap_get_u64(r);
+	sstatus = snap_get_u64(r);
+	(void)snap_get_u64(r); /* hstatus: all of it is Vireo's to set */
+	vs->vsstatus = snap_get_u64(r);
+	vs->vsie = snap_get_u64(r);
+	vs->vstvec = snap_get_u64(r);
+	vs->vsscratch = snap_get_u64(r);
+	vs->vsepc = snap_get_u64(r);
+	vs->vscause = snap_get_u64(r);
+	vs->vstval = snap_get_u64(r);
+	vs->vsatp = snap_get_u64(r);
+	vs->vstimecmp = snap_get_u64(r);
+	vs->hvip = snap_get_u64(r) & (MIP_VSSIP | MIP_VSTIP | MIP_VSEIP);
+	vs->scounteren = snap_get_u64(r);
+	vs->senvcfg = snap_get_u64(r);
+	vs->sstateen0 = snap_get_u64(r);
+	for (unsigned i = 0; i < 32; i++)
+		a->fp.f[i] = snap_get_u64(r);
+	a->fp.fcsr = snap_get_u32(r);
+	a->fp.valid = snap_get_bool(r);
+	if (cpu_guest.fp)
+		keep |= SSTATUS_FS;
+	vbytes = snap_get_u32(r);
+	if (vbytes != (a->vec.regs ? vector_bytes() : 0))
+		r->failed = true; /* another vector length: the registers cannot be had */
+	if (vbytes && !r->failed) {
+		a->vec.vstart = snap_get_u64(r);
+		a->vec.vl = snap_get_u64(r);
+		a->vec.vtype = snap_get_u64(r);
+		a->vec.vcsr = snap_get_u64(r);
+		snap_get_bytes(r, a->vec.regs, vbytes);
+		keep |= SSTATUS_VS;
+	}
+	a->gprs.sstatus = (a->gprs.sstatus & ~keep) | (sstatus & keep);
+	return r->failed ? -VIREO_EINVAL : 0;
 }

@@ -120,6 +120,15 @@ void sbi_vcpu_hart_reset(struct vcpu *v);
 /* A non-retentive resume (HSM suspend or SUSP) reset v's registers: re-apply what the
  * SBI state keeps across it (FWFT features, PMU counter access). */
 void sbi_vcpu_resumed(struct vcpu *v);
+struct snap_writer;
+struct snap_reader;
+/* Snapshots (vireo/vm_snapshot.h): a vCPU's and a VM's SBI state. Load follows the
+ * vCPU's registers, finds the steal-time record in this VM's RAM again, and is
+ * -VIREO_EINVAL (the state reset) when something would point outside the VM. */
+void sbi_vcpu_save(struct vcpu *v, struct snap_writer *w);
+int sbi_vcpu_load(struct vcpu *v, struct snap_reader *r);
+void sbi_vm_save(struct vm *vm, struct snap_writer *w);
+int sbi_vm_load(struct vm *vm, struct snap_reader *r);
 /* VCPU_REQ_SSE, on v's way into the guest: inject the software event that may run now. */
 void sbi_sse_deliver(struct vcpu *v);
 /* A virtual-instruction exit on `insn`: true if it was a read of a PMU counter that

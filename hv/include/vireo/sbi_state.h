@@ -18,6 +18,7 @@ struct vcpu;
 /* STA: the steal-time record of one vCPU (sbi/sta.c). */
 struct sbi_sta_vcpu {
 	uint8_t *record;      /* host address of the guest's 64-byte record; NULL: not reporting */
+	uint64_t record_gpa;  /* ...and its guest-physical address (snapshots) */
 	uint32_t sequence;    /* the record's sequence: odd while Vireo writes it */
 	uint64_t steal_ns;    /* steal time reported so far */
 	bool ready;	      /* runnable and off its hart since ready_since */

@@ -96,6 +96,13 @@ struct vcon {
 /* Set up the device over guest memory `mem` (copied), interrupting through irq. */
 void vcon_init(struct vcon *c, const struct guest_mem *mem, const struct irq_line *irq,
 	       const struct vcon_ops *ops, void *ctx);
+struct snap_writer;
+struct snap_reader;
+/* Snapshots (vireo/vm_snapshot.h): the transport, the ports, a half-sent chain, what
+ * waits for the host and typed input. Load checks it all (-VIREO_EINVAL, the device
+ * reset); the channel hears the port's state at the next vcon_kick. */
+void vcon_save(struct vcon *c, struct snap_writer *w);
+int vcon_load(struct vcon *c, struct snap_reader *r);
 /* Back to power-on (the guest's agent port is then closed). */
 void vcon_reset(struct vcon *c);
 /* Move data everywhere now (after a notify, or typed input); events go to the ops. */

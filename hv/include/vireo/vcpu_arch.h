@@ -178,6 +178,14 @@ void vcpu_arch_restore(struct vcpu_arch *a, const struct vcpu_arch_snapshot *s);
  * the guest cannot do is the host's to decide); from the next load of the vCPU. */
 void vcpu_arch_delegate_nothing(struct vcpu_arch *a);
 
+struct snap_writer;
+struct snap_reader;
+/* A snapshot's share of a parked vCPU (vireo/vm_snapshot.h): registers, VS CSRs, FP and
+ * V. Load goes onto a vCPU just reset: Vireo's own configuration (hstatus, the H CSRs)
+ * stays; -VIREO_EINVAL if the state is short or has another vector length. */
+void vcpu_arch_state_save(const struct vcpu_arch *a, struct snap_writer *w);
+int vcpu_arch_state_load(struct vcpu_arch *a, struct snap_reader *r);
+
 struct ctl_regs;
 /* The registers as the guest sees them (vireo/ctl.h), of a vCPU that is not loaded. */
 void vcpu_arch_get_regs(const struct vcpu_arch *a, struct ctl_regs *r);
@@ -231,8 +239,14 @@ void vcpu_arch_apply_fences(struct vcpu_arch *a, bool fence_i, bool vvma);
 /* Inject a synchronous exception into the guest's own trap handler (a loaded vCPU). */
 void vcpu_arch_inject_exception(struct vcpu_arch *a, enum vcpu_exception exc, unsigned long tval);
 
-/* Guest time (time CSR + htimedelta), and the host's. */
+/* Guest time (time CSR + htimedelta), and the host's. htimedelta is 0 but for a VM
+ * restored from a snapshot, whose clock goes on from where it was saved. */
 uint64_t vcpu_arch_guest_time(const struct vcpu_arch *a);
+/* The host time at which guest time reaches guest_deadline (UINT64_MAX: never). */
+uint64_t vcpu_arch_host_deadline(const struct vcpu_arch *a, uint64_t guest_deadline);
+/* Guest time = host time + delta from the next load on (htimedelta; every vCPU of a VM
+ * has the same). */
+void vcpu_arch_set_time_delta(struct vcpu_arch *a, int64_t delta);
 uint64_t vcpu_arch_host_time(void);
 
 /* Read guest memory through the guest's own translation (hlv/hlvx), as the guest

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A vCPU's supervisor timer (SBI TIME set_timer, and the legacy call).
- * Deadlines are absolute, in guest time (= host time: htimedelta is 0).
+ * Deadlines are absolute, in guest time (host time + htimedelta: the two differ
+ * only for a VM restored from a snapshot); the scheduler works in host time.
  *
  * Two ways, chosen per vCPU at reset (the shape of KVM's vcpu_timer.c):
  *  - hardware (Sstc): the deadline goes into the guest's vstimecmp and the

@@ -97,6 +97,14 @@ void virtio_dev_needs_reset(struct virtio_dev *d);
 /* With the lock held: the configuration changed (ConfigGeneration moves on). */
 void virtio_dev_config_changed(struct virtio_dev *d);
 
+struct snap_writer;
+struct snap_reader;
+/* A snapshot of the transport and its queues (vireo/vm_snapshot.h), not the device's
+ * own state. Load resets, then checks every queue against guest RAM as QueueReady
+ * would: -VIREO_EINVAL (and the device reset) if the state does not hold up. */
+void virtio_dev_save(struct virtio_dev *d, struct snap_writer *w);
+int virtio_dev_load(struct virtio_dev *d, struct snap_reader *r);
+
 /* The MMIO ops of every virtio device; the opaque is the struct virtio_dev. */
 extern const struct mmio_ops virtio_dev_mmio_ops;
 

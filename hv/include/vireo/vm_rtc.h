@@ -17,5 +17,10 @@ int vm_rtc_create(struct vm *vm);
 void vm_rtc_destroy(struct vm *vm);
 /* The clock's offset to the host's now (configured, plus what the guest set), in ns. */
 int64_t vm_rtc_offset_ns(struct vm *vm);
+struct snap_writer;
+struct snap_reader;
+/* Its state in a snapshot (vireo/vrtc.h); the VM has an RTC. */
+void vm_rtc_save(struct vm *vm, struct snap_writer *w);
+int vm_rtc_load(struct vm *vm, struct snap_reader *r);
 
 #endif

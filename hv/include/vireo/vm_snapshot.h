@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Snapshots of a VM (docs/machine.md, "Snapshots"): a paused VM's whole state
- * (every vCPU, its interrupt controller, UART, virtio devices, clock, SBI
- * state) written into a blob for the host, which saves it with the VM's RAM;
- * and the way back: a VM made from such a state (VM_ORIGIN_RESTORE), its RAM
- * filled by the host, the state applied when it starts. The state is
- * untrusted on the way back: every field is checked, and what does not hold
- * up is refused with the reason.
+ * but its RAM (every vCPU, its interrupt controller, UART, virtio devices,
+ * clock, SBI state) as bytes, and the way back: a VM made from such a state
+ * (VM_ORIGIN_RESTORE, its RAM filled by the host) or a fork (VM_ORIGIN_FORK,
+ * its RAM the template's) gets it applied before it first runs.
+ *
+ * The state is untrusted on the way back (a file the host read): every field
+ * is checked, and what does not hold up is refused with the reason. Its layout
+ * is versioned (VM_STATE_VERSION) and described in docs/machine.md; Vireo
+ * reads only the version it writes.
+ *
+ * What a snapshot does not carry: guest AIA (IMSIC files live in hardware), a
+ * network card, a sandbox, an attached debugger: such VMs are refused.
  */
 #ifndef VIREO_VM_SNAPSHOT_H
 #define VIREO_VM_SNAPSHOT_H
@@ -14,10 +20,31 @@
 #include <vireo/types.h>
 
 struct vm;
-struct blob;
 
-/* VM_START of a VM made from a snapshot: apply vm->restore. 0, or an error with
- * why[size] saying what is wrong with the state (the VM must then be discarded). */
+#define VM_STATE_MAGIC	 0x5354534d56455256ULL /* "VREVMSTS" as little-endian bytes */
+#define VM_STATE_VERSION 1
+
+/* Whether vm's state can be saved now: parked (paused, every vCPU off its hart) and made
+ * of what a snapshot carries. 0, or an error with why[size]. */
+int vm_snapshot_check(struct vm *vm, char *why, size_t size);
+/* How many bytes vm's state takes (an upper bound, for the caller's buffer). */
+size_t vm_snapshot_size(struct vm *vm);
+/* Save a checked VM's state into buf[size]: the bytes used, or -VIREO_EBUSY (a disk
+ * request did not finish) / -VIREO_ENOMEM (buf too small) with why. */
+long vm_snapshot_save(struct vm *vm, uint8_t *buf, size_t size, char *why, size_t why_size);
+/*
+ * Apply a state to a VM that has not started (VM_CREATED), made with the same vCPUs,
+ * RAM size and devices. Its guest clock goes on from the state's (a restore), or from
+ * the host's (a fork, same_clock: it reads what its template would). 0, or
+ * -VIREO_EINVAL with why[size] (the VM must then be discarded).
+ */
+int vm_snapshot_load(struct vm *vm, const uint8_t *buf, size_t len, bool same_clock, char *why,
+		     size_t size);
+/* VM_START of a VM made from a snapshot: apply vm->restore (vm_snapshot_load). */
 int vm_snapshot_apply(struct vm *vm, char *why, size_t size);
+/* A fork's state from its template's (both parked or not started). */
+int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size);
+/* After a load, once the VM is started: devices move what the state left waiting. */
+void vm_snapshot_kick(struct vm *vm);
 
 #endif

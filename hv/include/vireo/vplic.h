@@ -68,6 +68,14 @@ struct vplic {
 void vplic_init(struct vplic *p, unsigned num_sources, unsigned num_contexts,
 		vplic_notify_fn notify, void *opaque);
 
+struct snap_writer;
+struct snap_reader;
+/* Snapshots (vireo/vm_snapshot.h): priorities, pending, claimed, levels, enables and
+ * thresholds. Load keeps only sources and contexts that exist, reports every output
+ * through notify, and is -VIREO_EINVAL (all cleared) when the state is not this PLIC's. */
+void vplic_save(struct vplic *p, struct snap_writer *w);
+int vplic_load(struct vplic *p, struct snap_reader *r);
+
 /* An input line changed level; the signature of irq_line's set_level. */
 void vplic_set_level(void *plic, unsigned source, bool level);
 

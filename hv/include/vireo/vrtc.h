@@ -83,6 +83,12 @@ int64_t vrtc_offset(struct vrtc *r);
  * (VRTC_NEVER when none is armed), for the caller's timer. */
 uint64_t vrtc_alarm_check(struct vrtc *r);
 
+struct snap_writer;
+struct snap_reader;
+/* Snapshots (vireo/vm_snapshot.h): the offset to the host's clock, the alarm, the
+ * interrupt. Load re-arms the alarm through the clock's alarm_due. */
+void vrtc_save(struct vrtc *r, struct snap_writer *w);
+int vrtc_load(struct vrtc *r, struct snap_reader *r_in);
 extern const struct mmio_ops vrtc_mmio_ops;
 
 #endif

@@ -105,6 +105,13 @@ struct vuart {
 	struct irq_line irq; /* a copy; all zero when none was given */
 };
 
+struct snap_writer;
+struct snap_reader;
+/* Snapshots (vireo/vm_snapshot.h): the registers and the RX FIFO; load drives the line
+ * to what they say, and is -VIREO_EINVAL (FIFO emptied) for a FIFO out of range. */
+void vuart_save(struct vuart *u, struct snap_writer *w);
+int vuart_load(struct vuart *u, struct snap_reader *r);
+
 /* Resets the UART; irq may be NULL. The line is assumed low and is not driven here. */
 void vuart_init(struct vuart *u, vuart_tx_fn tx, void *opaque, const struct irq_line *irq);
 
