@@ -73,10 +73,27 @@ static void seal(struct vm *tmpl, struct vm_ram *ram)
 		tmpl->disk->mem.cow = &ram->sealed;
 }
 
+/* The template never runs again (VM_RESUME refuses it); if it did, its stores would
+ * fault and stop it rather than reach its forks' RAM. */
+static void protect(struct vm *tmpl)
+{
+	for (unsigned i = 0; i < tmpl->mem.nruns; i++) {
+		const struct guest_mem_run *r = &tmpl->mem.runs[i];
+
+		if (gstage_unmap(&tmpl->gstage, r->gpa, r->size) ||
+		    gstage_map(&tmpl->gstage, r->gpa, (uintptr_t)r->host, r->size,
+			       GSTAGE_PERM_R | GSTAGE_PERM_X))
+			log_warn("VM '%s': its RAM stays writable in its G-stage", tmpl->name);
+	}
+	for (unsigned i = 0; i < hart_count(); i++)
+		hart_request(hart_by_index(i), HART_REQ_GVMA_FLUSH);
+}
+
 /* The template's RAM as a struct vm_ram, one more user counted. */
 static struct vm_ram *share(struct vm *tmpl)
 {
 	struct vm_ram *fresh = kzalloc(sizeof(*fresh)), *ram;
+	bool created = false;
 
 	spin_lock(&ram_lock);
 	ram = tmpl->shared;
@@ -90,10 +107,13 @@ static struct vm_ram *share(struct vm *tmpl)
 		ram->mem.cow = NULL;
 		seal(tmpl, ram);
 		tmpl->shared = ram;
+		created = true;
 	}
 	spin_unlock(&ram_lock);
 	if (fresh)
 		kfree(fresh);
+	if (created)
+		protect(tmpl);
 	return ram;
 }
 
