@@ -83,10 +83,7 @@ static int op_vm_resume(struct ctl_call *c)
 		return err;
 	/* A template's RAM is its forks' now (vm_cow.c): it never runs again. */
 	if (vm->shared)
-		err = ctl_fail(c, -VIREO_EINVAL,
-			       "VM %u was forked: its forks share its RAM, it "
-			       "never runs again",
-			       vm->id);
+		err = ctl_fail(c, -VIREO_EINVAL, "VM %u was forked: it never runs again", vm->id);
 	else
 		vm_resume(vm);
 	vm_put(vm);
