@@ -83,9 +83,9 @@ def runs_on(link, vm):
     return wait_until(lambda: read64(link, vm, BOX + 8) > first)
 
 
-def fork(link, tmpl, name, mem_limit=0):
+def fork(link, tmpl, name, mem_limit=0, harts=0):
     r, d = link.request(OP_VM_FORK, vm_create_args(name, 0, flags=VMC_START, mem_limit=mem_limit,
-                                                   from_vm=tmpl))
+                                                   harts=harts, from_vm=tmpl))
     assert r > 0, (r, d)
     return r
 
@@ -109,8 +109,9 @@ def scenario(link, log, kernel, tag):
     for i in (0, 1, 4095, 131071):
         assert read64(link, tmpl, PATTERN + 8 * i) == pattern(i)
     turns = read64(link, tmpl, BOX + 8)
-    a = fork(link, tmpl, "fork-a" + tag)
-    b = fork(link, tmpl, "fork-b" + tag, mem_limit=FORK_LIMIT)
+    # One fork on each hart: the control plane's writes reach a vCPU on the other one.
+    a = fork(link, tmpl, "fork-a" + tag, harts=1)
+    b = fork(link, tmpl, "fork-b" + tag, mem_limit=FORK_LIMIT, harts=2)
     # Both run on from where the template was; the template does not.
     assert runs_on(link, a) and runs_on(link, b)
     assert read64(link, a, BOX + 8) > turns and read64(link, b, BOX + 8) > turns
