@@ -137,7 +137,8 @@ void vireo_start_vms(const struct platform *plat)
 	if (vcpu_aia_possible(true))
 		log_info("guest AIA: %u guest interrupt files per hart, %u identities each",
 			 vcpu_aia_files_per_hart(), vcpu_aia_num_ids());
-	vm_console_configure(b.header->vm_count > 1,
+	/* A machine's VMs come and go, several at a time: their lines say whose they are. */
+	vm_console_configure(b.header->vm_count > 1 || (b.header->flags & BUNDLE_MACHINE),
 			     (b.header->flags & BUNDLE_CONSOLE_COLOUR) != 0);
 	for (unsigned i = 0; i < b.header->vm_count; i++) {
 		struct vm_config cfg;

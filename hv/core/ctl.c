@@ -24,10 +24,8 @@ struct ctl_table {
 
 /* Every module's ops; a module adds its table here. */
 static const struct ctl_table ctl_tables[] = {
-    {ctl_core_ops, &ctl_core_op_count},
-    {ctl_lifecycle_ops, &ctl_lifecycle_op_count},
-    {ctl_snapshot_ops, &ctl_snapshot_op_count},
-    {ctl_debug_ops, &ctl_debug_op_count},
+    {ctl_core_ops, &ctl_core_op_count},		{ctl_lifecycle_ops, &ctl_lifecycle_op_count},
+    {ctl_snapshot_ops, &ctl_snapshot_op_count}, {ctl_debug_ops, &ctl_debug_op_count},
     {ctl_sandbox_ops, &ctl_sandbox_op_count},
 };
 

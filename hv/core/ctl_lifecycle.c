@@ -300,7 +300,8 @@ static int op_vm_ram(struct ctl_call *c)
 		return err;
 	err = 0;
 	if (vm->cow) {
-		err = ctl_fail(c, -VIREO_EINVAL, "a fork's RAM is in pieces: snapshot its template");
+		err =
+		    ctl_fail(c, -VIREO_EINVAL, "a fork's RAM is in pieces: snapshot its template");
 	} else {
 		for (unsigned i = 0; i < vm->mem.nruns; i++) {
 			uint8_t *o = c->out + 24 * i;

@@ -70,7 +70,8 @@ static int op_vm_restore(struct ctl_call *c)
 	if (err)
 		return err;
 	if (ctl_get_u32(c->args + 104) || ctl_get_u32(c->args + 28) || c->len != CTL_VM_CREATE_SIZE)
-		return ctl_fail(c, -VIREO_EINVAL, "a restore takes a state blob only (no initrd, "
+		return ctl_fail(c, -VIREO_EINVAL,
+				"a restore takes a state blob only (no initrd, "
 				"template or bootargs)");
 	if (flags & CTL_VMC_START)
 		return ctl_fail(c, -VIREO_EINVAL,
@@ -95,15 +96,19 @@ static int fork_config(struct ctl_call *c, struct vm *tmpl, struct vm_config *cf
 	const struct vm_config *t = &tmpl->config;
 
 	if (cfg->vcpus != tmpl->nvcpus || cfg->ram_size != tmpl->ram_size)
-		return ctl_fail(c, -VIREO_EINVAL,
-				"a fork has its template's %u vCPUs and %lu MiB (asked: %u, %lu MiB)",
-				tmpl->nvcpus, (unsigned long)(tmpl->ram_size / MIB), cfg->vcpus,
-				(unsigned long)(cfg->ram_size / MIB));
+		return ctl_fail(
+		    c, -VIREO_EINVAL,
+		    "a fork has its template's %u vCPUs and %lu MiB (asked: %u, %lu MiB)",
+		    tmpl->nvcpus, (unsigned long)(tmpl->ram_size / MIB), cfg->vcpus,
+		    (unsigned long)(cfg->ram_size / MIB));
 	if (tmpl->disk && !t->disk_read_only)
-		return ctl_fail(c, -VIREO_EINVAL, "VM %u has a writable disk, which its forks "
-				"would share: give a template a read-only disk", tmpl->id);
+		return ctl_fail(c, -VIREO_EINVAL,
+				"VM %u has a writable disk, which its forks "
+				"would share: give a template a read-only disk",
+				tmpl->id);
 	if (cfg->disk || cfg->testdev || cfg->no_rtc || c->len != CTL_VM_CREATE_SIZE)
-		return ctl_fail(c, -VIREO_EINVAL, "a fork has its template's devices and "
+		return ctl_fail(c, -VIREO_EINVAL,
+				"a fork has its template's devices and "
 				"bootargs: none of its own");
 	cfg->disk = t->disk;
 	cfg->disk_read_only = t->disk_read_only;

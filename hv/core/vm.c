@@ -233,6 +233,20 @@ static int init_irqchip(struct vm *vm)
 	return err;
 }
 
+/* Its own generation ID, drawn like its boot seeds (all zero if Vireo has no entropy:
+ * the guest then learns nothing from it, as without the device). */
+static int init_genid(struct vm *vm)
+{
+	struct vm_seeds seeds;
+	struct irq_line irq = vm_irq_line(vm, VM_GENID_IRQ);
+
+	vm_seed_derive(vm->name, vm->vmid, &seeds);
+	vgenid_init(&vm->genid, seeds.rng, &irq);
+	vm_seed_wipe(&seeds);
+	return mmio_bus_register(&vm->bus, VM_GENID_BASE, VM_GENID_SIZE, &vgenid_mmio_ops,
+				 &vm->genid, "vmgenid");
+}
+
 static int init_devices(struct vm *vm)
 {
 	int err;
@@ -263,6 +277,8 @@ static int init_devices(struct vm *vm)
 	}
 	if (!err && !vm->config.no_rtc)
 		err = vm_rtc_create(vm);
+	if (!err)
+		err = init_genid(vm);
 	return err;
 }
 
@@ -395,6 +411,7 @@ static int load_images(struct vm *vm)
 			   (vm->console_dev ? 1u << VM_VIRTIO_SLOT_CON : 0u) |
 			   (vm->net_dev ? 1u << VM_VIRTIO_SLOT_NET : 0u),
 	    .rtc = vm->rtc != NULL,
+	    .genid = true,
 	    .rng_seed = seeded ? seeds.rng : NULL,
 	    .rng_seed_len = sizeof(seeds.rng),
 	    .kaslr_seed = seeded ? seeds.kaslr : NULL,

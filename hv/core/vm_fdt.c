@@ -9,6 +9,7 @@
 #include <libfdt.h>
 #include <vireo/printf.h>
 #include <vireo/string.h>
+#include <vireo/vgenid.h>
 #include <vireo/vm_fdt.h>
 #include <vireo/vm_layout.h>
 
@@ -250,6 +251,11 @@ static int write_soc(void *fdt, const struct vm_fdt_params *p)
 	if (p->rtc) {
 		TRY(write_mmio_device(fdt, p, "rtc", "google,goldfish-rtc", VM_RTC_BASE,
 				      VM_RTC_SIZE, VM_RTC_IRQ, IRQ_TYPE_LEVEL_HIGH));
+		TRY(fdt_end_node(fdt));
+	}
+	if (p->genid) {
+		TRY(write_mmio_device(fdt, p, "vmgenid", "microsoft,vmgenid", VM_GENID_BASE,
+				      VGENID_SIZE, VM_GENID_IRQ, IRQ_TYPE_EDGE_RISING));
 		TRY(fdt_end_node(fdt));
 	}
 	return fdt_end_node(fdt);

@@ -52,8 +52,8 @@ enum state_devices {
 #define STATE_VCPU_BYTES (4 * KIB)
 
 static const char *const tag_names[] = {
-    [TAG_VM] = "vm",	     [TAG_VCPU] = "vcpu", [TAG_PLIC] = "plic",	   [TAG_UART] = "uart",
-    [TAG_CONSOLE] = "console", [TAG_DISK] = "disk", [TAG_RTC] = "rtc", [TAG_TESTDEV] = "testdev",
+    [TAG_VM] = "vm",	       [TAG_VCPU] = "vcpu", [TAG_PLIC] = "plic", [TAG_UART] = "uart",
+    [TAG_CONSOLE] = "console", [TAG_DISK] = "disk", [TAG_RTC] = "rtc",	 [TAG_TESTDEV] = "testdev",
 };
 
 static const char *tag_name(unsigned tag)
@@ -283,8 +283,10 @@ static bool section_next(struct loader *l, unsigned tag, struct snap_reader *sec
 static bool section_done(struct loader *l, unsigned tag, struct snap_reader *sec, int err)
 {
 	if (err || sec->failed) {
-		vireo_snprintf(l->why, l->size, "the %s section does not hold up (a value out of "
-			       "range, or not this VM's)", tag_name(tag));
+		vireo_snprintf(l->why, l->size,
+			       "the %s section does not hold up (a value out of "
+			       "range, or not this VM's)",
+			       tag_name(tag));
 		return false;
 	}
 	if (sec->pos != sec->len) {
@@ -371,18 +373,20 @@ static bool devices_load(struct loader *l)
 	struct vm *vm = l->vm;
 	struct snap_reader s;
 
-	if (!section_next(l, TAG_PLIC, &s) || !section_done(l, TAG_PLIC, &s, vplic_load(&vm->plic, &s)))
+	if (!section_next(l, TAG_PLIC, &s) ||
+	    !section_done(l, TAG_PLIC, &s, vplic_load(&vm->plic, &s)))
 		return false;
-	if (!section_next(l, TAG_UART, &s) || !section_done(l, TAG_UART, &s, vuart_load(&vm->uart, &s)))
+	if (!section_next(l, TAG_UART, &s) ||
+	    !section_done(l, TAG_UART, &s, vuart_load(&vm->uart, &s)))
 		return false;
 	if (vm->console_dev && (!section_next(l, TAG_CONSOLE, &s) ||
 				!section_done(l, TAG_CONSOLE, &s, vcon_load(vm->console_dev, &s))))
 		return false;
-	if (vm->disk && (!section_next(l, TAG_DISK, &s) ||
-			 !section_done(l, TAG_DISK, &s, disk_load(vm, &s))))
+	if (vm->disk &&
+	    (!section_next(l, TAG_DISK, &s) || !section_done(l, TAG_DISK, &s, disk_load(vm, &s))))
 		return false;
-	if (vm->rtc && (!section_next(l, TAG_RTC, &s) ||
-			!section_done(l, TAG_RTC, &s, vm_rtc_load(vm, &s))))
+	if (vm->rtc &&
+	    (!section_next(l, TAG_RTC, &s) || !section_done(l, TAG_RTC, &s, vm_rtc_load(vm, &s))))
 		return false;
 	if (vm->config.testdev && (!section_next(l, TAG_TESTDEV, &s) ||
 				   !section_done(l, TAG_TESTDEV, &s, testdev_load(vm, &s))))
@@ -411,8 +415,7 @@ static bool header_load(struct loader *l, bool same_clock, int64_t *delta)
 			       version, VM_STATE_VERSION);
 		return false;
 	}
-	if (nvcpus != vm->nvcpus || ram != vm->ram_size || devices != devices_of(vm) ||
-	    reserved) {
+	if (nvcpus != vm->nvcpus || ram != vm->ram_size || devices != devices_of(vm) || reserved) {
 		vireo_snprintf(l->why, l->size,
 			       "the state is of a VM with %u vCPUs, %lu MiB and devices %#x; this "
 			       "one has %u, %lu MiB and %#x",
@@ -421,7 +424,8 @@ static bool header_load(struct loader *l, bool same_clock, int64_t *delta)
 		return false;
 	}
 	if (hz != time_timebase_hz()) {
-		vireo_snprintf(l->why, l->size, "the state's clock ran at %lu Hz, this host's at %lu",
+		vireo_snprintf(l->why, l->size,
+			       "the state's clock ran at %lu Hz, this host's at %lu",
 			       (unsigned long)hz, (unsigned long)time_timebase_hz());
 		return false;
 	}
@@ -455,6 +459,7 @@ int vm_snapshot_load(struct vm *vm, const uint8_t *buf, size_t len, bool same_cl
 			       (unsigned long)snap_left(&l.all));
 		return -VIREO_EINVAL;
 	}
+	vm->state_loaded = true;
 	return 0;
 }
 
@@ -487,6 +492,10 @@ int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size)
 
 void vm_snapshot_kick(struct vm *vm)
 {
+	if (!vm->state_loaded)
+		return;
+	/* A copy of a running guest: its generation is new (its random state is not). */
+	vgenid_notify(&vm->genid);
 	if (vm->console_dev)
 		vcon_kick(vm->console_dev);
 	if (vm->disk)

@@ -33,8 +33,7 @@ static void event_save(const struct sbi_sse_event *e, struct snap_writer *w)
 }
 
 /* runner: the vCPU running a global event's handler (NULL for a local event's own). */
-static void event_load(struct vm *vm, struct sbi_sse_event *e, bool global,
-		       struct snap_reader *r)
+static void event_load(struct vm *vm, struct sbi_sse_event *e, bool global, struct snap_reader *r)
 {
 	uint32_t runner;
 

@@ -13,17 +13,18 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ihv/include -DVIREO_HOST_TEST -Wall -Wextra -Werror
 
-FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest gdb_stub vnet dhcp vaplic mproto sbelf
+FUZZERS := insn vblk virtq vx vrtc chan vcon agent_host agent_guest gdb_stub vnet dhcp vaplic mproto sbelf \
+	vstate
 FUZZ_SRCS_insn := hv/arch/riscv/insn.c
-FUZZ_SRCS_vblk := hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
+FUZZ_SRCS_vblk := hv/lib/snap_io.c hv/vdev/virtio_blk.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_virtq := hv/virtio/virtq.c hv/core/guest_mem.c
 FUZZ_SRCS_vx := hv/lib/vx.c
 # The gdb stub: a hostile debugger on one side, anything from Vireo on the other.
 FUZZ_SRCS_gdb_stub := tools/libvireo/rsp.c tools/libvireo/gdb_stub.c
 FUZZ_SRCS_vaplic := hv/vdev/aplic.c hv/vdev/imsic.c
-FUZZ_SRCS_vrtc := hv/vdev/goldfish_rtc.c
+FUZZ_SRCS_vrtc := hv/lib/snap_io.c hv/vdev/goldfish_rtc.c
 FUZZ_SRCS_chan := hv/core/chan.c hv/lib/vx.c hv/lib/byte_ring.c
-FUZZ_SRCS_vcon := hv/vdev/virtio_console.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c \
+FUZZ_SRCS_vcon := hv/lib/snap_io.c hv/vdev/virtio_console.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c \
 	hv/lib/byte_ring.c
 # What the guest agent sends, as libvireo parses it; what the host sends, as the agent does.
 FUZZ_SRCS_agent_host := hv/lib/vx.c tools/libvireo/agent_host.c tools/libvireo/obuf.c
@@ -33,9 +34,12 @@ FUZZ_SRCS_mproto := tools/libvireo/mproto.c hv/lib/vx.c
 # A sandbox program's ELF file, as libvireo reads its symbols.
 FUZZ_SRCS_sbelf := tools/libvireo/sandbox_elf.c
 FUZZ_CFLAGS += -Itools/libvireo -Iguests/linux/userland
-FUZZ_SRCS_vnet := hv/vdev/virtio_net.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c \
+FUZZ_SRCS_vnet := hv/lib/snap_io.c hv/vdev/virtio_net.c hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c \
 	hv/net/switch.c hv/net/mac_table.c hv/net/backlog.c hv/net/frame.c hv/net/dhcp.c
 FUZZ_SRCS_dhcp := hv/net/dhcp.c
+# A snapshot's device states, as Vireo loads them back.
+FUZZ_SRCS_vstate := hv/lib/snap_io.c hv/vdev/plic.c hv/vdev/uart16550.c hv/vdev/virtio_console.c \
+	hv/virtio/mmio.c hv/virtio/virtq.c hv/core/guest_mem.c hv/lib/byte_ring.c
 
 FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 

@@ -200,6 +200,14 @@ uint64_t vcpu_arch_guest_time(const struct vcpu_arch *a)
 	return world.guest_time;
 }
 
+/* Guest time is host time + htimedelta (a restored VM's clock); no wrap in these tests. */
+uint64_t vcpu_arch_host_deadline(const struct vcpu_arch *a, uint64_t guest_deadline)
+{
+	if (guest_deadline == UINT64_MAX)
+		return UINT64_MAX;
+	return guest_deadline - (uint64_t)a->hcfg.htimedelta;
+}
+
 uint64_t vcpu_arch_host_time(void)
 {
 	return world.host_time;

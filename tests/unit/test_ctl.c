@@ -112,10 +112,6 @@ void vm_stop(struct vm *vm, int status, const char *why)
 	vm->state = VM_STOPPING;
 }
 
-/* Snapshots and forks boot VMs (test_snapshot.py): none here. */
-const struct ctl_op_entry ctl_snapshot_ops[1];
-const unsigned ctl_snapshot_op_count = 0;
-
 /* The sandbox ops and their core are test_sandbox.c's: none here. */
 const struct ctl_op_entry ctl_sandbox_ops[1];
 const unsigned ctl_sandbox_op_count = 0;

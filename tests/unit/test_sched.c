@@ -372,6 +372,14 @@ uint64_t vcpu_arch_guest_time(const struct vcpu_arch *a)
 	return now;
 }
 
+/* Guest time is host time + htimedelta (a restored VM's clock); no wrap in these tests. */
+uint64_t vcpu_arch_host_deadline(const struct vcpu_arch *a, uint64_t guest_deadline)
+{
+	if (guest_deadline == UINT64_MAX)
+		return UINT64_MAX;
+	return guest_deadline - (uint64_t)a->hcfg.htimedelta;
+}
+
 /* ---------------------------------------------------------------- fixture */
 
 static int setup(void **state)
@@ -722,6 +730,31 @@ static void test_timer_deadline_raises_line(void **state)
 	assert_false(vcpu_timer_line(b));
 	assert_int_equal(vs[1].runs, 0);
 	assert_int_equal(vs[0].timer_at_first_run, T0 + MS(50));
+}
+
+/* A restored VM's clock is ahead of the host's (htimedelta): its deadlines are in guest
+ * time, and the host timer is armed at the host time they come. */
+static void test_timer_deadline_of_a_restored_clock(void **state)
+{
+	struct vcpu *a;
+
+	(void)state;
+	nharts = 1;
+	a = attach(0, 0, 0);
+	a->arch.hcfg.htimedelta = (int64_t)MS(100);
+	a->waiting = true;
+	vs[0].action = VCPU_BLOCK;
+	vcpu_timer_set(a, T0 + MS(102));
+
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(hs[0].timer_at_wfi, T0 + MS(2));
+	now = T0 + MS(1);
+	hs[0].ipi = true;
+	assert_int_equal(step_who(0), -1);
+	assert_false(vcpu_timer_line(a));
+	now = T0 + MS(2);
+	assert_int_equal(step_who(0), 0);
+	assert_true(vcpu_timer_line(a));
 }
 
 /* A device timer (an RTC alarm) is one more deadline: an idle hart sleeps until it, and
@@ -1158,6 +1191,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_idle_sleeps_until_earliest_deadline, setup),
 	    cmocka_unit_test_setup(test_paused_deadline_ignored, setup),
 	    cmocka_unit_test_setup(test_timer_deadline_raises_line, setup),
+	    cmocka_unit_test_setup(test_timer_deadline_of_a_restored_clock, setup),
 	    cmocka_unit_test_setup(test_device_timer_wakes_an_idle_hart, setup),
 	    cmocka_unit_test_setup(test_host_requests, setup),
 	    cmocka_unit_test_setup(test_start_pending_completes, setup),

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
+#include <vireo/snap_io.h>
 #include <vireo/vcon.h>
 
 #define RAM_GPA	    0x80000000ULL
@@ -1134,6 +1135,60 @@ static void test_agent_tx_waits_for_room(void **state)
 	assert_memory_equal(out, data, got);
 }
 
+/* ---------------------------------------------------------------- snapshots */
+
+/* A device saved with a half-sent chain and a full ring, loaded into a fresh one over
+ * the same RAM: the data comes out whole and in order, the chain completes. A state
+ * with a ring longer than the ring, or a chain outside RAM, is refused and leaves the
+ * device reset. */
+static void test_snapshot_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t data[100 * 1024], out[100 * 1024], saved[128 * 1024];
+	const uint32_t lens[] = {3000, 1500, 500};
+	struct guest_mem mem = f->dev->mem;
+	struct irq_line line = f->dev->vdev.irq;
+	struct snap_writer w = {saved, sizeof(saved), 0, false};
+	struct snap_reader r;
+	bool tx_ready;
+	uint32_t consumed, got;
+	uint16_t second;
+
+	handshake(f);
+	open_agent(f);
+	pattern(data, sizeof(data), 9);
+	expect_used(f, TXQ(AGENT), port_write(f, AGENT, data, VCON_RING_SIZE - 1000), 0);
+	second = write_chain(f, AGENT, data + VCON_RING_SIZE - 1000, lens, 3);
+	assert_true(f->dev->tx_pending);
+	vcon_save(f->dev, &w);
+	assert_false(w.failed);
+
+	/* Into a fresh device: the port is open, the ring and the chain are there. */
+	vcon_init(f->dev, &mem, &line, &ops, f);
+	f->irq = false; /* a new VM's line starts low */
+	r = (struct snap_reader){saved, w.len, 0, false};
+	assert_int_equal(vcon_load(f->dev, &r), 0);
+	assert_int_equal(r.pos, w.len);
+	assert_true(f->dev->agent_open && f->dev->tx_pending);
+	got = drain_to_host(f, out, sizeof(out));
+	vcon_move(f->dev, &tx_ready, &consumed);
+	got += drain_to_host(f, out + got, sizeof(out) - got);
+	expect_used(f, TXQ(AGENT), second, 0);
+	assert_int_equal(got, VCON_RING_SIZE + 4000);
+	assert_memory_equal(out, data, got);
+
+	/* The ring's length bumped past the ring: refused, the device reset. */
+	w = (struct snap_writer){saved, sizeof(saved), 0, false};
+	vcon_save(f->dev, &w);
+	size_t ring_at =
+	    w.len - 4 - byte_ring_used(&f->dev->console_in) - 4 - byte_ring_used(&f->dev->to_host);
+	saved[ring_at + 3] = 0x7f;
+	r = (struct snap_reader){saved, w.len, 0, false};
+	assert_int_equal(vcon_load(f->dev, &r), -VIREO_EINVAL);
+	assert_false(f->dev->agent_open);
+	assert_int_equal(f->dev->vdev.status, 0);
+}
+
 /* ---------------------------------------------------------------- the control queue */
 
 /* Messages wait for the driver's buffers, a bounded few, then go in order. */
@@ -1821,6 +1876,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_agent_from_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_agent_stream_both_ways, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_agent_tx_waits_for_room, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ctrl_waits_for_buffers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ctrl_short_buffers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ctrl_garbage, setup, teardown),

@@ -290,8 +290,18 @@ static void check_tree(const void *fdt, int size, const struct vm_fdt_params *p)
 	} else {
 		expect_no_node(fdt, "/soc/rtc@101000");
 	}
-	assert_int_equal(count_subnodes(fdt, soc),
-			 2 + (int)nvirtio + (p->testdev ? 1 : 0) + (p->rtc ? 1 : 0));
+	/* The VM Generation ID, as Linux's vmgenid driver finds it (an edge interrupt) */
+	if (p->genid) {
+		node = node_at(fdt, "/soc/vmgenid@102000");
+		expect_str_prop(fdt, node, "compatible", "microsoft,vmgenid");
+		expect_reg(fdt, node, 0x102000, 16);
+		assert_int_equal(prop_u32(fdt, node, "interrupts"), 12);
+		assert_int_equal(prop_u32(fdt, node, "interrupt-parent"), plic_ph);
+	} else {
+		expect_no_node(fdt, "/soc/vmgenid@102000");
+	}
+	assert_int_equal(count_subnodes(fdt, soc), 2 + (int)nvirtio + (p->testdev ? 1 : 0) +
+						       (p->rtc ? 1 : 0) + (p->genid ? 1 : 0));
 
 	/* /hypervisor names Vireo, the way systemd-detect-virt reads it */
 	node = node_at(fdt, "/hypervisor");
@@ -388,6 +398,7 @@ static void test_shapes(void **state)
 				p.testdev = t & 1;
 				p.has_initrd = t & 2;
 				p.rtc = (t + m) & 1;
+				p.genid = (t + c) & 1;
 				p.initrd_start = 0x84000000 + t;
 				p.initrd_end = 0x84400000 + m;
 				p.ram_base = c & 1 ? 0x100000000ULL : 0x80000000;

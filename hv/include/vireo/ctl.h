@@ -54,8 +54,8 @@ enum ctl_op {
 
 	/* 0x02xx: snapshots and forks (ctl_snapshot.c, docs/machine.md). */
 	CTL_OP_VM_SNAPSHOT = 0x0201, /* u32 vm (paused) -> u32 blob, u32 0, u64 bytes: its state */
-	CTL_OP_VM_RESTORE = 0x0202,  /* struct ctl_vm_create, kernel_blob = a state -> the VM's id */
-	CTL_OP_VM_FORK = 0x0203,     /* struct ctl_vm_create, from_vm = a paused VM -> the id */
+	CTL_OP_VM_RESTORE = 0x0202, /* struct ctl_vm_create, kernel_blob = a state -> the VM's id */
+	CTL_OP_VM_FORK = 0x0203,    /* struct ctl_vm_create, from_vm = a paused VM -> the id */
 };
 
 /* Exits a host program can catch (CTL_OP_VM_CATCH): the VM pauses, CTL_EVENT_CAUGHT. */

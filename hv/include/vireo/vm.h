@@ -12,6 +12,7 @@
 #include <vireo/testdev.h>
 #include <vireo/vblk.h>
 #include <vireo/vcon.h>
+#include <vireo/vgenid.h>
 #include <vireo/types.h>
 #include <vireo/vaplic.h>
 #include <vireo/vcpu.h>
@@ -114,6 +115,7 @@ struct vm {
 	struct vblk *disk;	  /* NULL without a disk */
 	struct vcon *console_dev; /* its virtio console: hvc0 and the agent port */
 	struct vm_rtc *rtc;	  /* NULL without an RTC */
+	struct vgenid genid;	  /* its generation: new for a fork or a restore */
 	struct vnet *net_dev;	  /* its network card, or NULL */
 	struct vm_console console;
 	/* Typed input waiting for the SBI console (getchar, DBCN read)... */
@@ -150,6 +152,7 @@ struct vm {
 	 * fork's page copied): flushed there before a vCPU of it enters the guest (atomic). */
 	unsigned long gstage_stale;
 	struct blob *restore;	 /* VM_ORIGIN_RESTORE: the state to apply at its start */
+	bool state_loaded;	 /* its state came from a snapshot or a template */
 	struct sandbox *sandbox; /* a sandbox's state (core/sandbox.c), else NULL */
 };
 

@@ -22,6 +22,7 @@ struct vm_fdt_params {
 	 * of the PLIC (0: the PLIC). */
 	unsigned imsic_num_ids;
 	bool rtc;		 /* the Goldfish RTC at VM_RTC_BASE */
+	bool genid;		 /* the VM Generation ID at VM_GENID_BASE */
 	const uint8_t *rng_seed; /* /chosen/rng-seed, NULL: none */
 	size_t rng_seed_len;
 	const uint8_t *kaslr_seed;	/* /chosen/kaslr-seed (8 bytes), NULL: none */

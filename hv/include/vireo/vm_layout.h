@@ -31,6 +31,11 @@
 #define VM_RTC_SIZE 0x1000UL
 #define VM_RTC_IRQ  11
 
+/* The VM Generation ID (vireo/vgenid.h): 16 bytes, an edge when they change. */
+#define VM_GENID_BASE 0x00102000UL
+#define VM_GENID_SIZE 0x1000UL
+#define VM_GENID_IRQ  12
+
 #define VM_VIRTIO_BASE	   0x10001000UL
 #define VM_VIRTIO_STRIDE   0x1000UL
 #define VM_VIRTIO_SLOTS	   8

@@ -44,7 +44,8 @@ int vm_snapshot_load(struct vm *vm, const uint8_t *buf, size_t len, bool same_cl
 int vm_snapshot_apply(struct vm *vm, char *why, size_t size);
 /* A fork's state from its template's (both parked or not started). */
 int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size);
-/* After a load, once the VM is started: devices move what the state left waiting. */
+/* After a load, once the VM is started: devices move what the state left waiting, and
+ * the guest hears that its generation changed (vireo/vgenid.h). Nothing otherwise. */
 void vm_snapshot_kick(struct vm *vm);
 
 #endif
