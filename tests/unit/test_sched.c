@@ -353,13 +353,6 @@ void vcpu_arch_set_vstimecmp(struct vcpu_arch *a, uint64_t deadline)
 	a->vs.vstimecmp = deadline;
 }
 
-/* The tests' guests have the host's clock (htimedelta 0). */
-uint64_t vcpu_arch_host_deadline(const struct vcpu_arch *a, uint64_t guest_deadline)
-{
-	(void)a;
-	return guest_deadline;
-}
-
 uint64_t vcpu_arch_sstc_deadline(struct vcpu_arch *a, bool loaded)
 {
 	(void)loaded;
