@@ -150,6 +150,12 @@ static void flush(struct vm_cow *cow)
 			if (!h || h->index >= 8 * sizeof(long) || BIT(h->index) & self ||
 			    !(__atomic_load_n(&vm->gstage_stale, __ATOMIC_SEQ_CST) & BIT(h->index)))
 				break;
+			/* Another hart may be waiting on this one the same way (both copying
+			 * from a device in a vCPU's fast path): this hart's own flush is done. */
+			if (__atomic_load_n(&vm->gstage_stale, __ATOMIC_SEQ_CST) & self) {
+				__atomic_fetch_and(&vm->gstage_stale, ~self, __ATOMIC_SEQ_CST);
+				hart_flush_gstage_vmid(vm->vmid);
+			}
 			if (hart_time() >= deadline) {
 				log_warn("VM '%s': vCPU %u did not flush its G-stage TLB", vm->name,
 					 v->id);

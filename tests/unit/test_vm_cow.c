@@ -512,10 +512,16 @@ static void test_remote_flush(void **state)
 	assert_int_equal(fake.kicks, 1);
 	assert_int_equal(fake.pauses, 1);
 	assert_int_equal(fork_a.gstage_stale, 0);
-	/* One that never flushes: a warning after the timeout, and the writer goes on. */
+	/* One that never flushes: a warning after the timeout, and the writer goes on. Its
+	 * own hart, marked meanwhile by a writer on that other hart, flushes as it waits
+	 * (the two would otherwise wait for each other). */
 	pause_clears = NULL;
+	fork_a.gstage_stale = BIT(0);
+	fake.local_flushes = 0;
 	guest_store(&vcpu_a, RAM_BASE + 3 * PAGE_SIZE, 1);
 	assert_int_equal(fake.warns, 1);
+	assert_int_equal(fork_a.gstage_stale, BIT(1));
+	assert_int_equal(fake.local_flushes, 2);
 	vcpu_a.in_guest = false;
 	fork_a.nvcpus = 0;
 	end_fork(&fork_a);
