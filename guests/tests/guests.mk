@@ -12,7 +12,7 @@ CROSS ?= riscv64-linux-gnu-
 QEMU ?= qemu-system-riscv64
 
 GUEST_NAMES := hello paging mmio unmapped traps smp sbi timer hsm exitcode hostile ramcheck aia \
-	cpustate conform platform sta susp pmu sse ctl gdb snap
+	cpustate conform platform sta susp pmu sse ctl gdb snap cow
 
 GUEST_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 GUEST_HV := $(if $(filter guests/tests,$(GUEST_DIR)),hv,$(GUEST_DIR)/../../hv)

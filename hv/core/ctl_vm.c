@@ -81,9 +81,13 @@ static int op_vm_resume(struct ctl_call *c)
 
 	if (!vm)
 		return err;
-	vm_resume(vm);
+	/* A template's RAM is its forks' now (vm_cow.c): it never runs again. */
+	if (vm->shared)
+		err = ctl_fail(c, -VIREO_EINVAL, "VM %u was forked: it never runs again", vm->id);
+	else
+		vm_resume(vm);
 	vm_put(vm);
-	return 0;
+	return err;
 }
 
 /* The vCPU named by the second u32, of a parked VM. */

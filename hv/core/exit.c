@@ -10,6 +10,7 @@
 #include <vireo/sbi.h>
 #include <vireo/sched.h>
 #include <vireo/vm.h>
+#include <vireo/vm_cow.h>
 
 static const struct {
 	const char *id, *name;
@@ -255,8 +256,29 @@ static enum vcpu_action handle_illegal(struct vcpu *v)
 	return VCPU_CONTINUE;
 }
 
+/*
+ * A fork writes a page it still shares with its template (vm_cow.c): a store or AMO
+ * (store guest-page fault), or the guest's own page-table walk setting A/D bits (any
+ * walk that faults inside a fork's RAM is a write: all of it is readable). The page
+ * is copied and the access goes again; a fork at its memory limit has been stopped.
+ */
+static bool cow_write(struct vcpu *v, enum vcpu_action *action)
+{
+	const struct vcpu_exit *e = &v->exit;
+	bool stopped;
+
+	if (!v->vm->cow ||
+	    !((e->kind == VCPU_EXIT_GUEST_ACCESS && e->is_store) || e->kind == VCPU_EXIT_PT_WALK) ||
+	    !vm_cow_fault(v, e->gpa, &stopped))
+		return false;
+	*action = stopped ? VCPU_VM_ENDED : VCPU_CONTINUE;
+	return true;
+}
+
 enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 {
+	enum vcpu_action cow_action;
+
 	const struct vcpu_exit *e = &v->exit;
 
 	/* The fast path handled it already and only wants the scheduler to look. */
@@ -266,6 +288,9 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 	}
 	if (e->kind < VCPU_EXIT_KINDS)
 		v->exit_kinds[e->kind]++;
+	/* Before anything takes it for MMIO or the guest's own fault. */
+	if (cow_write(v, &cow_action))
+		return cow_action;
 	switch (e->kind) {
 	case VCPU_EXIT_INTERRUPT:
 		/* The hart loop services it before re-entering. */

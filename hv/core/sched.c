@@ -224,6 +224,10 @@ static uint64_t next_event(struct sched_hart *sh, bool slicing)
 	next = MIN(next, device_due);
 
 	for (struct vcpu *v = sh->vcpus; v; v = v->next_on_hart) {
+		/* Nothing wakes a paused VM's vCPU: its deadline, once past, would keep the
+		 * timer firing (and starve whatever else runs here). Its resume kicks us. */
+		if (vcpu_held(v))
+			continue;
 		uint64_t due = vcpu_timer_next_event(v, vcpu_is_loaded(v));
 		next = MIN(next, due);
 	}
@@ -257,6 +261,9 @@ static void handle_host_irqs(struct sched_hart *sh)
 		hart_halt();
 	if (req & HART_REQ_GVMA_FLUSH)
 		hart_flush_gstage_tlb();
+	/* A vCPU's state changed (a resumed VM's deadlines count again): set the timer anew. */
+	if (req & HART_REQ_KICK)
+		sh->timer_dirty = true;
 }
 
 /* Run v until it blocks, yields, its slice ends or the hart has other work. */

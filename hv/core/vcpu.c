@@ -163,9 +163,28 @@ static void take_requests(struct vcpu *v, unsigned long which)
 		sbi_sse_deliver(v);
 }
 
+/*
+ * On the way into the guest (in_guest already announced): the VM's harts are noted, and
+ * a fork whose G-stage changed since this hart last ran it forgets the old leaves here
+ * (vm_cow.c sets the bit, then waits for vCPUs in the guest to clear theirs).
+ */
+static void sync_gstage(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	unsigned long bit = BIT(this_hart()->index);
+
+	if (!(__atomic_load_n(&vm->harts_ran, __ATOMIC_RELAXED) & bit))
+		__atomic_fetch_or(&vm->harts_ran, bit, __ATOMIC_SEQ_CST);
+	if (vm->cow && (__atomic_load_n(&vm->gstage_stale, __ATOMIC_SEQ_CST) & bit)) {
+		__atomic_fetch_and(&vm->gstage_stale, ~bit, __ATOMIC_SEQ_CST);
+		hart_flush_gstage_vmid(vm->vmid);
+	}
+}
+
 void vcpu_refresh_entry(struct vcpu *v)
 {
 	apply_irqs(v);
+	sync_gstage(v);
 	take_requests(v, VCPU_REQ_IPI | VCPU_REQ_FENCES);
 }
 
@@ -185,6 +204,7 @@ enum vcpu_action vcpu_run_once(struct vcpu *v)
 	/* Announce first, then take the requests: a remote fence requested after this
 	 * point sees in_guest and waits for the kick to bring us out. */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
+	sync_gstage(v);
 	take_requests(v, ~VCPU_REQ_STOP);
 	vcpu_arch_run(&v->arch);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);

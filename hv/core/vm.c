@@ -522,14 +522,13 @@ static void vm_free(struct vm *vm)
 		vcpu_arch_destroy(&vm->vcpus[i]->arch);
 		kfree(vm->vcpus[i]);
 	}
-	if (vm->gstage.root)
-		gstage_destroy(&vm->gstage);
-	/* A fork's own pages; RAM that forks share lives on until the last of them ends. */
+	/* A fork's own pages are its writable leaves: found before the tables go. */
 	if (vm->cow)
 		vm_cow_detach(vm);
-	else if (vm->shared)
-		vm_ram_put(vm->shared);
-	else
+	if (vm->gstage.root)
+		gstage_destroy(&vm->gstage);
+	/* RAM that forks share lives on until the last of them ends (below). */
+	if (!vm->shared)
 		for (unsigned i = 0; i < vm->mem.nruns; i++)
 			page_free(vm->mem.runs[i].host, vm->mem.runs[i].size / PAGE_SIZE);
 	if (vm->vmid)
@@ -538,7 +537,10 @@ static void vm_free(struct vm *vm)
 		blob_put(vm->restore);
 	blob_put(vm->config.kernel_blob);
 	blob_put(vm->config.initrd_blob);
+	/* The RAM's share of the promise stays with the RAM while forks use it. */
 	vm_mem_uncommit(vm);
+	if (vm->shared)
+		vm_ram_put(vm->shared);
 	/* Last: from here the id (the channel) may name another VM. */
 	if (vm->id) {
 		spin_lock(&vm_table_lock);

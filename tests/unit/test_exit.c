@@ -20,6 +20,8 @@
 #include <vireo/sched.h>
 #include <vireo/hart.h>
 #include <vireo/vm.h>
+#include <vireo/vm_cow.h>
+#include <vireo/vm_mem.h>
 
 #define DEV_BASE 0x10000000UL
 #define DEV_SIZE 0x1000UL
@@ -70,6 +72,10 @@ static struct {
 	bool debug_emulates;				  /* vm_debug_virtual_insn's answer */
 	unsigned acks, refreshes;			  /* hart_ack_ipi, vcpu_refresh_entry */
 	bool read_moves_timer;				  /* dev_read calls sched_timer_changed */
+	/* vm_cow_fault */
+	unsigned cow_faults;
+	uint64_t cow_gpa;
+	bool cow_takes, cow_stops; /* scripted answers */
 } fake;
 
 static struct hart the_hart;
@@ -204,6 +210,17 @@ void vm_stop(struct vm *vm, int status, const char *why)
 	fake.stop_status = status;
 	fake.stop_why = why;
 	vm->state = VM_STOPPING;
+}
+
+bool vm_cow_fault(struct vcpu *v, uint64_t gpa, bool *stopped)
+{
+	assert_non_null(v);
+	fake.cow_faults++;
+	fake.cow_gpa = gpa;
+	*stopped = fake.cow_takes && fake.cow_stops;
+	if (*stopped)
+		vm_stop(v->vm, VM_STATUS_MEMORY, "cow");
+	return fake.cow_takes;
 }
 
 void vcpu_dump(const struct vcpu *v)
@@ -1075,6 +1092,53 @@ static void test_fast_path_mmio_declines_once_classified(void **state)
 	assert_int_equal(dev.reads, 1);
 }
 
+/* ---------------------------------------------------------------- copy-on-write forks */
+
+/* A fork's store to a shared page, or its page-table walk's A/D update, goes to vm_cow
+ * first and is retried (nothing emulated, no step); a load never does; a store it does
+ * not take is MMIO as before; a fork at its limit ends; a VM that is no fork never asks. */
+static void test_cow_store_fault(void **state)
+{
+	static struct vm_cow cow;
+	struct vcpu_exit walk = {.kind = VCPU_EXIT_PT_WALK,
+				 .gpa = 0x80002000,
+				 .gva = 0x1000,
+				 .access_type = VCPU_ACCESS_LOAD};
+
+	(void)state;
+	vm.cow = &cow;
+	fake.cow_takes = true;
+	assert_int_equal(handle(mmio_exit(0x80001008, true, 8, false, REG_A3, 4)), VCPU_CONTINUE);
+	assert_int_equal(fake.cow_faults, 1);
+	assert_int_equal(fake.cow_gpa, 0x80001008);
+	assert_int_equal(pc(), PC);
+	assert_int_equal(handle(walk), VCPU_CONTINUE);
+	assert_int_equal(fake.cow_faults, 2);
+	assert_int_equal(fake.cow_gpa, 0x80002000);
+	assert_int_equal(fake.injections + fake.stops + dev.writes, 0);
+	/* A load is never a copy-on-write fault: the device's. */
+	handle(mmio_exit(DEV_BASE, false, 4, false, REG_A3, 4));
+	assert_int_equal(fake.cow_faults, 2);
+	assert_int_equal(dev.reads, 1);
+	/* Not a shared page: MMIO. */
+	fake.cow_takes = false;
+	vcpu.arch.gprs.sepc = PC;
+	assert_int_equal(handle(mmio_exit(DEV_BASE + 8, true, 4, false, REG_A3, 4)), VCPU_CONTINUE);
+	assert_int_equal(fake.cow_faults, 3);
+	assert_int_equal(dev.writes, 1);
+	assert_int_equal(pc(), PC + 4);
+	/* At its limit: the fork ends, with the memory status. */
+	fake.cow_takes = fake.cow_stops = true;
+	assert_int_equal(handle(mmio_exit(0x80003000, true, 8, false, REG_A3, 4)), VCPU_VM_ENDED);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(fake.stop_status, VM_STATUS_MEMORY);
+	/* No fork: never asked. */
+	vm.cow = NULL;
+	vm.state = VM_RUNNING;
+	handle(mmio_exit(DEV_BASE + 8, true, 4, false, REG_A3, 4));
+	assert_int_equal(fake.cow_faults, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1112,6 +1176,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_fast_path_mmio_timer_moved, setup),
 	    cmocka_unit_test_setup(test_fast_path_host_ipi, setup),
 	    cmocka_unit_test_setup(test_fast_path_host_ipi_declines, setup),
+	    cmocka_unit_test_setup(test_cow_store_fault, setup),
 	};
 
 	return cmocka_run_group_tests_name("exit", tests, NULL, NULL);

@@ -925,6 +925,93 @@ static void test_unmap(void **state)
 	destroy_all(&gs, p);
 }
 
+struct visited {
+	gpa_t gpa[8];
+	paddr_t hpa[8];
+	size_t n;
+};
+
+static void visit(void *ctx, gpa_t gpa, paddr_t hpa)
+{
+	struct visited *v = ctx;
+
+	assert_true(v->n < 8);
+	v->gpa[v->n] = gpa;
+	v->hpa[v->n++] = hpa;
+}
+
+/* A fork's RAM: a 1 GiB read-only superpage; a write gives one page its own RWX leaf, the
+ * gigapage split into 2 MiB leaves and one of those into 4 KiB leaves, all else the same. */
+static void test_cow_set_page(void **state)
+{
+	struct pool *p = *state;
+	struct gstage gs;
+	struct visited v = {0};
+
+	init_ok(&gs, GSTAGE_SV39X4, p);
+	assert_int_equal(gstage_map(&gs, 0x80000000, 0xc0000000, SZ_1G, PERM_RX), 0);
+	assert_int_equal(gstage_leaf_level(&gs, 0x80000000 + 123 * SZ_4K), 2);
+	assert_int_equal(gstage_leaf_level(&gs, 0x7ffff000), -1);
+	assert_int_equal(gstage_leaf_level(&gs, ~0ULL), -1);
+	expect_counts(&gs, p, 0, 0, 1, 0);
+	assert_int_equal(
+	    gstage_set_page(&gs, 0x80000000 + SZ_2M + 5 * SZ_4K, 0x12345000, GSTAGE_PERM_RWX), 0);
+	expect_counts(&gs, p, 512, 511, 0, 2);
+	assert_int_equal(gs.table_pages, 4 + 2);
+	check_byte(&gs, 0x80000000 + SZ_2M + 5 * SZ_4K + 77, 0x12345000 + 77, GSTAGE_PERM_RWX);
+	assert_int_equal(gstage_leaf_level(&gs, 0x80000000 + SZ_2M + 5 * SZ_4K), 0);
+	assert_int_equal(gstage_leaf_level(&gs, 0x80000000), 1);
+	check_mapped(&gs, p, 0x80000000, 0xc0000000, SZ_2M + 5 * SZ_4K, PERM_RX);
+	check_mapped(&gs, p, 0x80000000 + SZ_2M + 6 * SZ_4K, 0xc0000000 + SZ_2M + 6 * SZ_4K,
+		     SZ_1G - SZ_2M - 6 * SZ_4K, PERM_RX);
+	/* A page that has its own leaf already: replaced, nothing split. */
+	assert_int_equal(gstage_set_page(&gs, 0x80000000 + SZ_2M + 6 * SZ_4K, 0x20000000, PERM_RW),
+			 0);
+	assert_int_equal(gstage_set_page(&gs, 0x80000000 + SZ_2M + 5 * SZ_4K, 0x30000000, PERM_RW),
+			 0);
+	assert_int_equal(gs.table_pages, 6);
+	check_byte(&gs, 0x80000000 + SZ_2M + 5 * SZ_4K, 0x30000000, PERM_RW);
+	/* Only the writable 4 KiB leaves, in order; a bad range visits nothing. */
+	assert_int_equal(gstage_for_each_page(&gs, 0x80000000, SZ_1G, GSTAGE_PERM_W, visit, &v), 2);
+	assert_int_equal(v.gpa[0], 0x80000000 + SZ_2M + 5 * SZ_4K);
+	assert_int_equal(v.hpa[0], 0x30000000);
+	assert_int_equal(v.gpa[1], 0x80000000 + SZ_2M + 6 * SZ_4K);
+	assert_int_equal(v.hpa[1], 0x20000000);
+	assert_int_equal(gstage_for_each_page(&gs, 0x80000000, SZ_1G, GSTAGE_PERM_R, NULL, NULL),
+			 512);
+	assert_int_equal(gstage_for_each_page(&gs, 0x80000000 + SZ_2M + 6 * SZ_4K, SZ_4K,
+					      GSTAGE_PERM_W, NULL, NULL),
+			 1);
+	assert_int_equal(gstage_for_each_page(&gs, 0x80000001, SZ_4K, 0, NULL, NULL), 0);
+	assert_int_equal(gstage_for_each_page(&gs, ~0ULL & ~0xfffULL, SZ_4K, 0, NULL, NULL), 0);
+	destroy_all(&gs, p);
+	assert_int_equal(gstage_for_each_page(&gs, 0x80000000, SZ_1G, 0, NULL, NULL), 0);
+}
+
+static void test_cow_set_page_errors(void **state)
+{
+	struct pool *p = *state;
+	struct gstage gs;
+
+	init_ok(&gs, GSTAGE_SV39X4, p);
+	assert_int_equal(gstage_map(&gs, 0x80000000, 0xc0000000, SZ_1G, PERM_RX), 0);
+	assert_int_equal(gstage_set_page(&gs, 0x7ffff000, 0x1000, PERM_RW), -VIREO_EINVAL);
+	assert_int_equal(gstage_set_page(&gs, 0x80000800, 0x1000, PERM_RW), -VIREO_EINVAL);
+	assert_int_equal(gstage_set_page(&gs, 0x80000000, 0x1800, PERM_RW), -VIREO_EINVAL);
+	assert_int_equal(gstage_set_page(&gs, 0x80000000, 0x1000, 0), -VIREO_EINVAL);
+	assert_int_equal(gstage_set_page(&gs, ~0ULL & ~0xfffULL, 0x1000, PERM_RW), -VIREO_EINVAL);
+	/* Tables run out half-way down: what was split translates the same. */
+	p->budget = 1;
+	assert_int_equal(gstage_set_page(&gs, 0x80000000, 0x1000, PERM_RW), -VIREO_ENOMEM);
+	assert_int_equal(gstage_leaf_level(&gs, 0x80000000), 1);
+	check_mapped(&gs, p, 0x80000000, 0xc0000000, SZ_1G, PERM_RX);
+	p->budget = -1;
+	assert_int_equal(gstage_set_page(&gs, 0x80000000, 0x1000, PERM_RW), 0);
+	check_byte(&gs, 0x80000fff, 0x1fff, PERM_RW);
+	check_mapped(&gs, p, 0x80001000, 0xc0001000, SZ_1G - SZ_4K, PERM_RX);
+	destroy_all(&gs, p);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, pool_setup, pool_teardown)
@@ -947,6 +1034,8 @@ int main(void)
 	    T(test_track_dirty),
 	    T(test_track_dirty_errors),
 	    T(test_unmap),
+	    T(test_cow_set_page),
+	    T(test_cow_set_page_errors),
 	};
 #undef T
 

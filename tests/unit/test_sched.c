@@ -1143,6 +1143,35 @@ static void test_pick_hart_after_reap(void **state)
 	assert_int_equal(pick_index(0), 1);
 }
 
+/* A paused VM's vCPU waiting on a deadline that passes does not keep its hart's timer
+ * firing (nothing may wake it: it would storm, starving the hart's other vCPUs); once
+ * the VM is resumed and the hart kicked, the deadline counts again. */
+static void test_paused_deadline_ignored(void **state)
+{
+	struct vcpu *a;
+
+	(void)state;
+	nharts = 1;
+	a = attach(0, 0, 0);
+	vcpu_timer_reset(a, true);
+	a->waiting = true;
+	a->arch.vs.vstimecmp = now + MS(2);
+	vms[0].paused = true;
+	now += MS(5);
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(hs[0].timer_at_wfi, NEVER);
+	assert_int_equal(vs[0].runs, 0);
+
+	vms[0].paused = false;
+	hart_request(&harts[0], HART_REQ_KICK);
+	assert_int_equal(step_who(0), -1);
+	assert_int_equal(hs[0].timer_at_wfi, T0 + MS(2));
+	vs[0].wakeup = true;
+	vs[0].action = VCPU_YIELD;
+	assert_int_equal(step_who(0), 0);
+	assert_false(a->waiting);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1153,6 +1182,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_slice_timer_armed_when_slicing_starts, setup),
 	    cmocka_unit_test_setup(test_waiting_vcpu_skipped_until_wakeup, setup),
 	    cmocka_unit_test_setup(test_idle_sleeps_until_earliest_deadline, setup),
+	    cmocka_unit_test_setup(test_paused_deadline_ignored, setup),
 	    cmocka_unit_test_setup(test_timer_deadline_raises_line, setup),
 	    cmocka_unit_test_setup(test_timer_deadline_of_a_restored_clock, setup),
 	    cmocka_unit_test_setup(test_device_timer_wakes_an_idle_hart, setup),

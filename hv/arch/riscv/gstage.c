@@ -251,7 +251,29 @@ static int split_leaf(struct gstage *gs, uint64_t *pte, unsigned level)
 	gs->table_pages++;
 	for (size_t i = 0; i < PTE_ENTRIES; i++)
 		t[i] = flags | (((hpa + i * step) >> PAGE_SHIFT) << PTE_PPN_SHIFT);
-	*pte = PTE_V | (((uintptr_t)t >> PAGE_SHIFT) << PTE_PPN_SHIFT);
+	/* The table may be live (a running fork's): a walker on another hart sees the old
+	 * leaf or the whole new table, never a table half filled. */
+	__atomic_store_n(pte, PTE_V | (((uintptr_t)t >> PAGE_SHIFT) << PTE_PPN_SHIFT),
+			 __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The 4 KiB leaf slot of gpa (mapped), splitting the superpages above it. */
+static int split_to_page(struct gstage *gs, gpa_t gpa, uint64_t **slot)
+{
+	unsigned level;
+	uint64_t *pte = walk_find(gs, gpa, &level);
+
+	if (!pte || !(*pte & PTE_LEAF_MASK))
+		return -VIREO_EINVAL;
+	for (; level > 0; level--) {
+		int err = split_leaf(gs, pte, level);
+
+		if (err)
+			return err;
+		pte = &pte_table(*pte)[pte_index(gs, gpa, level - 1)];
+	}
+	*slot = pte;
 	return 0;
 }
 
@@ -269,14 +291,10 @@ int gstage_track_dirty(struct gstage *gs, gpa_t gpa, uint64_t size)
 			return -VIREO_EINVAL;
 	}
 	for (gpa_t a = gpa; a < gpa + size; a += PAGE_SIZE) {
-		pte = walk_find(gs, a, &level);
-		for (; level > 0; level--) {
-			int err = split_leaf(gs, pte, level);
+		int err = split_to_page(gs, a, &pte);
 
-			if (err)
-				return err;
-			pte = &pte_table(*pte)[pte_index(gs, a, level - 1)];
-		}
+		if (err)
+			return err;
 		*pte &= ~PTE_D;
 	}
 	return 0;
@@ -359,4 +377,66 @@ int gstage_unmap(struct gstage *gs, gpa_t gpa, uint64_t size)
 	}
 	unmap_range(gs, gpa, size);
 	return 0;
+}
+
+/* ---------------------------------------------------------------- copy-on-write */
+
+int gstage_leaf_level(const struct gstage *gs, gpa_t gpa)
+{
+	unsigned level;
+	const uint64_t *pte;
+
+	if (gpa >= gstage_gpa_limit(gs))
+		return -1;
+	pte = walk_find(gs, gpa, &level);
+	return pte && (*pte & PTE_LEAF_MASK) ? (int)level : -1;
+}
+
+int gstage_set_page(struct gstage *gs, gpa_t gpa, paddr_t hpa, unsigned perms)
+{
+	uint64_t *pte;
+	int err;
+
+	if (!IS_ALIGNED(gpa, PAGE_SIZE) || !IS_ALIGNED(hpa, PAGE_SIZE) ||
+	    gpa >= gstage_gpa_limit(gs) || !(perms & GSTAGE_PERM_RWX))
+		return -VIREO_EINVAL;
+	err = split_to_page(gs, gpa, &pte);
+	if (err)
+		return err;
+	/* One store: a walker on another hart sees the old leaf or the new one. */
+	__atomic_store_n(pte, make_leaf(hpa, perms), __ATOMIC_RELEASE);
+	return 0;
+}
+
+size_t gstage_for_each_page(const struct gstage *gs, gpa_t gpa, uint64_t size, unsigned perms,
+			    void (*fn)(void *ctx, gpa_t gpa, paddr_t hpa), void *ctx)
+{
+	gpa_t end;
+	size_t found = 0;
+
+	if (!gs->root || !range_ok(gs, gpa, size))
+		return 0;
+	end = gpa + size;
+	/* A table of leaves at a time, as gstage_collect_dirty. */
+	while (gpa < end) {
+		gpa_t next = leaf_end(gpa, 1);
+		const uint64_t *t = leaf_table(gs, gpa);
+
+		if (next > end || next < gpa)
+			next = end;
+		for (gpa_t a = gpa; t && a < next; a += PAGE_SIZE) {
+			uint64_t pte = t[pte_index(gs, a, 0)];
+			unsigned have = ((pte & PTE_R) ? GSTAGE_PERM_R : 0) |
+					((pte & PTE_W) ? GSTAGE_PERM_W : 0) |
+					((pte & PTE_X) ? GSTAGE_PERM_X : 0);
+
+			if (!(pte & PTE_V) || !have || (have & perms) != perms)
+				continue;
+			found++;
+			if (fn)
+				fn(ctx, a, (pte >> PTE_PPN_SHIFT) << PAGE_SHIFT);
+		}
+		gpa = next;
+	}
+	return found;
 }

@@ -234,3 +234,8 @@ void hart_flush_gstage_tlb(void)
 {
 	hfence_gvma_all();
 }
+
+void hart_flush_gstage_vmid(unsigned vmid)
+{
+	hfence_gvma_vmid(vmid);
+}

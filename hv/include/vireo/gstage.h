@@ -72,4 +72,25 @@ bool gstage_set_dirty(struct gstage *gs, gpa_t gpa);
  * A superpage that reaches outside the range is not touched: -VIREO_EINVAL, nothing done. */
 int gstage_unmap(struct gstage *gs, gpa_t gpa, uint64_t size);
 
+/*
+ * Copy-on-write (core/vm_cow.c): a fork maps shared RAM read-only and gives a page
+ * its own leaf on the first write. These change a table the VM may be running on:
+ * every store publishes a whole entry (a walker sees the old mapping or the new);
+ * the caller flushes the G-stage TLB of the VMID on every hart that may hold it.
+ *
+ * gstage_leaf_level: the level of the leaf that maps gpa (0: 4 KiB, 1: 2 MiB, 2: 1 GiB),
+ * which is how many table pages gstage_set_page may take for it; -1 if unmapped.
+ */
+int gstage_leaf_level(const struct gstage *gs, gpa_t gpa);
+/* The page at gpa (page aligned, mapped) gets a 4 KiB leaf of its own to hpa with
+ * perms; a superpage over it is split first (the rest translates as before).
+ * -VIREO_EINVAL (nothing done) if misaligned or unmapped, -VIREO_ENOMEM if a table
+ * page cannot be had (a superpage may then be split, which translates the same). */
+int gstage_set_page(struct gstage *gs, gpa_t gpa, paddr_t hpa, unsigned perms);
+/* Every 4 KiB leaf of [gpa, gpa + size) (page aligned) with at least perms:
+ * fn(ctx, its gpa, its hpa), in order; superpages and holes are skipped. Returns how
+ * many (0 for a bad range or a destroyed table). */
+size_t gstage_for_each_page(const struct gstage *gs, gpa_t gpa, uint64_t size, unsigned perms,
+			    void (*fn)(void *ctx, gpa_t gpa, paddr_t hpa), void *ctx);
+
 #endif

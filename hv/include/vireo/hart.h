@@ -20,6 +20,8 @@
 
 /* Flush this hart's G-stage TLB (all VMIDs). */
 void hart_flush_gstage_tlb(void);
+/* Flush this hart's G-stage TLB entries of one VMID. */
+void hart_flush_gstage_vmid(unsigned vmid);
 /* Stop this hart for good (used by panic and by halt requests). */
 NORETURN void hart_halt(void);
 

@@ -148,6 +148,9 @@ struct vm {
 	struct vm_cow *cow;	 /* a fork: its private pages over another VM's RAM (vm_cow.c) */
 	uint64_t committed;	 /* bytes of the machine promised to it (vm_mem_commit) */
 	unsigned long harts_ran; /* bit per hart index its vCPUs ever ran on (atomic) */
+	/* Harts whose G-stage TLB may still hold translations of this VM that changed (a
+	 * fork's page copied): flushed there before a vCPU of it enters the guest (atomic). */
+	unsigned long gstage_stale;
 	struct blob *restore;	 /* VM_ORIGIN_RESTORE: the state to apply at its start */
 	bool state_loaded;	 /* its state came from a snapshot or a template */
 	struct sandbox *sandbox; /* a sandbox's state (core/sandbox.c), else NULL */

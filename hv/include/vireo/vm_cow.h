@@ -31,6 +31,9 @@ struct vm_ram {
 	unsigned refs;	      /* the template's (until it ends) and each fork's */
 	struct guest_mem mem; /* its runs of host memory */
 	uint64_t charge;      /* the machine's memory it holds for itself (vm_mem.h) */
+	/* What the template's guest_mem (and its devices') call: its RAM reads as it is,
+	 * and nothing of the template's may write it any more. */
+	struct guest_mem_cow sealed;
 };
 
 struct vm_cow {
@@ -47,13 +50,15 @@ struct vm_cow {
 /* Make fork's RAM the template's, shared (vm_create of a VM_ORIGIN_FORK config; the
  * template is parked). 0 or -VIREO_ENOMEM / -VIREO_EINVAL. */
 int vm_cow_attach(struct vm *fork, struct vm *tmpl);
-/* Free the fork's copies and let go of the shared RAM (before its G-stage goes). */
+/* Free the fork's copies and let go of the shared RAM (before its G-stage goes: the
+ * copies are its writable leaves). Logs what copy-on-write cost it. */
 void vm_cow_detach(struct vm *fork);
 /* A store guest-page fault at gpa by v: a page of a fork's shared RAM is copied and the
  * store can be retried (true, or the VM was stopped at its limit: *stopped); false if
  * it is not a copy-on-write page (the fault is the guest's). */
 bool vm_cow_fault(struct vcpu *v, uint64_t gpa, bool *stopped);
-/* Whether a VM may be forked: paused and not a fork itself. 0 or -VIREO_E*. */
+/* Whether a VM may be forked: paused and parked (-VIREO_EBUSY), not a fork, a sandbox,
+ * a VM with guest AIA or a network card (-VIREO_EINVAL); else 0. */
 int vm_cow_can_fork(struct vm *tmpl);
 /* The shared RAM: one user less (freed with the last). */
 void vm_ram_put(struct vm_ram *ram);
