@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * libvireo from C: a machine that stays up (docs/machine.md). It is started
- * with one spare VM, a few commands run in it (each in a new VM, without
- * QEMU's or Vireo's boot, the first in the spare without Linux's either), a
- * VM is made, listed and removed at run time, and the machine is stopped.
+ * with one spare VM (and, by default, its template for exec), a few commands
+ * run in it (each in a new VM, without QEMU's or Vireo's boot: the first in
+ * the spare, the next a fork of the template, or booted when Vireo cannot
+ * fork), a VM is made, listed and removed at run time, and the machine is
+ * stopped.
  *
  *   cc machine.c $(pkg-config --cflags --libs vireo) -o machine && ./machine
  *
@@ -84,7 +86,7 @@ static int vms_in(const char *machine)
 
 static int use(const char *name)
 {
-	int bad = wait_spare(name) || echo_in(name, "spare") || echo_in(name, "booted");
+	int bad = wait_spare(name) || echo_in(name, "spare") || echo_in(name, "forked or booted");
 
 	if (!bad)
 		bad = vireo_vm_create(name, "extra", "memory=64M", true) < 0 ? fail("vm create")
