@@ -1016,7 +1016,8 @@ def bench_machine(tool, runs, store):
     name = "bench"
     start = time.monotonic()
     try:
-        machine_cli(tool, env, "machine", "start", "--name", name, "--memory", "1G")
+        # Room for the template, and the saved, the restored and the booted VM at once.
+        machine_cli(tool, env, "machine", "start", "--name", name, "--memory", "1536M")
     except Skip as e:
         store[("machine-skip", "vireo")] = str(e)
         log("  machine start: skipped: %s" % e)
