@@ -350,6 +350,25 @@ def test_gdb_on_a_machines_vm(machine, monkeypatch, tmp_path):
         vireo("vm", "rm", "idle", "--machine", NAME, check=False, env=machine)
 
 
+def test_exec_in_a_vm_that_ends(machine):
+    """A client of a VM whose agent is gone (a second exec --vm while the VM powers off
+    after the first) hears that the VM ended; it does not wait forever."""
+    vireo("vm", "create", "once", "memory=128M", "--start", "--machine", NAME, env=machine)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        out = vireo("vm", "ls", "--machine", NAME, env=machine).stdout.splitlines()[1:]
+        if any(f[0] == "once" and f[-2] == "yes" for f in (line.split() for line in out)):
+            break
+        time.sleep(0.1)
+    r = vireo("exec", "--machine", NAME, "--vm", "once", "--", "echo", "one", env=machine)
+    assert r.stdout == "one\n"
+    t = time.time()
+    r = vireo("exec", "--machine", NAME, "--vm", "once", "--", "echo", "two", check=False,
+              timeout=60, env=machine)
+    assert r.returncode != 0 and time.time() - t < 30, r
+    vireo("vm", "rm", "once", "--machine", NAME, env=machine)
+
+
 def test_daemon_killed(machine):
     """A daemon killed with SIGKILL takes its QEMU with it; its files are cleaned up by
     the next ls, and the name can be started again."""

@@ -767,6 +767,9 @@ void md_pump(struct daemon *d, int timeout, bool requests)
 	if (requests) {
 		for (struct client *cl = d->clients, *next; cl; cl = next) {
 			next = cl->next;
+			/* Its VM ended with nothing left to tell it: no POLLOUT would close it. */
+			if (cl->drain_close && obuf_empty(&cl->out))
+				cl->dead = true;
 			if (cl->dead)
 				client_close(d, cl);
 		}
