@@ -515,7 +515,9 @@ int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size)
 
 	if (err)
 		return err;
-	return vm_snapshot_load(fork, tmpl->frozen_state, tmpl->frozen_len, true, why, size);
+	/* The fork's clock goes on from its template's at the freeze, as a restore's does: a
+	 * Linux that sees hours pass in an instant reports RCU stalls and soft lockups. */
+	return vm_snapshot_load(fork, tmpl->frozen_state, tmpl->frozen_len, false, why, size);
 }
 
 void vm_snapshot_kick(struct vm *vm)

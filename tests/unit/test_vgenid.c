@@ -29,7 +29,8 @@ static void set_level(void *controller, unsigned source, bool on)
 
 static void test_reads_and_notify(void **state)
 {
-	static const uint8_t id[VGENID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	static const uint8_t id[VGENID_SIZE] = {1, 2,  3,  4,  5,  6,  7,  8,
+						9, 10, 11, 12, 13, 14, 15, 16};
 	struct irq_line irq = {.set_level = set_level, .source = 12};
 	struct vgenid g;
 	uint64_t v;
