@@ -535,6 +535,7 @@ static void vm_free(struct vm *vm)
 		vmid_free(vm->vmid);
 	if (vm->restore)
 		blob_put(vm->restore);
+	kfree(vm->frozen_state);
 	blob_put(vm->config.kernel_blob);
 	blob_put(vm->config.initrd_blob);
 	/* The RAM's share of the promise stays with the RAM while forks use it. */

@@ -214,6 +214,14 @@ long vm_snapshot_save(struct vm *vm, uint8_t *buf, size_t size, char *why, size_
 	struct snap_writer w = {buf, size, 0, false};
 	size_t s;
 
+	/* A template's devices were reset at its first fork: what it was is kept. */
+	if (vm->frozen_state) {
+		snap_put_bytes(&w, vm->frozen_state, vm->frozen_len);
+		if (w.failed)
+			goto too_small;
+		return (long)w.len;
+	}
+
 	if (!disk_quiet(vm)) {
 		vireo_snprintf(why, why_size, "VM %u: its disk requests did not finish", vm->id);
 		return -VIREO_EBUSY;
@@ -236,12 +244,12 @@ long vm_snapshot_save(struct vm *vm, uint8_t *buf, size_t size, char *why, size_
 	}
 	devices_save(vm, &w);
 	section_end(&w, section_begin(&w, TAG_END));
-	if (w.failed) {
-		vireo_snprintf(why, why_size, "VM %u: its state takes more than %lu bytes", vm->id,
-			       (unsigned long)size);
-		return -VIREO_ENOMEM;
-	}
-	return (long)w.len;
+	if (!w.failed)
+		return (long)w.len;
+too_small:
+	vireo_snprintf(why, why_size, "VM %u: its state takes more than %lu bytes", vm->id,
+		       (unsigned long)size);
+	return -VIREO_ENOMEM;
 }
 
 /* ---------------------------------------------------------------- loading */
@@ -472,12 +480,15 @@ int vm_snapshot_apply(struct vm *vm, char *why, size_t size)
 	return err;
 }
 
-int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size)
+/* A template's first fork: its state is kept as it is now, and its devices stop for good.
+ * Their rings point into RAM that is the forks' now: a host writing to the template's
+ * console would otherwise land in it. (The reset closes its agent port: the channel
+ * ends that session.) */
+static int freeze(struct vm *tmpl, char *why, size_t size)
 {
 	size_t bytes = vm_snapshot_size(tmpl);
 	uint8_t *buf = kmalloc(bytes);
 	long len;
-	int err;
 
 	if (!buf) {
 		vireo_snprintf(why, size, "no memory for the template's state (%lu bytes)",
@@ -485,9 +496,28 @@ int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size)
 		return -VIREO_ENOMEM;
 	}
 	len = vm_snapshot_save(tmpl, buf, bytes, why, size);
-	err = len < 0 ? (int)len : vm_snapshot_load(fork, buf, (size_t)len, true, why, size);
-	kfree(buf);
-	return err;
+	if (len < 0) {
+		kfree(buf);
+		return (int)len;
+	}
+	tmpl->frozen_state = buf;
+	tmpl->frozen_len = (size_t)len;
+	if (tmpl->console_dev)
+		vcon_reset(tmpl->console_dev);
+	if (tmpl->disk)
+		vblk_reset(tmpl->disk);
+	return 0;
+}
+
+int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size)
+{
+	int err = tmpl->frozen_state ? 0 : freeze(tmpl, why, size);
+
+	if (err)
+		return err;
+	/* The fork's clock goes on from its template's at the freeze, as a restore's does: a
+	 * Linux that sees hours pass in an instant reports RCU stalls and soft lockups. */
+	return vm_snapshot_load(fork, tmpl->frozen_state, tmpl->frozen_len, false, why, size);
 }
 
 void vm_snapshot_kick(struct vm *vm)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import VIREO, guest
-from link_client import (LINK_VM_EXIT, OP_BLOB_FREE, OP_MEM_READ, OP_MEM_WRITE, OP_POWER_OFF,
+from link_client import (OP_BLOB_READ, LINK_VM_EXIT, OP_BLOB_FREE, OP_MEM_READ, OP_MEM_WRITE, OP_POWER_OFF,
                          OP_VM_CREATE, OP_VM_DESTROY, OP_VM_PAUSE, OP_VM_RESUME, VMC_START, Link,
                          blob_upload, machine_info, spawn_vireo, vm_create_args, wait_console)
 
@@ -158,6 +158,21 @@ def settled(link):
     return last
 
 
+def state_of(link, vm):
+    """The VM's state (VM_SNAPSHOT), read back and its blob freed."""
+    r, d = link.request(0x0201, struct.pack("<I", vm))
+    assert r == 0, d
+    blob, _, size = struct.unpack("<IIQ", d[:16])
+    out = b""
+    while len(out) < size:
+        r, piece = link.request(OP_BLOB_READ, struct.pack("<IIQ", blob, min(4096, size - len(out)),
+                                                          len(out)))
+        assert r == 0
+        out += piece
+    assert link.request(OP_BLOB_FREE, struct.pack("<I", blob))[0] == 0
+    return out
+
+
 def test_fork(machine):
     link, _, log = machine
     kernel = blob_upload(link, open(guest("cow"), "rb").read())
@@ -186,7 +201,13 @@ def test_cannot_fork(machine):
     rr, d = link.request(OP_VM_FORK, vm_create_args("f", 0, from_vm=r))
     assert rr == EBUSY, (rr, d)
     assert link.request(OP_VM_PAUSE, struct.pack("<I", r))[0] == 0
+    before = state_of(link, r)
     f = fork(link, r, "f")
+    # The template's devices stop at its first fork; its state is kept as it was (but the
+    # header's clock, which says when it was saved).
+    after = state_of(link, r)
+    assert after[:32] + after[40:] == before[:32] + before[40:]
+    assert struct.unpack("<Q", after[32:40]) > struct.unpack("<Q", before[32:40])
     assert link.request(OP_VM_PAUSE, struct.pack("<I", f))[0] == 0
     rr, d = link.request(OP_VM_FORK, vm_create_args("ff", 0, from_vm=f))
     assert rr < 0, (rr, d)

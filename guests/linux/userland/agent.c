@@ -31,6 +31,7 @@
 
 #include "agent.h"
 #include "agent_core.h"
+#include "clock_sync.h"
 
 #define OBUF_CAP	(256 * 1024)
 #define PORT_READ	(64 * 1024)
@@ -400,6 +401,8 @@ static void cb_exec(void *ctx, const struct agent_exec *x)
 	ssize_t n;
 	pid_t pid;
 
+	/* A VM made from a snapshot or a template may run behind the wall clock. */
+	clock_sync_from_rtc();
 	a->tty = x->tty;
 	a->in_eof = a->in_broken = false;
 	a->have_status = a->exit_sent = false;

@@ -14,7 +14,8 @@ LU_CC := $(CROSS)gcc
 LU_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -MMD -MP \
 	-I$(LINUX_TOP)/hv/include -I$(LINUX_TOP)/tools/libvireo
 LU_LDFLAGS := -static -s
-LU_AGENT_OBJS := $(LU_OUT)/agent.o $(LU_OUT)/agent_core.o $(LU_OUT)/shared/obuf.o \
+LU_AGENT_OBJS := $(LU_OUT)/agent.o $(LU_OUT)/agent_core.o $(LU_OUT)/clock_sync.o \
+	$(LU_OUT)/shared/obuf.o \
 	$(LU_OUT)/shared/vx.o
 
 LU_PROGS := init vireo-memstress vireo-vectest vireo-perfcount vireo-netflood

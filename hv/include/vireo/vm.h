@@ -151,8 +151,12 @@ struct vm {
 	/* Harts whose G-stage TLB may still hold translations of this VM that changed (a
 	 * fork's page copied): flushed there before a vCPU of it enters the guest (atomic). */
 	unsigned long gstage_stale;
-	struct blob *restore;	 /* VM_ORIGIN_RESTORE: the state to apply at its start */
-	bool state_loaded;	 /* its state came from a snapshot or a template */
+	struct blob *restore; /* VM_ORIGIN_RESTORE: the state to apply at its start */
+	bool state_loaded;    /* its state came from a snapshot or a template */
+	/* A template's state as its first fork found it, for every fork and snapshot of it
+	 * (its own devices are reset then: they must not write the shared RAM). */
+	uint8_t *frozen_state;
+	size_t frozen_len;
 	struct sandbox *sandbox; /* a sandbox's state (core/sandbox.c), else NULL */
 };
 

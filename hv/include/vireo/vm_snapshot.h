@@ -34,15 +34,15 @@ size_t vm_snapshot_size(struct vm *vm);
 long vm_snapshot_save(struct vm *vm, uint8_t *buf, size_t size, char *why, size_t why_size);
 /*
  * Apply a state to a VM that has not started (VM_CREATED), made with the same vCPUs,
- * RAM size and devices. Its guest clock goes on from the state's (a restore), or from
- * the host's (a fork, same_clock: it reads what its template would). 0, or
- * -VIREO_EINVAL with why[size] (the VM must then be discarded).
+ * RAM size and devices. Its guest clock goes on from the state's, or reads the host's
+ * (same_clock). 0, or -VIREO_EINVAL with why[size] (the VM must then be discarded).
  */
 int vm_snapshot_load(struct vm *vm, const uint8_t *buf, size_t len, bool same_clock, char *why,
 		     size_t size);
 /* VM_START of a VM made from a snapshot: apply vm->restore (vm_snapshot_load). */
 int vm_snapshot_apply(struct vm *vm, char *why, size_t size);
-/* A fork's state from its template's (both parked or not started). */
+/* A fork's state: its template's as the first fork froze it (the template's devices
+ * stop then). Its clock goes on from the freeze. */
 int vm_snapshot_copy(struct vm *fork, struct vm *tmpl, char *why, size_t size);
 /* After a load, once the VM is started: devices move what the state left waiting, and
  * the guest hears that its generation changed (vireo/vgenid.h). Nothing otherwise. */
