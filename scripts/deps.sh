@@ -13,6 +13,7 @@ PACKAGES=(
 	debian-archive-keyring              # debian-fetch.sh: trixie's kernel source and BusyBox
 	python3 python3-pytest python3-pexpect
 	libcmocka-dev                       # unit-test framework
+	nettle-dev                          # libvireo: SHA-256 of snapshot files
 	bc bison flex libssl-dev libelf-dev cpio xz-utils  # guest kernel build
 	e2fsprogs                           # mke2fs -d / debugfs for disk tests
 	clang-format cppcheck               # make format / make lint

@@ -18,7 +18,7 @@ all: $(VIREO_TOOL)
 $(VIREO_TOOL): $(VIREO_TOOL_SRCS) $(VIREO_TOOL_HDRS) $(LIBVIREO_A) tools/tools.mk
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOST_CC) $(VIREO_TOOL_CFLAGS) $(VIREO_TOOL_SRCS) $(LIBVIREO_A) -lpthread -o $@
+	$(Q)$(HOST_CC) $(VIREO_TOOL_CFLAGS) $(VIREO_TOOL_SRCS) $(LIBVIREO_A) -lpthread -lnettle -o $@
 
 # ---------------------------------------------------------------- install
 # make install PREFIX=... [DESTDIR=...]: the tool, both libraries, the header, vireo.pc,

@@ -32,7 +32,8 @@ FUZZ_SRCS_agent_guest := hv/lib/vx.c guests/linux/userland/agent_core.c tools/li
 # What a client or a machine's daemon sends on the machine's socket.
 FUZZ_SRCS_mproto := tools/libvireo/mproto.c hv/lib/vx.c
 # A snapshot file, as a machine's daemon checks it before restoring it.
-FUZZ_SRCS_snapfile := tools/libvireo/snapfile.c tools/libvireo/hsha.c hv/lib/sha256.c
+FUZZ_SRCS_snapfile := tools/libvireo/snapfile.c tools/libvireo/hsha.c
+FUZZ_LIBS_snapfile := -lnettle
 # A sandbox program's ELF file, as libvireo reads its symbols.
 FUZZ_SRCS_sbelf := tools/libvireo/sandbox_elf.c
 FUZZ_CFLAGS += -Itools/libvireo -Iguests/linux/userland
@@ -49,7 +50,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard hv/includ
 		$(wildcard tools/libvireo/*.h guests/linux/userland/agent*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< $(FUZZ_LIBS_$*) -o $@
 
 .PHONY: fuzz fuzz-merge
 fuzz: $(FUZZ_BINS)

@@ -4,7 +4,7 @@
 #   build/libvireo.a, build/libvireo.so (-> libvireo.so.0), and build/vireo links the
 # static one. Only the functions of vireo.h are exported from the shared library.
 LIBVIREO_SONAME := libvireo.so.0
-LIBVIREO_SRCS := $(wildcard tools/libvireo/*.c) hv/lib/vx.c hv/lib/sha256.c tools/vm_config.c \
+LIBVIREO_SRCS := $(wildcard tools/libvireo/*.c) hv/lib/vx.c tools/vm_config.c \
 	tools/bundle_write.c tools/qemu_run.c
 LIBVIREO_HDRS := $(wildcard tools/libvireo/*.h tools/libvireo/include/*.h) tools/vm_config.h \
 	tools/bundle_write.h tools/qemu_run.h $(wildcard hv/include/vireo/*.h)
@@ -26,7 +26,7 @@ $(LIBVIREO_A): $(LIBVIREO_OBJS)
 
 $(BUILD)/$(LIBVIREO_SONAME): $(LIBVIREO_OBJS)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) -shared -Wl,-soname,$(LIBVIREO_SONAME) -Wl,--no-undefined -o $@ $^ -lpthread
+	$(Q)$(HOST_CC) -shared -Wl,-soname,$(LIBVIREO_SONAME) -Wl,--no-undefined -o $@ $^ -lpthread -lnettle
 
 $(LIBVIREO_SO): $(BUILD)/$(LIBVIREO_SONAME)
 	$(Q)ln -sf $(LIBVIREO_SONAME) $@
