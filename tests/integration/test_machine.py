@@ -106,7 +106,12 @@ def test_vm_lifecycle(machine):
               env=machine)
     total_kb = int(r.stdout.split()[1])
     assert 100 << 10 < total_kb <= 128 << 10
-    # The agent's VM ends with its program; it stays listed, stopped, and starts again.
+    # The VM was there before the command: it stays for the next one.
+    assert vms(machine)["lx"][1] == "running"
+    r = vireo("exec", "--machine", NAME, "--vm", "lx", "--", "echo", "again", env=machine)
+    assert r.stdout == "again\n"
+    # It powers off: it stays listed, stopped, and starts again.
+    vireo("exec", "--machine", NAME, "--vm", "lx", "--", "poweroff", env=machine, check=False)
     wait_state(machine, "lx", "stopped")
     vireo("vm", "start", "lx", "--machine", NAME, env=machine)
     assert vms(machine)["lx"][1] == "running"
@@ -342,7 +347,9 @@ def test_gdb_on_a_machines_vm(machine, monkeypatch, tmp_path):
         while "rc=" not in (log.read_text() if log.exists() else "") and time.time() < deadline:
             time.sleep(0.2)
         assert log.read_text() == "hi-exec\nrc=0\n", log.read_text()
-        # The agent's VM ends with its program; its gdb server goes with it.
+        # The VM stays after the exec; stopped, its gdb server goes with it.
+        assert vms(machine)["dbg"][1] == "running"
+        vireo("vm", "stop", "dbg", "--machine", NAME, env=machine)
         wait_state(machine, "dbg", "stopped")
         assert refused_port(port), f"port {port} still open after the VM ended"
     finally:
@@ -360,10 +367,11 @@ def test_exec_in_a_vm_that_ends(machine):
         if any(f[0] == "once" and f[-2] == "yes" for f in (line.split() for line in out)):
             break
         time.sleep(0.1)
-    r = vireo("exec", "--machine", NAME, "--vm", "once", "--", "echo", "one", env=machine)
+    r = vireo("exec", "--machine", NAME, "--vm", "once", "--", "sh", "-c",
+              "echo one; (sleep 0.3; poweroff) >/dev/null 2>&1 &", env=machine)
     assert r.stdout == "one\n"
     t = time.time()
-    r = vireo("exec", "--machine", NAME, "--vm", "once", "--", "echo", "two", check=False,
+    r = vireo("exec", "--machine", NAME, "--vm", "once", "--", "sleep", "20", check=False,
               timeout=60, env=machine)
     assert r.returncode != 0 and time.time() - t < 30, r
     vireo("vm", "rm", "once", "--machine", NAME, env=machine)

@@ -172,6 +172,7 @@ def test_fork_isolation(m):
     vireo(env, "vm", "create", "tmpl", VM_SPEC, "--start", "--machine", NAME)
     wait_agent(env, "tmpl")
     vireo(env, "vm", "pause", "tmpl", "--machine", NAME)
+    time.sleep(3)  # the forks' clocks go on from here: their wall clocks must catch up
     for f in ("fa", "fb", "fc"):
         t = time.time()
         vireo(env, "vm", "fork", "tmpl", f, "--start", "--machine", NAME)
@@ -179,6 +180,14 @@ def test_fork_isolation(m):
     ls = vms(env)
     assert ls["tmpl"][1] == "template"
     assert all(ls[f][1:3] == ("running", "fork") for f in ("fa", "fb", "fc")), ls
+    # Each fork reseeded its random number generator (the VM Generation ID): the same
+    # first draw in two copies of one Linux differs.
+    uuids = [vireo(env, "exec", "--machine", NAME, "--vm", f, "--", "cat",
+                   "/proc/sys/kernel/random/uuid").stdout for f in ("fa", "fb")]
+    assert uuids[0] != uuids[1], uuids
+    # The agent set the wall clock from the RTC: the fork's date is the host's.
+    when = int(vireo(env, "exec", "--machine", NAME, "--vm", "fc", "--", "date", "+%s").stdout)
+    assert abs(when - time.time()) < 2.5, when - time.time()
     r = vireo(env, "exec", "--machine", NAME, "--vm", "fa", "--", "sh", "-c",
               "echo x > /tmp/f && cat /tmp/f && head -c 14 /dev/vda")
     assert r.stdout == "x\n" + DISK_TEXT.decode()

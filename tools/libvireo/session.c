@@ -197,7 +197,10 @@ static void end_gracefully(struct session *s)
 {
 	s->phase = PH_END;
 	s->end_deadline_ms = 0;
-	if (s->cmd->connect_fd >= 0 || writable_disks(s->cmd)) {
+	/* A machine's VM that was there before the command stays for the next one. */
+	if (s->cmd->in_vm && s->cmd->connect_fd >= 0) {
+		kill_qemu(s);
+	} else if (s->cmd->connect_fd >= 0 || writable_disks(s->cmd)) {
 		/* The agent syncs and powers off; a clean end flushes the disks. */
 		if (!ah_shutdown(&s->ah))
 			s->pending_shutdown = true;
