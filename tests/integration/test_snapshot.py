@@ -180,10 +180,15 @@ def test_fork_isolation(m):
     ls = vms(env)
     assert ls["tmpl"][1] == "template"
     assert all(ls[f][1:3] == ("running", "fork") for f in ("fa", "fb", "fc")), ls
-    # Each fork reseeded its random number generator (the VM Generation ID): the same
-    # first draw in two copies of one Linux differs.
-    uuids = [vireo(env, "exec", "--machine", NAME, "--vm", f, "--", "cat",
-                   "/proc/sys/kernel/random/uuid").stdout for f in ("fa", "fb")]
+    # Each fork reseeded its random number generator: Vireo told its Linux (the VM
+    # Generation ID's interrupt) that it is a copy, and Linux says so. Their draws differ.
+    for f in ("fa", "fb"):
+        r = vireo(env, "exec", "--machine", NAME, "--vm", f, "--", "sh", "-c",
+                  "dmesg | grep -c 'crng reseeded due to virtual machine fork'; "
+                  "grep -c vmgenid /proc/interrupts; cat /proc/sys/kernel/random/uuid")
+        reseeds, irq_lines, uuid = r.stdout.split()
+        assert (reseeds, irq_lines) == ("1", "1"), r.stdout
+        uuids = uuids + [uuid] if f == "fb" else [uuid]
     assert uuids[0] != uuids[1], uuids
     # The agent set the wall clock from the RTC: the fork's date is the host's.
     when = int(vireo(env, "exec", "--machine", NAME, "--vm", "fc", "--", "date", "+%s").stdout)
