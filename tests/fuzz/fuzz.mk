@@ -47,7 +47,7 @@ FUZZ_SRCS_vstate := hv/lib/snap_io.c hv/vdev/plic.c hv/vdev/uart16550.c hv/vdev/
 FUZZ_BINS := $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard hv/include/vireo/*.h) \
-		$(wildcard tools/libvireo/*.h guests/linux/userland/agent*.h) | $(DEPS_STAMP)
+		$(wildcard tools/libvireo/*.h guests/linux/userland/agent*.h) tests/fuzz/fuzz_check.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< $(FUZZ_LIBS_$*) -o $@

@@ -22,13 +22,7 @@
 #include <vireo/chan.h>
 #include <vireo/string.h>
 
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 #define NPORTS	 3
 #define RING_MAX 65536

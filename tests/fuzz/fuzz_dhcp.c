@@ -12,13 +12,7 @@
 
 #include <vireo/dhcp.h>
 
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 static const uint8_t client[6] = {0x52, 0x54, 0, 0xaa, 0xbb, 0xcc};
 

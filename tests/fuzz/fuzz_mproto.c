@@ -12,14 +12,7 @@
 #include <string.h>
 
 #include "mproto.h"
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 static const char *const keys[] = {"op", "name", "memory", "status", "vm", "n", "a"};
 

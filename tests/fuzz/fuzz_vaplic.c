@@ -17,13 +17,7 @@
 #include <vireo/vaplic.h>
 #include <vireo/vimsic.h>
 
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 #define NHARTS	 3
 #define NSOURCES 31

@@ -20,6 +20,8 @@
 #include <vireo/vblk.h>
 #include <vireo/vm_layout.h>
 
+#include "fuzz_check.h"
+
 #define RAM_GPA	     0x80000000ULL
 #define RAM_SIZE     0x10000ULL
 #define DESC_OFF     0x0000 /* rings in Linux's layout for any queue size up to 128 */
@@ -31,14 +33,6 @@
 #define FIRST_SECTOR 8
 #define VM_SECTORS   64
 #define MAX_PENDING  (VBLK_QUEUE_MAX + 1)
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 enum fake_mode { FAKE_SYNC, FAKE_DEFER, FAKE_BUSY, FAKE_IOERR };
 

@@ -25,6 +25,8 @@
 #include <vireo/vcon.h>
 #include <vireo/vm_layout.h>
 
+#include "fuzz_check.h"
+
 #define RAM_GPA	 0x80000000ULL
 #define RAM_SIZE 0x20000ULL
 #define RING_OFF 0x2000ULL /* queue q's rings at q * RING_OFF: desc, avail +0x800, used +0x1000 */
@@ -32,14 +34,6 @@
 #define IRQ_SRC	 2
 #define CTRL_RXQ VIRTIO_CONSOLE_CTRL_RXQ
 #define CTRL_TXQ VIRTIO_CONSOLE_CTRL_TXQ
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static struct vcon dev;
 static uint8_t *ram;

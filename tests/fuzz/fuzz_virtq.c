@@ -19,18 +19,12 @@
 
 #include <vireo/virtq.h>
 
+#include "fuzz_check.h"
+
 #define RUN_SIZE 0x4000ULL
 #define RAM_GPA	 0x80000000ULL
 #define GUARD	 0x1000ULL
 #define MAXBUFS	 6
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 struct input {
 	const uint8_t *p;

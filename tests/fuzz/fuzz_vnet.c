@@ -23,19 +23,13 @@
 #include <vireo/vm_layout.h>
 #include <vireo/vnet.h>
 
+#include "fuzz_check.h"
+
 #define RAM_GPA	 0x80000000ULL
 #define RAM_SIZE 0x20000ULL
 #define RING(q)	 (0x2000ULL * (q)) /* rings of up to 128 entries */
 #define BUF_OFF	 0x8000ULL
 #define HDR	 sizeof(struct virtio_net_hdr)
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 struct fake {
 	struct net_port port;

@@ -19,18 +19,12 @@
 #include <vireo/vplic.h>
 #include <vireo/vuart.h>
 
+#include "fuzz_check.h"
+
 #define RAM_GPA	  0x80000000ULL
 #define RAM_SIZE  0x20000ULL
 #define PLIC_SRCS 64
 #define PLIC_CTXS 4
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);          \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static bool outputs[PLIC_CTXS];
 
