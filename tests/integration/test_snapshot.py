@@ -65,7 +65,10 @@ def m(tmp_path_factory):
     disk.write_bytes(DISK_TEXT + bytes(1024 * 1024 - len(DISK_TEXT)))
     env = dict(os.environ, VIREO_RUNTIME_DIR=str(tmp / "rt"))
     os.makedirs(env["VIREO_RUNTIME_DIR"])
-    vireo(env, "machine", "start", "--name", NAME, "--memory", "1G", "--disk", f"{disk},ro")
+    rw = tmp / "rw.img"
+    rw.write_bytes(bytes(1024 * 1024))
+    vireo(env, "machine", "start", "--name", NAME, "--memory", "1G", "--disk", f"{disk},ro",
+          "--disk", str(rw))
     try:
         yield env, tmp, disk
     finally:
@@ -205,6 +208,21 @@ def test_fork_isolation(m):
     vireo(env, "exec", "--machine", NAME, "--vm", "fc", "--", "sh", "-c", "sleep 1; echo ok")
     for f in ("fa", "fb", "fc", "fd"):
         vireo(env, "vm", "rm", f, "--machine", NAME)
+
+
+def test_fork_of_a_writable_disk_is_refused(m):
+    """Forks would share the template's disk: a writable one is refused, with the reason."""
+    env, _, _ = m
+    vireo(env, "vm", "create", "w", "memory=128M,disk=1", "--start", "--machine", NAME)
+    wait_agent(env, "w")
+    vireo(env, "vm", "pause", "w", "--machine", NAME)
+    r = vireo(env, "vm", "fork", "w", "wf", "--start", "--machine", NAME, check=False)
+    assert r.returncode != 0 and "writable disk" in r.stderr, r
+    assert "wf" not in vms(env)
+    # The VM is still itself: not a template, and it runs on.
+    vireo(env, "vm", "resume", "w", "--machine", NAME)
+    vireo(env, "exec", "--machine", NAME, "--vm", "w", "--", "true")
+    vireo(env, "vm", "rm", "w", "--machine", NAME)
 
 
 def test_exec_forks_the_template(m):
