@@ -41,4 +41,4 @@ $(BENCH_SANDBOX): bench/sandbox/sbbench_host.c tools/libvireo/include/vireo.h $(
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra $(WARN_STRICT) -Werror -O2 \
-		-Itools/libvireo/include $< $(BUILD)/libvireo.a -lpthread -o $@
+		-Itools/libvireo/include $< $(BUILD)/libvireo.a -lpthread -lnettle -o $@

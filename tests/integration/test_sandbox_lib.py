@@ -22,7 +22,8 @@ def test_c_api(tmp_path):
     subprocess.run(["cc", "-std=gnu11", "-Wall", "-Wextra", "-Werror",
                     "-I" + os.path.join(ROOT, "tools/libvireo/include"),
                     os.path.join(ROOT, "tests/integration/sandbox_host.c"),
-                    os.path.join(ROOT, BUILD, "libvireo.a"), "-lpthread", "-o", exe], check=True)
+                    os.path.join(ROOT, BUILD, "libvireo.a"), "-lpthread", "-lnettle", "-o", exe],
+                   check=True)
     env = dict(os.environ, VIREO_HYPERVISOR=HYPERVISOR)
     r = subprocess.run([exe, PROGRAM], capture_output=True, text=True, timeout=120, env=env)
     print(r.stdout)
