@@ -169,6 +169,10 @@ int ctl_parse_vm_create(struct ctl_call *c, struct vm_config *cfg, uint32_t *fla
 		return ctl_fail(c, -VIREO_EINVAL,
 				"RAM of %lu bytes: a multiple of 2 MiB from 4 MiB to %lu GiB",
 				(unsigned long)ram, (unsigned long)(RAM_MAX / GIB));
+	/* Bounded like RAM: a limit near 2^64 would wrap the machine's accounts. */
+	if (ctl_get_u64(a + 96) > RAM_MAX)
+		return ctl_fail(c, -VIREO_EINVAL, "a memory limit of %lu bytes: at most %lu GiB",
+				(unsigned long)ctl_get_u64(a + 96), (unsigned long)(RAM_MAX / GIB));
 	rtc = (int64_t)ctl_get_u64(a + 56);
 	if (rtc > RTC_OFFSET_MAX_S || rtc < -RTC_OFFSET_MAX_S)
 		return ctl_fail(c, -VIREO_EINVAL, "RTC offset beyond +-%lld s", RTC_OFFSET_MAX_S);

@@ -13,6 +13,7 @@
 #include <vireo/string.h>
 #include <vireo/vm.h>
 #include <vireo/vm_cow.h>
+#include <vireo/vm_mem.h>
 #include <vireo/vm_snapshot.h>
 
 static int op_vm_snapshot(struct ctl_call *c)
@@ -143,10 +144,22 @@ static int op_vm_fork(struct ctl_call *c)
 
 	if (err)
 		return err;
+	if (cfg.mem_limit && cfg.mem_limit < VM_FORK_MIN_LIMIT)
+		return ctl_fail(
+		    c, -VIREO_EINVAL,
+		    "a fork's memory limit of %lu bytes is below the least, %lu MiB (its "
+		    "state alone copies pages)",
+		    (unsigned long)cfg.mem_limit, (unsigned long)(VM_FORK_MIN_LIMIT / MIB));
 	from = ctl_get_u32(c->args + 104);
 	tmpl = from ? vm_find(from) : NULL;
 	if (!tmpl)
 		return ctl_fail(c, -VIREO_ENOENT, "no VM %u to fork", from);
+	if (tmpl->cow) {
+		err = ctl_fail(c, -VIREO_EINVAL, "VM '%s' is itself a fork: fork its template",
+			       tmpl->name);
+		vm_put(tmpl);
+		return err;
+	}
 	err = vm_snapshot_check(tmpl, why, sizeof(why));
 	if (!err)
 		err = vm_cow_can_fork(tmpl);

@@ -27,7 +27,10 @@ uint64_t vm_mem_need(const struct vm_config *cfg)
 			   ? (cfg->mem_limit ? cfg->mem_limit : VM_FORK_DEFAULT_LIMIT)
 			   : ALIGN_UP(cfg->ram_size, 2 * MIB);
 
-	return own + VM_MEM_OVERHEAD + (uint64_t)cfg->vcpus * VM_MEM_VCPU_OVERHEAD;
+	uint64_t more = VM_MEM_OVERHEAD + (uint64_t)cfg->vcpus * VM_MEM_VCPU_OVERHEAD;
+
+	/* Whatever the request said, never wrap: more than there is can only be refused. */
+	return own > UINT64_MAX - more ? UINT64_MAX : own + more;
 }
 
 int vm_mem_charge(uint64_t bytes)

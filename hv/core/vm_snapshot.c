@@ -72,7 +72,7 @@ int vm_snapshot_check(struct vm *vm, char *why, size_t size)
 	const char *no = NULL;
 
 	if (!vm_is_parked(vm)) {
-		vireo_snprintf(why, size, "VM %u is not paused", vm->id);
+		vireo_snprintf(why, size, "VM '%s' is not paused (pause it first)", vm->name);
 		return -VIREO_EBUSY;
 	}
 	if (vm->aia)
@@ -86,7 +86,8 @@ int vm_snapshot_check(struct vm *vm, char *why, size_t size)
 	else if (vm->cow)
 		no = "RAM shared with its template (a fork): snapshot the template";
 	if (no) {
-		vireo_snprintf(why, size, "VM %u has %s: a snapshot cannot carry it", vm->id, no);
+		vireo_snprintf(why, size, "VM '%s' has %s: a snapshot or fork cannot carry it",
+			       vm->name, no);
 		return -VIREO_EINVAL;
 	}
 	return 0;

@@ -210,7 +210,11 @@ def test_cannot_fork(machine):
     assert struct.unpack("<Q", after[32:40]) > struct.unpack("<Q", before[32:40])
     assert link.request(OP_VM_PAUSE, struct.pack("<I", f))[0] == 0
     rr, d = link.request(OP_VM_FORK, vm_create_args("ff", 0, from_vm=f))
-    assert rr < 0, (rr, d)
+    assert rr == EINVAL and b"'f' is itself a fork" in d, (rr, d)
+    # Limits the machine's accounts could not hold, or too small for the fork's own state.
+    for limit, why in ((1 << 64) - 1, b"at most 64 GiB"), (4096, b"below the least"):
+        rr, d = link.request(OP_VM_FORK, vm_create_args("fl", 0, from_vm=r, mem_limit=limit))
+        assert rr == EINVAL and why in d, (limit, rr, d)
     for vm in (f, r):
         assert link.request(OP_VM_DESTROY, struct.pack("<Ii", vm, 0))[0] == 0
         assert vm_exit(link, vm) == 0

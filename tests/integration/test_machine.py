@@ -368,7 +368,7 @@ def test_exec_in_a_vm_that_ends(machine):
             break
         time.sleep(0.1)
     r = vireo("exec", "--machine", NAME, "--vm", "once", "--", "sh", "-c",
-              "echo one; (sleep 0.3; poweroff) >/dev/null 2>&1 &", env=machine)
+              "echo one; (sleep 2; poweroff) >/dev/null 2>&1 &", env=machine)
     assert r.stdout == "one\n"
     t = time.time()
     r = vireo("exec", "--machine", NAME, "--vm", "once", "--", "sleep", "20", check=False,

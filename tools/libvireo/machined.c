@@ -1308,7 +1308,7 @@ static void op_vm_start(struct daemon *d, struct client *cl, const char *text, s
 			       vm->name);
 		return;
 	} else {
-		md_reply_error(cl, EBUSY, "VM '%s' is %s", vm->name, state_names[vm->state]);
+		md_reply_error(cl, EBUSY, "VM '%s' is %s", vm->name, state_phrases[vm->state]);
 		return;
 	}
 	md_reply_ok(cl);
@@ -1359,7 +1359,9 @@ static void op_vm_stop(struct daemon *d, struct client *cl, const char *text, si
 		unsigned id = vm->id;
 
 		if (vm->forks && !rm) {
-			md_reply_error(cl, EBUSY, "VM '%s' is the template of %u forks: remove it",
+			md_reply_error(cl, EBUSY,
+				       "VM '%s' is the template of %u forks: it is not stopped, "
+				       "only removed (vm rm)",
 				       name, vm->forks);
 			return;
 		}
@@ -1391,7 +1393,7 @@ static void op_vm_pause(struct daemon *d, struct client *cl, const char *text, s
 		return;
 	if (vm->state != (pause ? MVM_RUNNING : MVM_PAUSED) &&
 	    !(pause && vm->state == MVM_PAUSED)) {
-		md_reply_error(cl, EBUSY, "VM '%s' is %s", vm->name, state_names[vm->state]);
+		md_reply_error(cl, EBUSY, "VM '%s' is %s", vm->name, state_phrases[vm->state]);
 		return;
 	}
 	rc = md_vreq_vm(d, pause ? CTL_OP_VM_PAUSE : CTL_OP_VM_RESUME, vm->id, why, sizeof(why));
@@ -1579,7 +1581,7 @@ static void op_attach(struct daemon *d, struct client *cl, const char *text, siz
 	if (!vm)
 		return;
 	if (!vm->id || vm->state == MVM_TEMPLATE || vm->state == MVM_STOPPED) {
-		md_reply_error(cl, EBUSY, "VM '%s' is %s", vm->name, state_names[vm->state]);
+		md_reply_error(cl, EBUSY, "VM '%s' is %s", vm->name, state_phrases[vm->state]);
 		return;
 	}
 	if (d->chans[vm->id].client) {

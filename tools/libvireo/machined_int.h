@@ -33,6 +33,9 @@
 
 enum mvm_state { MVM_STOPPED, MVM_CREATED, MVM_RUNNING, MVM_PAUSED, MVM_TEMPLATE };
 static const char *const state_names[] = {"stopped", "created", "running", "paused", "template"};
+/* The state in an error: what it is, and what can be done with it. */
+static const char *const state_phrases[] = {"stopped", "created, not started", "running", "paused",
+					    "a template (it never runs again: fork it)"};
 enum mvm_origin { ORIGIN_BOOT, ORIGIN_FORK, ORIGIN_RESTORE };
 static const char *const origin_names[] = {"boot", "fork", "restore"};
 

@@ -540,8 +540,8 @@ int md_fork_vm(struct daemon *d, struct mvm *tmpl, const char *name, bool start,
 	int id;
 
 	if (!tid || (tmpl->state != MVM_PAUSED && tmpl->state != MVM_TEMPLATE)) {
-		snprintf(why, why_size, "VM '%s' is %s: a template is a paused VM", tmpl->name,
-			 state_names[tmpl->state]);
+		snprintf(why, why_size, "VM '%s' is %s: pause it first (a template is a paused VM)",
+			 tmpl->name, state_names[tmpl->state]);
 		return -EBUSY;
 	}
 	snprintf(tname, sizeof(tname), "%s", tmpl->name);

@@ -26,6 +26,9 @@ struct vm_config;
 #define VM_MEM_VCPU_OVERHEAD (16 * KIB)
 /* A fork's limit on the pages it copies (and the tables it splits) when none is given. */
 #define VM_FORK_DEFAULT_LIMIT (64 * MIB)
+/* ...and the least one may ask for: loading its state copies the pages its devices' rings
+ * and its vCPUs' records are on. */
+#define VM_FORK_MIN_LIMIT (4 * MIB)
 /* Exit status of a fork stopped at its memory limit. */
 #define VM_STATUS_MEMORY 4
 
