@@ -21,8 +21,7 @@ static int op_vm_snapshot(struct ctl_call *c)
 	char why[CTL_REASON_MAX];
 	struct blob *b = NULL;
 	uint8_t *buf = NULL;
-	size_t size;
-	long len;
+	long len = 0;
 	int err;
 	struct vm *vm = ctl_arg_vm(c, 4, false, &err);
 
@@ -31,14 +30,7 @@ static int op_vm_snapshot(struct ctl_call *c)
 					    : err;
 	err = vm_snapshot_check(vm, why, sizeof(why));
 	if (!err) {
-		size = vm_snapshot_size(vm);
-		buf = kmalloc(size);
-		err = buf ? 0 : -VIREO_ENOMEM;
-		vireo_snprintf(why, sizeof(why), "no memory for a state of %lu bytes",
-			       (unsigned long)size);
-	}
-	if (!err) {
-		len = vm_snapshot_save(vm, buf, size, why, sizeof(why));
+		len = vm_snapshot_take(vm, &buf, why, sizeof(why));
 		err = len < 0 ? (int)len : 0;
 	}
 	if (!err) {
@@ -154,12 +146,6 @@ static int op_vm_fork(struct ctl_call *c)
 	tmpl = from ? vm_find(from) : NULL;
 	if (!tmpl)
 		return ctl_fail(c, -VIREO_ENOENT, "no VM %u to fork", from);
-	if (tmpl->cow) {
-		err = ctl_fail(c, -VIREO_EINVAL, "VM '%s' is itself a fork: fork its template",
-			       tmpl->name);
-		vm_put(tmpl);
-		return err;
-	}
 	err = vm_snapshot_check(tmpl, why, sizeof(why));
 	if (!err)
 		err = vm_cow_can_fork(tmpl);

@@ -44,7 +44,6 @@ enum state_devices {
 	DEV_TESTDEV = 8,
 };
 
-#define HEADER_BYTES	 48
 #define DISK_WAIT_US	 1000000
 #define DISK_POLL_US	 1000
 #define VCPU_REQ_SAVED	 (VCPU_REQ_IPI | VCPU_REQ_SSE)
@@ -71,6 +70,11 @@ int vm_snapshot_check(struct vm *vm, char *why, size_t size)
 {
 	const char *no = NULL;
 
+	if (vm->cow) {
+		vireo_snprintf(why, size, "VM '%s' is itself a fork: snapshot or fork its template",
+			       vm->name);
+		return -VIREO_EINVAL;
+	}
 	if (!vm_is_parked(vm)) {
 		vireo_snprintf(why, size, "VM '%s' is not paused (pause it first)", vm->name);
 		return -VIREO_EBUSY;
@@ -83,8 +87,6 @@ int vm_snapshot_check(struct vm *vm, char *why, size_t size)
 		no = "a sandbox";
 	else if (vm->debug.attached)
 		no = "a debugger attached";
-	else if (vm->cow)
-		no = "RAM shared with its template (a fork): snapshot the template";
 	if (no) {
 		vireo_snprintf(why, size, "VM '%s' has %s: a snapshot or fork cannot carry it",
 			       vm->name, no);
@@ -93,7 +95,7 @@ int vm_snapshot_check(struct vm *vm, char *why, size_t size)
 	return 0;
 }
 
-size_t vm_snapshot_size(struct vm *vm)
+static size_t state_bound(const struct vm *vm)
 {
 	size_t vector = 32 * (size_t)cpu_features.vlenb;
 
@@ -210,7 +212,7 @@ static void devices_save(struct vm *vm, struct snap_writer *w)
 	}
 }
 
-long vm_snapshot_save(struct vm *vm, uint8_t *buf, size_t size, char *why, size_t why_size)
+static long save(struct vm *vm, uint8_t *buf, size_t size, char *why, size_t why_size)
 {
 	struct snap_writer w = {buf, size, 0, false};
 	size_t s;
@@ -251,6 +253,26 @@ too_small:
 	vireo_snprintf(why, why_size, "VM %u: its state takes more than %lu bytes", vm->id,
 		       (unsigned long)size);
 	return -VIREO_ENOMEM;
+}
+
+long vm_snapshot_take(struct vm *vm, uint8_t **out, char *why, size_t size)
+{
+	size_t bytes = state_bound(vm);
+	uint8_t *buf = kmalloc(bytes);
+	long len;
+
+	*out = NULL;
+	if (!buf) {
+		vireo_snprintf(why, size, "VM '%s': no memory for its state (%lu bytes)", vm->name,
+			       (unsigned long)bytes);
+		return -VIREO_ENOMEM;
+	}
+	len = save(vm, buf, bytes, why, size);
+	if (len < 0)
+		kfree(buf);
+	else
+		*out = buf;
+	return len;
 }
 
 /* ---------------------------------------------------------------- loading */
@@ -487,20 +509,11 @@ int vm_snapshot_apply(struct vm *vm, char *why, size_t size)
  * ends that session.) */
 static int freeze(struct vm *tmpl, char *why, size_t size)
 {
-	size_t bytes = vm_snapshot_size(tmpl);
-	uint8_t *buf = kmalloc(bytes);
-	long len;
+	uint8_t *buf;
+	long len = vm_snapshot_take(tmpl, &buf, why, size);
 
-	if (!buf) {
-		vireo_snprintf(why, size, "no memory for the template's state (%lu bytes)",
-			       (unsigned long)bytes);
-		return -VIREO_ENOMEM;
-	}
-	len = vm_snapshot_save(tmpl, buf, bytes, why, size);
-	if (len < 0) {
-		kfree(buf);
+	if (len < 0)
 		return (int)len;
-	}
 	tmpl->frozen_state = buf;
 	tmpl->frozen_len = (size_t)len;
 	if (tmpl->console_dev)

@@ -27,11 +27,10 @@ struct vm;
 /* Whether vm's state can be saved now: parked (paused, every vCPU off its hart) and made
  * of what a snapshot carries. 0, or an error with why[size]. */
 int vm_snapshot_check(struct vm *vm, char *why, size_t size);
-/* How many bytes vm's state takes (an upper bound, for the caller's buffer). */
-size_t vm_snapshot_size(struct vm *vm);
-/* Save a checked VM's state into buf[size]: the bytes used, or -VIREO_EBUSY (a disk
- * request did not finish) / -VIREO_ENOMEM (buf too small) with why. */
-long vm_snapshot_save(struct vm *vm, uint8_t *buf, size_t size, char *why, size_t why_size);
+/* Save a checked VM's state into a buffer of its own (kmalloc'ed, *out; the caller frees
+ * it): the bytes used, or -VIREO_EBUSY (a disk request did not finish) / -VIREO_ENOMEM
+ * with why. A template's is the state its first fork froze. */
+long vm_snapshot_take(struct vm *vm, uint8_t **out, char *why, size_t size);
 /*
  * Apply a state to a VM that has not started (VM_CREATED), made with the same vCPUs,
  * RAM size and devices. Its guest clock goes on from the state's, or reads the host's
