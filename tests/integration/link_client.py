@@ -144,6 +144,35 @@ def spawn_vireo(vireo, link, vms, smp=2, mem="512M", log=None, extra_args=()):
     return p
 
 
+def start_machine(vireo, log, mem="512M", extra_args=()):
+    """A Vireo in machine mode (no VM; it waits for the host): (link, process)."""
+    link = Link()
+    proc = spawn_vireo(vireo, link, [], mem=mem, log=log,
+                       extra_args=["--machine-mode", *extra_args])
+    try:
+        link.hello()
+        wait_console(log, "machine mode:")
+    except Exception:
+        stop_machine(link, proc)
+        raise
+    return link, proc
+
+
+def stop_machine(link, proc):
+    """A machine stays up without VMs and without its link: power it off, or QEMU outlives
+    `vireo run` once that is killed."""
+    try:
+        link.request(OP_POWER_OFF, struct.pack("<i", 0), timeout=10)
+    except Exception:
+        pass
+    link.close()
+    try:
+        proc.wait(timeout=10)
+    except Exception:
+        proc.kill()
+        proc.wait()
+
+
 def unpack_regs(data):
     return dict(zip(REGS_NAMES, struct.unpack(REGS_FORMAT, data)))
 

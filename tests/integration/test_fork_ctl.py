@@ -12,11 +12,12 @@ import time
 import pytest
 
 from conftest import VIREO, guest
-from link_client import (OP_BLOB_READ, LINK_VM_EXIT, OP_BLOB_FREE, OP_MEM_READ, OP_MEM_WRITE, OP_POWER_OFF,
-                         OP_VM_CREATE, OP_VM_DESTROY, OP_VM_PAUSE, OP_VM_RESUME, VMC_START, Link,
-                         blob_upload, machine_info, spawn_vireo, vm_create_args, wait_console)
+from link_client import (start_machine, stop_machine, OP_VM_FORK, OP_VM_SNAPSHOT,
+                         OP_BLOB_READ, LINK_VM_EXIT, OP_BLOB_FREE,
+                         OP_MEM_READ, OP_MEM_WRITE, OP_VM_CREATE, OP_VM_DESTROY, OP_VM_PAUSE,
+                         OP_VM_RESUME, VMC_START, blob_upload, machine_info, vm_create_args,
+                         wait_console)
 
-OP_VM_FORK = 0x0203
 EINVAL, EFAULT, EBUSY = -22, -14, -16
 VM_STATUS_MEMORY = 4
 
@@ -34,23 +35,11 @@ def pattern(i):
 @pytest.fixture(scope="module")
 def machine(tmp_path_factory):
     log = str(tmp_path_factory.mktemp("fork") / "console.log")
-    link = Link()
-    proc = spawn_vireo(VIREO, link, [], mem="512M", log=log, extra_args=["--machine-mode"])
+    link, proc = start_machine(VIREO, log)
     try:
-        link.hello()
-        wait_console(log, "machine mode:")
         yield link, proc, log
     finally:
-        try:
-            link.request(OP_POWER_OFF, struct.pack("<i", 0), timeout=10)
-        except Exception:
-            pass
-        link.close()
-        try:
-            proc.wait(timeout=10)
-        except Exception:
-            proc.kill()
-            proc.wait()
+        stop_machine(link, proc)
 
 
 def read64(link, vm, gpa):
@@ -160,7 +149,7 @@ def settled(link):
 
 def state_of(link, vm):
     """The VM's state (VM_SNAPSHOT), read back and its blob freed."""
-    r, d = link.request(0x0201, struct.pack("<I", vm))
+    r, d = link.request(OP_VM_SNAPSHOT, struct.pack("<I", vm))
     assert r == 0, d
     blob, _, size = struct.unpack("<IIQ", d[:16])
     out = b""

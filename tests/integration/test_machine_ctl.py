@@ -10,10 +10,10 @@ import time
 import pytest
 
 from conftest import VIREO, guest
-from link_client import (LINK_OPEN, LINK_VM_EXIT, OP_BLOB_ALLOC, OP_BLOB_FREE, OP_BLOB_READ,
-                         OP_BLOB_WRITE, OP_MACHINE_INFO, OP_VM_CREATE, OP_VM_DESTROY, OP_VM_LIST,
-                         OP_POWER_OFF, OP_VM_RAM, OP_VM_START, VMC_START, Link, blob_upload,
-                         machine_info, spawn_vireo, vm_create_args, wait_console)
+from link_client import (start_machine, stop_machine, LINK_OPEN, LINK_VM_EXIT, OP_BLOB_ALLOC,
+                         OP_BLOB_FREE, OP_BLOB_READ, OP_BLOB_WRITE, OP_MACHINE_INFO, OP_VM_CREATE,
+                         OP_VM_DESTROY, OP_VM_LIST, OP_VM_RAM, OP_VM_START, VMC_START, blob_upload,
+                         machine_info, vm_create_args, wait_console)
 
 EINVAL, ENOENT, EFAULT, EBUSY, ENOMEM = -22, -2, -14, -16, -12
 
@@ -21,25 +21,11 @@ EINVAL, ENOENT, EFAULT, EBUSY, ENOMEM = -22, -2, -14, -16, -12
 @pytest.fixture(scope="module")
 def machine(tmp_path_factory):
     log = str(tmp_path_factory.mktemp("machine") / "console.log")
-    link = Link()
-    proc = spawn_vireo(VIREO, link, [], mem="512M", log=log, extra_args=["--machine-mode"])
+    link, proc = start_machine(VIREO, log)
     try:
-        link.hello()
-        wait_console(log, "machine mode:")
         yield link, proc, log
     finally:
-        # A machine stays up without VMs and without its link: power it off, or QEMU
-        # outlives `vireo run` once that is killed below.
-        try:
-            link.request(OP_POWER_OFF, struct.pack("<i", 0), timeout=10)
-        except Exception:
-            pass
-        link.close()
-        try:
-            proc.wait(timeout=10)
-        except Exception:
-            proc.kill()
-            proc.wait()
+        stop_machine(link, proc)
 
 
 def vm_exit(link, vm, timeout=30):

@@ -15,10 +15,10 @@ import struct
 import pytest
 
 from conftest import VIREO, guest
-from link_client import (LINK_VM_EXIT, OP_BLOB_ALLOC, OP_BLOB_FREE, OP_BLOB_READ, OP_POWER_OFF,
-                         OP_VM_CREATE, OP_VM_DESTROY, OP_VM_PAUSE, OP_VM_RAM, OP_VM_RESTORE,
-                         OP_VM_RESUME, OP_VM_SNAPSHOT, OP_VM_START, VMC_START, Link, blob_upload,
-                         machine_info, spawn_vireo, vm_create_args, wait_console)
+from link_client import (start_machine, stop_machine, LINK_VM_EXIT, OP_BLOB_ALLOC, OP_BLOB_FREE,
+                         OP_BLOB_READ, OP_VM_CREATE, OP_VM_DESTROY, OP_VM_PAUSE, OP_VM_RAM,
+                         OP_VM_RESTORE, OP_VM_RESUME, OP_VM_SNAPSHOT, OP_VM_START, VMC_START,
+                         blob_upload, machine_info, vm_create_args)
 
 EINVAL, ENOENT, EBUSY = -22, -2, -16
 RAM_BASE = 0x80000000
@@ -34,30 +34,18 @@ class Machine:
         self.ram_path = str(tmp / (name + ".ram"))
         with open(self.ram_path, "wb") as f:
             f.truncate(MACHINE_MEM)
-        self.link = Link()
-        args = ["--machine-mode"]
+        args = []
         for a in ("-object", "memory-backend-file,id=vireo-ram,size=%dM,mem-path=%s,share=on"
                   % (MACHINE_MEM >> 20, self.ram_path), "-machine", "memory-backend=vireo-ram"):
             args += ["--qemu-arg", a]
-        self.proc = spawn_vireo(VIREO, self.link, [], mem="%dM" % (MACHINE_MEM >> 20),
-                                log=self.log, extra_args=args)
-        self.link.hello()
-        wait_console(self.log, "machine mode:")
+        self.link, self.proc = start_machine(VIREO, self.log, mem="%dM" % (MACHINE_MEM >> 20),
+                                             extra_args=args)
         self.fd = os.open(self.ram_path, os.O_RDWR)
         self.ram = mmap.mmap(self.fd, MACHINE_MEM)
         self.kernel = blob_upload(self.link, open(guest("snap"), "rb").read())
 
     def close(self):
-        try:
-            self.link.request(OP_POWER_OFF, struct.pack("<i", 0), timeout=10)
-        except Exception:
-            pass
-        self.link.close()
-        try:
-            self.proc.wait(timeout=10)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait()
+        stop_machine(self.link, self.proc)
         self.ram.close()
         os.close(self.fd)
 
